@@ -1,0 +1,15 @@
+// One section of `ipckit tour`: a mechanism shown live between real processes, in a few lines.
+export interface TourOutput {
+  /** A step, as a full sentence: "A child writes 3 lines into the pipe." */
+  step(text: string): void;
+  /** What was observed: shown indented under the step. */
+  detail(text: string): void;
+}
+
+export interface TourSection {
+  /** Short title: "Pipes and FIFOs". */
+  title: string;
+  /** The survey section it shows (1..6), for ordering. */
+  order: number;
+  run(out: TourOutput): Promise<void>;
+}

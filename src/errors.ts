@@ -1,0 +1,131 @@
+/**
+ * One error model: syscall failures are Node-shaped system errors, library conditions are `IpcError`
+ * with stable `ERR_IPC_*` codes (docs/errors.md), misuse reuses Node's `ERR_INVALID_ARG_TYPE` and
+ * `ERR_OUT_OF_RANGE`. Match on `code`, never on messages.
+ */
+import { getSystemErrorMap } from 'node:util';
+
+export type IpcErrorCode =
+  | 'ERR_IPC_NAME_INVALID'
+  | 'ERR_IPC_MESSAGE_TOO_LARGE'
+  | 'ERR_IPC_PEER_DEAD'
+  | 'ERR_IPC_CORRUPT'
+  | 'ERR_IPC_CLOSED'
+  | 'ERR_IPC_UNSUPPORTED'
+  | 'ERR_IPC_TIMEOUT'
+  | 'ERR_IPC_NOT_FIFO'
+  | 'ERR_IPC_LIMIT';
+
+/**
+ * A condition of ipckit itself (not a failed syscall).
+ *
+ * @example
+ * ```ts
+ * try { await q.send(big); } catch (err) {
+ *   if (err instanceof IpcError && err.code === 'ERR_IPC_MESSAGE_TOO_LARGE') console.log(err.limit);
+ * }
+ * ```
+ */
+export class IpcError extends Error {
+  readonly code: IpcErrorCode;
+  [key: string]: unknown;
+
+  constructor(code: IpcErrorCode, message: string, props?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    if (props) Object.assign(this, props);
+  }
+
+  override get name(): string {
+    return code2name[this.code] ?? 'IpcError';
+  }
+}
+
+const code2name: Partial<Record<IpcErrorCode, string>> = { ERR_IPC_TIMEOUT: 'TimeoutError' };
+
+let errmap: Map<number, [string, string]> | undefined;
+
+/** The error name for a negative errno, e.g. -2 → 'ENOENT'. */
+export function errnoName(rc: number): string {
+  errmap ??= getSystemErrorMap();
+  return errmap.get(rc)?.[0] ?? `Unknown system error ${rc}`;
+}
+
+/** Errno numbers by name, from Node's own table (no copied constants). */
+export function errno(name: string): number {
+  errmap ??= getSystemErrorMap();
+  for (const [num, [n]] of errmap) if (n === name) return num;
+  throw new Error(`unknown errno name ${name}`);
+}
+
+/**
+ * A Node-shaped system error from a native `-errno` result: `code` ('EEXIST'), negative `errno`,
+ * `syscall`, `path`; the message reads like Node's own: `EEXIST: file exists, shm_open '/x'`.
+ */
+export function errnoException(rc: number, syscall: string, path?: string): NodeJS.ErrnoException {
+  errmap ??= getSystemErrorMap();
+  const [code, desc] = errmap.get(rc) ?? [`Unknown system error ${rc}`, 'unknown error'];
+  let message = `${code}: ${desc}, ${syscall}`;
+  if (path !== undefined) message += ` '${path}'`;
+  const err = new Error(message) as NodeJS.ErrnoException;
+  err.errno = rc;
+  err.code = code;
+  err.syscall = syscall;
+  if (path !== undefined) err.path = path;
+  Error.captureStackTrace(err, errnoException);
+  return err;
+}
+
+/** Throws the system error for a negative result, returns a non-negative one. */
+export function check(rc: number, syscall: string, path?: string): number {
+  if (rc < 0) throw errnoException(rc, syscall, path);
+  return rc;
+}
+
+/** An argument of the wrong type, Node's way. */
+export function invalidArgType(name: string, expected: string, actual: unknown): TypeError {
+  const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`) as TypeError & {
+    code: string;
+  };
+  err.code = 'ERR_INVALID_ARG_TYPE';
+  return err;
+}
+
+/** An argument out of its range, Node's way. */
+export function outOfRange(name: string, range: string, actual: unknown): RangeError {
+  const err = new RangeError(
+    `The value of "${name}" is out of range. It must be ${range}. Received ${describe(actual)}`,
+  ) as RangeError & { code: string };
+  err.code = 'ERR_OUT_OF_RANGE';
+  return err;
+}
+
+/** The rejection of an aborted wait, like Node's own (`name` 'AbortError', `code` 'ABORT_ERR'). */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+  constructor(message = 'The operation was aborted', options?: ErrorOptions) {
+    super(message, options);
+  }
+  override get name(): string {
+    return 'AbortError';
+  }
+}
+
+/** The rejection of a wait whose `timeout` passed. */
+export function timeoutError(what: string, ms: number): IpcError {
+  return new IpcError('ERR_IPC_TIMEOUT', `${what} timed out after ${ms} ms`, { timeout: ms });
+}
+
+/** Use after close(). */
+export function closedError(what: string, op: string): IpcError {
+  return new IpcError('ERR_IPC_CLOSED', `${what} is closed (${op})`);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'string') return `type string ('${v.length > 28 ? v.slice(0, 25) + '...' : v}')`;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return `type ${typeof v} (${String(v)})`;
+  if (typeof v === 'function') return `function ${v.name || '<anonymous>'}`;
+  return `an instance of ${(v as object).constructor?.name ?? 'Object'}`;
+}

@@ -1,0 +1,53 @@
+// Argument validation shared by every module, Node's way (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE).
+import { invalidArgType, outOfRange } from '../errors.js';
+
+export function validateInteger(name: string, value: unknown, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw outOfRange(name, `an integer >= ${min} and <= ${max}`, value);
+  }
+  return value;
+}
+
+export function validateString(name: string, value: unknown): string {
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
+  return value;
+}
+
+export function validateFunction(name: string, value: unknown): void {
+  if (typeof value !== 'function') throw invalidArgType(name, 'of type function', value);
+}
+
+/** Bytes of a message: a Uint8Array (Buffer included), or a string taken as UTF-8. */
+export function toBytes(name: string, value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  throw invalidArgType(name, 'of type string or an instance of Buffer, TypedArray, DataView or ArrayBuffer', value);
+}
+
+/** `{ signal, timeout }` of every wait. */
+export interface WaitOptions {
+  /** Abort the wait; it rejects with an `AbortError`. */
+  signal?: AbortSignal;
+  /** Give up after this many milliseconds; it rejects with `ERR_IPC_TIMEOUT`. */
+  timeout?: number;
+}
+
+export function validateWaitOptions(opts: WaitOptions | undefined): void {
+  if (opts === undefined) return;
+  if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
+  const { signal, timeout } = opts;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+  }
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number') throw invalidArgType('options.timeout', 'of type number', timeout);
+    if (!(timeout >= 0) || timeout > 2 ** 31 - 1) throw outOfRange('options.timeout', '>= 0 and <= 2147483647', timeout);
+  }
+}
+
+export function validateMode(name: string, mode: unknown): number {
+  return validateInteger(name, mode, 0, 0o7777);
+}

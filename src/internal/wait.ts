@@ -1,0 +1,177 @@
+// The two ways ipckit waits, both off the event loop's critical path and off libuv's threadpool:
+// - waitOnThread: a call that exists only as a blocking call runs on a waiter thread (waiter.cc);
+// - Readiness: an fd the kernel reports readiness on is watched by the event loop (fd_watch.cc).
+// Both honour { signal, timeout }. A timeout is a single timer armed for the wait, never a poll.
+import { native, type FdWatcher } from '../native.js';
+import { AbortError, closedError, errno, errnoException, timeoutError } from '../errors.js';
+import type { WaitOptions } from './validate.js';
+
+const ECANCELED = errno('ECANCELED');
+
+export interface ThreadResult {
+  rc: number;
+  payload: Buffer | undefined;
+  aux: number;
+}
+
+/**
+ * Runs a blocking native call on a waiter thread. `start` submits it and returns the wait id.
+ *
+ * On abort or timeout the thread is interrupted, and the promise settles from what the call really did:
+ * a call that completed before the interruption took effect resolves normally (a message received or a
+ * semaphore decremented is never dropped), one that was interrupted rejects with AbortError or
+ * ERR_IPC_TIMEOUT.
+ */
+export function waitOnThread(
+  start: (cb: (rc: number, payload: Buffer | undefined, aux: number) => void) => number,
+  opts: WaitOptions = {},
+  what = 'wait',
+): Promise<ThreadResult> {
+  const { signal, timeout } = opts;
+  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+  return new Promise((resolve, reject) => {
+    let why: 'abort' | 'timeout' | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      why ??= 'abort';
+      native.waiterCancel(id);
+    };
+    const id = start((rc, payload, aux) => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (rc === ECANCELED && why === 'abort') reject(new AbortError(undefined, { cause: signal?.reason }));
+      else if (rc === ECANCELED && why === 'timeout') reject(timeoutError(what, timeout!));
+      else resolve({ rc, payload, aux });
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeout !== undefined) {
+      timer = setTimeout(() => {
+        why ??= 'timeout';
+        native.waiterCancel(id);
+      }, timeout);
+    }
+  });
+}
+
+export const READABLE = 1;
+export const WRITABLE = 2;
+export const DISCONNECT = 4;
+
+interface Pending {
+  events: number;
+  resolve: (events: number) => void;
+  reject: (err: Error) => void;
+  cleanup: () => void;
+}
+
+/**
+ * Readiness of one fd through the event loop. Any number of waits share one uv_poll handle (libuv allows
+ * one per fd); the handle is active only while somebody waits, and keeps the loop alive only then
+ * (unless unref()'d).
+ */
+export class Readiness {
+  readonly #fd: number;
+  readonly #what: string;
+  #watcher: FdWatcher | undefined;
+  #pending = new Set<Pending>();
+  #watching = 0;
+  #refed = true;
+  #closed = false;
+
+  constructor(fd: number, what: string) {
+    this.#fd = fd;
+    this.#what = what;
+  }
+
+  /** Resolves with the ready events once any of `events` is ready (or the fd is in error/hang-up). */
+  wait(events: number, opts: WaitOptions = {}): Promise<number> {
+    if (this.#closed) return Promise.reject(closedError(this.#what, 'wait'));
+    const { signal, timeout } = opts;
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    return new Promise<number>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        p.cleanup();
+        reject(new AbortError(undefined, { cause: signal!.reason }));
+      };
+      const p: Pending = {
+        events,
+        resolve,
+        reject,
+        cleanup: () => {
+          if (timer) clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          this.#pending.delete(p);
+          this.#update();
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          p.cleanup();
+          reject(timeoutError(this.#what, timeout));
+        }, timeout);
+      }
+      this.#pending.add(p);
+      try {
+        this.#update();
+      } catch (err) {
+        p.cleanup();
+        reject(err as Error);
+      }
+    });
+  }
+
+  ref(): void {
+    this.#refed = true;
+    this.#watcher?.ref();
+  }
+
+  unref(): void {
+    this.#refed = false;
+    this.#watcher?.unref();
+  }
+
+  /** Releases the poll handle and rejects pending waits; call before closing the fd. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    for (const p of [...this.#pending]) {
+      p.cleanup();
+      p.reject(closedError(this.#what, 'wait'));
+    }
+  }
+
+  #update(): void {
+    let want = 0;
+    for (const p of this.#pending) want |= p.events;
+    if (want === this.#watching) return;
+    if (want === 0) {
+      this.#watcher?.stop();
+      this.#watching = 0;
+      return;
+    }
+    this.#watcher ??= this.#createWatcher();
+    const rc = this.#watcher.start(want);
+    if (rc < 0) throw errnoException(rc, 'uv_poll_start');
+    this.#watching = want;
+  }
+
+  #createWatcher(): FdWatcher {
+    const w = new native.FdWatcher(this.#fd, (status, events) => this.#onPoll(status, events));
+    if (!this.#refed) w.unref();
+    return w;
+  }
+
+  #onPoll(status: number, events: number): void {
+    for (const p of [...this.#pending]) {
+      // An error or hang-up wakes every waiter: the next syscall will report what happened.
+      if (status < 0 || (events & p.events) !== 0 || (events & DISCONNECT) !== 0) {
+        p.cleanup();
+        p.resolve(status < 0 ? p.events : events);
+      }
+    }
+  }
+}

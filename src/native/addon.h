@@ -1,0 +1,74 @@
+// Shared declarations of the ipckit addon. Every mechanism file (pipe.cc, signal.cc, ...) exports one
+// Init function that adds its syscall-shaped functions to the module object; addon.cc calls them all.
+#pragma once
+
+#include <napi.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace ipckit {
+
+// Retry a syscall expression while it fails with EINTR (the caller never sees EINTR).
+#define IPCKIT_RETRY(expr)                      \
+  ({                                            \
+    decltype(expr) _rc;                         \
+    do _rc = (expr);                            \
+    while (_rc == -1 && errno == EINTR);        \
+    _rc;                                        \
+  })
+
+// The result convention of every native function: >= 0 on success, -errno on failure.
+inline Napi::Number Result(Napi::Env env, double rc) { return Napi::Number::New(env, rc); }
+inline Napi::Number ErrnoResult(Napi::Env env) { return Napi::Number::New(env, -errno); }
+
+// The libuv loop of the calling environment (main thread or worker).
+uv_loop_t* Loop(Napi::Env env);
+
+// Per-environment state of the mechanisms that need some (one slot each), owned by addon.cc.
+struct EnvData {
+  void* waiters = nullptr;
+  void* signals = nullptr;
+  void* spare[6] = {};
+};
+EnvData& Data(Napi::Env env);
+
+// ---- Waiter threads (waiter.cc) -------------------------------------------------------------------
+// A blocking call that exists only as a blocking call (msgrcv, semop, sem_wait, futex, ...) runs on a
+// dedicated waiter thread, never on libuv's threadpool. The job's body runs on that thread and must:
+//   - retry EINTR only while !job.Cancelled(), and return -ECANCELED once it is cancelled;
+//   - return >= 0 on success or -errno; it may fill job.payload and job.aux for the JS callback.
+// The JS callback is called on the loop thread as cb(rc, payload?: Uint8Array, aux?: number).
+// Cancellation interrupts the thread with the reserved signal (SIGRTMAX, see waiter.cc).
+struct WaitJob {
+  std::function<int64_t(WaitJob&)> body;
+  std::vector<uint8_t> payload;
+  bool has_payload = false;
+  double aux = 0;
+  // Held only to keep memory alive while the thread touches it (e.g. a SharedArrayBuffer's store).
+  std::shared_ptr<void> keep_alive;
+  bool Cancelled() const;
+
+  // Internal to waiter.cc.
+  struct State;
+  State* state = nullptr;
+};
+
+// Queues a job and returns its id (for waiterCancel). Throws on thread-creation failure.
+uint32_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function callback);
+
+// Per-mechanism initialisers.
+void InitWaiter(Napi::Env env, Napi::Object exports);
+void InitFdWatch(Napi::Env env, Napi::Object exports);
+void InitPipe(Napi::Env env, Napi::Object exports);
+void InitSignal(Napi::Env env, Napi::Object exports);
+void InitMessageQueue(Napi::Env env, Napi::Object exports);
+void InitSharedMemory(Napi::Env env, Napi::Object exports);
+void InitSemaphore(Napi::Env env, Napi::Object exports);
+void InitSocket(Napi::Env env, Napi::Object exports);
+
+}  // namespace ipckit

@@ -1,0 +1,131 @@
+// FdWatcher: readiness of a file descriptor through the event loop (uv_poll). Pipes, FIFOs, POSIX
+// message queue descriptors, signalfd/self-pipes, pidfds, eventfds and sockets are all pollable on Linux,
+// so waiting on any of them costs neither a thread nor a timer.
+//
+// Rules the TypeScript side keeps (libuv's, see uv_poll_t in the libuv docs):
+// - one watcher per fd at a time: two active uv_poll handles on one fd confuse epoll;
+// - close the watcher before closing the fd: epoll would otherwise keep watching the open file
+//   description under a number that may already be reused;
+// - the callback receives (status, events) with status a negative errno (e.g. -EBADF) or 0.
+#include "addon.h"
+
+namespace ipckit {
+
+namespace {
+
+class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
+ public:
+  static Napi::Function Class(Napi::Env env) {
+    return DefineClass(env, "FdWatcher",
+                       {
+                           InstanceMethod<&FdWatcher::Start>("start"),
+                           InstanceMethod<&FdWatcher::Stop>("stop"),
+                           InstanceMethod<&FdWatcher::Close>("close"),
+                           InstanceMethod<&FdWatcher::SetRef>("ref"),
+                           InstanceMethod<&FdWatcher::SetUnref>("unref"),
+                       });
+  }
+
+  explicit FdWatcher(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<FdWatcher>(info), context_(info.Env(), "ipckit:FdWatcher") {
+    fd_ = info[0].As<Napi::Number>().Int32Value();
+    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+  }
+
+  ~FdWatcher() override { Release(); }
+
+ private:
+  // start(events): 0 or -errno. events is a mask of 1 (readable), 2 (writable), 4 (disconnect).
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int events = info[0].As<Napi::Number>().Int32Value();
+    if (closed_) return Result(env, -EBADF);
+    if (poll_ == nullptr) {
+      poll_ = new uv_poll_t;
+      int rc = uv_poll_init(Loop(env), poll_, fd_);
+      if (rc < 0) {
+        delete poll_;
+        poll_ = nullptr;
+        return Result(env, rc);
+      }
+      poll_->data = this;
+      if (!refed_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    }
+    int rc = uv_poll_start(poll_, events, OnPoll);
+    if (rc < 0) return Result(env, rc);
+    if (!active_) {
+      active_ = true;
+      Ref();  // the JS object must outlive an active handle that calls back into it
+    }
+    return Result(env, 0);
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    StopPoll();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Release();
+    closed_ = true;
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetRef(const Napi::CallbackInfo& info) {
+    refed_ = true;
+    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetUnref(const Napi::CallbackInfo& info) {
+    refed_ = false;
+    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  void StopPoll() {
+    if (poll_ != nullptr) uv_poll_stop(poll_);
+    if (active_) {
+      active_ = false;
+      Unref();
+    }
+  }
+
+  void Release() {
+    StopPoll();
+    if (poll_ != nullptr) {
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) {
+        delete reinterpret_cast<uv_poll_t*>(h);
+      });
+      poll_ = nullptr;
+    }
+  }
+
+  static void OnPoll(uv_poll_t* handle, int status, int events) {
+    auto* self = static_cast<FdWatcher*>(handle->data);
+    if (self == nullptr || !self->active_) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    try {
+      self->callback_.MakeCallback(self->Value(), {Napi::Number::New(env, status), Napi::Number::New(env, events)},
+                                   self->context_);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  int fd_ = -1;
+  uv_poll_t* poll_ = nullptr;
+  bool active_ = false;
+  bool refed_ = true;
+  bool closed_ = false;
+  Napi::FunctionReference callback_;
+  Napi::AsyncContext context_;
+};
+
+}  // namespace
+
+void InitFdWatch(Napi::Env env, Napi::Object exports) { exports.Set("FdWatcher", FdWatcher::Class(env)); }
+
+}  // namespace ipckit

@@ -1,0 +1,8 @@
+// Placeholder: the socket bindings land with their mechanism.
+#include "addon.h"
+
+namespace ipckit {
+
+void InitSocket(Napi::Env, Napi::Object) {}
+
+}  // namespace ipckit

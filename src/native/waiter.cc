@@ -1,0 +1,331 @@
+// Waiter threads: where calls that exist only as blocking calls (msgrcv, semop, sem_wait, futex wait,
+// pthread_mutex_lock) wait, so that neither the event loop nor libuv's threadpool (4 threads shared with
+// fs and dns) is ever held by an IPC wait.
+//
+// - Threads are process-wide and reused: a job goes to an idle thread or gets a new one at once, so a
+//   wait never queues behind another wait. A thread idle for 5 s exits.
+// - Each environment (main thread, each worker) has its own completion queue and uv_async_t. The async
+//   handle is referenced only while jobs of that environment are pending, so an idle waiter never keeps
+//   the process alive, and a pending wait does, like any Node handle.
+// - Cancellation sets the job's flag and interrupts its thread with SIGRTMAX, whose handler does nothing
+//   and is installed without SA_RESTART, so the blocking call fails with EINTR and the body returns
+//   -ECANCELED. A signal can land between the body's check of the flag and its entry into the call and
+//   be lost; a 1 ms "kicker" timer therefore re-sends it until every cancelled job has returned.
+// - Waiter threads block every signal but SIGRTMAX, so process-directed signals (SIGCHLD, SIGINT, the
+//   realtime signals of signals.watch) go to threads that expect them.
+#include "addon.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+namespace ipckit {
+
+namespace {
+
+struct EnvWaiters;
+
+}  // namespace
+
+struct WaitJob::State {
+  uint32_t id = 0;
+  std::atomic<bool> cancelled{false};
+  bool running = false;  // guarded by EnvWaiters::mu
+  pthread_t thread{};    // valid while running
+  int64_t result = 0;
+  Napi::FunctionReference callback;  // created and destroyed on the loop thread only
+  std::shared_ptr<EnvWaiters> owner;
+};
+
+bool WaitJob::Cancelled() const { return state->cancelled.load(std::memory_order_acquire); }
+
+namespace {
+
+int InterruptSignal() { return SIGRTMAX; }
+void OnInterrupt(int) {}
+
+struct EnvWaiters {
+  std::mutex mu;
+  bool alive = true;
+  uv_async_t* async = nullptr;
+  uv_timer_t* kicker = nullptr;
+  bool kicking = false;
+  std::deque<std::unique_ptr<WaitJob>> completed;
+  std::unordered_map<uint32_t, WaitJob*> pending;
+  uint32_t next_id = 1;
+  napi_env env = nullptr;
+  std::unique_ptr<Napi::AsyncContext> context;
+  std::shared_ptr<EnvWaiters> self;  // cleared at teardown
+};
+
+struct Pool {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::unique_ptr<WaitJob>> queue;
+  size_t available = 0;  // idle threads not yet claimed by a queued job
+  size_t threads = 0;
+};
+
+Pool& pool() {
+  static Pool* p = new Pool();  // never destroyed: detached threads may outlive static destructors
+  return *p;
+}
+
+void RunJob(std::unique_ptr<WaitJob> job) {
+  WaitJob::State* st = job->state;
+  std::shared_ptr<EnvWaiters> owner = st->owner;
+  {
+    std::lock_guard<std::mutex> lk(owner->mu);
+    st->thread = pthread_self();
+    st->running = true;
+  }
+  st->result = st->cancelled.load() ? -ECANCELED : job->body(*job);
+  std::lock_guard<std::mutex> lk(owner->mu);
+  st->running = false;
+  if (!owner->alive) return;  // the environment is gone; its callbacks were already released
+  owner->completed.push_back(std::move(job));
+  uv_async_send(owner->async);
+}
+
+void* ThreadMain(void* arg) {
+  sigset_t only;
+  sigemptyset(&only);
+  sigaddset(&only, InterruptSignal());
+  pthread_sigmask(SIG_UNBLOCK, &only, nullptr);
+
+  std::unique_ptr<WaitJob> job(static_cast<WaitJob*>(arg));
+  Pool& p = pool();
+  for (;;) {
+    RunJob(std::move(job));
+    std::unique_lock<std::mutex> lk(p.mu);
+    p.available++;
+    while (p.queue.empty()) {
+      if (p.cv.wait_for(lk, std::chrono::seconds(5)) == std::cv_status::timeout && p.queue.empty()) {
+        p.available--;
+        p.threads--;
+        return nullptr;
+      }
+    }
+    job = std::move(p.queue.front());
+    p.queue.pop_front();
+  }
+}
+
+bool StartThread(WaitJob* job) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  // The new thread inherits this mask: it starts with every signal blocked, so no process-directed
+  // signal can be delivered to it before it narrows the mask to SIGRTMAX alone.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t tid;
+  int rc = pthread_create(&tid, &attr, ThreadMain, job);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&attr);
+  return rc == 0;
+}
+
+void Kick(EnvWaiters* w) {
+  // Called with w->mu held.
+  bool any = false;
+  for (auto& [id, job] : w->pending) {
+    if (job->state->cancelled.load() && job->state->running) {
+      pthread_kill(job->state->thread, InterruptSignal());
+      any = true;
+    }
+  }
+  if (any && !w->kicking) {
+    w->kicking = true;
+    uv_timer_start(w->kicker, [](uv_timer_t* t) {
+      auto* ww = static_cast<EnvWaiters*>(t->data);
+      std::lock_guard<std::mutex> lk(ww->mu);
+      ww->kicking = false;
+      uv_timer_stop(t);
+      Kick(ww);
+    }, 1, 0);
+  }
+}
+
+void OnComplete(uv_async_t* handle) {
+  auto* w = static_cast<EnvWaiters*>(handle->data);
+  std::deque<std::unique_ptr<WaitJob>> done;
+  {
+    std::lock_guard<std::mutex> lk(w->mu);
+    done.swap(w->completed);
+    for (auto& job : done) w->pending.erase(job->state->id);
+    if (w->pending.empty()) uv_unref(reinterpret_cast<uv_handle_t*>(w->async));
+  }
+  Napi::Env env(w->env);
+  for (auto& job : done) {
+    Napi::HandleScope scope(env);
+    std::vector<napi_value> args{Napi::Number::New(env, static_cast<double>(job->state->result))};
+    if (job->has_payload) {
+      auto buf = Napi::Buffer<uint8_t>::Copy(env, job->payload.data(), job->payload.size());
+      args.push_back(buf);
+      args.push_back(Napi::Number::New(env, job->aux));
+    } else {
+      args.push_back(env.Undefined());
+      args.push_back(Napi::Number::New(env, job->aux));
+    }
+    try {
+      job->state->callback.MakeCallback(env.Global(), args, *w->context);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(w->env, e.Value());
+    }
+    job->state->callback.Reset();
+    delete job->state;
+    job->state = nullptr;
+  }
+}
+
+void CloseHandle(uv_handle_t* h) {
+  uv_close(h, [](uv_handle_t* hh) { delete hh; });
+}
+
+void Teardown(void* arg) {
+  auto* w = static_cast<EnvWaiters*>(arg);
+  std::shared_ptr<EnvWaiters> keep = w->self;
+  std::lock_guard<std::mutex> lk(w->mu);
+  w->alive = false;
+  for (auto& [id, job] : w->pending) {
+    job->state->cancelled.store(true);
+    job->state->callback.Reset();
+    if (job->state->running) pthread_kill(job->state->thread, InterruptSignal());
+  }
+  w->completed.clear();
+  w->context.reset();
+  CloseHandle(reinterpret_cast<uv_handle_t*>(w->async));
+  CloseHandle(reinterpret_cast<uv_handle_t*>(w->kicker));
+  w->self.reset();  // jobs still running hold the last references
+}
+
+EnvWaiters* Waiters(Napi::Env env) { return static_cast<EnvWaiters*>(Data(env).waiters); }
+
+Napi::Value WaiterCancel(const Napi::CallbackInfo& info) {
+  EnvWaiters* w = Waiters(info.Env());
+  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  std::lock_guard<std::mutex> lk(w->mu);
+  auto it = w->pending.find(id);
+  if (it == w->pending.end()) return Napi::Boolean::New(info.Env(), false);
+  it->second->state->cancelled.store(true, std::memory_order_release);
+  Kick(w);
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+// waiterSleep(ms, cb): a blocking nanosleep on a waiter thread. It exists so that the waiter machinery
+// itself (cancellation, threadpool independence, exit behaviour) can be tested without any IPC object.
+Napi::Value WaiterSleep(const Napi::CallbackInfo& info) {
+  double ms = info[0].As<Napi::Number>().DoubleValue();
+  auto job = std::make_unique<WaitJob>();
+  job->body = [ms](WaitJob& self) -> int64_t {
+    struct timespec ts;
+    ts.tv_sec = static_cast<time_t>(ms / 1000);
+    ts.tv_nsec = static_cast<long>((ms - ts.tv_sec * 1000.0) * 1e6);
+    while (nanosleep(&ts, &ts) == -1) {
+      if (errno != EINTR) return -errno;
+      if (self.Cancelled()) return -ECANCELED;
+    }
+    return 0;
+  };
+  uint32_t id = SubmitWait(info.Env(), std::move(job), info[1].As<Napi::Function>());
+  return Napi::Number::New(info.Env(), id);
+}
+
+Napi::Value WaiterStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  {
+    Pool& p = pool();
+    std::lock_guard<std::mutex> lk(p.mu);
+    o.Set("threads", Napi::Number::New(env, static_cast<double>(p.threads)));
+    o.Set("idle", Napi::Number::New(env, static_cast<double>(p.available)));
+  }
+  EnvWaiters* w = Waiters(env);
+  std::lock_guard<std::mutex> lk(w->mu);
+  o.Set("pending", Napi::Number::New(env, static_cast<double>(w->pending.size())));
+  return o;
+}
+
+}  // namespace
+
+uint32_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function callback) {
+  EnvWaiters* w = Waiters(env);
+  auto* st = new WaitJob::State();
+  st->callback = Napi::Persistent(callback);
+  st->owner = w->self;
+  job->state = st;
+  {
+    std::lock_guard<std::mutex> lk(w->mu);
+    st->id = w->next_id++;
+    if (st->id == 0) st->id = w->next_id++;
+    w->pending.emplace(st->id, job.get());
+    uv_ref(reinterpret_cast<uv_handle_t*>(w->async));
+  }
+  uint32_t id = st->id;
+  Pool& p = pool();
+  std::unique_lock<std::mutex> lk(p.mu);
+  if (p.available > 0) {
+    p.available--;
+    p.queue.push_back(std::move(job));
+    lk.unlock();
+    p.cv.notify_one();
+    return id;
+  }
+  p.threads++;
+  WaitJob* raw = job.release();
+  if (!StartThread(raw)) {
+    p.threads--;
+    lk.unlock();
+    std::lock_guard<std::mutex> wl(w->mu);
+    w->pending.erase(id);
+    if (w->pending.empty()) uv_unref(reinterpret_cast<uv_handle_t*>(w->async));
+    st->callback.Reset();
+    delete st;
+    delete raw;
+    throw Napi::Error::New(env, "ipckit: cannot start a waiter thread");
+  }
+  return id;
+}
+
+void InitWaiter(Napi::Env env, Napi::Object exports) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa {};
+    sa.sa_handler = OnInterrupt;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: the interrupted call must fail with EINTR
+    sigaction(InterruptSignal(), &sa, nullptr);
+  });
+
+  auto w = std::make_shared<EnvWaiters>();
+  w->self = w;
+  w->env = env;
+  w->context = std::make_unique<Napi::AsyncContext>(env, "ipckit:wait");
+  w->async = new uv_async_t;
+  uv_async_init(Loop(env), w->async, OnComplete);
+  w->async->data = w.get();
+  uv_unref(reinterpret_cast<uv_handle_t*>(w->async));
+  w->kicker = new uv_timer_t;
+  uv_timer_init(Loop(env), w->kicker);
+  w->kicker->data = w.get();
+  uv_unref(reinterpret_cast<uv_handle_t*>(w->kicker));
+  Data(env).waiters = w.get();
+  napi_add_env_cleanup_hook(env, Teardown, w.get());
+
+  exports.Set("waiterCancel", Napi::Function::New(env, WaiterCancel));
+  exports.Set("waiterSleep", Napi::Function::New(env, WaiterSleep));
+  exports.Set("waiterStats", Napi::Function::New(env, WaiterStats));
+  exports.Set("waiterSignal", Napi::Number::New(env, InterruptSignal()));
+}
+
+}  // namespace ipckit

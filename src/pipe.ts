@@ -1,0 +1,446 @@
+/**
+ * Pipes (pipe(2)) and FIFOs (mkfifo(3)): section 1 of the classic IPC survey.
+ *
+ * Both ends are Node streams with their `fd`. The stream machinery is attached lazily, on the first read
+ * or write: attaching makes libuv set O_NONBLOCK on the open file description, which a child process
+ * that inherits the fd through `spawn` would share (many programs fail on a non-blocking stdin). An end
+ * handed to a child before it is used in this process therefore stays blocking for the child.
+ *
+ * @module
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import { Readable, Writable } from 'node:stream';
+import { native } from './native.js';
+import { IpcError, check, closedError, errno, errnoException } from './errors.js';
+import { fsPath } from './internal/names.js';
+import { disarm, guard } from './internal/lifetime.js';
+import { Readiness, READABLE } from './internal/wait.js';
+import { validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { DEFAULT_MAX_FRAME, FrameDecoder, encodeFrame } from './internal/framing.js';
+
+const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
+const O_CLOEXEC = 0o2000000; // Linux; fs.constants does not carry it
+const ENXIO = errno('ENXIO');
+const IN_OPEN = 0x20;
+const IN_ATTRIB = 0x04;
+const IN_DELETE_SELF = 0x400;
+const IN_MOVE_SELF = 0x800;
+
+export interface PipeEndOptions {
+  /** The FIFO's path, for messages and `path`. */
+  path?: string;
+  /** Extra descriptors this end owns and closes with itself (the persistent reader's own writer). */
+  owns?: number[];
+}
+
+function closeQuietly(fd: number): void {
+  if (fd >= 0) native.close(fd);
+}
+
+/**
+ * The read end of a pipe or FIFO: a Readable stream of Buffers, not writable (pipes are half-duplex).
+ *
+ * @example
+ * ```ts
+ * const { reader, writer } = pipe();
+ * const child = spawn('sh', ['-c', 'echo hello >&3'], { stdio: ['ignore', 'inherit', 'inherit', writer] });
+ * await writer.close();              // the child has its copy; ours must go for EOF to arrive
+ * for await (const chunk of reader) process.stdout.write(chunk);
+ * ```
+ */
+export class PipeReader extends Readable {
+  /** The FIFO's path, when this end came from one. */
+  readonly path: string | undefined;
+  #fd: number;
+  #owns: number[];
+  #socket: net.Socket | undefined;
+  #guard: object | undefined;
+
+  constructor(fd: number, opts: PipeEndOptions = {}) {
+    super({ highWaterMark: 1024 * 1024 });
+    this.#fd = fd;
+    this.#owns = opts.owns ?? [];
+    this.path = opts.path;
+    const owns = this.#owns;
+    this.#guard = guard(this, `ipckit pipe reader (fd ${fd})`, () => {
+      closeQuietly(fd);
+      owns.forEach(closeQuietly);
+    });
+  }
+
+  /** The descriptor, for `spawn` stdio or a peer; -1 once closed. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  override _read(): void {
+    if (this.#socket) {
+      this.#socket.resume();
+      return;
+    }
+    const s = new net.Socket({ fd: this.#fd, readable: true, writable: false });
+    this.#socket = s;
+    s.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) s.pause();
+    });
+    s.on('end', () => this.push(null));
+    s.on('error', (err) => this.destroy(err));
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    disarm(this.#guard);
+    if (this.#socket) this.#socket.destroy();
+    else closeQuietly(this.#fd);
+    this.#owns.forEach(closeQuietly);
+    this.#owns = [];
+    this.#fd = -1;
+    cb(err);
+  }
+
+  /** Closes this end (idempotent). */
+  async close(): Promise<void> {
+    if (!this.destroyed) this.destroy();
+    if (!this.closed) await new Promise((resolve) => this.once('close', resolve));
+  }
+
+  override async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * The write end of a pipe or FIFO: a Writable stream with backpressure (`write()` returns false and
+ * 'drain' follows). A reader that went away makes the next write fail with an 'error' event whose
+ * `code` is 'EPIPE' (Node ignores SIGPIPE); it never kills the process.
+ */
+export class PipeWriter extends Writable {
+  readonly path: string | undefined;
+  #fd: number;
+  #socket: net.Socket | undefined;
+  #guard: object | undefined;
+
+  constructor(fd: number, opts: PipeEndOptions = {}) {
+    super({ highWaterMark: 1024 * 1024 });
+    this.#fd = fd;
+    this.path = opts.path;
+    this.#guard = guard(this, `ipckit pipe writer (fd ${fd})`, () => closeQuietly(fd));
+  }
+
+  get fd(): number {
+    return this.#fd;
+  }
+
+  #attach(): net.Socket {
+    if (this.#socket) return this.#socket;
+    const s = new net.Socket({ fd: this.#fd, readable: false, writable: true });
+    s.on('error', (err) => this.destroy(err));
+    this.#socket = s;
+    return s;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.#attach().write(chunk, cb);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    const s = this.#attach();
+    s.cork();
+    for (let i = 0; i < chunks.length - 1; i++) s.write(chunks[i]!.chunk);
+    s.write(chunks[chunks.length - 1]!.chunk, cb);
+    s.uncork();
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    if (!this.#socket) return cb();
+    this.#socket.end(cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    disarm(this.#guard);
+    if (this.#socket) this.#socket.destroy();
+    else closeQuietly(this.#fd);
+    this.#fd = -1;
+    cb(err);
+  }
+
+  /** Flushes what was written, then closes this end (idempotent). */
+  async close(): Promise<void> {
+    if (!this.writableEnded && !this.destroyed) this.end();
+    if (!this.closed) await new Promise((resolve) => this.once('close', resolve));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+export interface Pipe {
+  reader: PipeReader;
+  writer: PipeWriter;
+}
+
+/**
+ * An anonymous pipe (pipe2(2) with O_CLOEXEC): `{ reader, writer }`. Either end can be given to a
+ * child in `spawn`'s `stdio` (the child gets it without O_CLOEXEC, at the slot's number).
+ *
+ * @example
+ * ```ts
+ * const { reader, writer } = pipe();
+ * const child = spawn('wc', ['-c'], { stdio: [reader, 'inherit', 'inherit'] });
+ * await reader.close();                // the child holds the read end now
+ * writer.end('twelve bytes');
+ * ```
+ */
+export function pipe(): Pipe {
+  const rc = native.pipe2(true);
+  if (typeof rc === 'number') throw errnoException(rc, 'pipe2');
+  const [r, w] = rc;
+  return { reader: new PipeReader(r), writer: new PipeWriter(w) };
+}
+
+/** The pipe buffer's capacity in bytes (F_GETPIPE_SZ), or sets it (F_SETPIPE_SZ; root may exceed pipe-max-size). */
+export function pipeCapacity(end: PipeReader | PipeWriter, size?: number): number {
+  if (end.fd < 0) throw closedError('pipe end', 'pipeCapacity');
+  return check(native.pipeSize(end.fd, size), 'fcntl', end.path);
+}
+
+// ---- framing over a pipe -----------------------------------------------------------------------
+
+export interface FrameOptions {
+  /** Largest payload accepted (sending and receiving). Default 64 MiB. */
+  maxFrameSize?: number;
+}
+
+/**
+ * Writes one length-prefixed frame; resolves when the stream accepted it (awaits 'drain' when full).
+ * A payload over `maxFrameSize` is refused with ERR_IPC_MESSAGE_TOO_LARGE before anything is written.
+ */
+export async function writeFrame(stream: Writable, payload: Uint8Array, opts: FrameOptions = {}): Promise<void> {
+  const [header, body] = encodeFrame(payload, opts.maxFrameSize ?? DEFAULT_MAX_FRAME);
+  stream.cork();
+  stream.write(header);
+  const ok = stream.write(body);
+  process.nextTick(() => stream.uncork());
+  if (!ok) await waitDrain(stream);
+}
+
+function waitDrain(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      stream.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onClose = () => done(closedError('stream', 'write'));
+    stream.on('drain', done);
+    stream.on('error', done);
+    stream.on('close', onClose);
+  });
+}
+
+/**
+ * The frames of a byte stream, in order. Ends when the stream ends; a stream that ends inside a frame
+ * throws ERR_IPC_CORRUPT, a frame announcing more than `maxFrameSize` throws ERR_IPC_MESSAGE_TOO_LARGE.
+ */
+export async function* readFrames(stream: Readable, opts: FrameOptions = {}): AsyncGenerator<Buffer> {
+  const decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME);
+  for await (const chunk of stream) yield* decoder.push(chunk as Buffer);
+  decoder.end();
+}
+
+// ---- FIFOs -------------------------------------------------------------------------------------
+
+export interface FifoCreateOptions {
+  /** Permission bits, exactly (the umask does not narrow them). Default 0o600. */
+  mode?: number;
+  /** Remove the FIFO when this object is closed. Default true for `create`, false for `openOrCreate`. */
+  unlinkOnClose?: boolean;
+}
+
+export interface FifoReaderOptions {
+  /**
+   * Stay open across successive writers: the reader holds a write descriptor of its own, so the stream
+   * does not end when the last writer closes. Default false (EOF when the writers are gone).
+   */
+  persistent?: boolean;
+}
+
+function notFifo(path: string, what: string): IpcError {
+  return new IpcError('ERR_IPC_NOT_FIFO', `${path} exists and is not a FIFO (it is ${what}); left untouched`, { path });
+}
+
+function describeStat(st: fs.Stats): string {
+  if (st.isFile()) return 'a regular file';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSocket()) return 'a socket';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'not a FIFO';
+}
+
+function assertFifoPath(path: string): void {
+  const st = fs.statSync(path); // ENOENT etc. as Node's own system error
+  if (!st.isFIFO()) throw notFifo(path, describeStat(st));
+}
+
+/** Opens a FIFO end without blocking and checks, on the descriptor, that it is a FIFO. */
+function openFifoFd(path: string, flags: number): number {
+  const fd = native.open(path, flags | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0) return fd;
+  const st = fs.fstatSync(fd);
+  if (!st.isFIFO()) {
+    native.close(fd);
+    throw notFifo(path, describeStat(st));
+  }
+  return fd;
+}
+
+/**
+ * A named pipe (mkfifo(3)). `Fifo.create` makes one and owns it; the static `openReader` /
+ * `openWriter` open an existing one from either side.
+ *
+ * Opening never blocks a thread: the read end opens at once (non-blocking open), and a writer that finds
+ * no reader waits for one through an inotify watch on the event loop (a blocking open would hold one of
+ * libuv's four pool threads; four such opens hang Node, node#23220).
+ *
+ * @example
+ * ```ts
+ * await using fifo = await Fifo.create('/tmp/demo.fifo');
+ * const reader = await fifo.openReader();
+ * // elsewhere: echo hi > /tmp/demo.fifo
+ * for await (const chunk of reader) console.log(String(chunk));
+ * ```
+ */
+export class Fifo implements AsyncDisposable {
+  readonly path: string;
+  #unlinkOnClose: boolean;
+  #closed = false;
+
+  private constructor(path: string, unlinkOnClose: boolean) {
+    this.path = path;
+    this.#unlinkOnClose = unlinkOnClose;
+  }
+
+  /** Creates the FIFO; fails with EEXIST if the path exists. Mode 0o600 unless asked. */
+  static async create(path: string, opts: FifoCreateOptions = {}): Promise<Fifo> {
+    fsPath('FIFO', path);
+    const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    check(native.mkfifo(path, mode), 'mkfifo', path);
+    // mkfifo applied the umask, which can only remove bits: the FIFO was never more open than asked.
+    try {
+      fs.chmodSync(path, mode);
+    } catch (err) {
+      fs.rmSync(path, { force: true });
+      throw err;
+    }
+    return new Fifo(path, opts.unlinkOnClose ?? true);
+  }
+
+  /** Creates the FIFO, or takes the existing one if the path already is a FIFO. */
+  static async openOrCreate(path: string, opts: FifoCreateOptions = {}): Promise<Fifo> {
+    fsPath('FIFO', path);
+    const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    const rc = native.mkfifo(path, mode);
+    if (rc === errno('EEXIST')) {
+      assertFifoPath(path);
+      return new Fifo(path, opts.unlinkOnClose ?? false);
+    }
+    check(rc, 'mkfifo', path);
+    fs.chmodSync(path, mode);
+    return new Fifo(path, opts.unlinkOnClose ?? true);
+  }
+
+  /** Removes a FIFO. `false` if nothing was there; ERR_IPC_NOT_FIFO (and nothing removed) if it is not one. */
+  static async unlink(path: string): Promise<boolean> {
+    fsPath('FIFO', path);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    if (!st.isFIFO()) throw notFifo(path, describeStat(st));
+    fs.unlinkSync(path);
+    return true;
+  }
+
+  /** Opens the read end (at once: a reader does not wait for writers). */
+  static async openReader(path: string, opts: FifoReaderOptions = {}): Promise<PipeReader> {
+    fsPath('FIFO', path);
+    assertFifoPath(path);
+    const fd = check(openFifoFd(path, O_RDONLY), 'open', path);
+    const owns: number[] = [];
+    if (opts.persistent) {
+      // Our own writer keeps the FIFO's writer count above zero: no EOF between successive writers.
+      const wfd = native.open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
+      if (wfd < 0) {
+        native.close(fd);
+        throw errnoException(wfd, 'open', path);
+      }
+      owns.push(wfd);
+    }
+    return new PipeReader(fd, { path, owns });
+  }
+
+  /**
+   * Opens the write end, waiting (without a thread) until a reader has the FIFO open. Honours
+   * `{ signal, timeout }`.
+   */
+  static async openWriter(path: string, opts: WaitOptions = {}): Promise<PipeWriter> {
+    fsPath('FIFO', path);
+    validateWaitOptions(opts);
+    assertFifoPath(path);
+    let fd = openFifoFd(path, O_WRONLY);
+    if (fd >= 0) return new PipeWriter(fd, { path });
+    if (fd !== ENXIO) throw errnoException(fd, 'open', path);
+    // No reader yet (ENXIO, fifo(7)). Watch the FIFO for opens first, then retry, so that a reader
+    // arriving between the failed open and the watch is not missed.
+    const ino = check(native.inotifyInit(), 'inotify_init1');
+    const bell = new Readiness(ino, `FIFO ${path}`);
+    try {
+      check(native.inotifyAddWatch(ino, path, IN_OPEN | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF), 'inotify_add_watch', path);
+      for (;;) {
+        fd = openFifoFd(path, O_WRONLY);
+        if (fd >= 0) return new PipeWriter(fd, { path });
+        if (fd !== ENXIO) throw errnoException(fd, 'open', path);
+        await bell.wait(READABLE, opts);
+        native.drain(ino);
+      }
+    } finally {
+      bell.close();
+      native.close(ino);
+    }
+  }
+
+  /** Opens this FIFO's read end. */
+  openReader(opts: FifoReaderOptions = {}): Promise<PipeReader> {
+    if (this.#closed) throw closedError(`FIFO ${this.path}`, 'openReader');
+    return Fifo.openReader(this.path, opts);
+  }
+
+  /** Opens this FIFO's write end, waiting for a reader. */
+  openWriter(opts: WaitOptions = {}): Promise<PipeWriter> {
+    if (this.#closed) throw closedError(`FIFO ${this.path}`, 'openWriter');
+    return Fifo.openWriter(this.path, opts);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Removes the FIFO if this object owns it (idempotent). Open ends stay usable. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#unlinkOnClose) await Fifo.unlink(this.path).catch(() => false);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
