@@ -32,5 +32,16 @@ export {
 // 6. sockets
 
 // channels
+export {
+  connect,
+  listen,
+  Channel,
+  parseEndpoint,
+  transports,
+  type ChannelOptions,
+  type CodecName,
+  type Endpoint,
+  type TransportName,
+} from './channel/index.js';
 
 // inventory (ipckit ls / rm)

@@ -1,0 +1,125 @@
+// The Channel: values in, values out, over any transport. It owns the codec and the size limit (so both
+// mean the same on every transport) and the lifetime rules of the project (idempotent close, use after
+// close throws ERR_IPC_CLOSED, pending receives reject when the channel closes).
+import { closedError, IpcError } from '../errors.js';
+import { validateWaitOptions, type WaitOptions } from '../internal/validate.js';
+import { tooLarge } from '../internal/framing.js';
+import type { Codec, CodecName } from './codec.js';
+import type { Endpoint } from './endpoint.js';
+import type { Transport } from './transport.js';
+
+/**
+ * One message channel. Obtained from `connect(url)` or `listen(url)`.
+ *
+ * @example
+ * ```ts
+ * await using ch = await connect('tcp://127.0.0.1:7000', { codec: 'json' });
+ * await ch.send({ hello: 'world' });       // resolves once the transport has room
+ * for await (const msg of ch) console.log(msg);
+ * ```
+ */
+export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
+  /** The endpoint URL this channel was made from. */
+  readonly url: string;
+  readonly endpoint: Endpoint;
+  /** 'connect' or 'listen': which verb made it. */
+  readonly role: 'connect' | 'listen';
+  readonly #t: Transport;
+  readonly #codec: Codec;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #iterating = false;
+
+  /** @internal Use connect() / listen(). */
+  constructor(endpoint: Endpoint, role: 'connect' | 'listen', transport: Transport, codec: Codec) {
+    this.url = endpoint.url;
+    this.endpoint = endpoint;
+    this.role = role;
+    this.#t = transport;
+    this.#codec = codec;
+  }
+
+  get codec(): CodecName {
+    return this.#codec.name;
+  }
+
+  /** Largest encoded message, in bytes, this end sends or accepts. */
+  get maxMessageSize(): number {
+    return this.#t.maxMessageSize;
+  }
+
+  /** Whether this end can send / receive (a FIFO or a UDP listener is one-way until a peer writes). */
+  get canSend(): boolean {
+    return this.#t.canSend;
+  }
+
+  get canReceive(): boolean {
+    return this.#t.canReceive;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sends one value; resolves when the transport accepted it and has room for the next (await it for
+   * backpressure). ERR_IPC_MESSAGE_TOO_LARGE before anything is sent if the encoded value is over the
+   * limit; ERR_IPC_PEER_DEAD when the peer is gone.
+   */
+  async send(value: T): Promise<void> {
+    if (this.#closed) throw closedError(this.url, 'send');
+    if (!this.#t.canSend) throw new IpcError('ERR_IPC_UNSUPPORTED', `this end of ${this.url} (${this.role}) cannot send`);
+    const bytes = this.#codec.encode(value);
+    if (bytes.byteLength > this.#t.maxMessageSize) throw tooLarge(bytes.byteLength, this.#t.maxMessageSize);
+    await this.#t.send(bytes);
+  }
+
+  /**
+   * The next value, or `undefined` once the peer closed (on purpose). ERR_IPC_PEER_DEAD when it died.
+   * Honours `{ signal, timeout }`.
+   */
+  async receive(opts: WaitOptions = {}): Promise<T | undefined> {
+    validateWaitOptions(opts);
+    if (this.#closed) throw closedError(this.url, 'receive');
+    if (!this.#t.canReceive) throw new IpcError('ERR_IPC_UNSUPPORTED', `this end of ${this.url} (${this.role}) cannot receive`);
+    const bytes = await this.#t.receive(opts);
+    if (bytes === null) return undefined;
+    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.#codec.decode(buf) as T;
+  }
+
+  /** Values until the peer closes; a loop left early (break) does not close the channel. */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    if (this.#iterating) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.url}: only one iteration at a time`);
+    this.#iterating = true;
+    try {
+      for (;;) {
+        if (this.#closed) return;
+        let bytes: Uint8Array | null;
+        try {
+          bytes = await this.#t.receive();
+        } catch (err) {
+          // close() while iterating ends the loop instead of failing it.
+          if (this.#closed && (err as IpcError).code === 'ERR_IPC_CLOSED') return;
+          throw err;
+        }
+        if (bytes === null) return;
+        const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        yield this.#codec.decode(buf) as T;
+      }
+    } finally {
+      this.#iterating = false;
+    }
+  }
+
+  /** Says goodbye to the peer (which sees the end of its iteration) and releases everything. Idempotent. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#closing ??= this.#t.close();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,142 @@
+// Endpoint URLs (DESIGN.md "Endpoint URLs"): the same strings in the API, the CLI and the docs.
+// Parsing is pure and total: any string either yields an Endpoint or throws ERR_IPC_NAME_INVALID /
+// ERR_IPC_UNSUPPORTED before anything touches the kernel.
+import { IpcError, invalidArgType } from '../errors.js';
+
+export interface PathEndpoint<T> {
+  transport: T;
+  url: string;
+  path: string;
+}
+export interface NameEndpoint<T> {
+  transport: T;
+  url: string;
+  name: string;
+}
+export interface SocketEndpoint<T> {
+  transport: T;
+  url: string;
+  /** The socket path, or the abstract name (without its leading NUL) when `abstract`. */
+  path: string;
+  abstract: boolean;
+}
+export interface HostEndpoint<T> {
+  transport: T;
+  url: string;
+  host: string;
+  port: number;
+}
+
+export type Endpoint =
+  | PathEndpoint<'fifo'>
+  | NameEndpoint<'mq'>
+  | { transport: 'sysvmq'; url: string; key: number }
+  | NameEndpoint<'shm'>
+  | SocketEndpoint<'unix'>
+  | SocketEndpoint<'unix+dgram'>
+  | SocketEndpoint<'unix+seqpacket'>
+  | HostEndpoint<'tcp'>
+  | HostEndpoint<'udp'>
+  | (HostEndpoint<'nats'> & { subject: string });
+
+export type TransportName = Endpoint['transport'];
+
+function bad(url: string, why: string): IpcError {
+  return new IpcError('ERR_IPC_NAME_INVALID', `invalid endpoint '${url}': ${why}`, { url });
+}
+
+function posixName(url: string, name: string): string {
+  // mq_overview(7), shm_overview(7): one leading slash, no other, at most NAME_MAX (255) bytes.
+  if (!name.startsWith('/') || name.length < 2) throw bad(url, 'the name must start with one "/"');
+  if (name.indexOf('/', 1) !== -1) throw bad(url, 'the name must not contain "/" after the first');
+  if (name.includes('\0')) throw bad(url, 'the name must not contain NUL');
+  if (Buffer.byteLength(name) > 255) throw bad(url, 'the name is longer than 255 bytes');
+  return name;
+}
+
+function fsPath(url: string, path: string): string {
+  if (path.length === 0) throw bad(url, 'empty path');
+  if (path.includes('\0')) throw bad(url, 'the path must not contain NUL');
+  return path;
+}
+
+function hostPort(url: string, rest: string): { host: string; port: number; pathname: string } {
+  let u: URL;
+  try {
+    u = new URL(`x://${rest}`);
+  } catch {
+    throw bad(url, 'expected //host:port');
+  }
+  if (!u.hostname) throw bad(url, 'missing host');
+  if (!u.port) throw bad(url, 'missing port');
+  const port = Number(u.port);
+  if (!(port >= 0 && port < 65536)) throw bad(url, "port out of range (0 = any, to listen)");
+  if (u.username || u.password || u.search || u.hash) throw bad(url, 'no credentials, query or fragment allowed');
+  // URL keeps IPv6 literals bracketed; the socket APIs want them bare.
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  return { host, port, pathname: decodeURIComponent(u.pathname) };
+}
+
+/**
+ * Parses an endpoint URL.
+ *
+ * @example
+ * ```ts
+ * parseEndpoint('tcp://127.0.0.1:7000'); // { transport: 'tcp', host: '127.0.0.1', port: 7000, ... }
+ * parseEndpoint('unix:@bus');            // { transport: 'unix', path: 'bus', abstract: true, ... }
+ * ```
+ */
+export function parseEndpoint(url: string): Endpoint {
+  if (typeof url !== 'string') throw invalidArgType('url', 'of type string', url);
+  const colon = url.indexOf(':');
+  if (colon <= 0) throw bad(url, 'expected scheme:address');
+  const scheme = url.slice(0, colon).toLowerCase();
+  const rest = url.slice(colon + 1);
+  switch (scheme) {
+    case 'fifo':
+      return { transport: 'fifo', url, path: fsPath(url, rest) };
+    case 'mq':
+      return { transport: 'mq', url, name: posixName(url, rest) };
+    case 'shm':
+      return { transport: 'shm', url, name: posixName(url, rest) };
+    case 'sysvmq': {
+      if (!/^(0x[0-9a-f]{1,8}|[0-9]{1,10})$/i.test(rest)) throw bad(url, 'expected a key, e.g. sysvmq:0x1234');
+      const key = Number(rest);
+      if (key === 0 || key > 0xffffffff) throw bad(url, 'the key must be 1..0xffffffff (0 is IPC_PRIVATE)');
+      return { transport: 'sysvmq', url, key: key | 0 };
+    }
+    case 'unix':
+    case 'unix+stream':
+    case 'unix+dgram':
+    case 'unix+seqpacket': {
+      const transport = scheme === 'unix+stream' ? 'unix' : (scheme as 'unix' | 'unix+dgram' | 'unix+seqpacket');
+      if (rest.startsWith('@')) {
+        const name = rest.slice(1);
+        // unix(7): the abstract name is the bytes after the leading NUL, at most 107 of them.
+        if (name.length === 0 || Buffer.byteLength(name) > 107) throw bad(url, 'abstract name must be 1..107 bytes');
+        return { transport, url, path: name, abstract: true } as Endpoint;
+      }
+      fsPath(url, rest);
+      if (Buffer.byteLength(rest) > 107) throw bad(url, 'socket path longer than 107 bytes (unix(7) sun_path)');
+      return { transport, url, path: rest, abstract: false } as Endpoint;
+    }
+    case 'tcp':
+    case 'udp': {
+      if (!rest.startsWith('//')) throw bad(url, 'expected //host:port');
+      const { host, port, pathname } = hostPort(url, rest.slice(2));
+      if (pathname !== '' && pathname !== '/') throw bad(url, 'no path allowed');
+      return { transport: scheme, url, host, port } as Endpoint;
+    }
+    case 'nats': {
+      if (!rest.startsWith('//')) throw bad(url, 'expected //host:port/subject');
+      const { host, port, pathname } = hostPort(url, rest.slice(2));
+      const subject = pathname.replace(/^\//, '');
+      if (!/^[^\s*>/]+$/.test(subject) || subject.split('.').some((t) => t === '')) {
+        throw bad(url, 'expected a NATS subject without wildcards, e.g. nats://127.0.0.1:4222/jobs.in');
+      }
+      return { transport: 'nats', url, host, port, subject };
+    }
+    default:
+      throw new IpcError('ERR_IPC_UNSUPPORTED', `unknown endpoint scheme '${scheme}:' in '${url}'`, { url });
+  }
+}

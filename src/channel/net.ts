@@ -1,0 +1,72 @@
+// tcp://host:port and unix:/path, unix:@abstract (AF_UNIX stream) through node:net: both directions on
+// one connection, framed (stream.ts). `listen` binds at once and the channel is carried by the first
+// peer that connects (accept.ts); `connect` resolves once connected. A listening unix: path is removed
+// when the channel closes (libuv unlinks it); an existing file at the path makes listen fail with
+// EADDRINUSE rather than delete somebody else's socket.
+import net from 'node:net';
+import { AbortError, timeoutError } from '../errors.js';
+import type { WaitOptions } from '../internal/validate.js';
+import { AcceptingTransport } from './accept.js';
+import type { Endpoint } from './endpoint.js';
+import { StreamTransport } from './stream.js';
+import { registerAdapter, type TransportOptions } from './transport.js';
+
+type NetEndpoint = Extract<Endpoint, { transport: 'tcp' | 'unix' }>;
+
+function address(ep: NetEndpoint): net.ListenOptions & net.NetConnectOpts {
+  if (ep.transport === 'tcp') return { host: ep.host, port: ep.port };
+  // Node reaches the abstract namespace (unix(7)) with a leading NUL in the path.
+  return { path: ep.abstract ? `\0${ep.path}` : ep.path };
+}
+
+function wrap(ep: NetEndpoint, s: net.Socket, max: number): StreamTransport {
+  if (ep.transport === 'tcp') s.setNoDelay(true);
+  return new StreamTransport(`channel ${ep.url}`, { readable: s, writable: s }, max);
+}
+
+async function listen(ep: NetEndpoint, opts: TransportOptions): Promise<AcceptingTransport> {
+  const server = net.createServer({ pauseOnConnect: false, allowHalfOpen: false });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address(ep), () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  let url = ep.url;
+  const a = server.address();
+  if (ep.transport === 'tcp' && a && typeof a === 'object') {
+    url = `tcp://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+  return new AcceptingTransport(`channel ${url}`, url, server, opts.maxMessageSize, (s) => wrap(ep, s, opts.maxMessageSize));
+}
+
+function connect(ep: NetEndpoint, opts: TransportOptions & WaitOptions): Promise<StreamTransport> {
+  const { signal, timeout } = opts;
+  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+  return new Promise((resolve, reject) => {
+    const s = net.connect(address(ep));
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => fail(new AbortError(undefined, { cause: signal!.reason }));
+    const cleanup = () => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      s.off('error', fail);
+    };
+    const fail = (err: Error) => {
+      cleanup();
+      s.destroy();
+      reject(err);
+    };
+    s.once('error', fail);
+    s.once('connect', () => {
+      cleanup();
+      resolve(wrap(ep, s, opts.maxMessageSize));
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeout !== undefined) timer = setTimeout(() => fail(timeoutError(`connect ${ep.url}`, timeout)), timeout);
+  });
+}
+
+registerAdapter('tcp', { listen, connect });
+registerAdapter('unix', { listen, connect });

@@ -1,0 +1,268 @@
+// A message transport over a byte stream (FIFO, TCP, AF_UNIX stream): frames of a 4-byte little-endian
+// length and the payload, plus one control frame: the length 0xFFFFFFFF means "goodbye" (the sender
+// closed on purpose). Payloads are therefore at most 0xFFFFFFFE bytes. A stream that ends without the
+// goodbye means the peer died (the kernel closes a killed process's descriptors, which looks like an
+// orderly end of stream to the reader: only the goodbye tells the two apart).
+//
+// Receiving pulls: bytes are read from the stream only while somebody waits for a message, so an
+// unread channel leaves the data in the stream's and the kernel's buffers and the sender's writes stall
+// (backpressure end to end, no unbounded queue in JS).
+import type { Readable, Writable } from 'node:stream';
+import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
+import type { WaitOptions } from '../internal/validate.js';
+import { tooLarge } from '../internal/framing.js';
+import { isPeerGone, peerDead, type Transport } from './transport.js';
+
+export const GOODBYE = 0xffffffff;
+/** The largest payload a stream frame can carry (0xFFFFFFFF is the goodbye). */
+export const STREAM_MAX = 0xfffffffe;
+
+const HDR = 4;
+
+/** Incremental decoder; yields Buffers and the GOODBYE marker. */
+export class StreamDecoder {
+  readonly max: number;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #need = -1;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  push(chunk: Buffer, out: (Buffer | typeof GOODBYE)[]): void {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    for (;;) {
+      if (this.#need < 0) {
+        if (this.#buffered < HDR) return;
+        const len = this.#take(HDR).readUInt32LE(0);
+        if (len === GOODBYE) {
+          out.push(GOODBYE);
+          continue;
+        }
+        if (len > this.max) {
+          throw new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${len} bytes exceeds the limit of ${this.max} bytes`, {
+            size: len,
+            limit: this.max,
+          });
+        }
+        this.#need = len;
+      }
+      if (this.#buffered < this.#need) return;
+      out.push(this.#take(this.#need));
+      this.#need = -1;
+    }
+  }
+
+  #take(n: number): Buffer {
+    const first = this.#chunks[0];
+    let out: Buffer;
+    if (n === 0) out = Buffer.alloc(0);
+    else if (first && first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let off = 0;
+      while (off < n) {
+        const c = this.#chunks[0]!;
+        const k = Math.min(c.length, n - off);
+        c.copy(out, off, 0, k);
+        off += k;
+        if (k === c.length) this.#chunks.shift();
+        else this.#chunks[0] = c.subarray(k);
+      }
+    }
+    this.#buffered -= n;
+    return out;
+  }
+}
+
+export interface StreamEnds {
+  readable?: Readable;
+  writable?: Writable;
+  /** Releases whatever else this transport holds (a server, a FIFO's name). */
+  release?: () => Promise<void> | void;
+}
+
+type Waiter = { resolve: () => void; reject: (e: Error) => void };
+
+export class StreamTransport implements Transport {
+  readonly canSend: boolean;
+  readonly canReceive: boolean;
+  readonly maxMessageSize: number;
+  readonly #what: string;
+  readonly #r: Readable | undefined;
+  readonly #w: Writable | undefined;
+  readonly #release: (() => Promise<void> | void) | undefined;
+  readonly #decoder: StreamDecoder;
+  #queue: Buffer[] = [];
+  #goodbye = false; // the peer said goodbye (after its last message in #queue)
+  #eof = false;
+  #error: Error | undefined;
+  #waiter: Waiter | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(what: string, ends: StreamEnds, maxMessageSize: number) {
+    this.#what = what;
+    this.#r = ends.readable;
+    this.#w = ends.writable;
+    this.#release = ends.release;
+    this.canSend = !!ends.writable;
+    this.canReceive = !!ends.readable;
+    this.maxMessageSize = maxMessageSize;
+    this.#decoder = new StreamDecoder(maxMessageSize);
+    const r = this.#r;
+    if (r) {
+      r.on('readable', () => this.#pump());
+      r.on('end', () => {
+        this.#eof = true;
+        this.#wake();
+      });
+      r.on('error', (err) => this.#fail(err));
+      r.on('close', () => {
+        this.#eof = true;
+        this.#wake();
+      });
+    }
+    if (this.#w && this.#w !== (r as unknown)) this.#w.on('error', (err) => this.#fail(err));
+  }
+
+  #fail(err: Error): void {
+    this.#error ??= isPeerGone(err) ? peerDead(this.#what, err) : err;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.resolve();
+  }
+
+  /** Decodes what the stream has buffered, but only while the queue is empty (pull, for backpressure). */
+  #pump(): void {
+    const r = this.#r!;
+    if (this.#queue.length > 0 && !this.#waiter) return;
+    const out: (Buffer | typeof GOODBYE)[] = [];
+    try {
+      while (this.#queue.length === 0 && !this.#goodbye) {
+        const chunk = r.read() as Buffer | null;
+        if (chunk === null) break;
+        this.#decoder.push(chunk, out);
+        for (const m of out) {
+          if (m === GOODBYE) this.#goodbye = true;
+          else if (!this.#goodbye) this.#queue.push(m);
+        }
+        out.length = 0;
+      }
+    } catch (err) {
+      this.#error ??= err as Error;
+      r.destroy();
+    }
+    if (this.#queue.length > 0 || this.#goodbye) this.#wake();
+  }
+
+  async send(bytes: Uint8Array): Promise<void> {
+    if (this.#closed) throw closedError(this.#what, 'send');
+    const w = this.#w;
+    if (!w) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what} is the receiving end; it cannot send`);
+    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
+    if (this.#error && this.#error instanceof IpcError && this.#error.code === 'ERR_IPC_PEER_DEAD') throw this.#error;
+    if (w.destroyed || w.writableEnded) throw peerDead(this.#what);
+    const header = Buffer.allocUnsafe(HDR);
+    header.writeUInt32LE(bytes.byteLength, 0);
+    w.cork();
+    w.write(header);
+    const ok = w.write(bytes);
+    w.uncork();
+    if (!ok) await this.#drain(w);
+  }
+
+  #drain(w: Writable): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error | null) => {
+        w.off('drain', onDrain);
+        w.off('error', onError);
+        w.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onError = (err: Error) => done(isPeerGone(err) ? peerDead(this.#what, err) : err);
+      const onClose = () => done(this.#closed ? closedError(this.#what, 'send') : (this.#error ?? peerDead(this.#what)));
+      w.on('drain', onDrain);
+      w.on('error', onError);
+      w.on('close', onClose);
+    });
+  }
+
+  async receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {
+    if (!this.#r) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what} is the sending end; it cannot receive`);
+    for (;;) {
+      if (this.#closed) throw closedError(this.#what, 'receive');
+      const m = this.#queue.shift();
+      if (m) return m;
+      if (this.#goodbye) return null;
+      if (this.#error) throw this.#error;
+      if (this.#eof) {
+        if (this.#decoder.buffered > 0) throw new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${this.#what} died inside a message`);
+        throw peerDead(this.#what);
+      }
+      this.#pump();
+      if (this.#queue.length > 0 || this.#goodbye) continue;
+      await this.#wait(opts);
+    }
+  }
+
+  #wait({ signal, timeout }: WaitOptions): Promise<void> {
+    if (this.#waiter) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what}: only one receive() may wait at a time`);
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => settle(new AbortError(undefined, { cause: signal!.reason }));
+      const settle = (err?: Error) => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (this.#waiter === w) this.#waiter = undefined;
+        if (err) reject(err);
+        else resolve();
+      };
+      const w: Waiter = { resolve: () => settle(), reject: settle };
+      this.#waiter = w;
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeout !== undefined) timer = setTimeout(() => settle(timeoutError(this.#what, timeout)), timeout);
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#doClose();
+    return this.#closing;
+  }
+
+  async #doClose(): Promise<void> {
+    this.#closed = true;
+    this.#waiter?.reject(closedError(this.#what, 'receive'));
+    this.#waiter = undefined;
+    const w = this.#w;
+    if (w && !w.destroyed && !w.writableEnded) {
+      const bye = Buffer.allocUnsafe(HDR);
+      bye.writeUInt32LE(GOODBYE, 0);
+      // Flush what was sent, then the goodbye, then the end of stream; a peer already gone only
+      // makes this fail, which close() does not report (there is nobody left to tell).
+      await new Promise<void>((resolve) => {
+        w.once('error', () => resolve());
+        w.end(bye, () => resolve());
+      });
+    }
+    w?.destroy();
+    this.#r?.destroy();
+    await this.#release?.();
+  }
+}

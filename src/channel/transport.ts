@@ -1,0 +1,69 @@
+// The contract between the Channel and the adapters: a transport moves whole byte messages, in order,
+// one direction or both, and reports the peer's end in one way for all of them:
+// - the peer closed on purpose (it said goodbye): receive() resolves null, then keeps resolving null;
+// - the peer vanished without goodbye (killed, crashed, reset): ERR_IPC_PEER_DEAD;
+// - a message over the limit: ERR_IPC_MESSAGE_TOO_LARGE, on the sending side before anything moved, on the
+//   receiving side as soon as its length is known (the transport is then unusable);
+// - malformed bytes: ERR_IPC_CORRUPT.
+import { IpcError } from '../errors.js';
+import type { WaitOptions } from '../internal/validate.js';
+import type { Endpoint, TransportName } from './endpoint.js';
+
+export interface Transport {
+  /** Which way messages go from this end. */
+  readonly canSend: boolean;
+  readonly canReceive: boolean;
+  /** Largest message this end sends or accepts, in bytes. */
+  readonly maxMessageSize: number;
+  /** The address actually bound, when it differs from the endpoint asked for (tcp port 0). */
+  readonly url?: string;
+  /** Resolves once the transport accepted the bytes and has room for more (backpressure). */
+  send(bytes: Uint8Array): Promise<void>;
+  /** The next message, or null once the peer closed on purpose. */
+  receive(opts?: WaitOptions): Promise<Uint8Array | null>;
+  /** Says goodbye where the transport can, and releases everything (idempotent). */
+  close(): Promise<void>;
+}
+
+export interface TransportOptions {
+  maxMessageSize: number;
+  /** Transport-specific options, passed through untouched (e.g. the ring's capacity). */
+  [key: string]: unknown;
+}
+
+export interface Adapter<E extends Endpoint = Endpoint> {
+  connect(endpoint: E, opts: TransportOptions & WaitOptions): Promise<Transport>;
+  listen(endpoint: E, opts: TransportOptions & WaitOptions): Promise<Transport>;
+}
+
+const adapters = new Map<TransportName, Adapter<any>>();
+
+/** Adds the adapter of one transport; each adapter file calls this once at import. */
+export function registerAdapter<T extends TransportName>(name: T, adapter: Adapter<Extract<Endpoint, { transport: T }>>): void {
+  adapters.set(name, adapter);
+}
+
+export function adapterFor(endpoint: Endpoint): Adapter {
+  const a = adapters.get(endpoint.transport);
+  if (!a) {
+    throw new IpcError('ERR_IPC_UNSUPPORTED', `no channel transport for '${endpoint.transport}' in this build`, {
+      url: endpoint.url,
+    });
+  }
+  return a;
+}
+
+/** The transports this build carries. */
+export function transports(): TransportName[] {
+  return [...adapters.keys()];
+}
+
+export function peerDead(what: string, cause?: unknown): IpcError {
+  return new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${what} went away without closing`, {}, cause ? { cause } : undefined);
+}
+
+/** The codes of errors that mean "the other side is gone" on sockets and pipes. */
+export function isPeerGone(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ENOTCONN' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END';
+}

@@ -1,0 +1,225 @@
+// One set of tests run over every channel transport (in the manner of iceoryx2's conformance suites):
+// order, record boundaries, large messages, the size limit on both sides, backpressure, close semantics,
+// and a peer that dies (a child process SIGKILLed). The connecting end sends and the listening end
+// receives, which is the one direction every transport has (fifo: is one-way).
+import test, { type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { connect, listen, type Channel, type ChannelOptions } from '../src/index.js';
+import { childScript, firstLine, startPeer, tmpDir, uniqueName } from './helpers/index.js';
+
+export interface Subject {
+  name: string;
+  /** A fresh endpoint URL. */
+  url(t: TestContext): string;
+  /** Nothing is lost or reordered (all but UDP). */
+  reliable: boolean;
+  /** Both ends can send. */
+  duplex: boolean;
+  /** The largest message of the large-message test. */
+  large: number;
+  /** Why the transport cannot run here, if it cannot. */
+  skip?: () => string | undefined;
+}
+
+let seq = 0;
+export const subjects: Subject[] = [
+  { name: 'fifo', url: (t) => `fifo:${path.join(tmpDir(t), 'ch.fifo')}`, reliable: true, duplex: false, large: 8 << 20 },
+  { name: 'unix', url: (t) => `unix:${path.join(tmpDir(t), 'ch.sock')}`, reliable: true, duplex: true, large: 8 << 20 },
+  { name: 'unix abstract', url: () => `unix:@ipckit-test-${process.pid}-${++seq}`, reliable: true, duplex: true, large: 8 << 20 },
+  { name: 'tcp', url: () => 'tcp://127.0.0.1:0', reliable: true, duplex: true, large: 8 << 20 },
+  { name: 'udp', url: () => 'udp://127.0.0.1:0', reliable: false, duplex: true, large: 65506 },
+];
+
+async function pair<T = unknown>(t: TestContext, s: Subject, opts: ChannelOptions = {}, txOpts: ChannelOptions = {}) {
+  const rx = await listen<T>(s.url(t), opts);
+  t.after(() => rx.close());
+  const tx = await connect<T>(rx.url, { ...opts, ...txOpts });
+  t.after(() => tx.close());
+  return { tx, rx };
+}
+
+/** Resolves 'stalled' if `p` has not settled within `ms` (a bounded wait for a condition). */
+function stalls(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+async function settlesWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+for (const s of subjects) {
+  const skip = s.skip?.();
+  test(`channel conformance: ${s.name}`, { skip }, async (t) => {
+    await t.test('messages arrive in the order sent', async (t) => {
+      const { tx, rx } = await pair<{ i: number }>(t, s, { codec: 'json' });
+      const n = s.reliable ? 1000 : 100;
+      const got: number[] = [];
+      const reading = (async () => {
+        for await (const m of rx) {
+          got.push(m.i);
+          if (got.length === n) break;
+        }
+      })();
+      for (let i = 0; i < n; i++) await tx.send({ i });
+      await settlesWithin(reading, 5000, 'all messages received');
+      assert.deepEqual(got, Array.from({ length: n }, (_, i) => i));
+    });
+
+    await t.test('record boundaries are kept, empty messages included', async (t) => {
+      const { tx, rx } = await pair<Buffer>(t, s);
+      const sizes = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 63, 64, 65, 4095, 4096, 4097, 65506];
+      const sent = sizes.map((n) => randomBytes(n));
+      const reading = (async () => {
+        const out: Buffer[] = [];
+        for (let i = 0; i < sent.length; i++) out.push((await rx.receive())!);
+        return out;
+      })();
+      for (const m of sent) await tx.send(m);
+      const got = await settlesWithin(reading, 5000, 'all records received');
+      assert.deepEqual(got.map((b) => b.length), sizes);
+      for (let i = 0; i < sent.length; i++) assert.ok(got[i]!.equals(sent[i]!), `record ${i} intact`);
+    });
+
+    await t.test('a large message arrives whole', async (t) => {
+      const { tx, rx } = await pair<Buffer>(t, s);
+      const big = randomBytes(s.large);
+      const receiving = rx.receive();
+      await tx.send(big);
+      await tx.send(Buffer.from('after'));
+      const got = await settlesWithin(receiving, 10_000, 'large message');
+      assert.equal(got!.length, big.length);
+      assert.ok(got!.equals(big));
+      assert.equal(String(await rx.receive()), 'after');
+    });
+
+    await t.test('a message over the limit is refused by the sender before anything moves', async (t) => {
+      const { tx, rx } = await pair<Buffer>(t, s, { maxMessageSize: 1024 });
+      await assert.rejects(tx.send(Buffer.alloc(1025)), { code: 'ERR_IPC_MESSAGE_TOO_LARGE' });
+      await tx.send(Buffer.alloc(1024, 1));
+      assert.equal((await rx.receive())!.length, 1024);
+    });
+
+    await t.test('a message over the receiver\'s limit is refused by the receiver', async (t) => {
+      const { tx, rx } = await pair<Buffer>(t, s, { maxMessageSize: 1024 }, { maxMessageSize: 4096 });
+      await tx.send(Buffer.alloc(2048, 2));
+      if (s.reliable) {
+        await assert.rejects(rx.receive(), { code: 'ERR_IPC_MESSAGE_TOO_LARGE' });
+      } else {
+        // A datagram over the limit is dropped like a lost one; the next one still arrives.
+        await tx.send(Buffer.from('small'));
+        assert.equal(String(await rx.receive({ timeout: 5000 })), 'small');
+      }
+    });
+
+    await t.test('send waits for room while the receiver does not read (backpressure)', { skip: !s.reliable && 'UDP has no backpressure' }, async (t) => {
+      const { tx, rx } = await pair<Buffer>(t, s);
+      const chunk = Buffer.alloc(64 * 1024, 9);
+      let sent = 0;
+      let pending: Promise<void> | undefined;
+      // Kernel socket buffers on loopback can grow to a few MiB; 128 MiB is far past any of them.
+      while (sent < 2048) {
+        const p = tx.send(chunk);
+        if (await stalls(p, 250)) {
+          pending = p;
+          break;
+        }
+        sent++;
+      }
+      assert.ok(pending, `a send stalled (after ${sent} messages)`);
+      for (let i = 0; i <= sent; i++) assert.equal((await rx.receive())!.length, chunk.length);
+      await settlesWithin(pending, 5000, 'the stalled send completed once the receiver read');
+    });
+
+    await t.test('closing the sender ends the receiver\'s iteration after the last message', async (t) => {
+      const { tx, rx } = await pair<string>(t, s, { codec: 'json' });
+      for (const m of ['a', 'b', 'c']) await tx.send(m);
+      await tx.close();
+      const got: string[] = [];
+      await settlesWithin((async () => { for await (const m of rx) got.push(m); })(), 5000, 'iteration ended');
+      assert.deepEqual(got, s.reliable ? ['a', 'b', 'c'] : got.filter((m) => ['a', 'b', 'c'].includes(m)));
+      assert.equal(await rx.receive(), undefined);
+    });
+
+    await t.test('use after close fails with ERR_IPC_CLOSED; close is idempotent', async (t) => {
+      const { tx, rx } = await pair(t, s);
+      const pending = assert.rejects(rx.receive(), { code: 'ERR_IPC_CLOSED' });
+      await rx.close();
+      await rx.close();
+      await pending;
+      await tx.close();
+      await tx[Symbol.asyncDispose]();
+      assert.equal(tx.closed, true);
+      await assert.rejects(tx.send(Buffer.from('x')), { code: 'ERR_IPC_CLOSED' });
+      await assert.rejects(rx.receive(), { code: 'ERR_IPC_CLOSED' });
+    });
+
+    if (s.duplex) {
+      await t.test('both ends send and receive', async (t) => {
+        const { tx, rx } = await pair<{ n: number }>(t, s, { codec: 'json' });
+        await tx.send({ n: 1 });
+        assert.deepEqual(await rx.receive(), { n: 1 });
+        await rx.send({ n: 2 });
+        assert.deepEqual(await tx.receive(), { n: 2 });
+        await rx.close();
+        assert.equal(await settlesWithin(tx.receive(), 5000, 'end seen'), undefined);
+      });
+    } else {
+      await t.test('the one-way ends refuse the other direction with ERR_IPC_UNSUPPORTED', async (t) => {
+        const { tx, rx } = await pair(t, s);
+        await assert.rejects(rx.send(Buffer.from('x')), { code: 'ERR_IPC_UNSUPPORTED' });
+        await assert.rejects(tx.receive(), { code: 'ERR_IPC_UNSUPPORTED' });
+      });
+    }
+
+    await t.test('a sender that is SIGKILLed: the receiver gets ERR_IPC_PEER_DEAD within 1 s', { skip: !s.reliable && 'UDP cannot tell a dead peer' }, async (t) => {
+      const rx = await listen<{ i: number }>(s.url(t), { codec: 'json' });
+      t.after(() => rx.close());
+      const child = startPeer(t, process.execPath, [childScript('channel-peer'), 'connect', rx.url, 'send']);
+      let last = -1;
+      for (;;) {
+        const m = await rx.receive({ timeout: 10_000 });
+        last = m!.i;
+        if (last === 9) break;
+      }
+      child.kill('SIGKILL');
+      const t0 = performance.now();
+      await assert.rejects(
+        settlesWithin((async () => { for await (const m of rx) assert.equal(m.i, ++last); })(), 5000, 'death noticed'),
+        { code: 'ERR_IPC_PEER_DEAD' },
+      );
+      assert.ok(performance.now() - t0 < 1000, 'within 1 s');
+    });
+
+    await t.test('a receiver that is SIGKILLed: the sender gets ERR_IPC_PEER_DEAD within 1 s', { skip: !s.reliable && 'UDP cannot tell a dead peer' }, async (t) => {
+      const child = startPeer(t, process.execPath, [childScript('channel-peer'), 'listen', s.url(t), 'recv1']);
+      const url = (await firstLine(child)).replace(/^listening /, '');
+      const tx = await connect<{ i: number }>(url, { codec: 'json', timeout: 10_000 });
+      t.after(() => tx.close());
+      await tx.send({ i: 0 });
+      const got = await new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d))));
+      assert.match(got, /got/);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      const t0 = performance.now();
+      await assert.rejects(
+        (async () => {
+          for (let i = 1; performance.now() - t0 < 2000; i++) await tx.send({ i });
+        })(),
+        { code: 'ERR_IPC_PEER_DEAD' },
+      );
+      assert.ok(performance.now() - t0 < 1000, 'within 1 s');
+    });
+  });
+}
+
+void uniqueName;
