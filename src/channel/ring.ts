@@ -1,0 +1,495 @@
+// The shared-memory ring (DESIGN.md "The shared-memory ring"; the layout byte by byte is in
+// docs/ring-format.md). One ring carries one direction: a single producer and a single consumer.
+//
+// The fast path is pure JS over the SharedArrayBuffer: a send is a few Atomics and one copy, a receive
+// the same, with no syscall and no native call. Payload bytes are copied through a plain (non-shared)
+// ArrayBuffer view of the same mapping where there is one: V8 copies into a SharedArrayBuffer with a
+// relaxed byte loop, into a plain ArrayBuffer with libc memmove (DESIGN.md measured ~28 vs ~44 GB/s).
+//
+// Ordering. Each side keeps its own position in a local variable and publishes it with a seq-cst
+// Atomics.store after the bytes it covers are written (producer) or copied out (consumer); the other side
+// reads it with Atomics.load before touching those bytes. The side that is about to sleep sets its
+// "sleeping" flag, re-reads the other side's position, and only then parks on that position's word with
+// the value it saw as the futex's expected value; the other side stores its position, then reads the
+// flag. With seq-cst on both sides one of the two always sees the other (Dekker), so a wake-up is never
+// lost, and the producer rings (a futex wake, a syscall) only when the consumer really sleeps.
+//
+// Trust. The other side may be buggy, hostile or dead. Every position and length read from shared memory
+// is checked before use (ERR_IPC_CORRUPT, never an out-of-bounds access or a hang), and waits run in
+// bounded slices that check the peer's pid (ERR_IPC_PEER_DEAD within about `peerCheckMs`).
+import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
+import { tooLarge } from '../internal/framing.js';
+import type { WaitOptions } from '../internal/validate.js';
+
+// ---- layout (docs/ring-format.md) ----------------------------------------------------------------
+
+/** "IPKR" in memory order: the first four bytes of a ring header. */
+export const RING_MAGIC = 0x524b5049;
+export const RING_VERSION = 1;
+/** Bytes of a ring header: three 64-byte cache lines (identity, producer line, consumer line). */
+export const RING_HEADER = 192;
+export const MIN_CAPACITY = 64;
+export const MAX_CAPACITY = 1 << 30;
+/** A record's header: u32 payload length, u32 reserved (zero). */
+export const RECORD_HEADER = 8;
+/** A record length of 0xFFFFFFFF is the wrap marker: the rest of the data area up to its end is padding. */
+export const WRAP = 0xffffffff;
+
+// Byte offsets inside a ring header.
+export const OFF_MAGIC = 0;
+export const OFF_VERSION = 4;
+export const OFF_CAPACITY = 8;
+export const OFF_PRODUCER_PID = 16;
+export const OFF_CONSUMER_PID = 20;
+export const OFF_PRODUCER_CLOSED = 24;
+export const OFF_CONSUMER_CLOSED = 28;
+export const OFF_HEAD = 64; // producer line
+export const OFF_PRODUCER_WAITING = 68;
+export const OFF_TAIL = 128; // consumer line
+export const OFF_CONSUMER_SLEEPING = 132;
+
+/** The largest payload a ring of `capacity` bytes always accepts (half of it, less a record header). */
+export function maxPayload(capacity: number): number {
+  return capacity / 2 - RECORD_HEADER;
+}
+
+/** Bytes one ring of `capacity` occupies (header and data area). */
+export function ringBytes(capacity: number): number {
+  return RING_HEADER + capacity;
+}
+
+function corrupt(what: string, props: Record<string, unknown>): IpcError {
+  return new IpcError('ERR_IPC_CORRUPT', `shared-memory ring: ${what}`, props);
+}
+
+// ---- waiting -------------------------------------------------------------------------------------
+
+/** How a side parks: a futex that reaches the peer (SharedMemory.wait/notify across processes). */
+export interface Parker {
+  wait(i32: Int32Array, index: number, expected: number, timeoutMs: number): Promise<'ok' | 'not-equal' | 'timed-out'>;
+  notify(i32: Int32Array, index: number): void;
+}
+
+type WaitAsync = (
+  i32: Int32Array,
+  index: number,
+  value: number,
+  timeout: number,
+) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+
+/**
+ * Parking for threads of one process (worker_threads): V8's Atomics.waitAsync/notify. A pending
+ * waitAsync does not keep the event loop alive, so a timer of the wait's length does.
+ */
+export const threadParker: Parker = {
+  async wait(i32, index, expected, timeoutMs) {
+    const r = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(i32, index, expected, timeoutMs);
+    if (!r.async) return r.value;
+    const keep = setTimeout(() => {}, timeoutMs + 10);
+    try {
+      return await r.value;
+    } finally {
+      clearTimeout(keep);
+    }
+  },
+  notify(i32, index) {
+    Atomics.notify(i32, index);
+  },
+};
+
+/** Whether a process exists (kill(2) with signal 0; EPERM means it exists but is not ours). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface RingMemory {
+  /** The SharedArrayBuffer holding the ring (Atomics go here). */
+  shared: SharedArrayBuffer;
+  /** A plain ArrayBuffer over the same bytes, for payload copies; defaults to `shared`. */
+  plain?: ArrayBuffer | SharedArrayBuffer;
+  /** Byte offset of the ring header in both buffers (a multiple of 64). */
+  offset: number;
+  parker: Parker;
+}
+
+export interface RingWaitOptions extends WaitOptions {
+  /** Spin this many microseconds before parking. Default: the ring's `spinMicros`. */
+  spinMicros?: number;
+}
+
+export interface RingOptions {
+  /** Largest payload this side sends or accepts (at most maxPayload(capacity)). */
+  maxMessageSize?: number;
+  /** Default spin before parking, in microseconds. Default 50. */
+  spinMicros?: number;
+  /** How often a parked or spinning side checks that the peer's pid is alive, in ms. Default 100. */
+  peerCheckMs?: number;
+  /** What to call it in errors. */
+  what?: string;
+}
+
+/** Writes a fresh ring header (the creating side does this before publishing the segment). */
+export function initRing(shared: SharedArrayBuffer, offset: number, capacity: number): void {
+  if (!Number.isInteger(capacity) || capacity < MIN_CAPACITY || capacity > MAX_CAPACITY || (capacity & (capacity - 1)) !== 0) {
+    throw new RangeError(`ring capacity must be a power of two in ${MIN_CAPACITY}..${MAX_CAPACITY}`);
+  }
+  new Uint8Array(shared, offset, RING_HEADER).fill(0);
+  const i32 = new Int32Array(shared, offset, RING_HEADER / 4);
+  i32[OFF_VERSION / 4] = RING_VERSION;
+  i32[OFF_CAPACITY / 4] = capacity;
+  Atomics.store(i32, OFF_MAGIC / 4, RING_MAGIC | 0);
+}
+
+/** Reads and checks a ring header written by somebody else; returns its capacity. */
+export function checkRing(shared: SharedArrayBuffer, offset: number): number {
+  if (offset < 0 || offset + RING_HEADER > shared.byteLength) throw corrupt('header out of bounds', { offset });
+  const i32 = new Int32Array(shared, offset, RING_HEADER / 4);
+  const magic = Atomics.load(i32, OFF_MAGIC / 4) >>> 0;
+  if (magic !== RING_MAGIC) throw corrupt('bad magic', { magic });
+  const version = Atomics.load(i32, OFF_VERSION / 4);
+  if (version !== RING_VERSION) throw new IpcError('ERR_IPC_UNSUPPORTED', `shared-memory ring layout version ${version} (this is ${RING_VERSION})`, { version });
+  const cap = Atomics.load(i32, OFF_CAPACITY / 4) >>> 0;
+  if (cap < MIN_CAPACITY || cap > MAX_CAPACITY || (cap & (cap - 1)) !== 0 || offset + RING_HEADER + cap > shared.byteLength) {
+    throw corrupt('bad capacity', { capacity: cap });
+  }
+  return cap;
+}
+
+abstract class RingSide {
+  readonly capacity: number;
+  readonly maxMessageSize: number;
+  spinMicros: number;
+  readonly peerCheckMs: number;
+  protected readonly what: string;
+  protected readonly i32: Int32Array; // the whole header and data area, for Atomics and record headers
+  protected readonly bulk: Uint8Array; // the data area through the plain view, for payload copies
+  protected readonly parker: Parker;
+  protected readonly base: number; // i32 index of the header
+  protected readonly mask: number;
+  protected broken: Error | undefined;
+  protected closedSelf = false;
+
+  constructor(mem: RingMemory, opts: RingOptions) {
+    this.what = opts.what ?? 'shared-memory ring';
+    this.capacity = checkRing(mem.shared, mem.offset);
+    this.mask = this.capacity - 1;
+    this.i32 = new Int32Array(mem.shared, mem.offset, (RING_HEADER + this.capacity) / 4);
+    this.bulk = new Uint8Array(mem.plain ?? mem.shared, mem.offset + RING_HEADER, this.capacity);
+    this.parker = mem.parker;
+    this.base = 0;
+    const max = maxPayload(this.capacity);
+    this.maxMessageSize = Math.min(opts.maxMessageSize ?? max, max);
+    this.spinMicros = opts.spinMicros ?? 50;
+    this.peerCheckMs = opts.peerCheckMs ?? 100;
+  }
+
+  protected load(off: number): number {
+    return Atomics.load(this.i32, off >> 2);
+  }
+
+  protected store(off: number, v: number): void {
+    Atomics.store(this.i32, off >> 2, v | 0);
+  }
+
+  protected fail(err: Error): never {
+    this.broken ??= err;
+    throw err;
+  }
+
+  protected peerGone(pidOff: number, closedOff: number): IpcError | undefined {
+    if (this.load(closedOff) !== 0) return undefined; // closed on purpose: not a death
+    const pid = this.load(pidOff);
+    if (pid > 0 && !pidAlive(pid)) {
+      return new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${this.what} (pid ${pid}) died`, { pid });
+    }
+    return undefined;
+  }
+
+  /**
+   * Spins up to `spinMicros` for `ready()`, then parks on the word at `wordOff` (whose value `ready()`
+   * depends on) in slices of peerCheckMs, with the flag at `flagOff` set while parked. `check()` throws
+   * or returns true to stop waiting (peer gone, closed).
+   */
+  protected async waitFor(
+    ready: () => boolean,
+    wordOff: number,
+    flagOff: number,
+    check: () => boolean,
+    opts: RingWaitOptions,
+  ): Promise<void> {
+    const { signal, timeout } = opts;
+    const spinNs = (opts.spinMicros ?? this.spinMicros) * 1000;
+    const start = process.hrtime.bigint();
+    if (spinNs > 0) {
+      // A bounded busy wait: cheaper than any wake-up when the peer answers within microseconds.
+      let lastCheck = start;
+      for (let i = 1; ; i++) {
+        if (ready()) return;
+        if ((i & 63) === 0) {
+          const now = process.hrtime.bigint();
+          if (Number(now - start) >= spinNs) break;
+          if (Number(now - lastCheck) >= this.peerCheckMs * 1e6) {
+            lastCheck = now;
+            if (check()) return;
+          }
+        }
+      }
+    }
+    const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
+    const word = wordOff >> 2;
+    const onAbort = () => this.parker.notify(this.i32, word);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (;;) {
+        if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+        if (this.closedSelf) throw closedError(this.what, 'wait');
+        if (check()) return;
+        const seen = Atomics.load(this.i32, word);
+        this.store(flagOff, 1);
+        // Re-check after raising the flag: the peer may have moved just before it saw the flag.
+        if (ready() || Atomics.load(this.i32, word) !== seen) {
+          this.store(flagOff, 0);
+          return;
+        }
+        const left = deadline - performance.now();
+        if (left <= 0) throw timeoutError(this.what, timeout!);
+        await this.parker.wait(this.i32, word, seen, Math.max(1, Math.min(this.peerCheckMs, left)));
+        this.store(flagOff, 0);
+        if (ready()) return;
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+/**
+ * The producing side of one ring.
+ *
+ * @example
+ * ```ts
+ * initRing(sab, 0, 1 << 16);
+ * const tx = new RingProducer({ shared: sab, offset: 0, parker: threadParker });
+ * tx.trySend(Buffer.from('hi')) || (await tx.send(Buffer.from('hi')));
+ * ```
+ */
+export class RingProducer extends RingSide {
+  #head: number; // our position, never re-read from shared memory
+
+  constructor(mem: RingMemory, opts: RingOptions = {}) {
+    super(mem, opts);
+    this.#head = this.load(OFF_HEAD) >>> 0;
+  }
+
+  /** Claims the producer slot for `pid` (the peer's liveness checks look at it). */
+  attach(pid = process.pid): void {
+    this.store(OFF_PRODUCER_PID, pid);
+  }
+
+  /** Free bytes now (validated). */
+  #free(): number {
+    const tail = this.load(OFF_TAIL) >>> 0;
+    const used = (this.#head - tail) >>> 0;
+    if (used > this.capacity || (used & 7) !== 0) this.fail(corrupt('consumer position out of range', { head: this.#head, tail }));
+    return this.capacity - used;
+  }
+
+  #checkOpen(op: string): void {
+    if (this.closedSelf) throw closedError(this.what, op);
+    if (this.broken) throw this.broken;
+    if (this.load(OFF_CONSUMER_CLOSED) !== 0) {
+      throw new IpcError('ERR_IPC_PEER_DEAD', `the consumer of ${this.what} closed`, { closed: true });
+    }
+  }
+
+  /** Bytes a payload of `len` needs at the current position (with the wrap padding), or -1 if it can never fit. */
+  #need(len: number): number {
+    const rec = RECORD_HEADER + ((len + 7) & ~7);
+    const toEnd = this.capacity - (this.#head & this.mask);
+    return rec <= toEnd ? rec : toEnd + rec;
+  }
+
+  /** Sends at once if there is room; false when the ring is full. Never waits, never calls native. */
+  trySend(bytes: Uint8Array): boolean {
+    this.#checkOpen('send');
+    const len = bytes.byteLength;
+    if (len > this.maxMessageSize) throw tooLarge(len, this.maxMessageSize);
+    if (this.#need(len) > this.#free()) return false;
+    const rec = RECORD_HEADER + ((len + 7) & ~7);
+    let off = this.#head & this.mask;
+    if (rec > this.capacity - off) {
+      // Not enough contiguous room before the end: a wrap marker, and the record goes at the start.
+      this.i32[(RING_HEADER + off) >> 2] = WRAP | 0;
+      this.#head = (this.#head + (this.capacity - off)) >>> 0;
+      off = 0;
+    }
+    const h = (RING_HEADER + off) >> 2;
+    this.i32[h] = len;
+    this.i32[h + 1] = 0;
+    if (len > 0) this.bulk.set(bytes, off + RECORD_HEADER);
+    this.#head = (this.#head + rec) >>> 0;
+    this.store(OFF_HEAD, this.#head);
+    if (this.load(OFF_CONSUMER_SLEEPING) !== 0) this.parker.notify(this.i32, OFF_HEAD >> 2);
+    return true;
+  }
+
+  /** Sends, waiting for room (spin, then park) when the ring is full. */
+  async send(bytes: Uint8Array, opts: RingWaitOptions = {}): Promise<void> {
+    if (this.trySend(bytes)) return;
+    const need = this.#need(bytes.byteLength);
+    for (;;) {
+      await this.waitFor(
+        () => this.#free() >= need || this.load(OFF_CONSUMER_CLOSED) !== 0,
+        OFF_TAIL,
+        OFF_PRODUCER_WAITING,
+        () => {
+          const dead = this.peerGone(OFF_CONSUMER_PID, OFF_CONSUMER_CLOSED);
+          if (dead) this.fail(dead);
+          return false;
+        },
+        opts,
+      );
+      if (this.trySend(bytes)) return;
+    }
+  }
+
+  /** Marks the producer closed (the consumer drains what is left, then sees the end) and wakes the consumer. */
+  close(): void {
+    if (this.closedSelf) return;
+    this.closedSelf = true;
+    this.store(OFF_PRODUCER_CLOSED, 1);
+    this.parker.notify(this.i32, OFF_HEAD >> 2);
+  }
+}
+
+/**
+ * The consuming side of one ring.
+ *
+ * @example
+ * ```ts
+ * const rx = new RingConsumer({ shared: sab, offset: 0, parker: threadParker });
+ * for (let m; (m = await rx.receive()) !== null; ) console.log(m);
+ * ```
+ */
+export class RingConsumer extends RingSide {
+  #tail: number;
+  #held = 0; // bytes of a record lent out by peek(), released by release()
+
+  constructor(mem: RingMemory, opts: RingOptions = {}) {
+    super(mem, opts);
+    this.#tail = this.load(OFF_TAIL) >>> 0;
+  }
+
+  attach(pid = process.pid): void {
+    this.store(OFF_CONSUMER_PID, pid);
+  }
+
+  /** The producer closed on purpose and everything it sent has been received. */
+  get ended(): boolean {
+    return this.load(OFF_PRODUCER_CLOSED) !== 0 && (this.load(OFF_HEAD) >>> 0) === this.#tail;
+  }
+
+  /**
+   * Locates the next record: [offset of payload in the data area, length, bytes to consume], or null if
+   * the ring is empty. Everything read from shared memory is checked here.
+   */
+  #next(): [number, number, number] | null {
+    if (this.closedSelf) throw closedError(this.what, 'receive');
+    if (this.broken) throw this.broken;
+    if (this.#held) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.what}: release() the record from peek() first`);
+    const head = this.load(OFF_HEAD) >>> 0;
+    let avail = (head - this.#tail) >>> 0;
+    if (avail === 0) return null;
+    if (avail > this.capacity || (avail & 7) !== 0) this.fail(corrupt('producer position out of range', { head, tail: this.#tail }));
+    let off = this.#tail & this.mask;
+    let skip = 0;
+    let len = this.i32[(RING_HEADER + off) >> 2]! >>> 0;
+    if (len === WRAP) {
+      skip = this.capacity - off;
+      if (skip >= avail) this.fail(corrupt('wrap marker with no record after it', { head, tail: this.#tail }));
+      avail -= skip;
+      off = 0;
+      len = this.i32[RING_HEADER >> 2]! >>> 0;
+      if (len === WRAP) this.fail(corrupt('two wrap markers in a row', { head, tail: this.#tail }));
+    }
+    if (len > this.maxMessageSize) {
+      if (len > maxPayload(this.capacity)) this.fail(corrupt('record length out of range', { length: len }));
+      this.fail(new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${len} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: len, limit: this.maxMessageSize }));
+    }
+    const rec = RECORD_HEADER + ((len + 7) & ~7);
+    if (rec > avail || rec > this.capacity - off) this.fail(corrupt('record runs past the producer position', { length: len, head, tail: this.#tail }));
+    return [off + RECORD_HEADER, len, skip + rec];
+  }
+
+  #advance(n: number): void {
+    this.#tail = (this.#tail + n) >>> 0;
+    this.store(OFF_TAIL, this.#tail);
+    if (this.load(OFF_PRODUCER_WAITING) !== 0) this.parker.notify(this.i32, OFF_TAIL >> 2);
+  }
+
+  /** The next message (a copy), or null if there is none now. Never waits, never calls native. */
+  tryReceive(): Buffer | null {
+    const r = this.#next();
+    if (!r) return null;
+    const [at, len, n] = r;
+    const out = Buffer.allocUnsafe(len);
+    if (len > 0) out.set(this.bulk.subarray(at, at + len));
+    this.#advance(n);
+    return out;
+  }
+
+  /**
+   * Zero-copy: a view of the next message inside the ring, or null if there is none. The view is valid
+   * until release(), which hands its bytes back to the producer; no other receive may happen before.
+   */
+  peek(): Uint8Array | null {
+    const r = this.#next();
+    if (!r) return null;
+    this.#held = r[2];
+    return this.bulk.subarray(r[0], r[0] + r[1]);
+  }
+
+  release(): void {
+    const n = this.#held;
+    if (!n) return;
+    this.#held = 0;
+    this.#advance(n);
+  }
+
+  /** The next message, waiting (spin, then park); null once the producer closed and all was received. */
+  async receive(opts: RingWaitOptions = {}): Promise<Buffer | null> {
+    for (;;) {
+      const m = this.tryReceive();
+      if (m) return m;
+      if (this.load(OFF_PRODUCER_CLOSED) !== 0) {
+        // The producer sets "closed" after its last position store: one more look, then it is the end.
+        const last = this.tryReceive();
+        return last;
+      }
+      await this.waitFor(
+        () => (this.load(OFF_HEAD) >>> 0) !== this.#tail || this.load(OFF_PRODUCER_CLOSED) !== 0,
+        OFF_HEAD,
+        OFF_CONSUMER_SLEEPING,
+        () => {
+          const dead = this.peerGone(OFF_PRODUCER_PID, OFF_PRODUCER_CLOSED);
+          if (dead) this.fail(dead);
+          return false;
+        },
+        opts,
+      );
+    }
+  }
+
+  /** Marks the consumer closed (the producer's next send fails) and wakes a producer waiting for room. */
+  close(): void {
+    if (this.closedSelf) return;
+    this.closedSelf = true;
+    this.store(OFF_CONSUMER_CLOSED, 1);
+    this.parker.notify(this.i32, OFF_TAIL >> 2);
+  }
+}

@@ -1,0 +1,216 @@
+// The ring's logic over a SharedArrayBuffer: records and their boundaries across the wrap, the full and
+// empty edges, zero-copy receive, close and dead-peer semantics, and the validation of everything read
+// from shared memory (hostile positions and lengths give ERR_IPC_CORRUPT, never a hang or an
+// out-of-bounds access). Concurrency between two threads of this process (worker_threads, Atomics).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import {
+  initRing,
+  maxPayload,
+  OFF_CAPACITY,
+  OFF_HEAD,
+  OFF_MAGIC,
+  OFF_PRODUCER_PID,
+  OFF_TAIL,
+  RING_HEADER,
+  RingConsumer,
+  RingProducer,
+  ringBytes,
+  threadParker,
+} from '../src/channel/ring.js';
+import { childScript } from './helpers/index.js';
+import { messages } from './fixtures/ring-messages.js';
+
+function ring(capacity: number, opts = {}) {
+  const sab = new SharedArrayBuffer(ringBytes(capacity));
+  initRing(sab, 0, capacity);
+  const mem = { shared: sab, offset: 0, parker: threadParker };
+  return { sab, i32: new Int32Array(sab), tx: new RingProducer(mem, opts), rx: new RingConsumer(mem, opts) };
+}
+
+test('records of every size keep their boundaries across many wraps', () => {
+  const { tx, rx } = ring(256);
+  assert.equal(tx.maxMessageSize, maxPayload(256));
+  for (let i = 0; i < 2000; i++) {
+    const len = (i * 7) % (tx.maxMessageSize + 1);
+    const m = Buffer.alloc(len, i & 0xff);
+    assert.equal(tx.trySend(m), true);
+    if (i % 3 === 0) assert.equal(tx.trySend(Buffer.from([i & 0xff])), true);
+    assert.deepEqual(rx.tryReceive(), m);
+    if (i % 3 === 0) assert.deepEqual(rx.tryReceive(), Buffer.from([i & 0xff]));
+    assert.equal(rx.tryReceive(), null);
+  }
+});
+
+test('trySend reports a full ring; draining makes room; over the limit is ERR_IPC_MESSAGE_TOO_LARGE', () => {
+  const { tx, rx } = ring(1024);
+  let n = 0;
+  while (tx.trySend(Buffer.alloc(100, n))) n++;
+  assert.equal(n, Math.floor(1024 / 112));
+  assert.deepEqual(rx.tryReceive(), Buffer.alloc(100, 0));
+  assert.equal(tx.trySend(Buffer.alloc(100, 99)), true);
+  assert.throws(() => tx.trySend(Buffer.alloc(tx.maxMessageSize + 1)), { code: 'ERR_IPC_MESSAGE_TOO_LARGE' });
+});
+
+test('the largest message fits whatever the position (half the capacity less a header)', () => {
+  const { tx, rx } = ring(128);
+  for (let skew = 0; skew < 16; skew++) {
+    tx.trySend(Buffer.alloc(skew)); // move the positions around
+    rx.tryReceive();
+    assert.equal(tx.trySend(Buffer.alloc(tx.maxMessageSize, 7)), true, `fits at skew ${skew}`);
+    assert.equal(rx.tryReceive()!.length, tx.maxMessageSize);
+  }
+});
+
+test('peek() lends a view into the ring until release()', () => {
+  const { tx, rx } = ring(256);
+  tx.trySend(Buffer.from('zero-copy'));
+  tx.trySend(Buffer.from('next'));
+  const v = rx.peek()!;
+  assert.equal(Buffer.from(v).toString(), 'zero-copy');
+  assert.throws(() => rx.tryReceive(), { code: 'ERR_IPC_UNSUPPORTED' });
+  rx.release();
+  assert.equal(String(rx.tryReceive()), 'next');
+});
+
+test('closing the producer: the consumer drains, then receive() resolves null', async () => {
+  const { tx, rx } = ring(256);
+  tx.trySend(Buffer.from('a'));
+  tx.trySend(Buffer.from('b'));
+  tx.close();
+  assert.equal(String(await rx.receive()), 'a');
+  assert.equal(String(await rx.receive()), 'b');
+  assert.equal(await rx.receive(), null);
+  assert.equal(rx.ended, true);
+});
+
+test('closing the consumer: the producer\'s next send fails with ERR_IPC_PEER_DEAD', async () => {
+  const { tx, rx } = ring(256);
+  rx.close();
+  assert.throws(() => tx.trySend(Buffer.from('x')), { code: 'ERR_IPC_PEER_DEAD' });
+  assert.throws(() => rx.tryReceive(), { code: 'ERR_IPC_CLOSED' });
+});
+
+test('a producer whose pid is gone: a waiting receive() fails with ERR_IPC_PEER_DEAD within 1 s', async () => {
+  const { i32, rx } = ring(256);
+  const gone = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
+  Atomics.store(i32, OFF_PRODUCER_PID / 4, Number(gone));
+  const t0 = performance.now();
+  await assert.rejects(rx.receive(), { code: 'ERR_IPC_PEER_DEAD' });
+  assert.ok(performance.now() - t0 < 1000);
+});
+
+test('a consumer whose pid is gone: a send waiting for room fails with ERR_IPC_PEER_DEAD within 1 s', async () => {
+  const { i32, tx } = ring(256);
+  Atomics.store(i32, 20 / 4, Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim()));
+  while (tx.trySend(Buffer.alloc(64)));
+  const t0 = performance.now();
+  await assert.rejects(tx.send(Buffer.alloc(64)), { code: 'ERR_IPC_PEER_DEAD' });
+  assert.ok(performance.now() - t0 < 1000);
+});
+
+test('receive() honours timeout and AbortSignal', async () => {
+  const { rx } = ring(256);
+  await assert.rejects(rx.receive({ timeout: 20, spinMicros: 0 }), { code: 'ERR_IPC_TIMEOUT' });
+  const ac = new AbortController();
+  const p = rx.receive({ signal: ac.signal });
+  setImmediate(() => ac.abort());
+  await assert.rejects(p, { name: 'AbortError' });
+});
+
+test('hostile positions and lengths yield ERR_IPC_CORRUPT, never a hang or an out-of-bounds read', async (t) => {
+  await t.test('a producer position beyond the capacity', async () => {
+    const { i32, rx } = ring(256);
+    Atomics.store(i32, OFF_HEAD / 4, 256 + 8);
+    await assert.rejects(rx.receive({ timeout: 1000 }), { code: 'ERR_IPC_CORRUPT' });
+    assert.throws(() => rx.tryReceive(), { code: 'ERR_IPC_CORRUPT' }, 'the ring stays failed');
+  });
+  await t.test('a misaligned producer position', () => {
+    const { i32, rx } = ring(256);
+    Atomics.store(i32, OFF_HEAD / 4, 12);
+    assert.throws(() => rx.tryReceive(), { code: 'ERR_IPC_CORRUPT' });
+  });
+  await t.test('a record longer than what was published', () => {
+    const { i32, tx, rx } = ring(256);
+    tx.trySend(Buffer.alloc(8));
+    i32[RING_HEADER / 4] = 64; // the record now claims 64 bytes; only 16 were published
+    assert.throws(() => rx.tryReceive(), { code: 'ERR_IPC_CORRUPT' });
+  });
+  await t.test('a record length of 2 GiB', () => {
+    const { i32, tx, rx } = ring(256);
+    tx.trySend(Buffer.alloc(8));
+    i32[RING_HEADER / 4] = 0x7ffffff0;
+    assert.throws(() => rx.tryReceive(), { code: 'ERR_IPC_CORRUPT' });
+  });
+  await t.test('a wrap marker with nothing after it', () => {
+    const { i32, tx, rx } = ring(256);
+    tx.trySend(Buffer.alloc(8));
+    i32[RING_HEADER / 4] = -1;
+    assert.throws(() => rx.tryReceive(), { code: 'ERR_IPC_CORRUPT' });
+  });
+  await t.test('a consumer position the producer cannot have given', () => {
+    const { i32, tx } = ring(256);
+    Atomics.store(i32, OFF_TAIL / 4, 1000);
+    assert.throws(() => tx.trySend(Buffer.from('x')), { code: 'ERR_IPC_CORRUPT' });
+  });
+  await t.test('a bad magic or capacity in the header', () => {
+    const { sab, i32 } = ring(256);
+    const mem = { shared: sab, offset: 0, parker: threadParker };
+    Atomics.store(i32, OFF_CAPACITY / 4, 1 << 20);
+    assert.throws(() => new RingConsumer(mem), { code: 'ERR_IPC_CORRUPT' });
+    Atomics.store(i32, OFF_CAPACITY / 4, 100);
+    assert.throws(() => new RingConsumer(mem), { code: 'ERR_IPC_CORRUPT' });
+    Atomics.store(i32, OFF_MAGIC / 4, 0);
+    assert.throws(() => new RingProducer(mem), { code: 'ERR_IPC_CORRUPT' });
+  });
+  await t.test('a receiver limit below the incoming record: ERR_IPC_MESSAGE_TOO_LARGE', () => {
+    const { sab, tx } = ring(256);
+    const rx = new RingConsumer({ shared: sab, offset: 0, parker: threadParker }, { maxMessageSize: 16 });
+    tx.trySend(Buffer.alloc(17));
+    assert.throws(() => rx.tryReceive(), { code: 'ERR_IPC_MESSAGE_TOO_LARGE' });
+  });
+});
+
+function worker(data: object): Worker {
+  return new Worker(childScript('ring-worker'), { workerData: data });
+}
+
+test('a producer thread and a consumer thread: 20000 messages intact and in order, parking both ways', async () => {
+  const capacity = 4096; // small: the producer keeps running out of room and parks
+  const sab = new SharedArrayBuffer(ringBytes(capacity));
+  initRing(sab, 0, capacity);
+  const rx = new RingConsumer({ shared: sab, offset: 0, parker: threadParker }, { spinMicros: 0 });
+  rx.attach();
+  const w = worker({ sab, mode: 'produce', count: 20000, seed: 42, spinMicros: 0, a: 0 });
+  const exited = new Promise((resolve, reject) => w.once('exit', resolve).once('error', reject));
+  let i = 0;
+  for (const want of messages(20000, 42, Math.min(rx.maxMessageSize, 3000))) {
+    const got = await rx.receive({ timeout: 10_000 });
+    assert.ok(got && got.equals(want), `message ${i} intact`);
+    i++;
+  }
+  assert.equal(await rx.receive({ timeout: 10_000 }), null);
+  assert.equal(await exited, 0);
+});
+
+test('ping-pong with an echo thread over two rings, spinning', async () => {
+  const capacity = 1 << 16;
+  const b = ringBytes(capacity);
+  const sab = new SharedArrayBuffer(2 * b);
+  initRing(sab, 0, capacity);
+  initRing(sab, b, capacity);
+  const tx = new RingProducer({ shared: sab, offset: 0, parker: threadParker });
+  const rx = new RingConsumer({ shared: sab, offset: b, parker: threadParker }, { spinMicros: 1000 });
+  const w = worker({ sab, mode: 'echo', spinMicros: 1000, a: 0, b });
+  const exited = new Promise((resolve, reject) => w.once('exit', resolve).once('error', reject));
+  for (let i = 0; i < 2000; i++) {
+    const m = Buffer.from(`ping ${i}`);
+    await tx.send(m);
+    assert.deepEqual(await rx.receive({ timeout: 10_000 }), m);
+  }
+  tx.close();
+  assert.equal(await rx.receive({ timeout: 10_000 }), null);
+  assert.equal(await exited, 0);
+});
