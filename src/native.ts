@@ -51,6 +51,8 @@ export interface NativePipe {
   inotifyAddWatch(fd: number, path: string, mask: number): number;
   /** Empties a non-blocking doorbell fd; bytes discarded or -errno. */
   drain(fd: number): number;
+  /** poll(2) with a zero timeout: revents or -errno. */
+  pollNow(fd: number, events: number): number;
 }
 
 // ---- signal.cc ------------------------------------------------------------------------------------
