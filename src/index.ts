@@ -34,3 +34,13 @@ export {
 // channels
 
 // inventory (ipckit ls / rm)
+export {
+  listIpcObjects,
+  removeIpcObject,
+  parseIpcObjectRef,
+  registerRemover,
+  type IpcObject,
+  type IpcObjectKind,
+  type IpcObjectRef,
+  type Inventory,
+} from './inventory.js';
