@@ -26,6 +26,17 @@ export {
 // 3. message queues
 
 // 4. shared memory
+export {
+  SharedMemory,
+  SystemVSharedMemory,
+  MAX_SHARED_MEMORY_SIZE,
+  type SharedSegment,
+  type SharedMemoryCreateOptions,
+  type SharedMemoryOpenOptions,
+  type SystemVSharedMemoryCreateOptions,
+  type SystemVSharedMemoryStat,
+  type FutexWaitResult,
+} from './shared-memory.js';
 
 // 5. semaphores
 

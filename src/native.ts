@@ -60,7 +60,35 @@ export interface NativeSignal {}
 export interface NativeMessageQueue {}
 
 // ---- shared_memory.cc -----------------------------------------------------------------------------
-export interface NativeSharedMemory {}
+/** `shmctl(IPC_STAT)` of a System V segment. */
+export interface ShmStat {
+  size: number;
+  attaches: number;
+  key: number;
+  uid: number;
+  gid: number;
+  cuid: number;
+  cgid: number;
+  mode: number;
+  cpid: number;
+  lpid: number;
+  atime: number;
+  dtime: number;
+  ctime: number;
+}
+export interface NativeSharedMemory {
+  shmOpen(name: string, oflag: number, mode: number): number;
+  shmUnlink(name: string): number;
+  /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer] or -errno. */
+  mmapShared(fd: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  shmget(key: number, size: number, flags: number): number;
+  shmat(id: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  shmctlStat(id: number): ShmStat | number;
+  shmctlRemove(id: number): number;
+  /** Cross-process futex wait on a waiter thread; cb rc 0 | -EAGAIN | -ETIMEDOUT | -ECANCELED | -errno. */
+  futexWait(sab: SharedArrayBuffer, byteOffset: number, expected: number, timeoutMs: number, cb: WaitCallback): number;
+  futexWake(sab: SharedArrayBuffer, byteOffset: number, count: number): number;
+}
 
 // ---- semaphore.cc ---------------------------------------------------------------------------------
 export interface NativeSemaphore {}
