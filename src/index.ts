@@ -39,6 +39,19 @@ export {
 } from './shared-memory.js';
 
 // 5. semaphores
+export {
+  Semaphore,
+  Mutex,
+  SystemVSemaphoreSet,
+  type SemaphoreCreateOptions,
+  type SemaphoreInMemoryOptions,
+  type MutexInMemoryOptions,
+  type LockResult,
+  type SemaphoreOperation,
+  type SemaphoreSetCreateOptions,
+  type SemaphoreOpOptions,
+  type SystemVSemaphoreSetStat,
+} from './semaphore.js';
 
 // 6. sockets
 

@@ -6,7 +6,8 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { SharedMemory } from '../src/index.js';
 import { native } from '../src/native.js';
-import { childScript, firstLine, exited, startPeer, uniqueName, run } from './helpers/index.js';
+import { childScript, firstLine, exited, startPeer, uniqueName } from './helpers/index.js';
+import { exec } from './fixtures/shm-helpers.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -38,7 +39,7 @@ test('a child process notify wakes a waiter here, and the event loop ran meanwhi
   const waiting = SharedMemory.wait(i32, 0, 0, { timeout: 10_000 });
   let ticks = 0;
   const iv = setInterval(() => ticks++, 1);
-  const r = await run(process.execPath, [childScript('shm-peer'), 'notify', shm.name]);
+  const r = await exec(process.execPath, [childScript('shm-peer'), 'notify', shm.name]);
   assert.equal(await waiting, 'ok');
   clearInterval(iv);
   assert.equal(r.stdout.trim(), '1', 'the child woke exactly one waiter: ours');
@@ -70,7 +71,7 @@ test('1000 ping-pongs through futex waits in both directions lose no wake-up', a
   const shm = await segment(t);
   const i32 = new Int32Array(shm.buffer);
   const n = 1000;
-  const child = run(process.execPath, [childScript('shm-peer'), 'pingpong', shm.name, String(n)]);
+  const child = exec(process.execPath, [childScript('shm-peer'), 'pingpong', shm.name, String(n)]);
   for (let i = 0; i < n; i++) {
     Atomics.store(i32, 0, 2 * i + 1);
     SharedMemory.notify(i32, 0);

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { SystemVSharedMemory } from '../src/index.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { childScript, run, uniqueKey } from './helpers/index.js';
+import { childScript, uniqueKey } from './helpers/index.js';
+import { exec } from './fixtures/shm-helpers.js';
 
 /** The `ipcs -m` line of segment `id` (execFile: ipcs never reads stdin, a piped stdin races EPIPE). */
 async function ipcsLine(id: number): Promise<string | undefined> {
@@ -28,7 +29,7 @@ test('a keyed segment is listed by ipcs -m, shared with another process, and rem
   assert.ok(await ipcsLine(seg.id), 'listed by ipcs -m');
 
   new Uint8Array(seg.buffer).set([9, 8, 7, 6, 5, 4, 3, 2]);
-  const r = await run(process.execPath, [childScript('shm-peer'), 'sysv-echo', String(key)]);
+  const r = await exec(process.execPath, [childScript('shm-peer'), 'sysv-echo', String(key)]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n'), ['0908070605040302', 'wrote']);
   assert.deepEqual([...new Uint8Array(seg.arrayBuffer, 8, 8)], [0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7]);
