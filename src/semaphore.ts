@@ -34,6 +34,19 @@ const SEM_VALUE_MAX = 2 ** 31 - 1;
 /** SEMVMX: the largest value of a System V semaphore. */
 const SEMVMX = 32767;
 
+/**
+ * errnoException, plus EIDRM, which Node's system error map lacks (a set removed under a waiter): the
+ * error then still carries `code: 'EIDRM'` rather than "Unknown system error".
+ */
+function semError(rc: number, syscall: string): NodeJS.ErrnoException {
+  const err = errnoException(rc, syscall);
+  if (rc === EIDRM) {
+    err.code = 'EIDRM';
+    err.message = `EIDRM: identifier removed, ${syscall}`;
+  }
+  return err;
+}
+
 function handleOrThrow(rc: NativeHandle | number, syscall: string, path?: string): NativeHandle {
   if (typeof rc === 'number') throw errnoException(rc, syscall, path);
   return rc;
@@ -686,7 +699,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     const undo = !!opts.undo;
     const rc = native.semop(this.id, this.#encode(ops, undo, true));
     if (rc === 0) return;
-    if (rc !== EAGAIN) throw errnoException(rc, 'semop');
+    if (rc !== EAGAIN) throw semError(rc, 'semop');
     if (opts.timeout === 0) throw timeoutError('SystemVSemaphoreSet.op', 0);
     const blocking = this.#encode(ops, undo, false);
     let r;
@@ -699,7 +712,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     } catch (err) {
       this.#waits.rethrow(err, 'op');
     }
-    check(r.rc, 'semop');
+    if (r.rc < 0) throw semError(r.rc, 'semop');
   }
 
   /**
@@ -714,7 +727,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     this.#assertOpen('tryOp');
     const rc = native.semop(this.id, this.#encode(ops, !!opts?.undo, true));
     if (rc === EAGAIN) return false;
-    check(rc, 'semop');
+    if (rc < 0) throw semError(rc, 'semop');
     return true;
   }
 
