@@ -35,16 +35,28 @@ const SEM_VALUE_MAX = 2 ** 31 - 1;
 const SEMVMX = 32767;
 
 /**
- * errnoException, plus EIDRM, which Node's system error map lacks (a set removed under a waiter): the
- * error then still carries `code: 'EIDRM'` rather than "Unknown system error".
+ * Errnos this module can meet that Node's system error map lacks (Linux numbers, the same on x86-64 and
+ * arm64): the error still carries the right `code` rather than "Unknown system error".
  */
+const missingErrnos = new Map<number, [string, string]>([
+  [EIDRM, ['EIDRM', 'identifier removed']],
+  [-131, ['ENOTRECOVERABLE', 'state not recoverable']],
+]);
+
+/** errnoException, with the codes of `missingErrnos`. */
 function semError(rc: number, syscall: string): NodeJS.ErrnoException {
   const err = errnoException(rc, syscall);
-  if (rc === EIDRM) {
-    err.code = 'EIDRM';
-    err.message = `EIDRM: identifier removed, ${syscall}`;
+  const known = missingErrnos.get(rc);
+  if (known) {
+    err.code = known[0];
+    err.message = `${known[0]}: ${known[1]}, ${syscall}`;
   }
   return err;
+}
+
+function checkSem(rc: number, syscall: string): number {
+  if (rc < 0) throw semError(rc, syscall);
+  return rc;
 }
 
 function handleOrThrow(rc: NativeHandle | number, syscall: string, path?: string): NativeHandle {
@@ -432,7 +444,7 @@ export class Mutex implements AsyncDisposable, Disposable {
 
   #took(rc: number): LockResult | null {
     if (rc === EBUSY) return null;
-    check(rc, 'pthread_mutex_trylock');
+    checkSem(rc, 'pthread_mutex_trylock');
     this.#locked = true;
     held.add(this);
     return { ownerDied: rc === 1 };

@@ -4,8 +4,18 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Mutex, SharedMemory } from '../src/index.js';
 import { native } from '../src/native.js';
-import { childScript, exited, firstLine, startPeer, uniqueName } from './helpers/index.js';
+import { childScript, compileC, exited, firstLine, startPeer, uniqueName } from './helpers/index.js';
 import { exec } from './fixtures/shm-helpers.js';
+
+/** Until FUTEX_WAITERS is set in the lock word of the mutex at offset 0 (a locker is going to sleep). */
+async function waitersMarked(shm: SharedMemory): Promise<void> {
+  const word = new Int32Array(shm.buffer, 0, 1);
+  const deadline = Date.now() + 5000;
+  while ((Atomics.load(word, 0) & 0x80000000) === 0) {
+    assert.ok(Date.now() < deadline, 'a locker marked FUTEX_WAITERS');
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
 
 async function segment(t: test.TestContext, size = 4096): Promise<SharedMemory> {
   const name = uniqueName('mutex');
@@ -127,4 +137,28 @@ test('attaching where no robust shared mutex was initialised is ERR_IPC_CORRUPT;
   const m = Mutex.inSharedMemory(shm, 128 - Mutex.SIZE, { init: true });
   assert.deepEqual(m.tryLock(), { ownerDied: false });
   m.close();
+});
+
+test('interoperates with C pthread_mutex_lock in both directions (the FUTEX_WAITERS protocol)', async (t) => {
+  const shm = await segment(t);
+  const m = Mutex.inSharedMemory(shm, 0, { init: true });
+  t.after(() => m.close());
+  const bin = await compileC('shm_mutex');
+  // C holds, we wait in lock(): glibc's unlock must wake our waiter thread.
+  const holder = startPeer(t, bin, ['hold', shm.name]);
+  assert.equal(await firstLine(holder), 'locked 0');
+  const locking = m.lock({ timeout: 10_000 });
+  await waitersMarked(shm); // our waiter thread is about to sleep: the wake must come from glibc's unlock
+  holder.stdin!.end('go\n');
+  assert.deepEqual(await locking, { ownerDied: false });
+  assert.equal((await exited(holder)).code, 0);
+  // We hold, two C processes block in glibc's pthread_mutex_lock: our unlock must wake one, and its
+  // unlock the other.
+  const takers = [0, 1].map(() => startPeer(t, bin, ['take', shm.name]));
+  for (const c of takers) assert.equal(await firstLine(c), 'waiting');
+  await waitersMarked(shm); // a taker is about to sleep in glibc
+  m.unlock();
+  for (const c of takers) assert.equal((await exited(c)).code, 0);
+  assert.deepEqual(m.tryLock(), { ownerDied: false });
+  m.unlock();
 });
