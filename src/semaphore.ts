@@ -188,6 +188,7 @@ export class Semaphore implements AsyncDisposable, Disposable {
    */
   static async open(name: string): Promise<Semaphore> {
     name = posixName('semaphore', name, 251);
+    checkSemaphoreFile(name);
     return new Semaphore(handleOrThrow(native.semOpen(name, 0, 0, 0), 'sem_open', name), name, false);
   }
 
@@ -206,6 +207,7 @@ export class Semaphore implements AsyncDisposable, Disposable {
       const rc = native.semOpen(name, O_CREAT | O_EXCL, mode, value);
       if (typeof rc !== 'number') return Semaphore.#created(name, rc, mode, opts.unlinkOnClose ?? true);
       if (rc !== EEXIST) throw errnoException(rc, 'sem_open', name);
+      checkSemaphoreFile(name);
       const orc = native.semOpen(name, 0, 0, 0);
       if (orc === ENOENT) continue; // unlinked between the two opens
       return new Semaphore(handleOrThrow(orc, 'sem_open', name), name, opts.unlinkOnClose ?? false);
@@ -349,6 +351,26 @@ export class Semaphore implements AsyncDisposable, Disposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
+  }
+}
+
+/**
+ * glibc's sem_open(3) maps sizeof(sem_t) bytes of an existing /dev/shm/sem.NAME without checking its
+ * size, and the first sem_post on a shorter file is SIGBUS: anything that is not a regular file of at
+ * least that size is refused before the call. (Whoever can write /dev/shm can still truncate it later,
+ * as with any shared mapping.)
+ */
+function checkSemaphoreFile(name: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(`/dev/shm/sem.${name.slice(1)}`);
+  } catch {
+    return; // absent or not visible: sem_open reports it
+  }
+  if (!st.isFile() || st.size < Semaphore.SIZE) {
+    throw new IpcError('ERR_IPC_CORRUPT', `${name} is not a semaphore (/dev/shm/sem.${name.slice(1)} is ${st.size} bytes)`, {
+      path: `/dev/shm/sem.${name.slice(1)}`,
+    });
   }
 }
 

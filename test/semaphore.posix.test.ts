@@ -154,3 +154,11 @@ test('an unprivileged peer cannot open a 0600 semaphore (EACCES), and can a 0666
   assert.equal(allowed.code, 0, allowed.stderr);
   assert.equal(shared.value, 1);
 });
+
+test('a file under /dev/shm/sem.<name> too short to be a semaphore is refused (not a SIGBUS)', async (t) => {
+  const name = uniqueName('sem');
+  t.after(() => fs.rmSync(semPath(name), { force: true }));
+  fs.writeFileSync(semPath(name), Buffer.alloc(8), { mode: 0o600 });
+  await assert.rejects(Semaphore.open(name), { code: 'ERR_IPC_CORRUPT' });
+  await assert.rejects(Semaphore.openOrCreate(name), { code: 'ERR_IPC_CORRUPT' });
+});
