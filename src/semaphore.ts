@@ -24,6 +24,7 @@ const ENOENT = errno('ENOENT');
 const EAGAIN = errno('EAGAIN');
 const EBUSY = errno('EBUSY');
 const EINVAL = errno('EINVAL');
+const EUCLEAN = -117; // Linux (x86-64, arm64); not in Node's system error map
 const EIDRM = -os.constants.errno.EIDRM; // not in Node's system error map
 const layout = native.semaphoreLayout;
 const { GETVAL, GETPID, GETNCNT, GETZCNT, SEM_UNDO, IPC_NOWAIT } = layout.sysv;
@@ -493,6 +494,7 @@ export class Mutex implements AsyncDisposable, Disposable {
       if (timeout === 0) throw timeoutError('Mutex.lock', opts.timeout!);
       try {
         const { rc } = await waitOnThread((cb) => native.mutexWaitFree(h, cb), { signal: this.#waits.signal(opts.signal), timeout }, 'Mutex.lock');
+        if (rc === EUCLEAN) throw new IpcError('ERR_IPC_CORRUPT', 'the mutex lock word is in no state a mutex can be in (overwritten?)');
         check(rc, 'futex');
       } catch (err) {
         this.#waits.rethrow(err, 'lock');

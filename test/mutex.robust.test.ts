@@ -162,3 +162,16 @@ test('interoperates with C pthread_mutex_lock in both directions (the FUTEX_WAIT
   assert.deepEqual(m.tryLock(), { ownerDied: false });
   m.unlock();
 });
+
+test('a lock word overwritten with an impossible state rejects lock() with ERR_IPC_CORRUPT (no spin, no hang)', async (t) => {
+  const shm = await segment(t);
+  const m = Mutex.inSharedMemory(shm, 0, { init: true });
+  t.after(() => m.close());
+  const word = new Int32Array(shm.buffer, 0, 1);
+  Atomics.store(word, 0, 0x80000000 | 0); // FUTEX_WAITERS without an owner
+  assert.equal(m.tryLock(), null);
+  await assert.rejects(m.lock({ timeout: 5000 }), { code: 'ERR_IPC_CORRUPT' });
+  Atomics.store(word, 0, 0);
+  assert.deepEqual(m.tryLock(), { ownerDied: false });
+  m.unlock();
+});

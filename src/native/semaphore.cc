@@ -219,7 +219,7 @@ Napi::Value MutexUnlock(const Napi::CallbackInfo& info) {
 }
 
 // mutexWaitFree(h, cb) -> wait id. Returns (rc 0) once the lock word has no owner tid (unlocked, or its
-// owner died), for the JS thread to try again.
+// owner died), for the JS thread to try again; -EUCLEAN if the word is in no state a mutex can be in.
 Napi::Value MutexWaitFree(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Handle ref = Get(info[0]);
@@ -230,6 +230,9 @@ Napi::Value MutexWaitFree(const Napi::CallbackInfo& info) {
   job->body = [word](WaitJob& self) -> int64_t {
     for (;;) {
       uint32_t v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+      // No owner but flags without FUTEX_OWNER_DIED: a state neither glibc nor the kernel produces
+      // (glibc's own lock would sleep on it forever). Report it instead of spinning through trylock.
+      if ((v & FUTEX_TID_MASK) == 0 && v != 0 && !(v & FUTEX_OWNER_DIED)) return -EUCLEAN;
       if ((v & FUTEX_TID_MASK) == 0) return 0;
       if (!(v & FUTEX_WAITERS)) {
         if (!__atomic_compare_exchange_n(word, &v, v | FUTEX_WAITERS, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
