@@ -26,8 +26,32 @@ export {
 // 3. message queues
 
 // 4. shared memory
+export {
+  SharedMemory,
+  SystemVSharedMemory,
+  MAX_SHARED_MEMORY_SIZE,
+  type SharedSegment,
+  type SharedMemoryCreateOptions,
+  type SharedMemoryOpenOptions,
+  type SystemVSharedMemoryCreateOptions,
+  type SystemVSharedMemoryStat,
+  type FutexWaitResult,
+} from './shared-memory.js';
 
 // 5. semaphores
+export {
+  Semaphore,
+  Mutex,
+  SystemVSemaphoreSet,
+  type SemaphoreCreateOptions,
+  type SemaphoreInMemoryOptions,
+  type MutexInMemoryOptions,
+  type LockResult,
+  type SemaphoreOperation,
+  type SemaphoreSetCreateOptions,
+  type SemaphoreOpOptions,
+  type SystemVSemaphoreSetStat,
+} from './semaphore.js';
 
 // 6. sockets
 
