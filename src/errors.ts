@@ -33,7 +33,8 @@ export class IpcError extends Error {
   constructor(code: IpcErrorCode, message: string, props?: Record<string, unknown>, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
-    if (props) Object.assign(this, props);
+    // `name` is the error's class name ('IpcError', 'TimeoutError'); an object's name goes in `path`.
+    if (props) for (const [k, v] of Object.entries(props)) if (k !== 'name') this[k] = v;
   }
 
   override get name(): string {

@@ -26,8 +26,32 @@ export {
 // 3. message queues
 
 // 4. shared memory
+export {
+  SharedMemory,
+  SystemVSharedMemory,
+  MAX_SHARED_MEMORY_SIZE,
+  type SharedSegment,
+  type SharedMemoryCreateOptions,
+  type SharedMemoryOpenOptions,
+  type SystemVSharedMemoryCreateOptions,
+  type SystemVSharedMemoryStat,
+  type FutexWaitResult,
+} from './shared-memory.js';
 
 // 5. semaphores
+export {
+  Semaphore,
+  Mutex,
+  SystemVSemaphoreSet,
+  type SemaphoreCreateOptions,
+  type SemaphoreInMemoryOptions,
+  type MutexInMemoryOptions,
+  type LockResult,
+  type SemaphoreOperation,
+  type SemaphoreSetCreateOptions,
+  type SemaphoreOpOptions,
+  type SystemVSemaphoreSetStat,
+} from './semaphore.js';
 
 // 6. sockets
 
@@ -45,3 +69,13 @@ export {
 } from './channel/index.js';
 
 // inventory (ipckit ls / rm)
+export {
+  listIpcObjects,
+  removeIpcObject,
+  parseIpcObjectRef,
+  registerRemover,
+  type IpcObject,
+  type IpcObjectKind,
+  type IpcObjectRef,
+  type Inventory,
+} from './inventory.js';

@@ -51,6 +51,8 @@ export interface NativePipe {
   inotifyAddWatch(fd: number, path: string, mask: number): number;
   /** Empties a non-blocking doorbell fd; bytes discarded or -errno. */
   drain(fd: number): number;
+  /** poll(2) with a zero timeout: revents or -errno. */
+  pollNow(fd: number, events: number): number;
 }
 
 // ---- signal.cc ------------------------------------------------------------------------------------
@@ -60,10 +62,87 @@ export interface NativeSignal {}
 export interface NativeMessageQueue {}
 
 // ---- shared_memory.cc -----------------------------------------------------------------------------
-export interface NativeSharedMemory {}
+/** `shmctl(IPC_STAT)` of a System V segment. */
+export interface ShmStat {
+  size: number;
+  attaches: number;
+  key: number;
+  uid: number;
+  gid: number;
+  cuid: number;
+  cgid: number;
+  mode: number;
+  cpid: number;
+  lpid: number;
+  atime: number;
+  dtime: number;
+  ctime: number;
+}
+export interface NativeSharedMemory {
+  shmOpen(name: string, oflag: number, mode: number): number;
+  shmUnlink(name: string): number;
+  /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer] or -errno. */
+  mmapShared(fd: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  shmget(key: number, size: number, flags: number): number;
+  shmat(id: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  shmctlStat(id: number): ShmStat | number;
+  shmctlRemove(id: number): number;
+  /** Cross-process futex wait on a waiter thread; cb rc 0 | -EAGAIN | -ETIMEDOUT | -ECANCELED | -errno. */
+  futexWait(sab: SharedArrayBuffer, byteOffset: number, expected: number, timeoutMs: number, cb: WaitCallback): number;
+  futexWake(sab: SharedArrayBuffer, byteOffset: number, count: number): number;
+}
 
 // ---- semaphore.cc ---------------------------------------------------------------------------------
-export interface NativeSemaphore {}
+/** An opaque native handle (External) of a POSIX semaphore or a mutex. */
+export type NativeHandle = { readonly __handle: unique symbol };
+/** `semctl(IPC_STAT)` of a System V semaphore set. */
+export interface SemStat {
+  count: number;
+  key: number;
+  uid: number;
+  gid: number;
+  cuid: number;
+  cgid: number;
+  mode: number;
+  otime: number;
+  ctime: number;
+}
+export interface NativeSemaphore {
+  /** Drops this handle's reference; the object is released when no wait holds it. */
+  handleClose(h: NativeHandle): number;
+  semOpen(name: string, oflag: number, mode: number, value: number): NativeHandle | number;
+  semUnlink(name: string): number;
+  semInit(sab: SharedArrayBuffer, offset: number, value: number): NativeHandle | number;
+  semAttach(sab: SharedArrayBuffer, offset: number): NativeHandle | number;
+  semWait(h: NativeHandle, cb: WaitCallback): number;
+  semTrywait(h: NativeHandle): number;
+  semPost(h: NativeHandle): number;
+  semGetvalue(h: NativeHandle): number;
+  mutexInit(sab: SharedArrayBuffer, offset: number): NativeHandle | number;
+  mutexAttach(sab: SharedArrayBuffer, offset: number): NativeHandle | number;
+  /** 0 locked | 1 locked, the previous owner died (made consistent) | -EBUSY | -errno. */
+  mutexTrylock(h: NativeHandle, markWaiters: boolean): number;
+  mutexUnlock(h: NativeHandle): number;
+  /** On a waiter thread: resolves rc 0 once the lock word shows no owner. */
+  mutexWaitFree(h: NativeHandle, cb: WaitCallback): number;
+  mutexWake(h: NativeHandle): number;
+  semget(key: number, nsems: number, flags: number): number;
+  /** Non-blocking semop: the caller sets IPC_NOWAIT. `ops` holds [num, op, flags] triples. */
+  semop(id: number, ops: Int32Array): number;
+  semopWait(id: number, ops: Int32Array, cb: WaitCallback): number;
+  semctlStat(id: number): SemStat | number;
+  semctlGetAll(id: number, count: number): number[] | number;
+  semctlSetVal(id: number, num: number, value: number): number;
+  semctlGet(id: number, num: number, cmd: number): number;
+  semctlRemove(id: number): number;
+  readonly semaphoreLayout: {
+    semaphore: number;
+    semaphoreAlign: number;
+    mutex: number;
+    mutexAlign: number;
+    sysv: { GETVAL: number; GETPID: number; GETNCNT: number; GETZCNT: number; SEM_UNDO: number; IPC_NOWAIT: number };
+  };
+}
 
 // ---- socket.cc ------------------------------------------------------------------------------------
 export interface NativeSocket {}

@@ -19,7 +19,7 @@ import { Readiness, READABLE } from './internal/wait.js';
 import { validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, encodeFrame } from './internal/framing.js';
 
-const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK } = fs.constants;
 const O_CLOEXEC = 0o2000000; // Linux; fs.constants does not carry it
 const ENXIO = errno('ENXIO');
 const IN_OPEN = 0x20;
@@ -299,6 +299,54 @@ function openFifoFd(path: string, flags: number): number {
   return fd;
 }
 
+const POLLERR = 0x008;
+const IN_EVENT_SIZE = 16; // struct inotify_event without a name (the watch is on the FIFO itself)
+
+/**
+ * Waits for a reader of a FIFO that has none (open(O_WRONLY|O_NONBLOCK) said ENXIO, fifo(7)) and returns
+ * a write descriptor once one is there, holding no thread and polling with no timer.
+ *
+ * A reader that opens without O_NONBLOCK (cat, a shell redirection, Python's open) blocks inside open(2)
+ * until a writer appears, and inotify reports an open only once it completes: watching for IN_OPEN alone
+ * would wait forever for such a reader while it waits for us. So while waiting we hold the FIFO open
+ * O_RDWR ourselves (Linux allows it, fifo(7)): we count as a writer, a reader's open completes at once and
+ * inotify reports it. On each IN_OPEN we open the real write end, let go of our O_RDWR, and ask poll(2)
+ * whether a reader remains (POLLERR on a write end means none, pipe(7)). If none does, we take O_RDWR
+ * back before letting go of the write end, so an arriving reader always finds a writer, and count the
+ * events our own opens caused so that only somebody else's open triggers the next check.
+ */
+async function waitForReader(path: string, opts: WaitOptions): Promise<number> {
+  const ino = check(native.inotifyInit(), 'inotify_init1');
+  const bell = new Readiness(ino, `FIFO ${path}`);
+  let bait = -1;
+  try {
+    check(native.inotifyAddWatch(ino, path, IN_OPEN | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF), 'inotify_add_watch', path);
+    bait = check(openFifoFd(path, O_RDWR), 'open', path);
+    // A reader that came and opened between our ENXIO and the watch left no event: check once first.
+    let ours = -1; // IN_OPEN events our own opens have queued and the next drain will find
+    for (;;) {
+      const events = Math.floor(check(native.drain(ino), 'read') / IN_EVENT_SIZE);
+      if (events <= ours) {
+        await bell.wait(READABLE, opts);
+        ours = 0;
+        continue;
+      }
+      const wfd = check(openFifoFd(path, O_WRONLY), 'open', path);
+      native.close(bait);
+      bait = -1;
+      const revents = native.pollNow(wfd, 0);
+      if (revents >= 0 && (revents & POLLERR) === 0) return wfd;
+      bait = check(openFifoFd(path, O_RDWR), 'open', path);
+      native.close(wfd);
+      ours = 2;
+    }
+  } finally {
+    bell.close();
+    native.close(ino);
+    if (bait >= 0) native.close(bait);
+  }
+}
+
 /**
  * A named pipe (mkfifo(3)). `Fifo.create` makes one and owns it; the static `openReader` /
  * `openWriter` open an existing one from either side.
@@ -395,26 +443,10 @@ export class Fifo implements AsyncDisposable {
     fsPath('FIFO', path);
     validateWaitOptions(opts);
     assertFifoPath(path);
-    let fd = openFifoFd(path, O_WRONLY);
+    const fd = openFifoFd(path, O_WRONLY);
     if (fd >= 0) return new PipeWriter(fd, { path });
     if (fd !== ENXIO) throw errnoException(fd, 'open', path);
-    // No reader yet (ENXIO, fifo(7)). Watch the FIFO for opens first, then retry, so that a reader
-    // arriving between the failed open and the watch is not missed.
-    const ino = check(native.inotifyInit(), 'inotify_init1');
-    const bell = new Readiness(ino, `FIFO ${path}`);
-    try {
-      check(native.inotifyAddWatch(ino, path, IN_OPEN | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF), 'inotify_add_watch', path);
-      for (;;) {
-        fd = openFifoFd(path, O_WRONLY);
-        if (fd >= 0) return new PipeWriter(fd, { path });
-        if (fd !== ENXIO) throw errnoException(fd, 'open', path);
-        await bell.wait(READABLE, opts);
-        native.drain(ino);
-      }
-    } finally {
-      bell.close();
-      native.close(ino);
-    }
+    return new PipeWriter(await waitForReader(path, opts), { path });
   }
 
   /** Opens this FIFO's read end. */

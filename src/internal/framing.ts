@@ -47,7 +47,7 @@ export class FrameDecoder {
 
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
-    if (this.#buffered === 0) {
+    if (this.#buffered === 0 && this.#need < 0) {
       // Fast path: whole frames straight out of the chunk.
       let off = 0;
       while (chunk.length - off >= FRAME_HEADER) {

@@ -11,7 +11,7 @@ export function posixName(kind: string, name: unknown, max = 255): string {
   if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
   const bare = name.startsWith('/') ? name.slice(1) : name;
   const bad = (why: string) =>
-    new IpcError('ERR_IPC_NAME_INVALID', `invalid ${kind} name ${JSON.stringify(name)}: ${why}`, { name });
+    new IpcError('ERR_IPC_NAME_INVALID', `invalid ${kind} name ${JSON.stringify(name)}: ${why}`, { path: name });
   if (bare.length === 0) throw bad('it is empty');
   if (bare.includes('/')) throw bad("it may not contain '/' after the leading one");
   if (bare.includes('\0')) throw bad('it may not contain NUL');

@@ -4,6 +4,7 @@
 #include "addon.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -105,6 +106,16 @@ Napi::Value Drain(const Napi::CallbackInfo& info) {
   return Result(info.Env(), total);
 }
 
+// pollNow(fd, events) -> revents | -errno: poll(2) with a zero timeout, a non-blocking look at an fd's
+// state (e.g. POLLERR on a FIFO write end means it has no reader, pipe(7)).
+Napi::Value PollNow(const Napi::CallbackInfo& info) {
+  struct pollfd p {};
+  p.fd = info[0].As<Napi::Number>().Int32Value();
+  p.events = static_cast<short>(info[1].As<Napi::Number>().Int32Value());
+  int rc = IPCKIT_RETRY(poll(&p, 1, 0));
+  return Result(info.Env(), rc == -1 ? -errno : p.revents);
+}
+
 }  // namespace
 
 void InitPipe(Napi::Env env, Napi::Object exports) {
@@ -117,6 +128,7 @@ void InitPipe(Napi::Env env, Napi::Object exports) {
   exports.Set("inotifyInit", Napi::Function::New(env, InotifyInit));
   exports.Set("inotifyAddWatch", Napi::Function::New(env, InotifyAddWatch));
   exports.Set("drain", Napi::Function::New(env, Drain));
+  exports.Set("pollNow", Napi::Function::New(env, PollNow));
 }
 
 }  // namespace ipckit

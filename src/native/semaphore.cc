@@ -1,8 +1,412 @@
-// Placeholder: the semaphore bindings land with their mechanism.
+// Semaphores and the process-shared robust mutex: POSIX sem_open(3)/sem_init(3) semaphores, System V
+// semaphore sets (semget(2), semop(2), semctl(2)), and pthread mutexes living in shared memory.
+//
+// A POSIX semaphore or a mutex is handed to JavaScript as an External holding a shared_ptr to a Ref:
+// the pointer plus what keeps its memory valid (the named semaphore's own mapping, closed by
+// sem_close(3) in the destructor, or the SharedArrayBuffer backing store of the segment it lives in).
+// A wait on a waiter thread holds a copy in keep_alive, so close() from JavaScript (which drops only
+// the External's copy) can never unmap a semaphore under a thread blocked in sem_wait.
 #include "addon.h"
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <sys/sem.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <string>
 
 namespace ipckit {
 
-void InitSemaphore(Napi::Env, Napi::Object) {}
+// shared_memory.cc
+bool SharedRegion(napi_value sab, double offset, size_t len, uint8_t** ptr, std::shared_ptr<void>* keep);
+
+namespace {
+
+struct Ref {
+  void* ptr = nullptr;
+  bool named = false;          // a sem_open(3) semaphore: sem_close it when the last holder goes
+  std::shared_ptr<void> keep;  // the backing store of the segment an in-memory object lives in
+  ~Ref() {
+    if (named) sem_close(static_cast<sem_t*>(ptr));
+  }
+};
+using Handle = std::shared_ptr<Ref>;
+
+Napi::Value Wrap(Napi::Env env, Handle ref) {
+  return Napi::External<Handle>::New(env, new Handle(std::move(ref)), [](Napi::Env, Handle* h) { delete h; });
+}
+
+// The Ref of a handle, or null once closed.
+Handle Get(const Napi::Value& v) {
+  if (!v.IsExternal()) return nullptr;
+  return *v.As<Napi::External<Handle>>().Data();
+}
+
+sem_t* Sem(const Handle& h) { return static_cast<sem_t*>(h->ptr); }
+pthread_mutex_t* Mtx(const Handle& h) { return static_cast<pthread_mutex_t*>(h->ptr); }
+
+// In-memory objects: the region [offset, offset + size) of a SharedArrayBuffer, aligned for the type.
+Handle Region(const Napi::CallbackInfo& info, size_t size, size_t align) {
+  uint8_t* p;
+  std::shared_ptr<void> keep;
+  if (!SharedRegion(info[0], info[1].As<Napi::Number>().DoubleValue(), size, &p, &keep)) return nullptr;
+  if (reinterpret_cast<uintptr_t>(p) % align != 0) return nullptr;
+  auto ref = std::make_shared<Ref>();
+  ref->ptr = p;
+  ref->keep = std::move(keep);
+  return ref;
+}
+
+// handleClose(h): drops this handle's reference (sem_close happens when no wait holds it any more).
+Napi::Value HandleClose(const Napi::CallbackInfo& info) {
+  if (info[0].IsExternal()) info[0].As<Napi::External<Handle>>().Data()->reset();
+  return Result(info.Env(), 0);
+}
+
+// ---- POSIX semaphores ---------------------------------------------------------------------------
+
+// semOpen(name, oflag, mode, value) -> handle | -errno. The umask applies to the mode (the caller
+// chmods /dev/shm/sem.NAME afterwards).
+Napi::Value SemOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>();
+  int oflag = info[1].As<Napi::Number>().Int32Value();
+  mode_t mode = info[2].As<Napi::Number>().Uint32Value();
+  unsigned value = info[3].As<Napi::Number>().Uint32Value();
+  sem_t* s;
+  do s = sem_open(name.c_str(), oflag, mode, value);
+  while (s == SEM_FAILED && errno == EINTR);
+  if (s == SEM_FAILED) return ErrnoResult(env);
+  auto ref = std::make_shared<Ref>();
+  ref->ptr = s;
+  ref->named = true;
+  return Wrap(env, std::move(ref));
+}
+
+// semUnlink(name) -> 0 | -errno
+Napi::Value SemUnlink(const Napi::CallbackInfo& info) {
+  std::string name = info[0].As<Napi::String>();
+  return Result(info.Env(), sem_unlink(name.c_str()) == -1 ? -errno : 0);
+}
+
+// semInit(sab, offset, value) -> handle | -errno: sem_init(3) with pshared = 1 at that place.
+Napi::Value SemInit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Handle ref = Region(info, sizeof(sem_t), alignof(sem_t));
+  if (!ref) return Result(env, -EINVAL);
+  if (sem_init(Sem(ref), 1, info[2].As<Napi::Number>().Uint32Value()) == -1) return ErrnoResult(env);
+  return Wrap(env, std::move(ref));
+}
+
+// semAttach(sab, offset) -> handle | -errno: a semaphore another process initialised there.
+Napi::Value SemAttach(const Napi::CallbackInfo& info) {
+  Handle ref = Region(info, sizeof(sem_t), alignof(sem_t));
+  if (!ref) return Result(info.Env(), -EINVAL);
+  return Wrap(info.Env(), std::move(ref));
+}
+
+// semWait(h, cb) -> wait id. sem_wait(3) fails with EINTR whenever a handler runs (SA_RESTART or not),
+// so the body retries until the job is cancelled.
+Napi::Value SemWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Handle ref = Get(info[0]);
+  if (!ref) return Result(env, -EBADF);
+  auto job = std::make_unique<WaitJob>();
+  sem_t* s = Sem(ref);
+  job->keep_alive = std::move(ref);
+  job->body = [s](WaitJob& self) -> int64_t {
+    while (sem_wait(s) == -1) {
+      if (errno != EINTR) return -errno;
+      if (self.Cancelled()) return -ECANCELED;
+    }
+    return 0;
+  };
+  return Napi::Number::New(env, SubmitWait(env, std::move(job), info[1].As<Napi::Function>()));
+}
+
+// semTrywait(h) -> 0 | -EAGAIN | -errno
+Napi::Value SemTrywait(const Napi::CallbackInfo& info) {
+  Handle ref = Get(info[0]);
+  if (!ref) return Result(info.Env(), -EBADF);
+  return Result(info.Env(), IPCKIT_RETRY(sem_trywait(Sem(ref))) == -1 ? -errno : 0);
+}
+
+// semPost(h) -> 0 | -errno (EOVERFLOW at SEM_VALUE_MAX)
+Napi::Value SemPost(const Napi::CallbackInfo& info) {
+  Handle ref = Get(info[0]);
+  if (!ref) return Result(info.Env(), -EBADF);
+  return Result(info.Env(), sem_post(Sem(ref)) == -1 ? -errno : 0);
+}
+
+// semGetvalue(h) -> value | -errno (glibc reports 0, never a negative count, while there are waiters)
+Napi::Value SemGetvalue(const Napi::CallbackInfo& info) {
+  Handle ref = Get(info[0]);
+  if (!ref) return Result(info.Env(), -EBADF);
+  int v;
+  if (sem_getvalue(Sem(ref), &v) == -1) return ErrnoResult(info.Env());
+  return Result(info.Env(), v);
+}
+
+// ---- robust process-shared mutex ----------------------------------------------------------------
+//
+// A pthread mutex is owned by a *thread*, and a robust mutex is on its owner thread's robust list,
+// which the kernel walks when that thread exits (set_robust_list(2)). Ownership must therefore be
+// taken on the JavaScript thread, never on a waiter thread (a waiter thread that exits after 5 idle
+// seconds would release, as "owner died", every lock it took). So:
+//   - mutexTrylock runs on the JS thread: pthread_mutex_trylock(3), EOWNERDEAD made consistent at once;
+//   - mutexWaitFree runs on a waiter thread and only waits for the lock word to show no owner, speaking
+//     glibc's robust-futex protocol: it sets FUTEX_WAITERS in the word before sleeping on it, which is
+//     what makes glibc's unlock (and the kernel, when the owner dies) issue a FUTEX_WAKE;
+//   - a lock taken after such a wait re-sets FUTEX_WAITERS (markWaiters), as glibc's own slow path does
+//     when it acquires after sleeping: other sleepers may depend on the wake that bit requests, and a
+//     plain trylock stores the bare tid.
+
+uint32_t* LockWord(pthread_mutex_t* m) { return reinterpret_cast<uint32_t*>(&m->__data.__lock); }
+
+// glibc's mutex kind bits (nptl/pthreadP.h): robust and process-shared.
+constexpr int kRobustBit = 16;
+constexpr int kPsharedBit = 128;
+
+// mutexInit(sab, offset) -> handle | -errno: a robust, process-shared, normal mutex at that place.
+Napi::Value MutexInit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Handle ref = Region(info, sizeof(pthread_mutex_t), alignof(pthread_mutex_t));
+  if (!ref) return Result(env, -EINVAL);
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+  int rc = pthread_mutex_init(Mtx(ref), &attr);
+  pthread_mutexattr_destroy(&attr);
+  if (rc != 0) return Result(env, -rc);
+  return Wrap(env, std::move(ref));
+}
+
+// mutexAttach(sab, offset) -> handle | -EINVAL (not aligned, or no robust process-shared mutex there).
+Napi::Value MutexAttach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Handle ref = Region(info, sizeof(pthread_mutex_t), alignof(pthread_mutex_t));
+  if (!ref) return Result(env, -EINVAL);
+  int kind = __atomic_load_n(&Mtx(ref)->__data.__kind, __ATOMIC_RELAXED);
+  if ((kind & (kRobustBit | kPsharedBit)) != (kRobustBit | kPsharedBit)) return Result(env, -EINVAL);
+  return Wrap(env, std::move(ref));
+}
+
+// mutexTrylock(h, markWaiters) -> 0 | 1 (the owner died; made consistent) | -EBUSY | -errno
+Napi::Value MutexTrylock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Handle ref = Get(info[0]);
+  if (!ref) return Result(env, -EBADF);
+  pthread_mutex_t* m = Mtx(ref);
+  int rc = pthread_mutex_trylock(m);
+  if (rc != 0 && rc != EOWNERDEAD) return Result(env, -rc);
+  if (info[1].ToBoolean()) __atomic_fetch_or(LockWord(m), FUTEX_WAITERS, __ATOMIC_RELAXED);
+  if (rc == EOWNERDEAD) {
+    pthread_mutex_consistent(m);
+    return Result(env, 1);
+  }
+  return Result(env, 0);
+}
+
+// mutexUnlock(h) -> 0 | -errno (EPERM if this thread does not own it)
+Napi::Value MutexUnlock(const Napi::CallbackInfo& info) {
+  Handle ref = Get(info[0]);
+  if (!ref) return Result(info.Env(), -EBADF);
+  return Result(info.Env(), -pthread_mutex_unlock(Mtx(ref)));
+}
+
+// mutexWaitFree(h, cb) -> wait id. Returns (rc 0) once the lock word has no owner tid (unlocked, or its
+// owner died), for the JS thread to try again; -EUCLEAN if the word is in no state a mutex can be in.
+Napi::Value MutexWaitFree(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Handle ref = Get(info[0]);
+  if (!ref) return Result(env, -EBADF);
+  uint32_t* word = LockWord(Mtx(ref));
+  auto job = std::make_unique<WaitJob>();
+  job->keep_alive = std::move(ref);
+  job->body = [word](WaitJob& self) -> int64_t {
+    for (;;) {
+      uint32_t v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+      // No owner but flags without FUTEX_OWNER_DIED: a state neither glibc nor the kernel produces
+      // (glibc's own lock would sleep on it forever). Report it instead of spinning through trylock.
+      if ((v & FUTEX_TID_MASK) == 0 && v != 0 && !(v & FUTEX_OWNER_DIED)) return -EUCLEAN;
+      if ((v & FUTEX_TID_MASK) == 0) return 0;
+      if (!(v & FUTEX_WAITERS)) {
+        if (!__atomic_compare_exchange_n(word, &v, v | FUTEX_WAITERS, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
+        v |= FUTEX_WAITERS;
+      }
+      // Robust futexes are always shared (the kernel wakes them by address on owner death).
+      long rc = syscall(SYS_futex, word, FUTEX_WAIT, v, nullptr, nullptr, 0);
+      if (rc == -1 && errno == EINTR && self.Cancelled()) return -ECANCELED;
+      if (rc == -1 && errno != EINTR && errno != EAGAIN) return -errno;
+    }
+  };
+  return Napi::Number::New(env, SubmitWait(env, std::move(job), info[1].As<Napi::Function>()));
+}
+
+// mutexWake(h) -> woken: passes one wake on (FUTEX_WAKE 1), for a locker that was woken but gave up.
+Napi::Value MutexWake(const Napi::CallbackInfo& info) {
+  Handle ref = Get(info[0]);
+  if (!ref) return Result(info.Env(), -EBADF);
+  long rc = syscall(SYS_futex, LockWord(Mtx(ref)), FUTEX_WAKE, 1, nullptr, nullptr, 0);
+  return Result(info.Env(), rc == -1 ? -errno : static_cast<double>(rc));
+}
+
+// ---- System V semaphore sets -------------------------------------------------------------------
+
+// semget(key, nsems, flags) -> id | -errno
+Napi::Value Semget(const Napi::CallbackInfo& info) {
+  key_t key = static_cast<key_t>(info[0].As<Napi::Number>().Int64Value());
+  int n = info[1].As<Napi::Number>().Int32Value();
+  int flags = info[2].As<Napi::Number>().Int32Value();
+  int id = semget(key, n, flags);
+  return Result(info.Env(), id == -1 ? -errno : id);
+}
+
+// The caller's Int32Array of [num, op, flags] triples as sembufs.
+std::vector<struct sembuf> Ops(const Napi::Value& v) {
+  auto arr = v.As<Napi::Int32Array>();
+  std::vector<struct sembuf> ops(arr.ElementLength() / 3);
+  for (size_t i = 0; i < ops.size(); i++) {
+    ops[i].sem_num = static_cast<unsigned short>(arr[3 * i]);
+    ops[i].sem_op = static_cast<short>(arr[3 * i + 1]);
+    ops[i].sem_flg = static_cast<short>(arr[3 * i + 2]);
+  }
+  return ops;
+}
+
+// semop(id, ops) -> 0 | -errno. The caller sets IPC_NOWAIT on every op: this never blocks.
+Napi::Value Semop(const Napi::CallbackInfo& info) {
+  int id = info[0].As<Napi::Number>().Int32Value();
+  auto ops = Ops(info[1]);
+  return Result(info.Env(), IPCKIT_RETRY(semop(id, ops.data(), ops.size())) == -1 ? -errno : 0);
+}
+
+// semopWait(id, ops, cb) -> wait id: a blocking semop(2) on a waiter thread. All the operations happen
+// atomically or none does, so an interrupted (EINTR) call changed nothing and is safe to retry.
+Napi::Value SemopWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int id = info[0].As<Napi::Number>().Int32Value();
+  auto job = std::make_unique<WaitJob>();
+  job->body = [id, ops = Ops(info[1])](WaitJob& self) mutable -> int64_t {
+    while (semop(id, ops.data(), ops.size()) == -1) {
+      if (errno != EINTR) return -errno;
+      if (self.Cancelled()) return -ECANCELED;
+    }
+    return 0;
+  };
+  return Napi::Number::New(env, SubmitWait(env, std::move(job), info[2].As<Napi::Function>()));
+}
+
+union semun {
+  int val;
+  struct semid_ds* buf;
+  unsigned short* array;
+};
+
+// semctlStat(id) -> { count, key, uid, gid, cuid, cgid, mode, otime, ctime } | -errno
+Napi::Value SemctlStat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int id = info[0].As<Napi::Number>().Int32Value();
+  struct semid_ds ds;
+  union semun arg;
+  arg.buf = &ds;
+  if (semctl(id, 0, IPC_STAT, arg) == -1) return ErrnoResult(env);
+  Napi::Object o = Napi::Object::New(env);
+  auto num = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
+  num("count", static_cast<double>(ds.sem_nsems));
+  num("key", static_cast<double>(ds.sem_perm.__key));
+  num("uid", ds.sem_perm.uid);
+  num("gid", ds.sem_perm.gid);
+  num("cuid", ds.sem_perm.cuid);
+  num("cgid", ds.sem_perm.cgid);
+  num("mode", ds.sem_perm.mode);
+  num("otime", static_cast<double>(ds.sem_otime));
+  num("ctime", static_cast<double>(ds.sem_ctime));
+  return o;
+}
+
+// semctlGetAll(id, count) -> number[] | -errno (GETALL)
+Napi::Value SemctlGetAll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int id = info[0].As<Napi::Number>().Int32Value();
+  std::vector<unsigned short> vals(info[1].As<Napi::Number>().Uint32Value());
+  union semun arg;
+  arg.array = vals.data();
+  if (semctl(id, 0, GETALL, arg) == -1) return ErrnoResult(env);
+  Napi::Array out = Napi::Array::New(env, vals.size());
+  for (size_t i = 0; i < vals.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, vals[i]));
+  return out;
+}
+
+// semctlSetVal(id, num, value) -> 0 | -errno (SETVAL; clears every process's undo entry for it)
+Napi::Value SemctlSetVal(const Napi::CallbackInfo& info) {
+  int id = info[0].As<Napi::Number>().Int32Value();
+  int num = info[1].As<Napi::Number>().Int32Value();
+  union semun arg;
+  arg.val = info[2].As<Napi::Number>().Int32Value();
+  return Result(info.Env(), semctl(id, num, SETVAL, arg) == -1 ? -errno : 0);
+}
+
+// semctlGet(id, num, cmd) -> value | -errno, for GETVAL, GETPID, GETNCNT, GETZCNT.
+Napi::Value SemctlGet(const Napi::CallbackInfo& info) {
+  int id = info[0].As<Napi::Number>().Int32Value();
+  int num = info[1].As<Napi::Number>().Int32Value();
+  int cmd = info[2].As<Napi::Number>().Int32Value();
+  if (cmd != GETVAL && cmd != GETPID && cmd != GETNCNT && cmd != GETZCNT) return Result(info.Env(), -EINVAL);
+  int rc = semctl(id, num, cmd);
+  return Result(info.Env(), rc == -1 ? -errno : rc);
+}
+
+// semctlRemove(id) -> 0 | -errno (IPC_RMID: immediate; blocked semops fail with EIDRM)
+Napi::Value SemctlRemove(const Napi::CallbackInfo& info) {
+  int id = info[0].As<Napi::Number>().Int32Value();
+  return Result(info.Env(), semctl(id, 0, IPC_RMID) == -1 ? -errno : 0);
+}
+
+}  // namespace
+
+void InitSemaphore(Napi::Env env, Napi::Object exports) {
+  exports.Set("handleClose", Napi::Function::New(env, HandleClose));
+  exports.Set("semOpen", Napi::Function::New(env, SemOpen));
+  exports.Set("semUnlink", Napi::Function::New(env, SemUnlink));
+  exports.Set("semInit", Napi::Function::New(env, SemInit));
+  exports.Set("semAttach", Napi::Function::New(env, SemAttach));
+  exports.Set("semWait", Napi::Function::New(env, SemWait));
+  exports.Set("semTrywait", Napi::Function::New(env, SemTrywait));
+  exports.Set("semPost", Napi::Function::New(env, SemPost));
+  exports.Set("semGetvalue", Napi::Function::New(env, SemGetvalue));
+  exports.Set("mutexInit", Napi::Function::New(env, MutexInit));
+  exports.Set("mutexAttach", Napi::Function::New(env, MutexAttach));
+  exports.Set("mutexTrylock", Napi::Function::New(env, MutexTrylock));
+  exports.Set("mutexUnlock", Napi::Function::New(env, MutexUnlock));
+  exports.Set("mutexWaitFree", Napi::Function::New(env, MutexWaitFree));
+  exports.Set("mutexWake", Napi::Function::New(env, MutexWake));
+  exports.Set("semget", Napi::Function::New(env, Semget));
+  exports.Set("semop", Napi::Function::New(env, Semop));
+  exports.Set("semopWait", Napi::Function::New(env, SemopWait));
+  exports.Set("semctlStat", Napi::Function::New(env, SemctlStat));
+  exports.Set("semctlGetAll", Napi::Function::New(env, SemctlGetAll));
+  exports.Set("semctlSetVal", Napi::Function::New(env, SemctlSetVal));
+  exports.Set("semctlGet", Napi::Function::New(env, SemctlGet));
+  exports.Set("semctlRemove", Napi::Function::New(env, SemctlRemove));
+  Napi::Object sizes = Napi::Object::New(env);
+  sizes.Set("semaphore", Napi::Number::New(env, sizeof(sem_t)));
+  sizes.Set("semaphoreAlign", Napi::Number::New(env, alignof(sem_t)));
+  sizes.Set("mutex", Napi::Number::New(env, sizeof(pthread_mutex_t)));
+  sizes.Set("mutexAlign", Napi::Number::New(env, alignof(pthread_mutex_t)));
+  Napi::Object cmds = Napi::Object::New(env);
+  cmds.Set("GETVAL", Napi::Number::New(env, GETVAL));
+  cmds.Set("GETPID", Napi::Number::New(env, GETPID));
+  cmds.Set("GETNCNT", Napi::Number::New(env, GETNCNT));
+  cmds.Set("GETZCNT", Napi::Number::New(env, GETZCNT));
+  cmds.Set("SEM_UNDO", Napi::Number::New(env, SEM_UNDO));
+  cmds.Set("IPC_NOWAIT", Napi::Number::New(env, IPC_NOWAIT));
+  sizes.Set("sysv", cmds);
+  exports.Set("semaphoreLayout", sizes);
+}
 
 }  // namespace ipckit

@@ -63,14 +63,17 @@ export interface RunResult {
 /** Runs a command to completion, collecting its output. */
 export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: string | Buffer } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { ...opts, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d) => (stdout += d));
     child.stderr!.setEncoding('utf8').on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin!.end(opts.input ?? '');
+    if (opts.input !== undefined) {
+      child.stdin!.on('error', () => {}); // a peer that exits without reading its input is not our failure
+      child.stdin!.end(opts.input);
+    }
   });
 }
 

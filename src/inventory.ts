@@ -1,0 +1,304 @@
+/**
+ * Every IPC object on the machine, like ipcs(1) but complete: POSIX shared memory and semaphores
+ * (/dev/shm), POSIX message queues (/dev/mqueue), System V queues, segments and semaphore sets
+ * (/proc/sysvipc). Used by `ipckit ls` / `ipckit rm` to find what crashed processes left behind.
+ *
+ * @module
+ */
+import fs from 'node:fs';
+import { IpcError } from './errors.js';
+
+export type IpcObjectKind = 'posix-shm' | 'posix-sem' | 'posix-mq' | 'sysv-msg' | 'sysv-shm' | 'sysv-sem';
+
+export interface IpcObject {
+  kind: IpcObjectKind;
+  /** The argument `ipckit rm` takes for this object: `shm:/name`, `sysvmq:id=3`, ... */
+  ref: string;
+  /** POSIX name ('/name'). */
+  name?: string;
+  /** System V key and id. */
+  key?: number;
+  id?: number;
+  uid: number;
+  gid: number;
+  /** User name of uid, when /etc/passwd has it. */
+  owner: string;
+  /** Permission bits. */
+  mode: number;
+  /** Bytes: segment size, bytes queued, or 0. */
+  size: number;
+  /** Attached processes (shm), messages queued (System V msg), semaphores in the set (sem). */
+  count?: number;
+  /** What `count` counts. */
+  countOf?: 'attached' | 'messages' | 'semaphores';
+  /** Creator / last-operation pids where the kernel tracks them. */
+  pids?: Record<string, number>;
+}
+
+export interface Inventory {
+  objects: IpcObject[];
+  /** Things worth telling the user (e.g. /dev/mqueue is not mounted). */
+  notes: string[];
+}
+
+const SHM_DIR = '/dev/shm';
+const MQ_DIR = '/dev/mqueue';
+
+function users(): Map<number, string> {
+  const m = new Map<number, string>();
+  try {
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length > 2) m.set(Number(f[2]), f[0]!);
+    }
+  } catch {
+    // No passwd file (a container): owners are shown as numbers.
+  }
+  return m;
+}
+
+function isMounted(dir: string, fstype: string): boolean {
+  try {
+    return fs
+      .readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .some((l) => {
+        const f = l.split(' ');
+        return f[1] === dir && f[2] === fstype;
+      });
+  } catch {
+    return false;
+  }
+}
+
+/** pids mapping each /dev/shm file, from /proc/PID/maps (visible for every process only to root). */
+function shmAttachments(): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    let maps: string;
+    try {
+      maps = fs.readFileSync(`/proc/${pid}/maps`, 'utf8');
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    for (const line of maps.split('\n')) {
+      const i = line.indexOf(' /dev/shm/');
+      if (i < 0) continue;
+      const file = line.slice(i + 10).replace(/ \(deleted\)$/, '');
+      let set = out.get(file);
+      if (!set) out.set(file, (set = new Set()));
+      set.add(Number(pid));
+    }
+  }
+  return out;
+}
+
+function readSysv(table: 'msg' | 'shm' | 'sem'): Record<string, string>[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/sysvipc/${table}`, 'utf8');
+  } catch {
+    return [];
+  }
+  const lines = text.trim().split('\n');
+  const head = lines.shift()?.trim().split(/\s+/) ?? [];
+  return lines.map((l) => {
+    const f = l.trim().split(/\s+/);
+    return Object.fromEntries(head.map((h, i) => [h, f[i] ?? '']));
+  });
+}
+
+/** Lists every IPC object on the machine. */
+export function listIpcObjects(): Inventory {
+  const names = users();
+  const owner = (uid: number) => names.get(uid) ?? String(uid);
+  const objects: IpcObject[] = [];
+  const notes: string[] = [];
+
+  const attached = shmAttachments();
+  let shmEntries: string[] = [];
+  try {
+    shmEntries = fs.readdirSync(SHM_DIR);
+  } catch {
+    notes.push(`${SHM_DIR} is not readable: POSIX shared memory and semaphores cannot be listed`);
+  }
+  for (const file of shmEntries) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(`${SHM_DIR}/${file}`);
+    } catch {
+      continue;
+    }
+    if (!st.isFile()) continue;
+    const sem = file.startsWith('sem.');
+    const name = '/' + (sem ? file.slice(4) : file);
+    objects.push({
+      kind: sem ? 'posix-sem' : 'posix-shm',
+      ref: `${sem ? 'sem' : 'shm'}:${name}`,
+      name,
+      uid: st.uid,
+      gid: st.gid,
+      owner: owner(st.uid),
+      mode: st.mode & 0o7777,
+      size: st.size,
+      count: attached.get(file)?.size ?? 0,
+      countOf: 'attached',
+    });
+  }
+
+  if (!isMounted(MQ_DIR, 'mqueue')) {
+    notes.push(`POSIX message queues are not listed: ${MQ_DIR} is not mounted (as root: mkdir -p ${MQ_DIR} && mount -t mqueue none ${MQ_DIR})`);
+  } else {
+    for (const file of fs.readdirSync(MQ_DIR)) {
+      try {
+        const st = fs.statSync(`${MQ_DIR}/${file}`);
+        // The file's text is "QSIZE:n NOTIFY:n SIGNO:n NOTIFY_PID:n" (mq_overview(7)).
+        const info = fs.readFileSync(`${MQ_DIR}/${file}`, 'utf8');
+        const qsize = Number(/QSIZE:(\d+)/.exec(info)?.[1] ?? 0);
+        objects.push({
+          kind: 'posix-mq',
+          ref: `mq:/${file}`,
+          name: '/' + file,
+          uid: st.uid,
+          gid: st.gid,
+          owner: owner(st.uid),
+          mode: st.mode & 0o7777,
+          size: qsize,
+        });
+      } catch {
+        // Removed while we looked.
+      }
+    }
+  }
+
+  for (const r of readSysv('msg')) {
+    const uid = Number(r.uid);
+    objects.push({
+      kind: 'sysv-msg',
+      ref: `sysvmq:id=${r.msqid}`,
+      key: Number(r.key) >>> 0,
+      id: Number(r.msqid),
+      uid,
+      gid: Number(r.gid),
+      owner: owner(uid),
+      mode: Number.parseInt(r.perms!, 8) & 0o777,
+      size: Number(r.cbytes),
+      count: Number(r.qnum),
+      countOf: 'messages',
+      pids: { lastSend: Number(r.lspid), lastReceive: Number(r.lrpid) },
+    });
+  }
+  for (const r of readSysv('shm')) {
+    const uid = Number(r.uid);
+    objects.push({
+      kind: 'sysv-shm',
+      ref: `sysvshm:id=${r.shmid}`,
+      key: Number(r.key) >>> 0,
+      id: Number(r.shmid),
+      uid,
+      gid: Number(r.gid),
+      owner: owner(uid),
+      mode: Number.parseInt(r.perms!, 8) & 0o777,
+      size: Number(r.size),
+      count: Number(r.nattch),
+      countOf: 'attached',
+      pids: { creator: Number(r.cpid), last: Number(r.lpid) },
+    });
+  }
+  for (const r of readSysv('sem')) {
+    const uid = Number(r.uid);
+    objects.push({
+      kind: 'sysv-sem',
+      ref: `sysvsem:id=${r.semid}`,
+      key: Number(r.key) >>> 0,
+      id: Number(r.semid),
+      uid,
+      gid: Number(r.gid),
+      owner: owner(uid),
+      mode: Number.parseInt(r.perms!, 8) & 0o777,
+      size: 0,
+      count: Number(r.nsems),
+      countOf: 'semaphores',
+    });
+  }
+  return { objects, notes };
+}
+
+/** A parsed `ipckit rm` argument. */
+export interface IpcObjectRef {
+  kind: IpcObjectKind;
+  name?: string;
+  key?: number;
+  id?: number;
+}
+
+/**
+ * Parses `shm:/name`, `sem:/name`, `mq:/name`, `sysvmq:0x1234` (key), `sysvmq:id=3` (id), and the same
+ * for `sysvshm:` and `sysvsem:`.
+ */
+export function parseIpcObjectRef(ref: string): IpcObjectRef {
+  const m = /^(shm|sem|mq|sysvmq|sysvshm|sysvsem):(.+)$/.exec(ref);
+  const bad = () =>
+    new IpcError('ERR_IPC_NAME_INVALID', `cannot parse ${JSON.stringify(ref)}: expected shm:/name, sem:/name, mq:/name, sysvmq:0xKEY or sysvmq:id=N (also sysvshm:, sysvsem:)`);
+  if (!m) throw bad();
+  const [, scheme, rest] = m as unknown as [string, string, string];
+  const posix: Record<string, IpcObjectKind> = { shm: 'posix-shm', sem: 'posix-sem', mq: 'posix-mq' };
+  const sysv: Record<string, IpcObjectKind> = { sysvmq: 'sysv-msg', sysvshm: 'sysv-shm', sysvsem: 'sysv-sem' };
+  if (posix[scheme]) {
+    if (!rest.startsWith('/') || rest.length < 2 || rest.indexOf('/', 1) >= 0) throw bad();
+    return { kind: posix[scheme]!, name: rest };
+  }
+  const id = /^id=(\d+)$/.exec(rest);
+  if (id) return { kind: sysv[scheme]!, id: Number(id[1]) };
+  const key = /^(0x[0-9a-f]+|\d+)$/i.exec(rest);
+  if (key) return { kind: sysv[scheme]!, key: Number(key[1]) >>> 0 };
+  throw bad();
+}
+
+type Remover = (ref: IpcObjectRef) => Promise<boolean>;
+
+// glibc's shm_unlink(3) and sem_unlink(3) are unlink(2) under /dev/shm, and the mqueue filesystem
+// implements unlink(2) as mq_unlink(3): these are the kernel's own removals. Mechanism modules may
+// register their own removers over these.
+function unlinkFile(path: string): Promise<boolean> {
+  return fs.promises.unlink(path).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return false;
+      throw err;
+    },
+  );
+}
+
+const removers = new Map<IpcObjectKind, Remover>([
+  ['posix-shm', (r) => unlinkFile(`${SHM_DIR}/${r.name!.slice(1)}`)],
+  ['posix-sem', (r) => unlinkFile(`${SHM_DIR}/sem.${r.name!.slice(1)}`)],
+  ['posix-mq', (r) => unlinkFile(`${MQ_DIR}/${r.name!.slice(1)}`)],
+]);
+
+/** Mechanism modules register how their objects are removed (ipckit's own unlink / IPC_RMID). */
+export function registerRemover(kind: IpcObjectKind, remover: Remover): void {
+  removers.set(kind, remover);
+}
+
+/**
+ * Removes one object; `false` when it did not exist. POSIX names are unlinked (the object lives on
+ * while processes still have it open, as with shm_unlink(3)); System V objects are removed at once.
+ */
+export async function removeIpcObject(ref: string | IpcObjectRef): Promise<boolean> {
+  const r = typeof ref === 'string' ? parseIpcObjectRef(ref) : ref;
+  if (r.kind.startsWith('sysv-') && r.id === undefined) {
+    const found = listIpcObjects().objects.find((o) => o.kind === r.kind && o.key === r.key);
+    if (!found) return false;
+    r.id = found.id;
+  }
+  const remover = removers.get(r.kind);
+  if (!remover) throw new IpcError('ERR_IPC_UNSUPPORTED', `removing ${r.kind} objects is not supported in this build`);
+  return remover(r);
+}

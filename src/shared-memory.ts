@@ -1,0 +1,538 @@
+/**
+ * Shared memory (section 4 of the classic IPC survey): POSIX `shm_open(3)` objects and System V
+ * `shmget(2)` segments, mapped as a real `SharedArrayBuffer`, plus the cross-process futex that blocking
+ * on a word of shared memory needs.
+ *
+ * - `buffer` is a real SharedArrayBuffer over the mapping: typed arrays and `Atomics` work on it across
+ *   processes. `arrayBuffer` is a plain ArrayBuffer over the same bytes, for bulk copies (V8 copies into
+ *   it with libc memmove; into a SharedArrayBuffer with a slower relaxed byte loop).
+ * - The mapping lives as long as any view of it: it is unmapped by the views' backing-store deleter,
+ *   never by `close()`, so touching a view after `close()` cannot crash the process.
+ * - V8's `Atomics.wait`/`Atomics.notify` reach only the threads of one process; `SharedMemory.wait` and
+ *   `SharedMemory.notify` are the futex(2) calls that reach every process mapping the same object.
+ *
+ * @module
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { native, type ShmStat } from './native.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
+import { posixName } from './internal/names.js';
+import { disarm, guard } from './internal/lifetime.js';
+import { validateInteger, validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { waitOnThread } from './internal/wait.js';
+
+const { O_RDWR, O_CREAT, O_EXCL } = fs.constants;
+const EEXIST = errno('EEXIST');
+const ENOENT = errno('ENOENT');
+const EINVAL = errno('EINVAL');
+const EIDRM = -os.constants.errno.EIDRM; // not in Node's system error map
+const EAGAIN = errno('EAGAIN');
+const ETIMEDOUT = errno('ETIMEDOUT');
+
+const IPC_PRIVATE = 0;
+const IPC_CREAT = 0o1000;
+const IPC_EXCL = 0o2000;
+
+/**
+ * The largest size accepted: the x86-64 user address space is 2^47 bytes, so nothing larger can be
+ * mapped; the kernel (tmpfs limits, overcommit, shmmax) may refuse far less, with a system error.
+ */
+export const MAX_SHARED_MEMORY_SIZE = 2 ** 47;
+
+/** What semaphores and mutexes can live in: any mapped segment. */
+export interface SharedSegment {
+  readonly buffer: SharedArrayBuffer;
+  readonly size: number;
+  readonly closed: boolean;
+}
+
+export interface SharedMemoryCreateOptions {
+  /** Size in bytes (> 0). */
+  size: number;
+  /** Permission bits, exactly (the umask does not narrow them). Default 0o600. */
+  mode?: number;
+  /** Remove the name when this object is closed. Default true for `create`, and for `openOrCreate` when it created the object. */
+  unlinkOnClose?: boolean;
+}
+
+export interface SharedMemoryOpenOptions {
+  /** Remove the name when this object is closed. Default false. */
+  unlinkOnClose?: boolean;
+}
+
+/** The result of `SharedMemory.wait`, as `Atomics.wait`'s. */
+export type FutexWaitResult = 'ok' | 'not-equal' | 'timed-out';
+
+function validateSize(size: unknown): number {
+  return validateInteger('options.size', size, 1, MAX_SHARED_MEMORY_SIZE);
+}
+
+function mapViews(rc: [SharedArrayBuffer, ArrayBuffer] | number, syscall: string, path: string): [SharedArrayBuffer, ArrayBuffer] {
+  if (typeof rc === 'number') throw errnoException(rc, syscall, path);
+  return rc;
+}
+
+/**
+ * A POSIX shared memory object (`shm_open(3)`, `/dev/shm/<name>`), mapped read-write.
+ *
+ * @example
+ * ```ts
+ * await using shm = await SharedMemory.create('/demo', { size: 4096 });
+ * const counter = new Int32Array(shm.buffer, 0, 1);
+ * Atomics.add(counter, 0, 1);                    // visible to every process that maps /demo
+ * await SharedMemory.wait(counter, 0, 1, { timeout: 1000 }); // until another process changes it
+ * ```
+ */
+export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment {
+  /** The name, with its leading '/'. */
+  readonly name: string;
+  /** Size in bytes, from fstat(2) when the object was opened. */
+  readonly size: number;
+  #fd: number;
+  #buffer: SharedArrayBuffer | undefined;
+  #arrayBuffer: ArrayBuffer | undefined;
+  #unlinkOnClose: boolean;
+  #guard: object | undefined;
+
+  private constructor(name: string, fd: number, size: number, views: [SharedArrayBuffer, ArrayBuffer], unlinkOnClose: boolean) {
+    this.name = name;
+    this.#fd = fd;
+    this.size = size;
+    [this.#buffer, this.#arrayBuffer] = views;
+    this.#unlinkOnClose = unlinkOnClose;
+    // Only the fd needs closing: the mapping goes with the last view (and never the name, lifetime.ts).
+    this.#guard = guard(this, `ipckit SharedMemory ${name}`, () => native.close(fd));
+  }
+
+  /**
+   * Creates the object (exclusive: EEXIST if the name exists), sizes it and maps it.
+   *
+   * @example
+   * ```ts
+   * const shm = await SharedMemory.create('/frames', { size: 1 << 20, mode: 0o640 });
+   * ```
+   */
+  static async create(name: string, opts: SharedMemoryCreateOptions): Promise<SharedMemory> {
+    name = posixName('shared memory', name);
+    if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
+    const size = validateSize(opts.size);
+    const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    const fd = check(native.shmOpen(name, O_RDWR | O_CREAT | O_EXCL, mode), 'shm_open', name);
+    return SharedMemory.#finishCreate(name, fd, size, mode, opts.unlinkOnClose ?? true);
+  }
+
+  /**
+   * Opens an existing object (ENOENT if there is none) and maps all of it, as sized by its creator.
+   * An object of size 0 (its creator has not sized it yet) fails with EINVAL.
+   *
+   * @example
+   * ```ts
+   * const shm = await SharedMemory.open('/frames');   // e.g. made by Python's multiprocessing.shared_memory
+   * console.log(shm.size, new Uint8Array(shm.buffer, 0, 8));
+   * ```
+   */
+  static async open(name: string, opts: SharedMemoryOpenOptions = {}): Promise<SharedMemory> {
+    name = posixName('shared memory', name);
+    const fd = check(native.shmOpen(name, O_RDWR, 0), 'shm_open', name);
+    return SharedMemory.#finishOpen(name, fd, opts.unlinkOnClose ?? false);
+  }
+
+  /**
+   * Opens the object, creating it with `size` if there is none. An existing object keeps its own size;
+   * one that exists with size 0 (its creator is between shm_open and ftruncate) is given `size`.
+   *
+   * @example
+   * ```ts
+   * const shm = await SharedMemory.openOrCreate('/state', { size: 4096 });
+   * ```
+   */
+  static async openOrCreate(name: string, opts: SharedMemoryCreateOptions): Promise<SharedMemory> {
+    name = posixName('shared memory', name);
+    if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
+    const size = validateSize(opts.size);
+    const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    for (;;) {
+      const fd = native.shmOpen(name, O_RDWR | O_CREAT | O_EXCL, mode);
+      if (fd >= 0) return SharedMemory.#finishCreate(name, fd, size, mode, opts.unlinkOnClose ?? true);
+      if (fd !== EEXIST) throw errnoException(fd, 'shm_open', name);
+      const ofd = native.shmOpen(name, O_RDWR, 0);
+      if (ofd === ENOENT) continue; // unlinked between our two opens: try creating again
+      check(ofd, 'shm_open', name);
+      try {
+        if (fs.fstatSync(ofd).size === 0) fs.ftruncateSync(ofd, size);
+      } catch (err) {
+        native.close(ofd);
+        throw err;
+      }
+      return SharedMemory.#finishOpen(name, ofd, opts.unlinkOnClose ?? false);
+    }
+  }
+
+  /**
+   * Removes the name (`shm_unlink(3)`); `false` if there was none. Processes that have it mapped keep
+   * their mapping.
+   *
+   * @example
+   * ```ts
+   * await SharedMemory.unlink('/frames');
+   * ```
+   */
+  static async unlink(name: string): Promise<boolean> {
+    name = posixName('shared memory', name);
+    const rc = native.shmUnlink(name);
+    if (rc === ENOENT) return false;
+    check(rc, 'shm_unlink', name);
+    return true;
+  }
+
+  static #finishCreate(name: string, fd: number, size: number, mode: number, unlinkOnClose: boolean): SharedMemory {
+    try {
+      // shm_open applied the umask, which only removes bits: the object was never more open than asked.
+      fs.fchmodSync(fd, mode);
+      fs.ftruncateSync(fd, size);
+      const views = mapViews(native.mmapShared(fd, size), 'mmap', name);
+      return new SharedMemory(name, fd, size, views, unlinkOnClose);
+    } catch (err) {
+      // We created the name: remove it before closing the fd, so a failed create leaves nothing behind.
+      native.shmUnlink(name);
+      native.close(fd);
+      throw err;
+    }
+  }
+
+  static #finishOpen(name: string, fd: number, unlinkOnClose: boolean): SharedMemory {
+    try {
+      const size = fs.fstatSync(fd).size;
+      // mmap(2) of length 0 is EINVAL; say so before the call, with the name.
+      if (size === 0) throw errnoException(EINVAL, 'mmap', name);
+      const views = mapViews(native.mmapShared(fd, size), 'mmap', name);
+      return new SharedMemory(name, fd, size, views, unlinkOnClose);
+    } catch (err) {
+      native.close(fd);
+      throw err;
+    }
+  }
+
+  /** A real SharedArrayBuffer over the whole object: typed arrays and Atomics work across processes. */
+  get buffer(): SharedArrayBuffer {
+    if (!this.#buffer) throw closedError(`SharedMemory ${this.name}`, 'buffer');
+    return this.#buffer;
+  }
+
+  /** A plain ArrayBuffer over the same bytes, for bulk copies (faster than copying into `buffer`). */
+  get arrayBuffer(): ArrayBuffer {
+    if (!this.#arrayBuffer) throw closedError(`SharedMemory ${this.name}`, 'arrayBuffer');
+    return this.#arrayBuffer;
+  }
+
+  /** The descriptor (FD_CLOEXEC), e.g. to pass to another process over a Unix socket; -1 once closed. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /**
+   * Releases this object's hold (idempotent): removes the name first if this object owns it, then
+   * closes the fd. Views obtained before stay valid; the mapping goes when the last of them is collected.
+   */
+  close(): void {
+    if (this.#fd < 0) return;
+    disarm(this.#guard);
+    const fd = this.#fd;
+    this.#fd = -1;
+    this.#buffer = undefined;
+    this.#arrayBuffer = undefined;
+    try {
+      if (this.#unlinkOnClose) this.#unlinkIfStillOurs(fd);
+    } finally {
+      native.close(fd);
+    }
+  }
+
+  /**
+   * Unlinks the name only if it still names our object: another process may have unlinked it and made a
+   * new object under the same name, which is not ours to remove. (A tiny race remains between the
+   * check and the unlink; shm has no unlinkat-by-fd.)
+   */
+  #unlinkIfStillOurs(fd: number): void {
+    let mine: fs.Stats, named: fs.Stats;
+    try {
+      mine = fs.fstatSync(fd);
+      named = fs.statSync(`/dev/shm${this.name}`);
+    } catch {
+      return; // gone already
+    }
+    if (mine.ino === named.ino && mine.dev === named.dev) native.shmUnlink(this.name);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  /**
+   * Waits until `i32[index]` is notified, across processes (futex(2) `FUTEX_WAIT`, not process-private),
+   * on a waiter thread. Resolves like `Atomics.wait`: `'not-equal'` at once if `i32[index] !== expected`,
+   * `'ok'` when woken, `'timed-out'` after `timeout` ms (the timeout resolves, it does not reject). An
+   * abort rejects with `AbortError`. Wake-ups may be spurious: re-check the value in a loop.
+   *
+   * @example
+   * ```ts
+   * const flag = new Int32Array(shm.buffer, 0, 1);
+   * while (Atomics.load(flag, 0) === 0) await SharedMemory.wait(flag, 0, 0, { timeout: 5000 });
+   * ```
+   */
+  static async wait(i32: Int32Array, index: number, expected: number, opts: WaitOptions = {}): Promise<FutexWaitResult> {
+    validateFutexWord(i32, index);
+    if (typeof expected !== 'number') throw invalidArgType('expected', 'of type number', expected);
+    if (!Number.isInteger(expected) || expected < -(2 ** 31) || expected > 2 ** 32 - 1) {
+      throw outOfRange('expected', 'an integer >= -2147483648 and <= 4294967295', expected);
+    }
+    validateWaitOptions(opts);
+    const value = expected | 0;
+    if (Atomics.load(i32, index) !== value) return 'not-equal';
+    if (opts.timeout === 0) return 'timed-out';
+    const sab = i32.buffer as SharedArrayBuffer;
+    const { rc } = await waitOnThread(
+      (cb) => native.futexWait(sab, i32.byteOffset + index * 4, value >>> 0, opts.timeout ?? -1, cb),
+      { signal: opts.signal },
+      'SharedMemory.wait',
+    );
+    if (rc === 0) return 'ok';
+    if (rc === EAGAIN) return 'not-equal';
+    if (rc === ETIMEDOUT) return 'timed-out';
+    throw errnoException(rc, 'futex');
+  }
+
+  /**
+   * Wakes up to `count` waiters (default: all) of `i32[index]` in every process (futex(2) `FUTEX_WAKE`);
+   * returns how many were woken. Does not wake `Atomics.wait` (V8 keeps its own waiter list).
+   *
+   * @example
+   * ```ts
+   * Atomics.store(flag, 0, 1);
+   * SharedMemory.notify(flag, 0);
+   * ```
+   */
+  static notify(i32: Int32Array, index: number, count = Infinity): number {
+    validateFutexWord(i32, index);
+    if (count !== Infinity) validateInteger('count', count, 0);
+    const sab = i32.buffer as SharedArrayBuffer;
+    return check(native.futexWake(sab, i32.byteOffset + index * 4, count === Infinity ? 2 ** 31 - 1 : count), 'futex');
+  }
+}
+
+function validateFutexWord(i32: unknown, index: unknown): asserts i32 is Int32Array {
+  if (!(i32 instanceof Int32Array) || !(i32.buffer instanceof SharedArrayBuffer)) {
+    throw invalidArgType('i32', 'an instance of Int32Array over a SharedArrayBuffer', i32);
+  }
+  validateInteger('index', index, 0, i32.length - 1);
+}
+
+// ---- System V ------------------------------------------------------------------------------------
+
+/** A System V IPC key: a non-zero integer (0 is IPC_PRIVATE, spelled 'private'), e.g. from `ftok`. */
+export function validateSysvKey(key: unknown): number {
+  if (key === 'private') return IPC_PRIVATE;
+  if (typeof key !== 'number') throw invalidArgType('key', "of type number or 'private'", key);
+  if (!Number.isInteger(key) || key === 0 || key < -(2 ** 31) || key > 2 ** 32 - 1) {
+    throw outOfRange('key', "a non-zero integer >= -2147483648 and <= 4294967295 (or 'private')", key);
+  }
+  return key | 0; // key_t is a signed 32-bit int
+}
+
+export interface SystemVSharedMemoryCreateOptions {
+  /** Size in bytes (> 0). */
+  size: number;
+  /** Permission bits. Default 0o600. */
+  mode?: number;
+  /** Mark the segment for removal (IPC_RMID) on close. Default true for `create`. */
+  removeOnClose?: boolean;
+}
+
+/** `shmctl(IPC_STAT)` of a segment. Times are seconds since the epoch (0: never). */
+export type SystemVSharedMemoryStat = ShmStat;
+
+/**
+ * A System V shared memory segment (`shmget(2)`, `shmat(2)`), listed by `ipcs -m`.
+ *
+ * @example
+ * ```ts
+ * await using seg = await SystemVSharedMemory.create('private', { size: 4096 });
+ * new Uint8Array(seg.buffer).set([1, 2, 3]);
+ * console.log(seg.id, seg.stat().attaches);
+ * ```
+ */
+export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedSegment {
+  /** The segment's id (as shown by `ipcs -m`). */
+  readonly id: number;
+  /** The key it was created or opened with (0 for 'private'). */
+  readonly key: number;
+  readonly size: number;
+  #buffer: SharedArrayBuffer | undefined;
+  #arrayBuffer: ArrayBuffer | undefined;
+  #removeOnClose: boolean;
+  #closed = false;
+
+  private constructor(id: number, key: number, size: number, views: [SharedArrayBuffer, ArrayBuffer], removeOnClose: boolean) {
+    this.id = id;
+    this.key = key;
+    this.size = size;
+    [this.#buffer, this.#arrayBuffer] = views;
+    this.#removeOnClose = removeOnClose;
+  }
+
+  /**
+   * Creates a segment (exclusive for a key: EEXIST if it exists) and attaches it.
+   *
+   * @example
+   * ```ts
+   * const seg = await SystemVSharedMemory.create(ftok('/tmp', 1), { size: 65536 });
+   * ```
+   */
+  static async create(key: number | 'private', opts: SystemVSharedMemoryCreateOptions): Promise<SystemVSharedMemory> {
+    const k = validateSysvKey(key);
+    if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
+    const size = validateSize(opts.size);
+    const mode = validateMode('options.mode', opts.mode ?? 0o600) & 0o777;
+    const id = check(native.shmget(k, size, IPC_CREAT | IPC_EXCL | mode), 'shmget');
+    return SystemVSharedMemory.#attach(id, k, size, opts.removeOnClose ?? true, true);
+  }
+
+  /**
+   * Attaches an existing segment by key (ENOENT if there is none).
+   *
+   * @example
+   * ```ts
+   * const seg = await SystemVSharedMemory.open(0x1234);
+   * ```
+   */
+  static async open(key: number): Promise<SystemVSharedMemory> {
+    const k = validateSysvKey(key);
+    if (k === IPC_PRIVATE) throw outOfRange('key', "a non-zero integer ('private' segments cannot be opened by key)", key);
+    const id = check(native.shmget(k, 0, 0), 'shmget');
+    return SystemVSharedMemory.#attach(id, k, SystemVSharedMemory.#stat(id).size, false, false);
+  }
+
+  /**
+   * Attaches the segment of `key`, creating it with `size` if there is none.
+   *
+   * @example
+   * ```ts
+   * const seg = await SystemVSharedMemory.openOrCreate(0x1234, { size: 4096 });
+   * ```
+   */
+  static async openOrCreate(key: number, opts: SystemVSharedMemoryCreateOptions): Promise<SystemVSharedMemory> {
+    const k = validateSysvKey(key);
+    if (k === IPC_PRIVATE) throw outOfRange('key', "a non-zero integer (use create('private'))", key);
+    if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
+    const size = validateSize(opts.size);
+    const mode = validateMode('options.mode', opts.mode ?? 0o600) & 0o777;
+    for (;;) {
+      const id = native.shmget(k, size, IPC_CREAT | IPC_EXCL | mode);
+      if (id >= 0) return SystemVSharedMemory.#attach(id, k, size, opts.removeOnClose ?? true, true);
+      if (id !== EEXIST) throw errnoException(id, 'shmget');
+      const oid = native.shmget(k, 0, 0);
+      if (oid === ENOENT) continue;
+      check(oid, 'shmget');
+      return SystemVSharedMemory.#attach(oid, k, SystemVSharedMemory.#stat(oid).size, opts.removeOnClose ?? false, false);
+    }
+  }
+
+  /**
+   * Marks the segment `id` for removal (`shmctl(IPC_RMID)`, as `ipcrm -m id`); `false` if there is no
+   * such segment. It is destroyed when the last process detaches.
+   *
+   * @example
+   * ```ts
+   * SystemVSharedMemory.removeId(32769);
+   * ```
+   */
+  static removeId(id: number): boolean {
+    validateInteger('id', id, 0, 2 ** 31 - 1);
+    const rc = native.shmctlRemove(id);
+    if (rc === EINVAL || rc === EIDRM) return false;
+    check(rc, 'shmctl');
+    return true;
+  }
+
+  static #stat(id: number): ShmStat {
+    const st = native.shmctlStat(id);
+    if (typeof st === 'number') throw errnoException(st, 'shmctl');
+    return st;
+  }
+
+  static #attach(id: number, key: number, size: number, removeOnClose: boolean, created: boolean): SystemVSharedMemory {
+    const rc = native.shmat(id, size);
+    if (typeof rc === 'number') {
+      if (created) native.shmctlRemove(id);
+      throw errnoException(rc, 'shmat');
+    }
+    return new SystemVSharedMemory(id, key, size, rc, removeOnClose);
+  }
+
+  /** A real SharedArrayBuffer over the segment. */
+  get buffer(): SharedArrayBuffer {
+    if (!this.#buffer) throw closedError(`SystemVSharedMemory ${this.id}`, 'buffer');
+    return this.#buffer;
+  }
+
+  /** A plain ArrayBuffer over the same bytes, for bulk copies. */
+  get arrayBuffer(): ArrayBuffer {
+    if (!this.#arrayBuffer) throw closedError(`SystemVSharedMemory ${this.id}`, 'arrayBuffer');
+    return this.#arrayBuffer;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * `shmctl(IPC_STAT)`: size, attach count, owner, mode, creator and last pids, times.
+   *
+   * @example
+   * ```ts
+   * const { attaches, cpid } = seg.stat();
+   * ```
+   */
+  stat(): SystemVSharedMemoryStat {
+    if (this.#closed) throw closedError(`SystemVSharedMemory ${this.id}`, 'stat');
+    return SystemVSharedMemory.#stat(this.id);
+  }
+
+  /**
+   * Marks the segment for removal (IPC_RMID): gone from `ipcs` once every process has detached. This
+   * object stays attached until closed and its views are collected.
+   */
+  remove(): void {
+    if (this.#closed) throw closedError(`SystemVSharedMemory ${this.id}`, 'remove');
+    check(native.shmctlRemove(this.id), 'shmctl');
+  }
+
+  /**
+   * Releases this object (idempotent), marking the segment for removal first if it owns it. The
+   * attachment itself (`shmdt`) goes with the last view, so stale views never fault.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#buffer = undefined;
+    this.#arrayBuffer = undefined;
+    if (this.#removeOnClose) native.shmctlRemove(this.id);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}

@@ -1,0 +1,121 @@
+// The ipckit command line: exit codes, ls/rm against objects made by other programs (Python's
+// _posixshmem, util-linux ipcmk), send/recv over FIFOs with the shell on the other side, and the tour.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { exited, root, run, tmpDir, uniqueName } from './helpers/index.js';
+
+const cli = path.join(root, 'dist/src/cli/main.js');
+const ipckit = (args: string[], input?: string) => run(process.execPath, [cli, ...args], { input });
+
+test('--help exits 0, an unknown command or option exits 2', async () => {
+  assert.equal((await ipckit(['--help'])).code, 0);
+  assert.equal((await ipckit(['ls', '--help'])).code, 0);
+  const unknown = await ipckit(['frobnicate']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command/);
+  assert.equal((await ipckit(['ls', '--bogus'])).code, 2);
+});
+
+test('ls lists a POSIX shm object made by Python with its size and mode, and rm removes it', async (t) => {
+  const name = uniqueName('cli');
+  const file = `/dev/shm/${name.slice(1)}`;
+  t.after(() => fs.rmSync(file, { force: true }));
+  const py = await run('python3', ['-c', `import _posixshmem, os; fd = _posixshmem.shm_open(${JSON.stringify(name)}, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o640); os.ftruncate(fd, 8192)`]);
+  assert.equal(py.code, 0, py.stderr);
+  const ls = await ipckit(['ls', '--json', '--kind', 'posix-shm']);
+  assert.equal(ls.code, 0);
+  const obj = JSON.parse(ls.stdout).objects.find((o: { name: string }) => o.name === name);
+  assert.deepEqual([obj.kind, obj.size, obj.mode, obj.ref], ['posix-shm', 8192, 0o640, `shm:${name}`]);
+  const human = await ipckit(['ls']);
+  assert.match(human.stdout, new RegExp(`shm:${name}\\s+posix-shm\\s+-\\s+root\\s+0640\\s+8\\.0 KiB`));
+  assert.equal((await ipckit(['rm', `shm:${name}`])).code, 0);
+  assert.equal(fs.existsSync(file), false);
+  const again = await ipckit(['rm', `shm:${name}`]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /no such object/);
+  assert.equal((await ipckit(['rm', '-f', `shm:${name}`])).code, 0);
+});
+
+test('ls shows a System V queue made by ipcmk, with the key and id ipcs shows', async (t) => {
+  const mk = await run('ipcmk', ['-Q', '-p', '0600']);
+  assert.equal(mk.code, 0, mk.stderr);
+  const id = Number(/(\d+)\s*$/.exec(mk.stdout.trim())![1]);
+  t.after(() => run('ipcrm', ['-q', String(id)]));
+  const ls = JSON.parse((await ipckit(['ls', '--json', '--kind', 'sysv'])).stdout);
+  const obj = ls.objects.find((o: { id: number; kind: string }) => o.kind === 'sysv-msg' && o.id === id);
+  assert.ok(obj, 'listed');
+  // ipcs -q: "key msqid owner perms used-bytes messages"
+  const line = (await run('ipcs', ['-q'])).stdout.split('\n').find((l) => l.split(/\s+/)[1] === String(id));
+  assert.ok(line, 'ipcs lists it too');
+  assert.equal(obj.key, Number(line.split(/\s+/)[0]));
+  assert.equal(obj.mode, 0o600);
+  assert.equal(obj.count, 0);
+});
+
+test('rm refuses an object it cannot parse with exit 1', async () => {
+  const r = await ipckit(['rm', 'nonsense']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /ERR_IPC_NAME_INVALID/);
+});
+
+test('recv fifo: prints what `echo > path` writes, counts lines, and removes the FIFO it made', async (t) => {
+  const p = path.join(tmpDir(t), 'in.fifo');
+  const recv = spawn(process.execPath, [cli, 'recv', `fifo:${p}`, '--count', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  recv.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  // The FIFO appears when recv has created it; only then can the shell's redirection find it.
+  const deadline = Date.now() + 10_000;
+  while (!fs.existsSync(p) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal((await run('sh', ['-c', `echo first > '${p}'; echo second > '${p}'`])).code, 0);
+  assert.equal((await exited(recv)).code, 0);
+  assert.equal(out, 'first\nsecond\n');
+  assert.equal(fs.existsSync(p), false);
+});
+
+test('send fifo: writes to a reader that is already there (cat), with a newline for argument data', async (t) => {
+  const p = path.join(tmpDir(t), 'out.fifo');
+  assert.equal((await run('mkfifo', [p])).code, 0);
+  const cat = spawn('cat', [p], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  cat.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  const send = await ipckit(['send', `fifo:${p}`, 'hello cat', '--timeout', '10000']);
+  assert.equal(send.code, 0, send.stderr);
+  await exited(cat);
+  assert.equal(out, 'hello cat\n');
+});
+
+test('framed send and recv agree on message boundaries; stdin is one message', async (t) => {
+  const p = path.join(tmpDir(t), 'framed.fifo');
+  const recv = spawn(process.execPath, [cli, 'recv', `fifo:${p}`, '--framed', '--json', '--count', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  recv.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  const deadline = Date.now() + 10_000;
+  while (!fs.existsSync(p) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal((await ipckit(['send', `fifo:${p}`, '--framed', 'line one\nstill one'])).code, 0);
+  assert.equal((await ipckit(['send', `fifo:${p}`, '--framed'], 'from stdin')).code, 0);
+  assert.equal((await exited(recv)).code, 0);
+  assert.deepEqual(out.trim().split('\n').map((l) => JSON.parse(l).data), ['line one\nstill one', 'from stdin']);
+});
+
+test('recv --timeout fails with exit 1 when nothing arrives', async (t) => {
+  const p = path.join(tmpDir(t), 'quiet.fifo');
+  const r = await ipckit(['recv', `fifo:${p}`, '--timeout', '100']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /nothing arrived/);
+  assert.equal(fs.existsSync(p), false);
+});
+
+test('send to an unsupported endpoint is a usage error (exit 2)', async () => {
+  const r = await ipckit(['send', 'carrier-pigeon:/coop', 'x']);
+  assert.equal(r.code, 2);
+});
+
+test('the tour runs every section between real processes and exits 0', async () => {
+  const r = await run(process.execPath, [cli, 'tour'], { timeout: 120_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /1\. Pipes and FIFOs/);
+  assert.match(r.stdout, /wc -c counted 16777216 bytes/);
+});

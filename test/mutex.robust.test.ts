@@ -1,0 +1,177 @@
+// The robust process-shared mutex: ownership on the JS thread, waits on waiter threads, exact totals
+// across processes, and recovery after owners are SIGKILLed while holding it.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { Mutex, SharedMemory } from '../src/index.js';
+import { native } from '../src/native.js';
+import { childScript, compileC, exited, firstLine, startPeer, uniqueName } from './helpers/index.js';
+import { exec } from './fixtures/shm-helpers.js';
+
+/** Until FUTEX_WAITERS is set in the lock word of the mutex at offset 0 (a locker is going to sleep). */
+async function waitersMarked(shm: SharedMemory): Promise<void> {
+  const word = new Int32Array(shm.buffer, 0, 1);
+  const deadline = Date.now() + 5000;
+  while ((Atomics.load(word, 0) & 0x80000000) === 0) {
+    assert.ok(Date.now() < deadline, 'a locker marked FUTEX_WAITERS');
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+async function segment(t: test.TestContext, size = 4096): Promise<SharedMemory> {
+  const name = uniqueName('mutex');
+  t.after(() => SharedMemory.unlink(name));
+  const shm = await SharedMemory.create(name, { size });
+  t.after(() => shm.close());
+  return shm;
+}
+
+test('lock, tryLock and unlock; a second lock() waits for the unlock (async mutex in one process)', async (t) => {
+  const shm = await segment(t);
+  const m = Mutex.inSharedMemory(shm, 0, { init: true });
+  const other = Mutex.inSharedMemory(shm, 0);
+  t.after(() => (m.close(), other.close()));
+  assert.deepEqual(await m.lock(), { ownerDied: false });
+  assert.equal(m.locked, true);
+  assert.equal(other.tryLock(), null);
+  let second = false;
+  const p = other.lock({ timeout: 10_000 }).then((r) => ((second = true), r));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(second, false, 'still waiting while held');
+  m.unlock();
+  assert.deepEqual(await p, { ownerDied: false });
+  assert.equal(other.locked, true);
+  other.unlock();
+  assert.deepEqual(m.tryLock(), { ownerDied: false });
+  m.unlock();
+});
+
+test('unlock by a non-owner fails with EPERM', async (t) => {
+  const shm = await segment(t);
+  const m = Mutex.inSharedMemory(shm, 0, { init: true });
+  t.after(() => m.close());
+  assert.throws(() => m.unlock(), { code: 'EPERM', syscall: 'pthread_mutex_unlock' });
+});
+
+test('three processes incrementing under the mutex reach the exact total', async (t) => {
+  const shm = await segment(t);
+  const m = Mutex.inSharedMemory(shm, 0, { init: true });
+  t.after(() => m.close());
+  const n = 2000;
+  const peers = [0, 1].map(() => exec(process.execPath, [childScript('sem-peer'), 'mutex-count', shm.name, String(n)]));
+  const i32 = new Int32Array(shm.buffer);
+  for (let i = 0; i < n; i++) {
+    await m.lock({ timeout: 10_000 });
+    const v = i32[16]!;
+    if (i % 16 === 0) await new Promise(setImmediate);
+    i32[16] = v + 1;
+    m.unlock();
+  }
+  for (const r of await Promise.all(peers)) assert.equal(r.code, 0, r.stderr);
+  assert.equal(i32[16], 3 * n);
+});
+
+test('100 owners SIGKILLed while holding the lock: each next locker is told ownerDied and recovers the counter', async (t) => {
+  const shm = await segment(t);
+  const m = Mutex.inSharedMemory(shm, 0, { init: true });
+  t.after(() => m.close());
+  const i32 = new Int32Array(shm.buffer);
+  for (let i = 0; i < 100; i++) {
+    const child = startPeer(t, process.execPath, [childScript('sem-peer'), 'mutex-hold', shm.name]);
+    // The child locks only when we do not hold it; it reports whether its own predecessor died.
+    assert.equal(await firstLine(child), 'locked false');
+    assert.equal(i32[17], 1, 'the owner left its data dirty');
+    const waiting = m.lock({ timeout: 10_000 });
+    child.kill('SIGKILL');
+    assert.equal((await exited(child)).signal, 'SIGKILL');
+    assert.deepEqual(await waiting, { ownerDied: true }, `round ${i}`);
+    // Recovery: the counter the lock protects is consistent again before the unlock.
+    assert.equal(i32[16], i + 1);
+    i32[17] = 0;
+    m.unlock();
+  }
+  assert.deepEqual(m.tryLock(), { ownerDied: false }, 'consistent again');
+  m.unlock();
+});
+
+test('a lock taken after the owner died without anyone waiting also reports ownerDied (tryLock)', async (t) => {
+  const shm = await segment(t);
+  const m = Mutex.inSharedMemory(shm, 0, { init: true });
+  t.after(() => m.close());
+  const child = startPeer(t, process.execPath, [childScript('sem-peer'), 'mutex-hold', shm.name]);
+  assert.equal(await firstLine(child), 'locked false');
+  assert.equal(m.tryLock(), null);
+  child.kill('SIGKILL');
+  await exited(child);
+  assert.deepEqual(m.tryLock(), { ownerDied: true });
+  m.unlock();
+});
+
+test('lock() times out, aborts, and rejects with ERR_IPC_CLOSED on close; the threads are released', async (t) => {
+  const shm = await segment(t);
+  const owner = Mutex.inSharedMemory(shm, 0, { init: true });
+  const m = Mutex.inSharedMemory(shm, 0);
+  t.after(() => (owner.close(), m.close()));
+  await owner.lock();
+  await assert.rejects(m.lock({ timeout: 30 }), { code: 'ERR_IPC_TIMEOUT' });
+  const ac = new AbortController();
+  const p = m.lock({ signal: ac.signal });
+  setTimeout(() => ac.abort(), 10);
+  await assert.rejects(p, { name: 'AbortError' });
+  const q = m.lock();
+  setTimeout(() => m.close(), 10);
+  await assert.rejects(q, { code: 'ERR_IPC_CLOSED' });
+  assert.equal(native.waiterStats().pending, 0);
+  assert.throws(() => m.tryLock(), { code: 'ERR_IPC_CLOSED' });
+  // close() of the owner unlocks: a new locker gets it at once.
+  owner.close();
+  const again = Mutex.inSharedMemory(shm, 0);
+  assert.deepEqual(again.tryLock(), { ownerDied: false });
+  again.close();
+});
+
+test('attaching where no robust shared mutex was initialised is ERR_IPC_CORRUPT; offsets are checked', async (t) => {
+  const shm = await segment(t, 128);
+  assert.throws(() => Mutex.inSharedMemory(shm, 0), { code: 'ERR_IPC_CORRUPT' });
+  assert.throws(() => Mutex.inSharedMemory(shm, 4, { init: true }), { code: 'ERR_OUT_OF_RANGE' });
+  assert.throws(() => Mutex.inSharedMemory(shm, 128 - Mutex.SIZE + 8, { init: true }), { code: 'ERR_OUT_OF_RANGE' });
+  const m = Mutex.inSharedMemory(shm, 128 - Mutex.SIZE, { init: true });
+  assert.deepEqual(m.tryLock(), { ownerDied: false });
+  m.close();
+});
+
+test('interoperates with C pthread_mutex_lock in both directions (the FUTEX_WAITERS protocol)', async (t) => {
+  const shm = await segment(t);
+  const m = Mutex.inSharedMemory(shm, 0, { init: true });
+  t.after(() => m.close());
+  const bin = await compileC('shm_mutex');
+  // C holds, we wait in lock(): glibc's unlock must wake our waiter thread.
+  const holder = startPeer(t, bin, ['hold', shm.name]);
+  assert.equal(await firstLine(holder), 'locked 0');
+  const locking = m.lock({ timeout: 10_000 });
+  await waitersMarked(shm); // our waiter thread is about to sleep: the wake must come from glibc's unlock
+  holder.stdin!.end('go\n');
+  assert.deepEqual(await locking, { ownerDied: false });
+  assert.equal((await exited(holder)).code, 0);
+  // We hold, two C processes block in glibc's pthread_mutex_lock: our unlock must wake one, and its
+  // unlock the other.
+  const takers = [0, 1].map(() => startPeer(t, bin, ['take', shm.name]));
+  for (const c of takers) assert.equal(await firstLine(c), 'waiting');
+  await waitersMarked(shm); // a taker is about to sleep in glibc
+  m.unlock();
+  for (const c of takers) assert.equal((await exited(c)).code, 0);
+  assert.deepEqual(m.tryLock(), { ownerDied: false });
+  m.unlock();
+});
+
+test('a lock word overwritten with an impossible state rejects lock() with ERR_IPC_CORRUPT (no spin, no hang)', async (t) => {
+  const shm = await segment(t);
+  const m = Mutex.inSharedMemory(shm, 0, { init: true });
+  t.after(() => m.close());
+  const word = new Int32Array(shm.buffer, 0, 1);
+  Atomics.store(word, 0, 0x80000000 | 0); // FUTEX_WAITERS without an owner
+  assert.equal(m.tryLock(), null);
+  await assert.rejects(m.lock({ timeout: 5000 }), { code: 'ERR_IPC_CORRUPT' });
+  Atomics.store(word, 0, 0);
+  assert.deepEqual(m.tryLock(), { ownerDied: false });
+  m.unlock();
+});
