@@ -19,6 +19,10 @@ export interface Subject {
   duplex: boolean;
   /** The largest message of the large-message test. */
   large: number;
+  /** Options of both ends (and of the child peers). */
+  opts?: ChannelOptions;
+  /** Options for the large-message test. */
+  largeOpts?: ChannelOptions;
   /** Why the transport cannot run here, if it cannot. */
   skip?: () => string | undefined;
 }
@@ -30,9 +34,20 @@ export const subjects: Subject[] = [
   { name: 'unix abstract', url: () => `unix:@ipckit-test-${process.pid}-${++seq}`, reliable: true, duplex: true, large: 8 << 20 },
   { name: 'tcp', url: () => 'tcp://127.0.0.1:0', reliable: true, duplex: true, large: 8 << 20 },
   { name: 'udp', url: () => 'udp://127.0.0.1:0', reliable: false, duplex: true, large: 65506 },
+  {
+    name: 'shm ring',
+    url: () => `shm:${uniqueName('ch')}`,
+    reliable: true,
+    duplex: true,
+    large: (8 << 20) - 8,
+    // Small rings: the fault tests drain what the dead peer left, and a 4 MiB ring of tiny messages is long.
+    opts: { capacity: 1 << 18 },
+    largeOpts: { capacity: 16 << 20 },
+  },
 ];
 
 async function pair<T = unknown>(t: TestContext, s: Subject, opts: ChannelOptions = {}, txOpts: ChannelOptions = {}) {
+  opts = { ...s.opts, ...opts };
   const rx = await listen<T>(s.url(t), opts);
   t.after(() => rx.close());
   const tx = await connect<T>(rx.url, { ...opts, ...txOpts });
@@ -91,7 +106,7 @@ for (const s of subjects) {
     });
 
     await t.test('a large message arrives whole', async (t) => {
-      const { tx, rx } = await pair<Buffer>(t, s);
+      const { tx, rx } = await pair<Buffer>(t, s, s.largeOpts);
       const big = randomBytes(s.large);
       const receiving = rx.receive();
       await tx.send(big);
@@ -182,9 +197,9 @@ for (const s of subjects) {
     }
 
     await t.test('a sender that is SIGKILLed: the receiver gets ERR_IPC_PEER_DEAD within 1 s', { skip: !s.reliable && 'UDP cannot tell a dead peer' }, async (t) => {
-      const rx = await listen<{ i: number }>(s.url(t), { codec: 'json' });
+      const rx = await listen<{ i: number }>(s.url(t), { ...s.opts, codec: 'json' });
       t.after(() => rx.close());
-      const child = startPeer(t, process.execPath, [childScript('channel-peer'), 'connect', rx.url, 'send']);
+      const child = startPeer(t, process.execPath, [childScript('channel-peer'), 'connect', rx.url, 'send', JSON.stringify(s.opts ?? {})]);
       let last = -1;
       for (;;) {
         const m = await rx.receive({ timeout: 10_000 });
@@ -201,7 +216,7 @@ for (const s of subjects) {
     });
 
     await t.test('a receiver that is SIGKILLed: the sender gets ERR_IPC_PEER_DEAD within 1 s', { skip: !s.reliable && 'UDP cannot tell a dead peer' }, async (t) => {
-      const child = startPeer(t, process.execPath, [childScript('channel-peer'), 'listen', s.url(t), 'recv1']);
+      const child = startPeer(t, process.execPath, [childScript('channel-peer'), 'listen', s.url(t), 'recv1', JSON.stringify(s.opts ?? {})]);
       const url = (await firstLine(child)).replace(/^listening /, '');
       const tx = await connect<{ i: number }>(url, { codec: 'json', timeout: 10_000 });
       t.after(() => tx.close());
@@ -222,4 +237,3 @@ for (const s of subjects) {
   });
 }
 
-void uniqueName;

@@ -15,6 +15,7 @@ import { adapterFor } from './transport.js';
 import './fifo.js';
 import './net.js';
 import './udp.js';
+import './shm.js';
 
 export { Channel } from './channel.js';
 export { parseEndpoint, type Endpoint, type TransportName } from './endpoint.js';
@@ -39,7 +40,8 @@ function prepare(url: string, opts: ChannelOptions) {
   const endpoint = parseEndpoint(url);
   const codec = codecFor(opts.codec ?? 'raw');
   const maxMessageSize = validateInteger('options.maxMessageSize', opts.maxMessageSize ?? DEFAULT_MAX_FRAME, 0, STREAM_MAX);
-  return { endpoint, codec, topts: { ...opts, maxMessageSize } };
+  // explicitMax: transports whose own limit is smaller (a ring's capacity) grow to an asked-for limit only.
+  return { endpoint, codec, topts: { ...opts, maxMessageSize, explicitMax: opts.maxMessageSize !== undefined } };
 }
 
 /**

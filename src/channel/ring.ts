@@ -26,8 +26,12 @@ import type { WaitOptions } from '../internal/validate.js';
 /** "IPKR" in memory order: the first four bytes of a ring header. */
 export const RING_MAGIC = 0x524b5049;
 export const RING_VERSION = 1;
-/** Bytes of a ring header: three 64-byte cache lines (identity, producer line, consumer line). */
-export const RING_HEADER = 192;
+/**
+ * Bytes of a ring header: four 64-byte cache lines (identity; the producer's position; the consumer's
+ * position; the two sleep flags, written only when a side parks, so that reading them on every message
+ * does not pull a line the other core keeps writing).
+ */
+export const RING_HEADER = 256;
 export const MIN_CAPACITY = 64;
 export const MAX_CAPACITY = 1 << 30;
 /** A record's header: u32 payload length, u32 reserved (zero). */
@@ -44,9 +48,9 @@ export const OFF_CONSUMER_PID = 20;
 export const OFF_PRODUCER_CLOSED = 24;
 export const OFF_CONSUMER_CLOSED = 28;
 export const OFF_HEAD = 64; // producer line
-export const OFF_PRODUCER_WAITING = 68;
 export const OFF_TAIL = 128; // consumer line
-export const OFF_CONSUMER_SLEEPING = 132;
+export const OFF_CONSUMER_SLEEPING = 192; // flags line
+export const OFF_PRODUCER_WAITING = 196;
 
 /** The largest payload a ring of `capacity` bytes always accepts (half of it, less a record header). */
 export function maxPayload(capacity: number): number {
@@ -280,10 +284,12 @@ abstract class RingSide {
  */
 export class RingProducer extends RingSide {
   #head: number; // our position, never re-read from shared memory
+  #tail: number; // the consumer's position when last read: free space is at least what it implies
 
   constructor(mem: RingMemory, opts: RingOptions = {}) {
     super(mem, opts);
     this.#head = this.load(OFF_HEAD) >>> 0;
+    this.#tail = this.#head;
   }
 
   /** Claims the producer slot for `pid` (the peer's liveness checks look at it). */
@@ -291,12 +297,19 @@ export class RingProducer extends RingSide {
     this.store(OFF_PRODUCER_PID, pid);
   }
 
-  /** Free bytes now (validated). */
-  #free(): number {
+  /**
+   * Free bytes (validated). The consumer's position is re-read only when the last value read does not
+   * leave `need` bytes: most sends then touch nothing of the consumer's cache line.
+   */
+  #free(need = Infinity): number {
+    let free = this.capacity - ((this.#head - this.#tail) >>> 0);
+    if (free >= need) return free;
     const tail = this.load(OFF_TAIL) >>> 0;
     const used = (this.#head - tail) >>> 0;
     if (used > this.capacity || (used & 7) !== 0) this.fail(corrupt('consumer position out of range', { head: this.#head, tail }));
-    return this.capacity - used;
+    this.#tail = tail;
+    free = this.capacity - used;
+    return free;
   }
 
   #checkOpen(op: string): void {
@@ -319,7 +332,8 @@ export class RingProducer extends RingSide {
     this.#checkOpen('send');
     const len = bytes.byteLength;
     if (len > this.maxMessageSize) throw tooLarge(len, this.maxMessageSize);
-    if (this.#need(len) > this.#free()) return false;
+    const need = this.#need(len);
+    if (need > this.#free(need)) return false;
     const rec = RECORD_HEADER + ((len + 7) & ~7);
     let off = this.#head & this.mask;
     if (rec > this.capacity - off) {
@@ -344,7 +358,7 @@ export class RingProducer extends RingSide {
     const need = this.#need(bytes.byteLength);
     for (;;) {
       await this.waitFor(
-        () => this.#free() >= need || this.load(OFF_CONSUMER_CLOSED) !== 0,
+        () => this.#free(need) >= need || this.load(OFF_CONSUMER_CLOSED) !== 0,
         OFF_TAIL,
         OFF_PRODUCER_WAITING,
         () => {
@@ -378,11 +392,13 @@ export class RingProducer extends RingSide {
  */
 export class RingConsumer extends RingSide {
   #tail: number;
+  #head: number; // the producer's position when last read (validated)
   #held = 0; // bytes of a record lent out by peek(), released by release()
 
   constructor(mem: RingMemory, opts: RingOptions = {}) {
     super(mem, opts);
     this.#tail = this.load(OFF_TAIL) >>> 0;
+    this.#head = this.#tail;
   }
 
   attach(pid = process.pid): void {
@@ -402,10 +418,16 @@ export class RingConsumer extends RingSide {
     if (this.closedSelf) throw closedError(this.what, 'receive');
     if (this.broken) throw this.broken;
     if (this.#held) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.what}: release() the record from peek() first`);
-    const head = this.load(OFF_HEAD) >>> 0;
+    // The producer's position is re-read only when everything up to the last value read was consumed.
+    let head = this.#head;
     let avail = (head - this.#tail) >>> 0;
-    if (avail === 0) return null;
-    if (avail > this.capacity || (avail & 7) !== 0) this.fail(corrupt('producer position out of range', { head, tail: this.#tail }));
+    if (avail === 0) {
+      head = this.load(OFF_HEAD) >>> 0;
+      avail = (head - this.#tail) >>> 0;
+      if (avail === 0) return null;
+      if (avail > this.capacity || (avail & 7) !== 0) this.fail(corrupt('producer position out of range', { head, tail: this.#tail }));
+      this.#head = head;
+    }
     let off = this.#tail & this.mask;
     let skip = 0;
     let len = this.i32[(RING_HEADER + off) >> 2]! >>> 0;

@@ -1,0 +1,137 @@
+// The shared-memory ring between two Node processes (this one on CPU a, the peer on CPU b), beside the
+// same ping-pong in C over a MAP_SHARED mapping (bench/c/ring_pingpong.c):
+// - spinning round trip (both sides busy-poll; the fast path: pure JS, no syscall, no native call);
+// - sleeping round trip (both sides park on the futex between messages);
+// - the Channel API over shm: (async send/receive, spinning);
+// - one-way throughput at 64 B and 1 MiB (the latter against single-thread memcpy).
+import { connect, listen } from '../src/channel/index.js';
+import { createRingPair, type RingPair } from '../src/channel/shm.js';
+import { percentiles, type BenchOptions, type BenchRow } from './lib.js';
+import { CORES, CPU_A, CPU_B, nodePeer, nsToUs, runC, stop } from './common.js';
+
+let seq = 0;
+const uname = () => `/ipckit-bench-${process.pid}-${++seq}`;
+
+async function withPeer<T>(mode: string, capacity: number, args: string[], body: (p: RingPair) => Promise<T>): Promise<T> {
+  const name = uname();
+  const pair = await createRingPair(name, { capacity, spinMicros: 1e6 });
+  const { child } = await nodePeer('ring-peer', [name, mode, ...args]);
+  try {
+    return await body(pair);
+  } finally {
+    pair.tx.close();
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    pair.rx.close();
+    pair.shm.close();
+    await stop(child);
+  }
+}
+
+// Each measurement stops at n samples or after `budget` ms, whichever comes first: on a loaded 2-core
+// machine a spinning peer may share its core, and a fixed count could take minutes.
+
+function spinRtt(p: RingPair, n: number, size: number, budget: number): Float64Array {
+  const msg = Buffer.alloc(size, 7);
+  const out = new Float64Array(n);
+  const warm = Math.max(1000, n / 10);
+  const end = performance.now() + budget;
+  let k = 0;
+  for (let i = 0; k < n; i++) {
+    const t0 = process.hrtime.bigint();
+    while (!p.tx.trySend(msg));
+    while (p.rx.tryReceive() === null);
+    if (i >= warm) out[k++] = Number(process.hrtime.bigint() - t0);
+    if ((i & 1023) === 0 && performance.now() > end) break;
+  }
+  return out.subarray(0, k);
+}
+
+async function sleepRtt(p: RingPair, n: number, size: number, budget: number): Promise<Float64Array> {
+  const msg = Buffer.alloc(size, 7);
+  const out = new Float64Array(n);
+  const warm = Math.max(50, n / 10);
+  const end = performance.now() + budget;
+  let k = 0;
+  for (let i = 0; k < n && performance.now() < end; i++) {
+    const t0 = process.hrtime.bigint();
+    await p.tx.send(msg, { spinMicros: 0 });
+    await p.rx.receive({ spinMicros: 0 });
+    if (i >= warm) out[k++] = Number(process.hrtime.bigint() - t0);
+  }
+  return out.subarray(0, k);
+}
+
+/** Sends size-byte messages for `budget` ms, then an empty one; [messages, ns until the peer's ack]. */
+function throughput(p: RingPair, size: number, budget: number): [number, number] {
+  const msg = Buffer.alloc(size, 7);
+  const t0 = process.hrtime.bigint();
+  const end = performance.now() + budget;
+  let n = 0;
+  for (;;) {
+    for (let i = 0; i < 64; i++, n++) while (!p.tx.trySend(msg));
+    if (performance.now() > end) break;
+  }
+  while (!p.tx.trySend(Buffer.alloc(0)));
+  while (p.rx.tryReceive() === null);
+  return [n, Number(process.hrtime.bigint() - t0)];
+}
+
+function row(label: string, mechanism: string, size: number, kind: BenchRow['kind'], p: ReturnType<typeof percentiles>, note?: string): BenchRow {
+  return { mechanism, impl: 'ipckit', label, size, kind, ...p, cores: CORES, ...(note ? { note } : {}) };
+}
+
+function cRow(label: string, mechanism: string, size: number, kind: BenchRow['kind'], r: Record<string, number>): BenchRow {
+  return { mechanism, impl: 'c', label, size, kind, p50_us: nsToUs(r.p50!), p99_us: nsToUs(r.p99!), p999_us: nsToUs(r.p999!), samples: r.n!, cores: CORES };
+}
+
+async function channelRtt(opts: BenchOptions, size: number): Promise<BenchRow> {
+  // Through the public API: connect/listen, async send and receive, spinning before parking.
+  const url = `shm:${uname()}`;
+  const a = await listen(url, { spinMicros: 1e6, capacity: 1 << 20 });
+  const b = await connect(url, { spinMicros: 1e6 });
+  const msg = Buffer.alloc(size, 7);
+  // The echo runs in this process's event loop too: this measures the API's overhead, not a wake-up.
+  const echo = (async () => {
+    for await (const m of b) await b.send(m);
+  })();
+  const n = opts.quick ? 20000 : 200000;
+  const out = new Float64Array(n);
+  const end = performance.now() + (opts.quick ? 1000 : 3000);
+  let k = 0;
+  for (let i = 0; k < n && performance.now() < end; i++) {
+    const t0 = process.hrtime.bigint();
+    await a.send(msg);
+    await a.receive();
+    if (i >= 1000) out[k++] = Number(process.hrtime.bigint() - t0);
+  }
+  await a.close();
+  await echo.catch(() => {});
+  await b.close();
+  return row('ipckit Channel shm: (async API, same process)', 'shm-ring (api)', size, 'rtt', percentiles(out.subarray(0, k)), 'send+receive through connect()/listen() promises, echo in the same event loop: API overhead only');
+}
+
+export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const spinN = opts.quick ? 100_000 : 1_000_000;
+  const sleepN = opts.quick ? 2000 : 20000;
+  const budget = opts.quick ? 2000 : 5000;
+
+  rows.push(cRow('C spin ping-pong (MAP_SHARED)', 'shm-ring (spin)', 64, 'rtt', runC('ring_pingpong', ['spin', spinN, 64, CPU_A, CPU_B])));
+  rows.push(
+    await withPeer('spin-echo', 1 << 16, [], async (p) => row('ipckit ring, spinning (tryReceive/trySend)', 'shm-ring (spin)', 64, 'rtt', percentiles(spinRtt(p, spinN, 64, budget)), 'per-sample timing with process.hrtime.bigint() (~50 ns of it is the clock)')),
+  );
+  rows.push(cRow('C futex ping-pong', 'shm-ring (sleep)', 64, 'wakeup', runC('ring_pingpong', ['futex', sleepN, 64, CPU_A, CPU_B])));
+  rows.push(
+    await withPeer('sleep-echo', 1 << 16, [], async (p) => row('ipckit ring, both sides parked (futex on waiter threads)', 'shm-ring (sleep)', 64, 'wakeup', percentiles(await sleepRtt(p, sleepN, 64, budget)))),
+  );
+  rows.push(await channelRtt(opts, 64));
+
+  const [n64, ns64] = await withPeer('sink', 1 << 20, [], async (p) => throughput(p, 64, budget / 2));
+  rows.push({ mechanism: 'shm-ring (spin)', impl: 'ipckit', label: 'ipckit ring one way, 64 B, spinning', size: 64, kind: 'throughput', msgs_per_s: Math.round(n64 / (ns64 / 1e9)), mb_per_s: Math.round((n64 * 64) / (ns64 / 1e3)), cores: CORES, note: `${n64} messages` });
+
+  const big = 1 << 20;
+  const [nBig, nsBig] = await withPeer('sink', 8 << 20, [], async (p) => throughput(p, big, budget / 2));
+  const mbs = (nBig * big) / (nsBig / 1e3);
+  rows.push({ mechanism: 'memcpy', impl: 'ipckit', label: 'ipckit ring one way, 1 MiB, spinning', size: big, kind: 'throughput', msgs_per_s: Math.round(nBig / (nsBig / 1e9)), mb_per_s: Math.round(mbs), cores: CORES, note: `${nBig} messages; compared with single-thread memcpy (the ring copies each message twice: in, then out on the other core)` });
+  return rows;
+}
