@@ -2,8 +2,9 @@
 // order, record boundaries, large messages, the size limit on both sides, backpressure, close semantics,
 // and a peer that dies (a child process SIGKILLed). The connecting end sends and the listening end
 // receives, which is the one direction every transport has (fifo: is one-way).
-import test, { type TestContext } from 'node:test';
+import test, { after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { connect, listen, type Channel, type ChannelOptions } from '../src/index.js';
@@ -15,6 +16,10 @@ export interface Subject {
   url(t: TestContext): string;
   /** Nothing is lost or reordered (all but UDP). */
   reliable: boolean;
+  /** Sends wait while the receiver does not read. Default: reliable. */
+  backpressure?: boolean;
+  /** A SIGKILLed peer is reported (ERR_IPC_PEER_DEAD). Default: reliable. */
+  detectsDeath?: boolean;
   /** Both ends can send. */
   duplex: boolean;
   /** The largest message of the large-message test. */
@@ -25,6 +30,33 @@ export interface Subject {
   largeOpts?: ChannelOptions;
   /** Why the transport cannot run here, if it cannot. */
   skip?: () => string | undefined;
+}
+
+// A real nats-server on loopback for the nats:// transport (Debian package nats-server), on a port it
+// picks itself; the transport is skipped, with the reason, where the binary is missing.
+const natsBin = spawnSync('sh', ['-c', 'command -v nats-server']).stdout?.toString().trim();
+let natsPort = 0;
+let natsSkip: string | undefined = natsBin ? undefined : 'nats-server is not installed (Debian package nats-server)';
+if (natsBin) {
+  const server = spawn(natsBin, ['-a', '127.0.0.1', '-p', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  after(() => {
+    server.kill('SIGKILL');
+  });
+  natsPort = await new Promise<number>((resolve) => {
+    let log = '';
+    const timer = setTimeout(() => resolve(0), 10_000);
+    server.stderr!.on('data', (d) => {
+      log += d;
+      const m = /Listening for client connections on [^\s]*:(\d+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    server.once('exit', () => resolve(0));
+  });
+  server.stderr!.resume();
+  if (!natsPort) natsSkip = 'nats-server did not start';
 }
 
 let seq = 0;
@@ -43,6 +75,16 @@ export const subjects: Subject[] = [
     // Small rings: the fault tests drain what the dead peer left, and a 4 MiB ring of tiny messages is long.
     opts: { capacity: 1 << 18 },
     largeOpts: { capacity: 16 << 20 },
+  },
+  {
+    name: 'nats',
+    url: () => `nats://127.0.0.1:${natsPort}/ipckit.test.${process.pid}.${++seq}`,
+    reliable: true,
+    backpressure: false,
+    detectsDeath: false,
+    duplex: true,
+    large: 512 * 1024,
+    skip: () => natsSkip,
   },
 ];
 
@@ -136,7 +178,7 @@ for (const s of subjects) {
       }
     });
 
-    await t.test('send waits for room while the receiver does not read (backpressure)', { skip: !s.reliable && 'UDP has no backpressure' }, async (t) => {
+    await t.test('send waits for room while the receiver does not read (backpressure)', { skip: !(s.backpressure ?? s.reliable) && `${s.name} has no end-to-end backpressure` }, async (t) => {
       const { tx, rx } = await pair<Buffer>(t, s);
       const chunk = Buffer.alloc(64 * 1024, 9);
       let sent = 0;
@@ -196,7 +238,7 @@ for (const s of subjects) {
       });
     }
 
-    await t.test('a sender that is SIGKILLed: the receiver gets ERR_IPC_PEER_DEAD within 1 s', { skip: !s.reliable && 'UDP cannot tell a dead peer' }, async (t) => {
+    await t.test('a sender that is SIGKILLed: the receiver gets ERR_IPC_PEER_DEAD within 1 s', { skip: !(s.detectsDeath ?? s.reliable) && `${s.name} cannot tell a dead peer` }, async (t) => {
       const rx = await listen<{ i: number }>(s.url(t), { ...s.opts, codec: 'json' });
       t.after(() => rx.close());
       const child = startPeer(t, process.execPath, [childScript('channel-peer'), 'connect', rx.url, 'send', JSON.stringify(s.opts ?? {})]);
@@ -215,7 +257,7 @@ for (const s of subjects) {
       assert.ok(performance.now() - t0 < 1000, 'within 1 s');
     });
 
-    await t.test('a receiver that is SIGKILLed: the sender gets ERR_IPC_PEER_DEAD within 1 s', { skip: !s.reliable && 'UDP cannot tell a dead peer' }, async (t) => {
+    await t.test('a receiver that is SIGKILLed: the sender gets ERR_IPC_PEER_DEAD within 1 s', { skip: !(s.detectsDeath ?? s.reliable) && `${s.name} cannot tell a dead peer` }, async (t) => {
       const child = startPeer(t, process.execPath, [childScript('channel-peer'), 'listen', s.url(t), 'recv1', JSON.stringify(s.opts ?? {})]);
       const url = (await firstLine(child)).replace(/^listening /, '');
       const tx = await connect<{ i: number }>(url, { codec: 'json', timeout: 10_000 });

@@ -16,6 +16,7 @@ import './fifo.js';
 import './net.js';
 import './udp.js';
 import './shm.js';
+import './nats.js';
 
 export { Channel } from './channel.js';
 export { parseEndpoint, type Endpoint, type TransportName } from './endpoint.js';

@@ -1,0 +1,160 @@
+// nats://host:port/subject — the same Channel across machines, through an existing NATS broker (the
+// official `nats` client). Core NATS is at-most-once publish/subscribe; the channel maps one pair of
+// peers onto it:
+// - `listen` subscribes to `subject`; its peer is the first sender (identified by the reply inbox it puts
+//   on every message), and its own sends go to that inbox (they wait until the peer is known);
+// - `connect` subscribes to a fresh inbox and publishes to `subject` with that inbox as reply subject;
+// - close publishes a goodbye (a message with the header `Ipckit-Goodbye`), so the peer's iteration ends.
+// What NATS does not give, the channel does not pretend: there is no end-to-end backpressure (`send`
+// resolves when the client buffered the message; the server cuts a subscriber that falls too far behind,
+// as a "slow consumer"), and a peer that dies is not noticed. Order is kept from one publisher to one
+// subscriber through one server. The largest message is the server's max_payload (1 MiB by default).
+// The client is loaded on first use: programs that never open a nats: channel do not pay for it.
+import type { Msg, NatsConnection } from 'nats';
+import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
+import type { WaitOptions } from '../internal/validate.js';
+import { tooLarge } from '../internal/framing.js';
+import type { Endpoint } from './endpoint.js';
+import { registerAdapter, type Transport, type TransportOptions } from './transport.js';
+
+type NatsEndpoint = Extract<Endpoint, { transport: 'nats' }>;
+const BYE = 'Ipckit-Goodbye';
+
+class NatsTransport implements Transport {
+  readonly canSend = true;
+  readonly canReceive = true;
+  readonly maxMessageSize: number;
+  readonly #what: string;
+  readonly #nc: NatsConnection;
+  readonly #listening: boolean;
+  readonly #subject: string;
+  readonly #inbox: string | undefined;
+  readonly #headers: typeof import('nats').headers;
+  #peer: string | undefined; // where our sends go
+  #peerKnown: Array<() => void> = [];
+  #queue: Uint8Array[] = [];
+  #goodbye = false;
+  #error: Error | undefined;
+  #waiter: ((err?: Error) => void) | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(ep: NatsEndpoint, nc: NatsConnection, listening: boolean, max: number, lib: typeof import('nats')) {
+    this.#headers = lib.headers;
+    this.#what = `channel ${ep.url}`;
+    this.#nc = nc;
+    this.#listening = listening;
+    this.#subject = ep.subject;
+    this.maxMessageSize = Math.min(max, nc.info?.max_payload ?? max);
+    if (listening) {
+      nc.subscribe(ep.subject, { callback: (err, m) => this.#onMessage(err, m) });
+    } else {
+      this.#inbox = lib.createInbox();
+      this.#peer = ep.subject;
+      nc.subscribe(this.#inbox, { callback: (err, m) => this.#onMessage(err, m) });
+    }
+    nc.closed().then((err) => {
+      if (!this.#closed) this.#error ??= new IpcError('ERR_IPC_PEER_DEAD', `${this.#what}: the connection to the broker closed`, {}, err ? { cause: err } : undefined);
+      this.#wake();
+    });
+  }
+
+  #onMessage(err: Error | null, m: Msg): void {
+    if (err) {
+      this.#error ??= err;
+      return this.#wake();
+    }
+    if (this.#listening) {
+      if (!m.reply) return; // not from a channel peer
+      if (!this.#peer) {
+        this.#peer = m.reply;
+        for (const f of this.#peerKnown.splice(0)) f();
+      } else if (m.reply !== this.#peer) return; // one peer per channel
+    }
+    if (m.headers?.has(BYE)) this.#goodbye = true;
+    else if (this.#goodbye) return;
+    else if (m.data.byteLength > this.maxMessageSize) {
+      this.#error ??= new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${m.data.byteLength} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: m.data.byteLength, limit: this.maxMessageSize });
+    } else this.#queue.push(m.data);
+    this.#wake();
+  }
+
+  #wake(err?: Error): void {
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.(err);
+  }
+
+  async send(bytes: Uint8Array): Promise<void> {
+    if (this.#closed) throw closedError(this.#what, 'send');
+    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
+    if (this.#error) throw this.#error;
+    if (!this.#peer) {
+      await new Promise<void>((resolve) => this.#peerKnown.push(resolve));
+      if (this.#closed) throw closedError(this.#what, 'send');
+    }
+    this.#nc.publish(this.#peer!, bytes, this.#inbox ? { reply: this.#inbox } : undefined);
+  }
+
+  async receive({ signal, timeout }: WaitOptions = {}): Promise<Uint8Array | null> {
+    for (;;) {
+      if (this.#closed) throw closedError(this.#what, 'receive');
+      const m = this.#queue.shift();
+      if (m) return m;
+      if (this.#error) throw this.#error;
+      if (this.#goodbye) return null;
+      if (this.#waiter) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what}: only one receive() may wait at a time`);
+      if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+      await new Promise<void>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
+        const done = (err?: Error) => {
+          if (timer) clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          if (this.#waiter === done) this.#waiter = undefined;
+          if (err) reject(err);
+          else resolve();
+        };
+        this.#waiter = done;
+        signal?.addEventListener('abort', onAbort, { once: true });
+        if (timeout !== undefined) timer = setTimeout(() => done(timeoutError(this.#what, timeout)), timeout);
+      });
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      this.#wake(closedError(this.#what, 'receive'));
+      for (const f of this.#peerKnown.splice(0)) f();
+      if (this.#peer && !this.#nc.isClosed()) {
+        const h = this.#headers();
+        h.set(BYE, '1');
+        this.#nc.publish(this.#peer, new Uint8Array(0), { headers: h, ...(this.#inbox ? { reply: this.#inbox } : {}) });
+      }
+      // drain() flushes what was published (the goodbye included) before closing the connection.
+      if (!this.#nc.isClosed()) await this.#nc.drain().catch(() => this.#nc.close());
+    })();
+    return this.#closing;
+  }
+}
+
+async function open(ep: NatsEndpoint, opts: TransportOptions & WaitOptions, listening: boolean): Promise<Transport> {
+  const host = ep.host.includes(':') ? `[${ep.host}]` : ep.host;
+  const lib = await import('nats');
+  const nc = await lib.connect({
+    servers: `${host}:${ep.port}`,
+    reconnect: false,
+    ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+  });
+  const t = new NatsTransport(ep, nc, listening, opts.maxMessageSize, lib);
+  // The subscription must be on the server before a peer publishes (core NATS keeps nothing for absent
+  // subscribers): flush waits for the server's PONG, which follows the SUB.
+  await nc.flush();
+  return t;
+}
+
+registerAdapter('nats', {
+  listen: (ep, opts) => open(ep, opts, true),
+  connect: (ep, opts) => open(ep, opts, false),
+});
