@@ -73,7 +73,42 @@ function fmtNum(n: number | undefined, digits = 2): string {
 /** The C row this row is compared with: same mechanism, size and kind. */
 export function cFloor(rows: BenchRow[], r: BenchRow): BenchRow | undefined {
   if (r.impl === 'c') return undefined;
-  return rows.find((c) => c.impl === 'c' && c.mechanism === r.mechanism && c.size === r.size && c.kind === r.kind);
+  // A FIFO is a pipe with a name: the same kernel object, the same floor.
+  const mech = r.mechanism === 'fifo' ? 'pipe' : r.mechanism;
+  return rows.find((c) => c.impl === 'c' && c.mechanism === mech && c.size === r.size && c.kind === r.kind);
+}
+
+/** The issue's targets for the ring, judged from the rows of this run. */
+export function targets(run: BenchRun): string[] {
+  const find = (label: string, size: number, kind?: string) => run.rows.find((r) => r.label === label && r.size === size && (!kind || r.kind === kind));
+  const out: string[] = [];
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const spin = find('ipckit ring, spinning (tryReceive/trySend)', 64);
+  const cSpin = find('C spin ping-pong (MAP_SHARED)', 64);
+  const cp = find('child_process.send (json)', 64, 'rtt');
+  if (spin?.p50_us && cSpin?.p50_us) {
+    const x = spin.p50_us / cSpin.p50_us;
+    out.push(`ring spinning 64 B round trip p50 ${spin.p50_us} µs = ${x.toFixed(2)}× C (${cSpin.p50_us} µs); target <= 2×: ${verdict(x <= 2)}`);
+  }
+  if (spin?.p50_us && cp?.p50_us) {
+    const x = cp.p50_us / spin.p50_us;
+    out.push(`ring spinning vs child_process.send (json) 64 B: ${Math.round(x)}× faster; target >= 200×: ${verdict(x >= 200)}`);
+  }
+  const tput = find('ipckit ring one way, 64 B, spinning', 64);
+  if (tput?.msgs_per_s) out.push(`ring one way 64 B: ${(tput.msgs_per_s / 1e6).toFixed(2)} M msg/s; target >= 5 M: ${verdict(tput.msgs_per_s >= 5e6)}`);
+  const sleep = find('ipckit ring, both sides parked (futex on waiter threads)', 64);
+  const cSleep = find('C futex ping-pong', 64);
+  if (sleep?.p50_us && cSleep?.p50_us) {
+    const x = sleep.p50_us / cSleep.p50_us;
+    out.push(`ring sleeping 64 B round trip p50 ${sleep.p50_us} µs = ${x.toFixed(2)}× the C futex round trip (${cSleep.p50_us} µs); target <= 1.3×: ${verdict(x <= 1.3)}`);
+  }
+  const big = find('ipckit ring one way, 1 MiB, spinning', 1 << 20);
+  const mc = find('C memcpy, one thread', 1 << 20);
+  if (big?.mb_per_s && mc?.mb_per_s) {
+    const f = big.mb_per_s / mc.mb_per_s;
+    out.push(`ring 1 MiB one way ${big.mb_per_s} MB/s = ${(f * 100).toFixed(0)}% of single-thread memcpy (${mc.mb_per_s} MB/s); target >= 70%: ${verdict(f >= 0.7)}`);
+  }
+  return out;
 }
 
 export function cpSend(rows: BenchRow[], r: BenchRow): BenchRow | undefined {
@@ -123,6 +158,8 @@ export function table(run: BenchRun): string {
   const out = [fmt(head), width.map((w) => '-'.repeat(w)).join('  '), ...lines.map(fmt)];
   const notes = run.rows.filter((r) => r.note).map((r) => `  ${r.label} (${fmtSize(r.size)}): ${r.note}`);
   if (notes.length) out.push('', 'notes:', ...notes);
+  const t = targets(run);
+  if (t.length) out.push('', 'targets (issue 7):', ...t.map((l) => `  ${l}`));
   if (run.skipped.length) out.push('', 'skipped:', ...run.skipped.map((s) => `  ${s.module}: ${s.reason}`));
   out.push(
     '',
