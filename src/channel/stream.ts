@@ -178,28 +178,18 @@ export class StreamTransport implements Transport {
     if (w.destroyed || w.writableEnded) throw peerDead(this.#what);
     const header = Buffer.allocUnsafe(HDR);
     header.writeUInt32LE(bytes.byteLength, 0);
-    w.cork();
-    w.write(header);
-    const ok = w.write(bytes);
-    w.uncork();
-    if (!ok) await this.#drain(w);
-  }
-
-  #drain(w: Writable): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const done = (err?: Error | null) => {
-        w.off('drain', onDrain);
-        w.off('error', onError);
-        w.off('close', onClose);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onDrain = () => done();
-      const onError = (err: Error) => done(isPeerGone(err) ? peerDead(this.#what, err) : err);
-      const onClose = () => done(this.#closed ? closedError(this.#what, 'send') : (this.#error ?? peerDead(this.#what)));
-      w.on('drain', onDrain);
-      w.on('error', onError);
-      w.on('close', onClose);
+    // Resolve when the stream has handed the frame to the kernel (the write callback), not merely when it
+    // sat in the stream's JS buffer: the kernel's buffer is the backpressure, a dead peer's EPIPE reaches
+    // this very send, and a loop of sends cannot run on microtasks alone while the event loop starves.
+    await new Promise<void>((resolve, reject) => {
+      w.cork();
+      w.write(header);
+      w.write(bytes, (err) => {
+        if (!err) return resolve();
+        if (this.#closed) reject(closedError(this.#what, 'send'));
+        else reject(isPeerGone(err) ? peerDead(this.#what, err) : err);
+      });
+      w.uncork();
     });
   }
 
