@@ -62,7 +62,6 @@ export {
   listIpcObjects,
   removeIpcObject,
   parseIpcObjectRef,
-  registerRemover,
   type IpcObject,
   type IpcObjectKind,
   type IpcObjectRef,
