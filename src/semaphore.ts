@@ -521,9 +521,14 @@ export class Mutex implements AsyncDisposable, Disposable {
     return this.#took(native.mutexTrylock(this.#handle('tryLock'), false));
   }
 
-  /** Unlocks (EPERM if this thread does not hold it). */
+  /**
+   * Unlocks. EPERM if this object does not hold the lock (checked here too: another Mutex object of the
+   * same thread over the same memory would otherwise pass pthread's owner check).
+   */
   unlock(): void {
-    check(native.mutexUnlock(this.#handle('unlock')), 'pthread_mutex_unlock');
+    const h = this.#handle('unlock');
+    if (!this.#locked) throw errnoException(-os.constants.errno.EPERM, 'pthread_mutex_unlock');
+    check(native.mutexUnlock(h), 'pthread_mutex_unlock');
     this.#locked = false;
     held.delete(this);
   }
