@@ -111,6 +111,14 @@ class Waits {
 
 // ---- POSIX semaphores --------------------------------------------------------------------------
 
+/**
+ * Options of `Semaphore.create` and `Semaphore.openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await Semaphore.create('/slots', { value: 4, mode: 0o660 });
+ * ```
+ */
 export interface SemaphoreCreateOptions {
   /** Initial value, 0..2^31-1. Default 0. */
   value?: number;
@@ -120,6 +128,15 @@ export interface SemaphoreCreateOptions {
   unlinkOnClose?: boolean;
 }
 
+/**
+ * Options of `Semaphore.inSharedMemory`.
+ *
+ * @example
+ * ```ts
+ * Semaphore.inSharedMemory(shm, 0, { value: 1 }); // creator
+ * Semaphore.inSharedMemory(shm, 0);               // others
+ * ```
+ */
 export interface SemaphoreInMemoryOptions {
   /**
    * Initialise the semaphore there (`sem_init(3)`, pshared). Exactly one process does, before the
@@ -385,6 +402,15 @@ function createOptions(opts: SemaphoreCreateOptions): { value: number; mode: num
 
 // ---- robust mutex --------------------------------------------------------------------------------
 
+/**
+ * Options of `Mutex.inSharedMemory`.
+ *
+ * @example
+ * ```ts
+ * Mutex.inSharedMemory(shm, 64, { init: true }); // creator
+ * Mutex.inSharedMemory(shm, 64);                 // others
+ * ```
+ */
 export interface MutexInMemoryOptions {
   /**
    * Initialise the mutex there (robust, process-shared). Exactly one process does, before the others
@@ -394,7 +420,14 @@ export interface MutexInMemoryOptions {
   init?: boolean;
 }
 
-/** What `lock()` and `tryLock()` report. */
+/**
+ * What `lock()` and `tryLock()` report.
+ *
+ * @example
+ * ```ts
+ * const { ownerDied }: LockResult = await mutex.lock();
+ * ```
+ */
 export interface LockResult {
   /**
    * The previous owner died holding the lock (EOWNERDEAD): the mutex was made consistent and is yours,
@@ -564,7 +597,14 @@ export class Mutex implements AsyncDisposable, Disposable {
 
 // ---- System V semaphore sets ---------------------------------------------------------------------
 
-/** One operation of `op()`: add `delta` to semaphore `index` (negative waits for room, 0 waits for zero). */
+/**
+ * One operation of `op()`: add `delta` to semaphore `index` (negative waits for room, 0 waits for zero).
+ *
+ * @example
+ * ```ts
+ * const take: SemaphoreOperation = { index: 0, delta: -1, undo: true };
+ * ```
+ */
 export interface SemaphoreOperation {
   index: number;
   delta: number;
@@ -572,6 +612,14 @@ export interface SemaphoreOperation {
   undo?: boolean;
 }
 
+/**
+ * Options of `SystemVSemaphoreSet.create` and `openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await SystemVSemaphoreSet.create('private', { count: 2, values: [1, 0] });
+ * ```
+ */
 export interface SemaphoreSetCreateOptions {
   /** Number of semaphores in the set (1..SEMMSL, 32000 on Linux). */
   count: number;
@@ -583,12 +631,27 @@ export interface SemaphoreSetCreateOptions {
   removeOnClose?: boolean;
 }
 
+/**
+ * Options of `SystemVSemaphoreSet.op`.
+ *
+ * @example
+ * ```ts
+ * await set.op([{ index: 0, delta: -1 }], { undo: true, timeout: 1000 });
+ * ```
+ */
 export interface SemaphoreOpOptions extends WaitOptions {
   /** SEM_UNDO on every operation that does not say otherwise. Default false. */
   undo?: boolean;
 }
 
-/** `semctl(IPC_STAT)` of a set. Times in seconds since the epoch (0: never). */
+/**
+ * `semctl(IPC_STAT)` of a set. Times in seconds since the epoch (0: never).
+ *
+ * @example
+ * ```ts
+ * const { count, otime }: SystemVSemaphoreSetStat = set.stat();
+ * ```
+ */
 export type SystemVSemaphoreSetStat = SemStat;
 
 /**

@@ -37,16 +37,38 @@ const IPC_EXCL = 0o2000;
 /**
  * The largest size accepted: the x86-64 user address space is 2^47 bytes, so nothing larger can be
  * mapped; the kernel (tmpfs limits, overcommit, shmmax) may refuse far less, with a system error.
+ *
+ * @example
+ * ```ts
+ * if (size > MAX_SHARED_MEMORY_SIZE) throw new RangeError('too large to map');
+ * ```
  */
 export const MAX_SHARED_MEMORY_SIZE = 2 ** 47;
 
-/** What semaphores and mutexes can live in: any mapped segment. */
+/**
+ * What semaphores and mutexes can live in: any mapped segment.
+ *
+ * @example
+ * ```ts
+ * function counter(segment: SharedSegment): Int32Array {
+ *   return new Int32Array(segment.buffer, 0, 1);
+ * }
+ * ```
+ */
 export interface SharedSegment {
   readonly buffer: SharedArrayBuffer;
   readonly size: number;
   readonly closed: boolean;
 }
 
+/**
+ * Options of `SharedMemory.create` and `SharedMemory.openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await SharedMemory.create('/x', { size: 4096, mode: 0o640, unlinkOnClose: false });
+ * ```
+ */
 export interface SharedMemoryCreateOptions {
   /** Size in bytes (> 0). */
   size: number;
@@ -56,12 +78,27 @@ export interface SharedMemoryCreateOptions {
   unlinkOnClose?: boolean;
 }
 
+/**
+ * Options of `SharedMemory.open`.
+ *
+ * @example
+ * ```ts
+ * await SharedMemory.open('/x', { unlinkOnClose: true }); // the last user cleans up
+ * ```
+ */
 export interface SharedMemoryOpenOptions {
   /** Remove the name when this object is closed. Default false. */
   unlinkOnClose?: boolean;
 }
 
-/** The result of `SharedMemory.wait`, as `Atomics.wait`'s. */
+/**
+ * The result of `SharedMemory.wait`, as `Atomics.wait`'s.
+ *
+ * @example
+ * ```ts
+ * const r: FutexWaitResult = await SharedMemory.wait(word, 0, 0, { timeout: 100 });
+ * ```
+ */
 export type FutexWaitResult = 'ok' | 'not-equal' | 'timed-out';
 
 function validateSize(size: unknown): number {
@@ -338,7 +375,15 @@ function validateFutexWord(i32: unknown, index: unknown): asserts i32 is Int32Ar
 
 // ---- System V ------------------------------------------------------------------------------------
 
-/** A System V IPC key: a non-zero integer (0 is IPC_PRIVATE, spelled 'private'), e.g. from `ftok`. */
+/**
+ * A System V IPC key: a non-zero integer (0 is IPC_PRIVATE, spelled 'private'), e.g. from `ftok`.
+ *
+ * @example
+ * ```ts
+ * validateSysvKey('private'); // 0 (IPC_PRIVATE)
+ * validateSysvKey(0xdeadbeef); // -559038737 (key_t is signed)
+ * ```
+ */
 export function validateSysvKey(key: unknown): number {
   if (key === 'private') return IPC_PRIVATE;
   if (typeof key !== 'number') throw invalidArgType('key', "of type number or 'private'", key);
@@ -348,6 +393,14 @@ export function validateSysvKey(key: unknown): number {
   return key | 0; // key_t is a signed 32-bit int
 }
 
+/**
+ * Options of `SystemVSharedMemory.create` and `openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await SystemVSharedMemory.create(0x1234, { size: 65536, mode: 0o660 });
+ * ```
+ */
 export interface SystemVSharedMemoryCreateOptions {
   /** Size in bytes (> 0). */
   size: number;
@@ -357,7 +410,14 @@ export interface SystemVSharedMemoryCreateOptions {
   removeOnClose?: boolean;
 }
 
-/** `shmctl(IPC_STAT)` of a segment. Times are seconds since the epoch (0: never). */
+/**
+ * `shmctl(IPC_STAT)` of a segment. Times are seconds since the epoch (0: never).
+ *
+ * @example
+ * ```ts
+ * const { attaches, cpid, lpid }: SystemVSharedMemoryStat = seg.stat();
+ * ```
+ */
 export type SystemVSharedMemoryStat = ShmStat;
 
 /**
