@@ -172,10 +172,16 @@ export class Semaphore implements AsyncDisposable, Disposable {
   #waits: Waits;
   #guard: object;
 
+  #ino: number | undefined;
+
   private constructor(h: NativeHandle, name: string | undefined, unlinkOnClose: boolean) {
     this.#h = h;
     this.name = name;
     this.#unlinkOnClose = unlinkOnClose;
+    // Which file the name denotes now, so that close() removes only our semaphore and not a new one
+    // another process made under the same name after unlinking ours (sem_open gives no descriptor to
+    // compare with; the window between sem_open and this stat is the remaining race).
+    if (name && unlinkOnClose) this.#ino = semaphoreIno(name);
     const what = name ? `Semaphore ${name}` : 'Semaphore';
     this.#waits = new Waits(what);
     this.#guard = guard(this, `ipckit ${what}`, () => native.handleClose(h));
@@ -359,7 +365,9 @@ export class Semaphore implements AsyncDisposable, Disposable {
     this.#h = undefined;
     disarm(this.#guard);
     this.#waits.close();
-    if (this.#unlinkOnClose && this.name) native.semUnlink(this.name);
+    if (this.#unlinkOnClose && this.name && this.#ino !== undefined && semaphoreIno(this.name) === this.#ino) {
+      native.semUnlink(this.name);
+    }
     native.handleClose(h);
   }
 
@@ -369,6 +377,14 @@ export class Semaphore implements AsyncDisposable, Disposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
+  }
+}
+
+function semaphoreIno(name: string): number | undefined {
+  try {
+    return fs.statSync(`/dev/shm/sem.${name.slice(1)}`).ino;
+  } catch {
+    return undefined;
   }
 }
 

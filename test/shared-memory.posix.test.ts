@@ -199,3 +199,12 @@ test('a SharedArrayBuffer over the mapping can be posted to a worker and Atomics
   await new Promise((resolve, reject) => w.on('exit', resolve).on('error', reject));
   assert.equal(Atomics.load(i32, 1), 42);
 });
+
+test('openOrCreate sizes an object its creator has not sized yet (between shm_open and ftruncate)', async (t) => {
+  const name = uniqueName('shm');
+  cleanup(t, name);
+  fs.writeFileSync(`/dev/shm${name}`, '', { mode: 0o600 });
+  using shm = await SharedMemory.openOrCreate(name, { size: 256 });
+  assert.equal(shm.size, 256);
+  assert.equal(fs.statSync(`/dev/shm${name}`).size, 256);
+});
