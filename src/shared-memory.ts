@@ -29,6 +29,7 @@ const EINVAL = errno('EINVAL');
 const EIDRM = -os.constants.errno.EIDRM; // not in Node's system error map
 const EAGAIN = errno('EAGAIN');
 const ETIMEDOUT = errno('ETIMEDOUT');
+const EOPNOTSUPP = -os.constants.errno.EOPNOTSUPP;
 
 const IPC_PRIVATE = 0;
 const IPC_CREAT = 0o1000;
@@ -76,6 +77,12 @@ export interface SharedMemoryCreateOptions {
   mode?: number;
   /** Remove the name when this object is closed. Default true for `create`, and for `openOrCreate` when it created the object. */
   unlinkOnClose?: boolean;
+  /**
+   * Reserve all the pages at creation (`fallocate(2)`), so that a size tmpfs cannot hold fails now with
+   * ENOSPC. With `false` the object is sparse and pages are allocated on first touch: a write into a
+   * page tmpfs has no room for then kills the process with SIGBUS. Default true.
+   */
+  reserve?: boolean;
 }
 
 /**
@@ -100,6 +107,12 @@ export interface SharedMemoryOpenOptions {
  * ```
  */
 export type FutexWaitResult = 'ok' | 'not-equal' | 'timed-out';
+
+/** fallocate(2) the whole object; a filesystem that cannot (EOPNOTSUPP) keeps it sparse. */
+function reserve(fd: number, size: number, name: string): void {
+  const rc = native.fallocate(fd, size);
+  if (rc < 0 && rc !== EOPNOTSUPP) throw errnoException(rc, 'fallocate', name);
+}
 
 function validateSize(size: unknown): number {
   return validateInteger('options.size', size, 1, MAX_SHARED_MEMORY_SIZE);
@@ -156,7 +169,7 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     const size = validateSize(opts.size);
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
     const fd = check(native.shmOpen(name, O_RDWR | O_CREAT | O_EXCL, mode), 'shm_open', name);
-    return SharedMemory.#finishCreate(name, fd, size, mode, opts.unlinkOnClose ?? true);
+    return SharedMemory.#finishCreate(name, fd, size, mode, opts.unlinkOnClose ?? true, opts.reserve ?? true);
   }
 
   /**
@@ -191,13 +204,16 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
     for (;;) {
       const fd = native.shmOpen(name, O_RDWR | O_CREAT | O_EXCL, mode);
-      if (fd >= 0) return SharedMemory.#finishCreate(name, fd, size, mode, opts.unlinkOnClose ?? true);
+      if (fd >= 0) return SharedMemory.#finishCreate(name, fd, size, mode, opts.unlinkOnClose ?? true, opts.reserve ?? true);
       if (fd !== EEXIST) throw errnoException(fd, 'shm_open', name);
       const ofd = native.shmOpen(name, O_RDWR, 0);
       if (ofd === ENOENT) continue; // unlinked between our two opens: try creating again
       check(ofd, 'shm_open', name);
       try {
-        if (fs.fstatSync(ofd).size === 0) fs.ftruncateSync(ofd, size);
+        if (fs.fstatSync(ofd).size === 0) {
+          fs.ftruncateSync(ofd, size);
+          if (opts.reserve ?? true) reserve(ofd, size, name);
+        }
       } catch (err) {
         native.close(ofd);
         throw err;
@@ -223,11 +239,12 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     return true;
   }
 
-  static #finishCreate(name: string, fd: number, size: number, mode: number, unlinkOnClose: boolean): SharedMemory {
+  static #finishCreate(name: string, fd: number, size: number, mode: number, unlinkOnClose: boolean, reserveAll: boolean): SharedMemory {
     try {
       // shm_open applied the umask, which only removes bits: the object was never more open than asked.
       fs.fchmodSync(fd, mode);
       fs.ftruncateSync(fd, size);
+      if (reserveAll) reserve(fd, size, name);
       const views = mapViews(native.mmapShared(fd, size), 'mmap', name);
       return new SharedMemory(name, fd, size, views, unlinkOnClose);
     } catch (err) {

@@ -208,3 +208,19 @@ test('openOrCreate sizes an object its creator has not sized yet (between shm_op
   assert.equal(shm.size, 256);
   assert.equal(fs.statSync(`/dev/shm${name}`).size, 256);
 });
+
+test('pages are reserved at creation: a size tmpfs cannot hold fails now with ENOSPC, not later with SIGBUS', async (t) => {
+  const name = uniqueName('shm');
+  cleanup(t, name);
+  const free = fs.statfsSync('/dev/shm');
+  const tooBig = (free.bavail + 1024) * free.bsize;
+  await assert.rejects(SharedMemory.create(name, { size: tooBig }), { code: 'ENOSPC', syscall: 'fallocate', path: name });
+  assert.ok(!fs.existsSync(`/dev/shm${name}`));
+  // Sparse on request: the same size is accepted, and only touched pages take room.
+  using sparse = await SharedMemory.create(name, { size: tooBig, reserve: false });
+  assert.equal(sparse.size, tooBig);
+  assert.ok(fs.statSync(`/dev/shm${name}`).blocks === 0);
+  using small = await SharedMemory.openOrCreate(uniqueName('shm'), { size: 8192 });
+  t.after(() => SharedMemory.unlink(small.name));
+  assert.ok(fs.statSync(`/dev/shm${small.name}`).blocks * 512 >= 8192, 'a reserved object has its blocks');
+});
