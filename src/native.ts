@@ -81,6 +81,8 @@ export interface ShmStat {
 export interface NativeSharedMemory {
   shmOpen(name: string, oflag: number, mode: number): number;
   shmUnlink(name: string): number;
+  /** fallocate(fd, 0, 0, size): reserve the pages now (0 or -errno). */
+  fallocate(fd: number, size: number): number;
   /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer] or -errno. */
   mmapShared(fd: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
   shmget(key: number, size: number, flags: number): number;
