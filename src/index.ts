@@ -30,6 +30,24 @@ export {
 // 5. semaphores
 
 // 6. sockets
+export {
+  UnixSocket,
+  UnixServer,
+  ReceivedFd,
+  UNIX_PATH_MAX,
+  MAX_FDS_PER_MESSAGE,
+  type UnixSocketType,
+  type UnixAddress,
+  type UnixAddressLike,
+  type UnixMessage,
+  type Credentials,
+  type AllowRule,
+  type UnixSocketOptions,
+  type ConnectOptions,
+  type BindOptions,
+  type ListenOptions,
+  type SendOptions as UnixSendOptions,
+} from './socket.js';
 
 // channels
 
