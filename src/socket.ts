@@ -67,7 +67,7 @@ interface Encoded {
 
 function nameError(what: string, value: string, why: string, props: Record<string, unknown> = {}): IpcError {
   return new IpcError('ERR_IPC_NAME_INVALID', `invalid socket ${what} ${JSON.stringify(value)}: ${why}`, {
-    [what === 'path' ? 'path' : 'name']: value,
+    [what === 'path' ? 'path' : 'abstract']: value,
     ...props,
   });
 }
@@ -536,10 +536,37 @@ export class UnixSocket extends Duplex {
       return;
     }
     if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
+    if (this.type === 'seqpacket' && bytes.byteLength === 0) {
+      // A 0-byte record reads exactly like the peer's orderly shutdown (recv returns 0 for both).
+      throw outOfRange('data.byteLength', '>= 1 on a seqpacket socket (0 bytes reads as end of stream)', 0);
+    }
     // Concurrent sends leave in call order; an error rejects its own send without destroying the socket.
-    const p = this.#sendChain.then(() => this.#sendNow(bytes, fds, to?.bytes ?? null, to?.display, opts));
+    // The signal and timeout cover the time spent queued behind earlier sends too; a send given up while
+    // queued is never sent.
+    const { signal, timeout } = opts;
+    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+    const ctl = new AbortController();
+    let timedOut = false;
+    let giveUp!: (err: Error) => void;
+    const gaveUp = new Promise<never>((_, reject) => (giveUp = reject));
+    gaveUp.catch(() => undefined);
+    const onAbort = () => {
+      ctl.abort();
+      giveUp(timedOut ? timeoutError('send', timeout!) : new AbortError(undefined, { cause: signal?.reason }));
+    };
+    const timer = timeout === undefined ? undefined : setTimeout(() => ((timedOut = true), onAbort()), timeout);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const p = this.#sendChain.then(() => {
+      if (ctl.signal.aborted) throw new AbortError();
+      return this.#sendNow(bytes, fds, to?.bytes ?? null, to?.display, { signal: ctl.signal });
+    });
     this.#sendChain = p.catch(() => undefined);
-    return p;
+    try {
+      await Promise.race([p, gaveUp]);
+    } finally {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /**
@@ -557,6 +584,7 @@ export class UnixSocket extends Duplex {
     }
     this.#assertOpen('receive');
     validateWaitOptions(opts);
+    if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
     for (;;) {
       const m = this.read() as UnixMessage | null;
       if (m !== null) return m;
@@ -635,6 +663,7 @@ export class UnixSocket extends Duplex {
       try {
         data = toBytes('chunk', chunk);
         if (data.byteLength > this.maxMessageSize) throw tooLarge(data.byteLength, this.maxMessageSize);
+        if (this.type === 'seqpacket' && data.byteLength === 0) throw outOfRange('chunk.byteLength', '>= 1 on a seqpacket socket', 0);
       } catch (err) {
         return cb(err as Error);
       }
