@@ -218,8 +218,12 @@ Napi::Value Recvmsg(const Napi::CallbackInfo& info) {
         int rfd;
         std::memcpy(&rfd, in + i, sizeof rfd);
         // Never drop a descriptor on the floor: one beyond the caller's room is closed here.
-        if (nfds < maxFds) m[8 + nfds++] = rfd;
-        else close(rfd);
+        if (nfds < maxFds) {
+          m[8 + nfds++] = rfd;
+        } else {
+          close(rfd);
+          m[0] |= MSG_CTRUNC;  // reported like the kernel's own truncation
+        }
       }
     } else if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
       ucred cr;
