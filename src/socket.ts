@@ -20,6 +20,7 @@ import { native } from './native.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { Readiness, READABLE, WRITABLE } from './internal/wait.js';
+import type { FdWatcher } from './native.js';
 import { toBytes, validateInteger, validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { tooLarge } from './internal/framing.js';
 
@@ -134,6 +135,7 @@ function validateType(type: unknown): UnixSocketType {
 // (SO_SNDBUF up to 2 × wmem_max, minus 32).
 let scratch: Buffer | undefined;
 const meta = new Int32Array(8 + K.SCM_MAX_FD);
+const NO_FDS: ReceivedFd[] = [];
 const addrScratch = Buffer.alloc(K.SUN_PATH_MAX);
 function scratchBuffer(): Buffer {
   scratch ??= Buffer.allocUnsafe(512 * 1024);
@@ -250,6 +252,134 @@ function validateAllow(v: unknown): AllowRule | undefined {
   return v as AllowRule;
 }
 
+// ---- readiness of one socket ------------------------------------------------------------------------
+
+interface WriteWait {
+  resolve: () => void;
+  reject: (err: Error) => void;
+  cleanup: () => void;
+}
+
+/**
+ * The event-loop watch of one socket (one uv_poll handle per fd: two would confuse epoll). Unlike the
+ * promise-per-wait `Readiness`, read interest is persistent while the stream wants data, the way libuv
+ * drives its own streams: a busy socket costs no epoll_ctl and no promise per message. Write waits are
+ * one-shot promises with `{ signal, timeout }`.
+ */
+class Poller {
+  readonly #fd: number;
+  readonly #what: string;
+  readonly #onReadable: () => void;
+  #watcher: FdWatcher | undefined;
+  #reading = false;
+  #writers = new Set<WriteWait>();
+  #watching = 0;
+  #refed = true;
+  #closed = false;
+
+  constructor(fd: number, what: string, onReadable: () => void) {
+    this.#fd = fd;
+    this.#what = what;
+    this.#onReadable = onReadable;
+  }
+
+  /** Calls onReadable on every readiness while `on`. */
+  readInterest(on: boolean): void {
+    if (this.#closed || this.#reading === on) return;
+    this.#reading = on;
+    this.#update();
+  }
+
+  waitWritable(opts: WaitOptions = {}): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError(this.#what, 'wait'));
+    const { signal, timeout } = opts;
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        w.cleanup();
+        reject(new AbortError(undefined, { cause: signal!.reason }));
+      };
+      const w: WriteWait = {
+        resolve,
+        reject,
+        cleanup: () => {
+          if (timer) clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          this.#writers.delete(w);
+          this.#update();
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          w.cleanup();
+          reject(timeoutError(this.#what, timeout));
+        }, timeout);
+      }
+      this.#writers.add(w);
+      try {
+        this.#update();
+      } catch (err) {
+        w.cleanup();
+        reject(err as Error);
+      }
+    });
+  }
+
+  ref(): void {
+    this.#refed = true;
+    this.#watcher?.ref();
+  }
+
+  unref(): void {
+    this.#refed = false;
+    this.#watcher?.unref();
+  }
+
+  /** Releases the poll handle (before the fd is closed) and rejects pending write waits. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reading = false;
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    for (const w of [...this.#writers]) {
+      w.cleanup();
+      w.reject(closedError(this.#what, 'send'));
+    }
+  }
+
+  #update(): void {
+    if (this.#closed) return;
+    const want = (this.#reading ? READABLE : 0) | (this.#writers.size > 0 ? WRITABLE : 0);
+    if (want === this.#watching) return;
+    if (want === 0) {
+      this.#watcher?.stop();
+      this.#watching = 0;
+      return;
+    }
+    if (!this.#watcher) {
+      this.#watcher = new native.FdWatcher(this.#fd, (status, events) => this.#onPoll(status, events));
+      if (!this.#refed) this.#watcher.unref();
+    }
+    const rc = this.#watcher.start(want);
+    if (rc < 0) throw errnoException(rc, 'uv_poll_start');
+    this.#watching = want;
+  }
+
+  #onPoll(status: number, events: number): void {
+    // An error or hang-up wakes everyone: the next syscall reports what happened.
+    if (this.#writers.size > 0 && (status < 0 || (events & WRITABLE) !== 0)) {
+      for (const w of [...this.#writers]) {
+        w.cleanup();
+        w.resolve();
+      }
+    }
+    if (this.#reading && (status < 0 || (events & READABLE) !== 0)) this.#onReadable();
+  }
+}
+
 // ---- sockets ----------------------------------------------------------------------------------------
 
 export interface UnixSocketOptions {
@@ -349,9 +479,10 @@ export class UnixSocket extends Duplex {
   /** The address this socket is bound to ('@name' for abstract), or the one it connected to. */
   readonly address: string | null;
   #fd: number;
-  #ready: Readiness;
+  #poll: Poller;
   #guard: object | undefined;
   #reading = false;
+  #sendsQueued = 0;
   #owned: Owned | undefined;
   #receiveFds: boolean;
   #maxFds: number;
@@ -379,7 +510,7 @@ export class UnixSocket extends Duplex {
     this.#receiveFds = opts.receiveFds ?? true;
     this.#maxFds = opts.maxFds === undefined ? K.SCM_MAX_FD : validateInteger('options.maxFds', opts.maxFds, 0, K.SCM_MAX_FD);
     this.#allow = type === 'dgram' ? validateAllow(opts.allow) : undefined;
-    this.#ready = new Readiness(fd, `unix ${type} socket`);
+    this.#poll = new Poller(fd, `unix ${type} socket`, () => this.#pump());
     const owned = opts.owned;
     this.#guard = guard(this, `ipckit unix ${type} socket (fd ${fd})`, () => {
       unlinkOwned(owned);
@@ -540,11 +671,21 @@ export class UnixSocket extends Duplex {
       // A 0-byte record reads exactly like the peer's orderly shutdown (recv returns 0 for both).
       throw outOfRange('data.byteLength', '>= 1 on a seqpacket socket (0 bytes reads as end of stream)', 0);
     }
+    const { signal, timeout } = opts;
+    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+    const toBytesAddr = to?.bytes ?? null;
+    if (this.#sendsQueued === 0) {
+      // Fast path: nothing queued, try now; only a full socket makes this send the head of the queue.
+      const later = this.#sendNow(bytes, fds, toBytesAddr, to?.display, opts);
+      if (!later) return;
+      this.#sendsQueued++;
+      const head = later.finally(() => this.#sendsQueued--);
+      this.#sendChain = head.catch(() => undefined);
+      return head;
+    }
     // Concurrent sends leave in call order; an error rejects its own send without destroying the socket.
     // The signal and timeout cover the time spent queued behind earlier sends too; a send given up while
     // queued is never sent.
-    const { signal, timeout } = opts;
-    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
     const ctl = new AbortController();
     let timedOut = false;
     let giveUp!: (err: Error) => void;
@@ -556,9 +697,10 @@ export class UnixSocket extends Duplex {
     };
     const timer = timeout === undefined ? undefined : setTimeout(() => ((timedOut = true), onAbort()), timeout);
     signal?.addEventListener('abort', onAbort, { once: true });
+    this.#sendsQueued++;
     const p = this.#sendChain.then(() => {
       if (ctl.signal.aborted) throw new AbortError();
-      return this.#sendNow(bytes, fds, to?.bytes ?? null, to?.display, { signal: ctl.signal });
+      return this.#sendNow(bytes, fds, toBytesAddr, to?.display, { signal: ctl.signal }) ?? undefined;
     });
     this.#sendChain = p.catch(() => undefined);
     try {
@@ -566,6 +708,7 @@ export class UnixSocket extends Duplex {
     } finally {
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      p.finally(() => this.#sendsQueued--).catch(() => undefined);
     }
   }
 
@@ -611,12 +754,12 @@ export class UnixSocket extends Duplex {
   }
 
   ref(): this {
-    this.#ready.ref();
+    this.#poll.ref();
     return this;
   }
 
   unref(): this {
-    this.#ready.unref();
+    this.#poll.unref();
     return this;
   }
 
@@ -631,26 +774,47 @@ export class UnixSocket extends Duplex {
     if (this.#fd < 0) throw closedError(`unix ${this.type} socket`, op);
   }
 
-  async #sendNow(data: Uint8Array, fds: number[] | null, to: Buffer | null, display: string | undefined, opts: WaitOptions): Promise<void> {
+  /**
+   * Sends without waiting; null when done, or the promise of the rest when the socket is full (EAGAIN,
+   * ENOBUFS). Throws at once on any other failure.
+   */
+  #sendNow(data: Uint8Array, fds: number[] | null, to: Buffer | null, display: string | undefined, opts: WaitOptions): Promise<void> | null {
     let off = 0;
     for (;;) {
       if (this.#fd < 0) throw closedError(`unix ${this.type} socket`, 'send');
       const rc = native.sendmsg(this.#fd, data, off, data.byteLength - off, fds, to);
       if (rc >= 0) {
-        if (this.type !== 'stream') return;
+        if (this.type !== 'stream') return null;
         off += rc;
         fds = null; // they went with the first byte
+        if (off >= data.byteLength) return null;
+        continue;
+      }
+      if (rc === EAGAIN || rc === ENOBUFS) return this.#sendLater(data, off, fds, to, display, opts);
+      throw this.#sendError(rc, data, display);
+    }
+  }
+
+  async #sendLater(data: Uint8Array, off: number, fds: number[] | null, to: Buffer | null, display: string | undefined, opts: WaitOptions): Promise<void> {
+    for (;;) {
+      if (to) await waitPeerWritable(to, opts);
+      else await this.#poll.waitWritable(opts);
+      if (this.#fd < 0) throw closedError(`unix ${this.type} socket`, 'send');
+      const rc = native.sendmsg(this.#fd, data, off, data.byteLength - off, fds, to);
+      if (rc >= 0) {
+        if (this.type !== 'stream') return;
+        off += rc;
+        fds = null;
         if (off >= data.byteLength) return;
         continue;
       }
-      if (rc === EAGAIN || rc === ENOBUFS) {
-        if (to) await waitPeerWritable(to, opts);
-        else await this.#ready.wait(WRITABLE, opts);
-        continue;
-      }
-      if (rc === EMSGSIZE) throw tooLarge(data.byteLength, this.maxMessageSize);
-      throw errnoException(rc, 'sendmsg', display ?? this.address ?? undefined);
+      if (rc !== EAGAIN && rc !== ENOBUFS) throw this.#sendError(rc, data, display);
     }
+  }
+
+  #sendError(rc: number, data: Uint8Array, display: string | undefined): Error {
+    if (rc === EMSGSIZE) return tooLarge(data.byteLength, this.maxMessageSize);
+    return errnoException(rc, 'sendmsg', display ?? this.address ?? undefined);
   }
 
   override _write(chunk: unknown, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -668,7 +832,14 @@ export class UnixSocket extends Duplex {
         return cb(err as Error);
       }
     }
-    this.#sendNow(data, out?.fds ?? null, null, undefined, {}).then(() => cb(), cb);
+    let later: Promise<void> | null;
+    try {
+      later = this.#sendNow(data, out?.fds ?? null, null, undefined, {});
+    } catch (err) {
+      return cb(err as Error);
+    }
+    if (later) later.then(() => cb(), cb);
+    else cb();
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -677,79 +848,99 @@ export class UnixSocket extends Duplex {
   }
 
   override _read(): void {
-    if (this.#reading) return;
+    if (this.#reading) return; // read interest is on: the poll callback pumps
     this.#reading = true;
-    this.#readLoop().catch((err) => this.destroy(err));
+    this.#pump();
   }
 
-  async #readLoop(): Promise<void> {
-    const trunc = this.type !== 'stream';
-    for (;;) {
-      if (this.#fd < 0) return;
-      const buf = scratchBuffer();
-      const n = native.recvmsg(this.#fd, buf, meta, addrScratch, this.#maxFds, trunc);
-      if (n === EAGAIN) {
-        try {
-          await this.#ready.wait(READABLE);
-        } catch (err) {
-          if (this.#fd < 0) return; // closed while waiting
-          throw err;
-        }
-        continue;
-      }
-      if (n < 0) throw errnoException(n, 'recvmsg', this.address ?? undefined);
-      const flags = meta[0]!;
-      const nfds = meta[1]!;
-      const fds: ReceivedFd[] = [];
-      for (let i = 0; i < nfds; i++) fds.push(new ReceivedFd(meta[8 + i]!));
-      const credentials = meta[2] ? { pid: meta[3]!, uid: meta[4]! >>> 0, gid: meta[5]! >>> 0 } : undefined;
-      const fdsTruncated = (flags & K.MSG_CTRUNC) !== 0;
-      if (!this.#receiveFds) for (const f of fds.splice(0)) f.close();
-      const len = Math.min(n, buf.length);
-      const data = Buffer.allocUnsafe(len);
-      buf.copy(data, 0, 0, len);
-
-      if (this.type === 'stream') {
-        if (fds.length > 0 || fdsTruncated) {
-          if (this.listenerCount('fds') > 0) this.emit('fds', fds, { truncated: fdsTruncated });
-          else for (const f of fds) f.close();
-        }
-        if (n === 0) {
-          this.push(null);
+  /**
+   * Reads what the socket has, synchronously, until it would block (then the poll calls back), the
+   * consumer's buffer is full (then _read calls back), or the stream ends.
+   */
+  #pump(): void {
+    try {
+      const trunc = this.type !== 'stream';
+      for (;;) {
+        if (this.#fd < 0 || !this.#reading) return;
+        const buf = scratchBuffer();
+        const n = native.recvmsg(this.#fd, buf, meta, addrScratch, this.#maxFds, trunc);
+        if (n === EAGAIN) {
+          this.#poll.readInterest(true);
           return;
         }
-        if (!this.push(data)) break;
-        continue;
+        if (n < 0) throw errnoException(n, 'recvmsg', this.address ?? undefined);
+        const flags = meta[0]!;
+        const nfds = meta[1]!;
+        let fds: ReceivedFd[] = NO_FDS;
+        if (nfds > 0) {
+          fds = [];
+          for (let i = 0; i < nfds; i++) fds.push(new ReceivedFd(meta[8 + i]!));
+          if (!this.#receiveFds) for (const f of fds.splice(0)) f.close();
+        }
+        const credentials = meta[2] ? { pid: meta[3]!, uid: meta[4]! >>> 0, gid: meta[5]! >>> 0 } : undefined;
+        const fdsTruncated = (flags & K.MSG_CTRUNC) !== 0;
+        const len = Math.min(n, buf.length);
+        const data = Buffer.allocUnsafe(len);
+        buf.copy(data, 0, 0, len);
+
+        if (this.type === 'stream') {
+          if (fds.length > 0 || fdsTruncated) {
+            if (this.listenerCount('fds') > 0) this.emit('fds', fds, { truncated: fdsTruncated });
+            else for (const f of fds) f.close();
+          }
+          if (n === 0) {
+            this.#endOfStream();
+            return;
+          }
+          if (!this.push(data)) return this.#stopReading();
+          // A short read emptied the socket: wait for the poll instead of a recvmsg that says EAGAIN.
+          if (n < buf.length) {
+            this.#poll.readInterest(true);
+            return;
+          }
+          continue;
+        }
+        // A seqpacket read of 0 bytes is the peer's orderly shutdown (a 0-byte record reads the same).
+        if (this.type === 'seqpacket' && n === 0 && nfds === 0) {
+          this.#endOfStream();
+          return;
+        }
+        const msg: UnixMessage = {
+          data,
+          fds: fds === NO_FDS ? [] : fds,
+          from: decodeAddress(addrScratch, meta[6]!),
+          truncated: (flags & K.MSG_TRUNC) !== 0 || n > buf.length,
+          fdsTruncated,
+        };
+        if (credentials) msg.credentials = credentials;
+        if (this.#allow !== undefined && (!credentials || !allowed(this.#allow, credentials))) {
+          for (const f of msg.fds) f.close();
+          this.emit('reject', credentials ?? null);
+          continue;
+        }
+        if (msg.fds.length > 0) this.#undelivered.add(msg);
+        if (!this.push(msg)) return this.#stopReading();
       }
-      // A seqpacket read of 0 bytes is the peer's orderly shutdown (a 0-byte record reads the same).
-      if (this.type === 'seqpacket' && n === 0 && nfds === 0) {
-        this.push(null);
-        return;
-      }
-      const msg: UnixMessage = {
-        data,
-        fds,
-        from: decodeAddress(addrScratch, meta[6]!),
-        truncated: (flags & K.MSG_TRUNC) !== 0 || n > buf.length,
-        fdsTruncated,
-      };
-      if (credentials) msg.credentials = credentials;
-      if (this.#allow !== undefined && (!credentials || !allowed(this.#allow, credentials))) {
-        for (const f of fds) f.close();
-        this.emit('reject', credentials ?? null);
-        continue;
-      }
-      this.#undelivered.add(msg);
-      if (!this.push(msg)) break;
+    } catch (err) {
+      this.destroy(err as Error);
     }
+  }
+
+  #stopReading(): void {
     this.#reading = false;
+    this.#poll.readInterest(false);
+  }
+
+  #endOfStream(): void {
+    this.#stopReading();
+    this.push(null);
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     const fd = this.#fd;
     if (fd >= 0) {
       disarm(this.#guard);
-      this.#ready.close();
+      this.#poll.close();
       unlinkOwned(this.#owned); // before close(): see unlinkOwned
       this.#fd = -1;
       native.close(fd);

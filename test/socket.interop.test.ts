@@ -118,7 +118,7 @@ socket.send_fds(s, [b'a file'], [fd])
 os.close(fd)
 s.recv(1)
 `;
-  const r = run('python3', ['-c', py, server.address, file]);
+  const r = runPeer('python3', ['-c', py, server.address, file]);
   const conn = await server.accept({ timeout: 5000 });
   t.after(() => conn.close());
   const m = (await conn.receive({ timeout: 5000 }))!;
