@@ -136,6 +136,8 @@ function validateType(type: unknown): UnixSocketType {
 let scratch: Buffer | undefined;
 const meta = new Int32Array(8 + K.SCM_MAX_FD);
 const NO_FDS: ReceivedFd[] = [];
+// Stream reads go into a buffer of the socket's own, 64 KiB like libuv's.
+const STREAM_READ = 64 * 1024;
 const addrScratch = Buffer.alloc(K.SUN_PATH_MAX);
 function scratchBuffer(): Buffer {
   scratch ??= Buffer.allocUnsafe(512 * 1024);
@@ -483,6 +485,7 @@ export class UnixSocket extends Duplex {
   #guard: object | undefined;
   #reading = false;
   #sendsQueued = 0;
+  #readBuf: Buffer | undefined;
   #owned: Owned | undefined;
   #receiveFds: boolean;
   #maxFds: number;
@@ -862,7 +865,7 @@ export class UnixSocket extends Duplex {
       const trunc = this.type !== 'stream';
       for (;;) {
         if (this.#fd < 0 || !this.#reading) return;
-        const buf = scratchBuffer();
+        const buf = this.type === 'stream' ? (this.#readBuf ??= Buffer.allocUnsafeSlow(STREAM_READ)) : scratchBuffer();
         const n = native.recvmsg(this.#fd, buf, meta, addrScratch, this.#maxFds, trunc);
         if (n === EAGAIN) {
           this.#poll.readInterest(true);
@@ -880,8 +883,15 @@ export class UnixSocket extends Duplex {
         const credentials = meta[2] ? { pid: meta[3]!, uid: meta[4]! >>> 0, gid: meta[5]! >>> 0 } : undefined;
         const fdsTruncated = (flags & K.MSG_CTRUNC) !== 0;
         const len = Math.min(n, buf.length);
-        const data = Buffer.allocUnsafe(len);
-        buf.copy(data, 0, 0, len);
+        let data: Buffer;
+        if (buf === this.#readBuf && len >= STREAM_READ / 2) {
+          // A big stream read: hand the buffer itself over (no copy) and take a fresh one next time.
+          data = buf.subarray(0, len);
+          this.#readBuf = undefined;
+        } else {
+          data = Buffer.allocUnsafe(len);
+          buf.copy(data, 0, 0, len);
+        }
 
         if (this.type === 'stream') {
           if (fds.length > 0 || fdsTruncated) {
