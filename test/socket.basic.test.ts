@@ -128,7 +128,9 @@ test('socket files get exactly the requested mode even with umask 0, 0600 by def
 });
 
 test('the mode is enforced: nobody gets EACCES on 0600 and connects on 0666', async (t) => {
-  const dir = tmpDir(t);
+  // Not under TMPDIR: CI's TMPDIR is a 0700 directory that nobody could not even traverse.
+  const dir = fs.mkdtempSync('/tmp/ipckit-mode-');
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   fs.chmodSync(dir, 0o711);
   const closed = await UnixServer.listen({ path: path.join(dir, 'closed.sock') });
   t.after(() => closed.close());

@@ -52,7 +52,7 @@ for (const type of ['stream', 'seqpacket', 'dgram'] as Kind[]) {
       const addr = where === 'path' ? path.join(tmpDir(t), 'socat.sock') : '@' + abstractName();
       const prefix = where === 'path' ? 'UNIX' : 'ABSTRACT';
       const name = where === 'path' ? addr : addr.slice(1);
-      const listen = type === 'dgram' ? `${prefix}-RECVFROM:${name},fork` : `${prefix}-LISTEN:${name},fork${socatOpt(type)}`;
+      const listen = type === 'dgram' ? `${prefix}-RECVFROM:${name}` : `${prefix}-LISTEN:${name}${socatOpt(type)}`;
       startPeer(t, 'socat', [listen, 'PIPE'], { stdio: 'ignore' });
       await bound(addr, type !== 'dgram');
       const sock = await UnixSocket.connect({ ...(where === 'path' ? { path: addr } : { abstract: name }), type });
