@@ -85,7 +85,41 @@ for (const type of ['stream', 'seqpacket'] as const) {
   }
 }
 
-test("'connection' events and async iteration both accept", async (t) => {
+test('async iteration of a server yields connections until it closes', async (t) => {
+  const server = await UnixServer.listen({ abstract: abstractName(), type: 'seqpacket' });
+  t.after(() => server.close());
+  const clients = await Promise.all([1, 2].map(() => UnixSocket.connect({ abstract: server.address.slice(1), type: 'seqpacket' })));
+  t.after(() => Promise.all(clients.map((c) => c.close())));
+  const got: UnixSocket[] = [];
+  for await (const conn of server) {
+    got.push(conn);
+    if (got.length === 2) void server.close();
+  }
+  assert.equal(got.length, 2);
+  await Promise.all(got.map((c) => c.close()));
+});
+
+test('abstract names off Linux are ERR_IPC_UNSUPPORTED, before any syscall', async (t) => {
+  const real = Object.getOwnPropertyDescriptor(process, 'platform')!;
+  Object.defineProperty(process, 'platform', { value: 'darwin' });
+  t.after(() => Object.defineProperty(process, 'platform', real));
+  await assert.rejects(UnixServer.listen({ abstract: 'x' }), { code: 'ERR_IPC_UNSUPPORTED' });
+  await assert.rejects(UnixSocket.connect({ abstract: 'x' }), { code: 'ERR_IPC_UNSUPPORTED' });
+});
+
+test('a seqpacket peer killed with SIGKILL mid-conversation reads as the end, after what it sent', async (t) => {
+  const server = await UnixServer.listen({ abstract: abstractName(), type: 'seqpacket' });
+  t.after(() => server.close());
+  const py = 'import socket,sys,os,signal\ns=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\ns.connect("\\0"+sys.argv[1])\ns.send(b"last words")\nos.kill(os.getpid(), signal.SIGKILL)';
+  const r = run('python3', ['-c', py, server.address.slice(1)]);
+  const conn = await server.accept({ timeout: 5000 });
+  t.after(() => conn.close());
+  assert.equal((await r).signal, 'SIGKILL');
+  assert.equal(String((await conn.receive({ timeout: 5000 }))!.data), 'last words');
+  assert.equal(await conn.receive({ timeout: 5000 }), null);
+});
+
+test("'connection' events accept while there is a listener", async (t) => {
   const server = await UnixServer.listen({ abstract: abstractName() });
   t.after(() => server.close());
   const got = once(server, 'connection');
