@@ -96,6 +96,8 @@ export interface NativeSocket {
     SO_RCVBUF: number;
     SO_PASSCRED: number;
     SO_TYPE: number;
+    SO_DOMAIN: number;
+    AF_UNIX: number;
     SO_ERROR: number;
     MSG_TRUNC: number;
     MSG_CTRUNC: number;

@@ -393,7 +393,7 @@ export interface UnixSocketOptions {
   credentials?: boolean;
   /** Datagrams: drop messages from senders that do not match (implies `credentials`). */
   allow?: AllowRule;
-  /** Stream: end our side when the peer ends its (default true, like `net.Socket`). */
+  /** Keep our writable side open after the peer ends its side (default false: end it too, like `net.Socket`). */
   allowHalfOpen?: boolean;
 }
 
@@ -560,11 +560,20 @@ export class UnixSocket extends Duplex {
    * for await (const msg of sock) console.log(msg.from, String(msg.data));
    * ```
    */
-  static async create(opts: BindOptions & { type?: UnixSocketType }): Promise<UnixSocket> {
+  static async create(opts: BindOptions & { type?: 'dgram' }): Promise<UnixSocket> {
     if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
-    const type = validateType(opts.type ?? 'dgram');
-    const { fd, addr, owned } = bindSocket(type, opts);
-    return new UnixSocket(fd, type, { ...opts, address: addr.display, owned });
+    if (opts.type !== undefined && opts.type !== 'dgram') {
+      throw invalidArgType('options.type', "'dgram' (stream and seqpacket sockets listen: UnixServer.listen)", opts.type);
+    }
+    validateAllow(opts.allow);
+    const { fd, addr, owned } = bindSocket('dgram', opts);
+    try {
+      return new UnixSocket(fd, 'dgram', { ...opts, address: addr.display, owned });
+    } catch (err) {
+      unlinkOwned(owned);
+      native.close(fd);
+      throw err;
+    }
   }
 
   /**
@@ -581,7 +590,17 @@ export class UnixSocket extends Duplex {
     const t = validateType(type);
     const rc = native.socketpair(TYPE_CODE[t]);
     if (typeof rc === 'number') throw errnoException(rc, 'socketpair');
-    return [new UnixSocket(rc[0], t, opts), new UnixSocket(rc[1], t, opts)];
+    let first: UnixSocket | undefined;
+    try {
+      first = new UnixSocket(rc[0], t, opts);
+      return [first, new UnixSocket(rc[1], t, opts)];
+    } catch (err) {
+      // Invalid options: neither descriptor may leak.
+      if (first) first.destroy();
+      else native.close(rc[0]);
+      native.close(rc[1]);
+      throw err;
+    }
   }
 
   /**
@@ -595,9 +614,12 @@ export class UnixSocket extends Duplex {
    */
   static fromFd(fd: number, opts: UnixSocketOptions = {}): UnixSocket {
     validateInteger('fd', fd, 0, 2 ** 31 - 1);
+    const domain = check(native.getsockoptInt(fd, K.SOL_SOCKET, K.SO_DOMAIN), 'getsockopt');
     const t = check(native.getsockoptInt(fd, K.SOL_SOCKET, K.SO_TYPE), 'getsockopt');
     const type: UnixSocketType | undefined = t === 1 ? 'stream' : t === 2 ? 'dgram' : t === 5 ? 'seqpacket' : undefined;
-    if (!type) throw new IpcError('ERR_IPC_UNSUPPORTED', `descriptor ${fd} is a socket of type ${t}, not an AF_UNIX type`);
+    if (domain !== K.AF_UNIX || !type) {
+      throw new IpcError('ERR_IPC_UNSUPPORTED', `descriptor ${fd} is not an AF_UNIX stream, datagram or seqpacket socket`);
+    }
     check(native.setBlocking(fd, false), 'fcntl');
     const n = native.getsockname(fd, addrScratch);
     return new UnixSocket(fd, type, { ...opts, address: n >= 0 ? decodeAddress(addrScratch, n) : null });

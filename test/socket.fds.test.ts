@@ -3,7 +3,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { once } from 'node:events';
 import { UnixSocket } from '../src/index.js';
 import { tmpDir } from './helpers/index.js';
 
@@ -148,4 +150,21 @@ test('bad descriptor lists are rejected before any syscall', async (t) => {
   await assert.rejects(a.send('x', { fds: 3 as never }), { code: 'ERR_INVALID_ARG_TYPE' });
   // A number that is not an open descriptor is the kernel's EBADF, Node-shaped.
   await assert.rejects(a.send('x', { fds: [99999] }), { code: 'EBADF', syscall: 'sendmsg' });
+});
+
+test('fromFd adopts only AF_UNIX sockets; bad socket options leak no descriptor', async (t) => {
+  const before = openFds();
+  assert.throws(() => UnixSocket.pair('stream', { maxFds: 300 }), { code: 'ERR_OUT_OF_RANGE' });
+  assert.equal(openFds(), before);
+  const fd = fs.openSync('/dev/null', 'r');
+  t.after(() => fs.closeSync(fd));
+  assert.throws(() => UnixSocket.fromFd(fd), { code: 'ENOTSOCK', syscall: 'getsockopt' });
+  const server = net.createServer().listen(0, '127.0.0.1');
+  t.after(() => server.close());
+  await once(server, 'listening');
+  const tcp = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  t.after(() => tcp.destroy());
+  await once(tcp, 'connect');
+  const fdOf = (tcp as unknown as { _handle: { fd: number } })._handle.fd;
+  assert.throws(() => UnixSocket.fromFd(fdOf), { code: 'ERR_IPC_UNSUPPORTED' });
 });

@@ -313,6 +313,8 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   k.Set("SO_RCVBUF", Napi::Number::New(env, SO_RCVBUF));
   k.Set("SO_PASSCRED", Napi::Number::New(env, SO_PASSCRED));
   k.Set("SO_TYPE", Napi::Number::New(env, SO_TYPE));
+  k.Set("SO_DOMAIN", Napi::Number::New(env, SO_DOMAIN));
+  k.Set("AF_UNIX", Napi::Number::New(env, AF_UNIX));
   k.Set("SO_ERROR", Napi::Number::New(env, SO_ERROR));
   k.Set("MSG_TRUNC", Napi::Number::New(env, MSG_TRUNC));
   k.Set("MSG_CTRUNC", Napi::Number::New(env, MSG_CTRUNC));
