@@ -1025,6 +1025,40 @@ function waitReadable(stream: Duplex, opts: WaitOptions): Promise<void> {
   });
 }
 
+// ---- endpoint URLs ------------------------------------------------------------------------------------
+
+/** What an endpoint URL names: the socket type and its address. */
+export interface UnixEndpoint extends UnixAddress {
+  type: UnixSocketType;
+}
+
+const SCHEMES: Record<string, UnixSocketType> = { 'unix:': 'stream', 'unix+dgram:': 'dgram', 'unix+seqpacket:': 'seqpacket' };
+
+/**
+ * Parses the endpoint strings of the API, the CLI and the docs: `unix:/path`, `unix:@abstract`,
+ * `unix+dgram:/path`, `unix+seqpacket:@name` (also with `//`: `unix:///path`). The address is
+ * validated like every other (length limit, NUL, abstract off Linux).
+ *
+ * @example
+ * ```ts
+ * const ep = parseUnixEndpoint('unix+seqpacket:@my-app'); // { type: 'seqpacket', abstract: 'my-app' }
+ * const server = await UnixServer.listen(ep);
+ * ```
+ */
+export function parseUnixEndpoint(url: string): UnixEndpoint {
+  if (typeof url !== 'string') throw invalidArgType('url', 'of type string', url);
+  const colon = url.indexOf(':');
+  const type = colon > 0 ? SCHEMES[url.slice(0, colon + 1).toLowerCase()] : undefined;
+  if (!type) {
+    throw new IpcError('ERR_IPC_NAME_INVALID', `not a unix socket endpoint: ${JSON.stringify(url)} (unix:, unix+dgram:, unix+seqpacket:)`, { url });
+  }
+  let rest = url.slice(colon + 1);
+  if (rest.startsWith('//')) rest = rest.slice(2);
+  const addr: UnixAddress = rest.startsWith('@') ? { abstract: rest.slice(1) } : { path: rest };
+  encodeAddress(addr, 'url');
+  return { type, ...addr };
+}
+
 // ---- binding and listening ------------------------------------------------------------------------
 
 function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr: Encoded; owned: Owned | undefined } {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
-import { UnixServer, UnixSocket, UNIX_PATH_MAX } from '../src/index.js';
+import { UnixServer, UnixSocket, UNIX_PATH_MAX, parseUnixEndpoint } from '../src/index.js';
 import { spawn } from 'node:child_process';
 import { asNobody, compileC, tmpDir } from './helpers/index.js';
 
@@ -328,4 +328,14 @@ test('a stream send to a peer killed with SIGKILL fails with EPIPE, never SIGPIP
     })(),
     (err: NodeJS.ErrnoException) => ['EPIPE', 'ECONNRESET'].includes(err.code!),
   );
+});
+
+test('endpoint URLs name the type and the address, validated like any other', () => {
+  assert.deepEqual(parseUnixEndpoint('unix:/run/a.sock'), { type: 'stream', path: '/run/a.sock' });
+  assert.deepEqual(parseUnixEndpoint('unix:@name'), { type: 'stream', abstract: 'name' });
+  assert.deepEqual(parseUnixEndpoint('unix+dgram:///tmp/d'), { type: 'dgram', path: '/tmp/d' });
+  assert.deepEqual(parseUnixEndpoint('unix+seqpacket:@x'), { type: 'seqpacket', abstract: 'x' });
+  assert.throws(() => parseUnixEndpoint('tcp://localhost:1'), { code: 'ERR_IPC_NAME_INVALID' });
+  assert.throws(() => parseUnixEndpoint('unix:/' + 'a'.repeat(200)), { code: 'ERR_IPC_NAME_INVALID', limit: 107 });
+  assert.throws(() => parseUnixEndpoint('unix:'), { code: 'ERR_IPC_NAME_INVALID' });
 });
