@@ -678,6 +678,8 @@ export class UnixSocket extends Duplex {
     const to = opts.to === undefined ? undefined : encodeAddress(opts.to, 'options.to');
     if (this.type === 'stream') {
       if (to) throw new IpcError('ERR_IPC_UNSUPPORTED', 'a stream socket has no per-message destination (options.to)');
+      // write() after end() would also emit 'error', which could crash a process that only awaited send().
+      if (this.writableEnded) throw closedError('unix stream socket (ended)', 'send');
       if (fds && fds.length > 0 && bytes.byteLength === 0) {
         // unix_stream_sendmsg sends nothing, descriptors included, for zero bytes.
         throw outOfRange('data.byteLength', '>= 1 when descriptors are sent on a stream socket', 0);
