@@ -339,3 +339,15 @@ test('endpoint URLs name the type and the address, validated like any other', ()
   assert.throws(() => parseUnixEndpoint('unix:/' + 'a'.repeat(200)), { code: 'ERR_IPC_NAME_INVALID', limit: 107 });
   assert.throws(() => parseUnixEndpoint('unix:'), { code: 'ERR_IPC_NAME_INVALID' });
 });
+
+test('a pending receive() resolves null when its socket closes; send() after end() is ERR_IPC_CLOSED', async (t) => {
+  const [a, b] = UnixSocket.pair('dgram');
+  t.after(() => a.close());
+  const pending = b.receive();
+  await b.close();
+  assert.equal(await pending, null);
+  const [c, d] = UnixSocket.pair('stream');
+  t.after(() => Promise.all([c.close(), d.close()]));
+  c.end();
+  await assert.rejects(c.send('late'), { code: 'ERR_IPC_CLOSED' });
+});
