@@ -48,6 +48,8 @@ test("stream: descriptors arrive as 'fds' with their bytes, in order with write(
     fds.forEach((f) => f.close());
   });
   b.on('data', (d) => seen.push(String(d)));
+  // Zero bytes would carry no descriptors on a stream (unix_stream_sendmsg sends nothing): refused.
+  await assert.rejects(a.send('', { fds: [fd] }), { code: 'ERR_OUT_OF_RANGE' });
   a.write('before|');
   const sent = a.send('with-fd|', { fds: [fd] });
   a.write('after');
@@ -61,7 +63,6 @@ test("stream: descriptors arrive as 'fds' with their bytes, in order with write(
   // with earlier bytes): never after their bytes, never after later ones.
   const at = seen.findIndex((s) => s.startsWith('fds:'));
   assert.ok(seen.slice(at + 1).join('').includes('with-fd|'));
-  await assert.rejects(a.send('', { fds: [fd] }), { code: /ERR_OUT_OF_RANGE|ERR_STREAM_WRITE_AFTER_END/ });
 });
 
 test('stream: descriptors nobody listens for are closed at once', async (t) => {
