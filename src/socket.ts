@@ -67,8 +67,9 @@ interface Encoded {
 }
 
 function nameError(what: string, value: string, why: string, props: Record<string, unknown> = {}): IpcError {
+  // The offending name goes in `path` (the project's convention), '@name' for an abstract one.
   return new IpcError('ERR_IPC_NAME_INVALID', `invalid socket ${what} ${JSON.stringify(value)}: ${why}`, {
-    [what === 'path' ? 'path' : 'abstract']: value,
+    path: what === 'path' ? value : '@' + value,
     ...props,
   });
 }

@@ -233,7 +233,8 @@ test('a path longer than sun_path is ERR_IPC_NAME_INVALID naming the limit, neve
     });
   }
   assert.equal(fs.existsSync(fits.slice(0, -1)), false);
-  await assert.rejects(UnixServer.listen({ abstract: 'a'.repeat(108) }), { code: 'ERR_IPC_NAME_INVALID', limit: 107 });
+  await assert.rejects(UnixServer.listen({ abstract: 'a'.repeat(108) }), { code: 'ERR_IPC_NAME_INVALID', limit: 107, path: '@' + 'a'.repeat(108) });
+  await assert.rejects(UnixServer.listen({ path: long }), { code: 'ERR_IPC_NAME_INVALID', path: long });
   await assert.rejects(UnixServer.listen({ path: 'a\0b' }), { code: 'ERR_IPC_NAME_INVALID' });
   await assert.rejects(UnixServer.listen({ path: '' }), { code: 'ERR_IPC_NAME_INVALID' });
   await assert.rejects(UnixServer.listen({} as never), { code: 'ERR_INVALID_ARG_TYPE' });

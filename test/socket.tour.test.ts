@@ -1,7 +1,7 @@
 // The tour section for sockets runs end to end between this process and a child, and says what it saw.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { socketsTour } from '../src/cli/tour/sockets.js';
+import { section as socketsTour } from '../src/cli/tour/sockets.js';
 
 test('the sockets tour shows the child\'s credentials, a passed descriptor and datagram boundaries', async () => {
   const lines: string[] = [];

@@ -21,7 +21,7 @@ await new Promise((r) => sock.once('end', r).resume());
 await sock.close();
 `;
 
-export const socketsTour: TourSection = {
+export const section: TourSection = {
   title: 'Unix domain sockets',
   order: 6,
   async run(out: TourOutput): Promise<void> {
