@@ -54,6 +54,26 @@ export {
 } from './semaphore.js';
 
 // 6. sockets
+export {
+  UnixSocket,
+  UnixServer,
+  ReceivedFd,
+  parseUnixEndpoint,
+  UNIX_PATH_MAX,
+  MAX_FDS_PER_MESSAGE,
+  type UnixSocketType,
+  type UnixAddress,
+  type UnixAddressLike,
+  type UnixMessage,
+  type UnixEndpoint,
+  type Credentials,
+  type AllowRule,
+  type UnixSocketOptions,
+  type ConnectOptions,
+  type BindOptions,
+  type ListenOptions,
+  type SendOptions as UnixSendOptions,
+} from './socket.js';
 
 // channels
 

@@ -147,7 +147,48 @@ export interface NativeSemaphore {
 }
 
 // ---- socket.cc ------------------------------------------------------------------------------------
-export interface NativeSocket {}
+export interface NativeSocket {
+  /** socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC); type 1 stream, 2 dgram, 3 seqpacket. */
+  socket(type: number): number;
+  socketpair(type: number): [number, number] | number;
+  /** fchmod(2); before bind(2) it sets the mode the socket file is created with. */
+  fchmod(fd: number, mode: number): number;
+  /** `addr`: sun_path bytes (leading NUL = abstract; empty = autobind). */
+  bind(fd: number, addr: Uint8Array): number;
+  listen(fd: number, backlog: number): number;
+  /** accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) → fd | -errno. */
+  accept(fd: number): number;
+  connect(fd: number, addr: Uint8Array): number;
+  shutdown(fd: number, how: number): number;
+  /** sendmsg(MSG_NOSIGNAL | MSG_DONTWAIT) with optional SCM_RIGHTS and destination → bytes | -errno. */
+  sendmsg(fd: number, data: Uint8Array, offset: number, length: number, fds: number[] | null, to: Uint8Array | null): number;
+  /**
+   * recvmsg(MSG_CMSG_CLOEXEC | MSG_DONTWAIT [| MSG_TRUNC]) → bytes | -errno; `meta` receives
+   * [flags, nfds, hasCreds, pid, uid, gid, addrLen, -, fds...] and `addr` the sender's sun_path bytes.
+   */
+  recvmsg(fd: number, buf: Uint8Array, meta: Int32Array, addr: Uint8Array, maxFds: number, trunc?: boolean): number;
+  getPeerCred(fd: number): [number, number, number] | number;
+  getsockoptInt(fd: number, level: number, name: number): number;
+  setsockoptInt(fd: number, level: number, name: number, value: number): number;
+  getsockname(fd: number, out: Uint8Array): number;
+  readonly socketConstants: {
+    SOL_SOCKET: number;
+    SO_SNDBUF: number;
+    SO_RCVBUF: number;
+    SO_PASSCRED: number;
+    SO_TYPE: number;
+    SO_DOMAIN: number;
+    AF_UNIX: number;
+    SO_ERROR: number;
+    MSG_TRUNC: number;
+    MSG_CTRUNC: number;
+    SHUT_RD: number;
+    SHUT_WR: number;
+    SHUT_RDWR: number;
+    SCM_MAX_FD: number;
+    SUN_PATH_MAX: number;
+  };
+}
 
 export type Native = NativeWaiter &
   NativeFdWatch &
