@@ -66,6 +66,8 @@ export interface NativeSignal {
   sigWatch(sig: number): number;
   /** Restores the saved disposition: 1 restored, 0 left alone (not ours any more), or -errno. */
   sigUnwatch(sig: number): number;
+  /** Sends thread `tid` of this process the steering signal that makes it block `sig`; 0 or -errno. */
+  sigSteer(tid: number, sig: number): number;
   /** One read(2) of records into `buf`: bytes or -errno (-EAGAIN when empty). */
   sigRead(fd: number, buf: Uint8Array): number;
   /** Records lost to a full pipe since the last call, for `sig`; resets the count. */

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { native } from './native.js';
@@ -252,7 +253,10 @@ class Hub {
         if (mode === 'join') this.entries.get(signo)!.watchers.add(w);
         else if (mode === 'siginfo') {
           this.#ensurePipe();
+          clearTimeout(restoring.get(signo)); // our handler is still installed: take it over again
+          restoring.delete(signo);
           check(native.sigWatch(signo), 'sigaction');
+          steer(signo);
           this.entries.set(signo, { mode, watchers: new Set([w]) });
         } else {
           const name = signalName(signo);
@@ -285,8 +289,7 @@ class Hub {
       if (!entry?.watchers.delete(w) || entry.watchers.size > 0) continue;
       this.entries.delete(signo);
       if (entry.mode === 'siginfo') {
-        check(native.sigUnwatch(signo), 'sigaction');
-        native.sigDropped(signo);
+        restore(signo);
       } else process.off(signalName(signo) as NodeJS.Signals, entry.listener!);
     }
     this.#refed.delete(w);
@@ -368,6 +371,58 @@ class Hub {
   #deliver(entry: Entry, ev: SignalEvent): void {
     for (const w of entry.watchers) w._push(ev);
   }
+}
+
+/** The signal masks of this process's threads other than the main one, from /proc (proc(5)). */
+function* otherThreads(): Generator<{ tid: number; blocked: bigint; pending: bigint }> {
+  for (const name of fs.readdirSync('/proc/self/task')) {
+    const tid = Number(name);
+    if (tid === process.pid) continue;
+    let status: string;
+    try {
+      status = fs.readFileSync(`/proc/self/task/${name}/status`, 'utf8');
+    } catch {
+      continue; // the thread has exited
+    }
+    const field = (f: string) => BigInt('0x' + (new RegExp(`^${f}:\\s*([0-9a-f]+)`, 'm').exec(status)?.[1] ?? '0'));
+    yield { tid, blocked: field('SigBlk'), pending: field('SigPnd') };
+  }
+}
+
+/**
+ * Makes every thread but the main one block `signo`, so that deliveries are handled by the main thread
+ * alone, one after the other, in the kernel's order (two threads in the handler at once could write
+ * their records in either order). Threads cannot change each other's masks, so each thread that does
+ * not block it yet gets a thread-directed "steering" signal whose handler blocks it there
+ * (src/native/signal.cc). A thread started later takes at most one delivery before it is steered too.
+ */
+function steer(signo: number): void {
+  const bit = 1n << BigInt(signo - 1);
+  for (const { tid, blocked } of otherThreads()) {
+    if ((blocked & bit) === 0n) native.sigSteer(tid, signo); // ESRCH: the thread exited meanwhile
+  }
+}
+
+/** A steering signal still pending in some thread: restoring SIG_DFL now would let it kill the process. */
+function steeringPending(signo: number): boolean {
+  const bit = 1n << BigInt(signo - 1);
+  for (const { pending } of otherThreads()) if ((pending & bit) !== 0n) return true;
+  return false;
+}
+
+// Restores deferred until the steering signals of a watch have been taken (normally at once: the
+// threads were woken by them). A thread that blocks the signal with a steering signal pending would
+// hold it forever: after a second of that, ipckit keeps its own handler, which ignores steering.
+const restoring = new Map<number, NodeJS.Timeout>();
+
+function restore(signo: number, attempt = 0): void {
+  restoring.delete(signo);
+  if (steeringPending(signo)) {
+    if (attempt < 1000) restoring.set(signo, setTimeout(() => restore(signo, attempt + 1), 1).unref());
+    return;
+  }
+  check(native.sigUnwatch(signo), 'sigaction');
+  native.sigDropped(signo);
 }
 
 let hub: Hub | undefined;

@@ -41,7 +41,11 @@ struct Record {
 static_assert(sizeof(Record) == 32, "a record is 32 bytes");
 static_assert(sizeof(Record) <= PIPE_BUF, "a record must be written atomically");
 
-constexpr int kMaxSig = 65;  // _NSIG on Linux: signals 1..64
+constexpr int kMaxSig = 65;
+
+// si_code of the "steering" signal that sigSteer sends to each thread of this process (no kernel code
+// uses it; rt_tgsigqueueinfo(2) accepts any negative code other than SI_TKILL).
+constexpr int kSteerCode = -100;  // _NSIG on Linux: signals 1..64
 
 std::atomic<int> g_pipe_write{-1};
 int g_pipe_read = -1;
@@ -52,6 +56,13 @@ bool g_installed[kMaxSig];
 
 void OnSignal(int sig, siginfo_t* si, void* uctx) {
   int saved_errno = errno;
+  bool main_thread = syscall(SYS_gettid) == getpid();
+  if (si->si_code == kSteerCode && si->si_pid == getpid()) {
+    // Not a delivery: sigSteer asks this thread to block the signal from now on (see below).
+    if (!main_thread) sigaddset(&static_cast<ucontext_t*>(uctx)->uc_sigmask, sig);
+    errno = saved_errno;
+    return;
+  }
   Record r{};
   r.signo = sig;
   r.code = si->si_code;
@@ -68,8 +79,8 @@ void OnSignal(int sig, siginfo_t* si, void* uctx) {
   // the pipe in the wrong order. So a thread other than the main one that receives a watched signal
   // blocks it for itself from now on: the kernel restores the mask from uc_sigmask on return
   // (sigreturn(2)), and later instances go to the main thread, one at a time (sa_mask blocks the
-  // signal while this handler runs).
-  if (syscall(SYS_gettid) != getpid()) sigaddset(&static_cast<ucontext_t*>(uctx)->uc_sigmask, sig);
+  // signal while this handler runs). sigSteer does this ahead of time for the threads that exist.
+  if (!main_thread) sigaddset(&static_cast<ucontext_t*>(uctx)->uc_sigmask, sig);
   errno = saved_errno;
 }
 
@@ -140,6 +151,23 @@ Napi::Value SigUnwatch(const Napi::CallbackInfo& info) {
   return Result(info.Env(), 1);
 }
 
+// sigSteer(tid, sig) -> 0 | -errno: rt_tgsigqueueinfo(2) of a steering signal to one thread of this
+// process, whose handler then blocks `sig` in that thread. A thread-directed signal is dequeued before
+// the process-directed ones (signal(7)), so once sent, that thread can no longer take a delivery ahead
+// of the main thread.
+Napi::Value SigSteer(const Napi::CallbackInfo& info) {
+  pid_t tid = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  siginfo_t si;
+  std::memset(&si, 0, sizeof si);
+  si.si_signo = sig;
+  si.si_code = kSteerCode;
+  si.si_pid = getpid();
+  si.si_uid = getuid();
+  long rc = syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, sig, &si);
+  return Result(info.Env(), rc == -1 ? -errno : 0);
+}
+
 // sigRead(fd, buf) -> bytes read | -errno (-EAGAIN when empty). One read(2).
 Napi::Value SigRead(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -171,6 +199,7 @@ void InitSignal(Napi::Env env, Napi::Object exports) {
   exports.Set("sigPipe", Napi::Function::New(env, SigPipe));
   exports.Set("sigWatch", Napi::Function::New(env, SigWatch));
   exports.Set("sigUnwatch", Napi::Function::New(env, SigUnwatch));
+  exports.Set("sigSteer", Napi::Function::New(env, SigSteer));
   exports.Set("sigRead", Napi::Function::New(env, SigRead));
   exports.Set("sigDropped", Napi::Function::New(env, SigDropped));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
