@@ -25,9 +25,23 @@ import { validateInteger, validateWaitOptions, type WaitOptions } from './intern
 const EAGAIN = errno('EAGAIN');
 const ENOSYS = errno('ENOSYS');
 
-/** The first realtime signal of this process (glibc keeps 32 and 33 for itself: 34 on Linux). */
+/**
+ * The first realtime signal of this process (glibc keeps 32 and 33 for itself: 34 on Linux).
+ *
+ * @example
+ * ```ts
+ * signals.send(pid, signals.SIGRTMIN + 2, { value: 1 }); // the same as 'SIGRTMIN+2'
+ * ```
+ */
 export const SIGRTMIN: number = native.SIGRTMIN;
-/** The last realtime signal (64 on Linux); reserved by ipckit's waiter threads, so it cannot be watched. */
+/**
+ * The last realtime signal (64 on Linux); reserved by ipckit's waiter threads, so it cannot be watched.
+ *
+ * @example
+ * ```ts
+ * signals.watch(signals.SIGRTMAX - 1); // the highest one a watcher may take
+ * ```
+ */
 export const SIGRTMAX: number = native.SIGRTMAX;
 
 // ---- names ---------------------------------------------------------------------------------------
@@ -56,7 +70,11 @@ function unknownSignal(sig: unknown): TypeError {
  * signals.number('USR2');       // 12
  * ```
  */
-export function signalNumber(sig: SignalSpec, allowZero = false): number {
+export function signalNumber(sig: SignalSpec): number {
+  return toSigno(sig, false);
+}
+
+function toSigno(sig: SignalSpec, allowZero: boolean): number {
   if (typeof sig === 'number') return validateInteger('signal', sig, allowZero ? 0 : 1, SIGRTMAX);
   if (typeof sig !== 'string') throw invalidArgType('signal', 'of type string or number', sig);
   let s = sig.trim().toUpperCase();
@@ -120,7 +138,7 @@ export interface SendOptions {
  */
 export function send(pid: number, sig: SignalSpec, opts: SendOptions = {}): void {
   validateInteger('pid', pid, -(2 ** 31), 2 ** 31 - 1);
-  const signo = signalNumber(sig, true);
+  const signo = toSigno(sig, true);
   if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
   if (opts.value === undefined) {
     check(native.kill(pid, signo), 'kill');
@@ -434,6 +452,14 @@ let hub: Hub | undefined;
  *
  * There is no finalisation guard: the process-wide hub holds every open watcher, so an unclosed watcher
  * is never garbage-collected; it is simply still watching.
+ *
+ * @example
+ * ```ts
+ * const w = signals.watch('SIGRTMIN+1', { ref: true });
+ * const { value } = await w.next();            // one delivery
+ * console.log(value.pid, value.value, w.dropped);
+ * w.close();                                   // the previous disposition is back
+ * ```
  */
 export class SignalWatcher implements AsyncIterableIterator<SignalEvent>, Disposable, AsyncDisposable {
   /** Canonical names of the watched signals. */

@@ -22,6 +22,19 @@ function line(ev: SignalEvent): string {
   return `${ev.signal.padEnd(12)} pid=${f(ev.pid)} uid=${f(ev.uid)} value=${f(ev.value)} code=${f(ev.code)}`;
 }
 
+/** Runs an action; a failure is one line on stderr (`code` included) and exit code 1, not a stack trace. */
+function reporting<A extends unknown[]>(what: string, action: (...args: A) => unknown) {
+  return async (...args: A): Promise<void> => {
+    try {
+      await action(...args);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      process.stderr.write(`ipckit signal ${what}: ${e.message}${e.code && !e.message.includes(e.code) ? ` (${e.code})` : ''}\n`);
+      process.exitCode = 1;
+    }
+  };
+}
+
 /**
  * The `signal` subcommand.
  *
@@ -40,9 +53,11 @@ export function signalCommand(): Command {
     .argument('<pid>', 'target process (0 / negative: a process group, as kill(2))', integer(-(2 ** 31), 2 ** 31 - 1))
     .argument('<sig>', "signal name or number: SIGUSR2, USR2, 'SIGRTMIN+3', 12")
     .option('--value <n>', 'an integer carried with the signal (sigqueue)', integer(-(2 ** 31), 2 ** 31 - 1))
-    .action((pid: number, sig: string, opts: { value?: number }) => {
-      signals.send(pid, signalArg(sig), opts.value === undefined ? {} : { value: opts.value });
-    });
+    .action(
+      reporting('send', (pid: number, sig: string, opts: { value?: number }) => {
+        signals.send(pid, signalArg(sig), opts.value === undefined ? {} : { value: opts.value });
+      }),
+    );
 
   cmd
     .command('watch')
@@ -51,15 +66,17 @@ export function signalCommand(): Command {
     .option('--json', 'one JSON object per line')
     .option('--count <n>', 'exit after N deliveries', integer(1, Number.MAX_SAFE_INTEGER))
     .option('--siginfo', 'take standard signals with their siginfo (sender pid and uid) instead of through Node')
-    .action(async (sigs: string[], opts: { json?: boolean; count?: number; siginfo?: boolean }) => {
-      const watcher = signals.watch(sigs.map(signalArg), { siginfo: opts.siginfo === true, ref: true });
-      process.stderr.write(`watching ${watcher.signals.join(' ')} in pid ${process.pid}\n`);
-      let n = 0;
-      for await (const ev of watcher) {
-        process.stdout.write((opts.json ? JSON.stringify(ev) : line(ev)) + '\n');
-        if (opts.count !== undefined && ++n >= opts.count) break; // break closes the watcher
-      }
-    });
+    .action(
+      reporting('watch', async (sigs: string[], opts: { json?: boolean; count?: number; siginfo?: boolean }) => {
+        const watcher = signals.watch(sigs.map(signalArg), { siginfo: opts.siginfo === true, ref: true });
+        process.stderr.write(`watching ${watcher.signals.join(' ')} in pid ${process.pid}\n`);
+        let n = 0;
+        for await (const ev of watcher) {
+          process.stdout.write((opts.json ? JSON.stringify(ev) : line(ev)) + '\n');
+          if (opts.count !== undefined && ++n >= opts.count) break; // break closes the watcher
+        }
+      }),
+    );
 
   return cmd;
 }
