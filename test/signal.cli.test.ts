@@ -44,7 +44,7 @@ test('signal watch prints one human line per delivery', async (t) => {
   assert.equal(await firstLine(child), `SIGRTMIN+1   pid=${process.pid} uid=0 value=-3 code=SI_QUEUE`);
 });
 
-test('signal send --value reaches a C program\'s sigwaitinfo; a bad pid exits non-zero', async (t) => {
+test('signal send --value reaches a C program\'s sigwaitinfo; a failed send exits 1, a usage error 2', async (t) => {
   const bin = await compileC('signal_sigwait');
   const peer = startPeer(t, bin, ['36', '1']);
   const closed = once(peer, 'close');
@@ -61,6 +61,9 @@ test('signal send --value reaches a C program\'s sigwaitinfo; a bad pid exits no
   let err = '';
   bad.stderr!.setEncoding('utf8').on('data', (d) => (err += d));
   const [badCode] = await once(bad, 'exit');
-  assert.notEqual(badCode, 0);
+  assert.equal(badCode, 1);
   assert.match(err, /ESRCH/);
+  const usage = cli(t, ['send', 'not-a-pid', 'SIGUSR2']);
+  const [usageCode] = await once(usage, 'exit');
+  assert.equal(usageCode, 2);
 });

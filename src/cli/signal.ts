@@ -22,19 +22,6 @@ function line(ev: SignalEvent): string {
   return `${ev.signal.padEnd(12)} pid=${f(ev.pid)} uid=${f(ev.uid)} value=${f(ev.value)} code=${f(ev.code)}`;
 }
 
-/** Runs an action; a failure is one line on stderr (`code` included) and exit code 1, not a stack trace. */
-function reporting<A extends unknown[]>(what: string, action: (...args: A) => unknown) {
-  return async (...args: A): Promise<void> => {
-    try {
-      await action(...args);
-    } catch (err) {
-      const e = err as Error & { code?: string };
-      process.stderr.write(`ipckit signal ${what}: ${e.message}${e.code && !e.message.includes(e.code) ? ` (${e.code})` : ''}\n`);
-      process.exitCode = 1;
-    }
-  };
-}
-
 /**
  * The `signal` subcommand.
  *
@@ -47,36 +34,38 @@ function reporting<A extends unknown[]>(what: string, action: (...args: A) => un
 export function signalCommand(): Command {
   const cmd = new Command('signal').description('send signals (kill, sigqueue) and watch them with sender and value');
 
+  // exitOverride on each subcommand: a usage error then reaches main.ts as a CommanderError (exit code 2)
+  // instead of commander's own process.exit(1) (settings are inherited when a subcommand is created,
+  // before main.ts configures this command).
   cmd
     .command('send')
+    .exitOverride()
     .description('send SIG to PID: kill(2), or sigqueue(3) with --value')
     .argument('<pid>', 'target process (0 / negative: a process group, as kill(2))', integer(-(2 ** 31), 2 ** 31 - 1))
     .argument('<sig>', "signal name or number: SIGUSR2, USR2, 'SIGRTMIN+3', 12")
     .option('--value <n>', 'an integer carried with the signal (sigqueue)', integer(-(2 ** 31), 2 ** 31 - 1))
-    .action(
-      reporting('send', (pid: number, sig: string, opts: { value?: number }) => {
-        signals.send(pid, signalArg(sig), opts.value === undefined ? {} : { value: opts.value });
-      }),
-    );
+    .action((pid: number, sig: string, opts: { value?: number }) => {
+      // Failures (ESRCH, EPERM, ERR_UNKNOWN_SIGNAL) go up to main.ts: one line on stderr, exit code 1.
+      signals.send(pid, signalArg(sig), opts.value === undefined ? {} : { value: opts.value });
+    });
 
   cmd
     .command('watch')
+    .exitOverride()
     .description('print one line per delivery (signal, sender pid and uid, value, si_code)')
     .argument('<sig...>', 'signals to watch; realtime ones always come with sender and value')
     .option('--json', 'one JSON object per line')
     .option('--count <n>', 'exit after N deliveries', integer(1, Number.MAX_SAFE_INTEGER))
     .option('--siginfo', 'take standard signals with their siginfo (sender pid and uid) instead of through Node')
-    .action(
-      reporting('watch', async (sigs: string[], opts: { json?: boolean; count?: number; siginfo?: boolean }) => {
-        const watcher = signals.watch(sigs.map(signalArg), { siginfo: opts.siginfo === true, ref: true });
-        process.stderr.write(`watching ${watcher.signals.join(' ')} in pid ${process.pid}\n`);
-        let n = 0;
-        for await (const ev of watcher) {
-          process.stdout.write((opts.json ? JSON.stringify(ev) : line(ev)) + '\n');
-          if (opts.count !== undefined && ++n >= opts.count) break; // break closes the watcher
-        }
-      }),
-    );
+    .action(async (sigs: string[], opts: { json?: boolean; count?: number; siginfo?: boolean }) => {
+      const watcher = signals.watch(sigs.map(signalArg), { siginfo: opts.siginfo === true, ref: true });
+      process.stderr.write(`watching ${watcher.signals.join(' ')} in pid ${process.pid}\n`);
+      let n = 0;
+      for await (const ev of watcher) {
+        process.stdout.write((opts.json ? JSON.stringify(ev) : line(ev)) + '\n');
+        if (opts.count !== undefined && ++n >= opts.count) break; // break closes the watcher
+      }
+    });
 
   return cmd;
 }
