@@ -412,7 +412,8 @@ function* otherThreads(): Generator<{ tid: number; blocked: bigint; pending: big
  * alone, one after the other, in the kernel's order (two threads in the handler at once could write
  * their records in either order). Threads cannot change each other's masks, so each thread that does
  * not block it yet gets a thread-directed "steering" signal whose handler blocks it there
- * (src/native/signal.cc). A thread started later takes at most one delivery before it is steered too.
+ * (src/native/signal.cc). A thread started later takes at most one delivery (which may overtake another)
+ * before its handler steers it too.
  */
 function steer(signo: number): void {
   const bit = 1n << BigInt(signo - 1);
