@@ -22,6 +22,14 @@ export {
 } from './pipe.js';
 
 // 2. signals
+export {
+  signals,
+  SignalWatcher,
+  type SignalEvent,
+  type SignalSpec,
+  type SendOptions,
+  type WatchOptions,
+} from './signal.js';
 
 // 3. message queues
 

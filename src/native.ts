@@ -56,7 +56,27 @@ export interface NativePipe {
 }
 
 // ---- signal.cc ------------------------------------------------------------------------------------
-export interface NativeSignal {}
+export interface NativeSignal {
+  kill(pid: number, sig: number): number;
+  /** sigqueue(3) with `value` as sival_int. */
+  sigqueue(pid: number, sig: number, value: number): number;
+  /** The read end of the process-wide, non-blocking self-pipe the handler writes 32-byte records to. */
+  sigPipe(): number;
+  /** Installs the recording handler (SA_SIGINFO), saving the previous disposition; 0 or -errno. */
+  sigWatch(sig: number): number;
+  /** Restores the saved disposition: 1 restored, 0 left alone (not ours any more), or -errno. */
+  sigUnwatch(sig: number): number;
+  /** Sends thread `tid` of this process the steering signal that makes it block `sig`; 0 or -errno. */
+  sigSteer(tid: number, sig: number): number;
+  /** One read(2) of records into `buf`: bytes or -errno (-EAGAIN when empty). */
+  sigRead(fd: number, buf: Uint8Array): number;
+  /** Records lost to a full pipe since the last call, for `sig`; resets the count. */
+  sigDropped(sig: number): number;
+  /** pidfd_open(2): fd or -errno (-ENOSYS before Linux 5.3). */
+  pidfdOpen(pid: number): number;
+  readonly SIGRTMIN: number;
+  readonly SIGRTMAX: number;
+}
 
 // ---- message_queue.cc -----------------------------------------------------------------------------
 export interface NativeMessageQueue {}
