@@ -697,6 +697,14 @@ export interface SystemVMessageQueueStat {
   gid: number;
 }
 
+// kernel.msgmax, read once: every send checks sizes against it, and /proc reads cost more than the
+// send itself. An administrator who lowers it later makes msgsnd fail with EINVAL, which re-reads it.
+let msgmaxCache: number | undefined;
+function sysvMsgmax(refresh = false): number {
+  if (refresh || msgmaxCache === undefined) msgmaxCache = readNumber('/proc/sys/kernel/msgmax') ?? 8192;
+  return msgmaxCache;
+}
+
 /** msgtyp on send: a C long that is > 0; we hold it to a safe JS integer. */
 function validateSendType(type: unknown): number {
   return validateInteger('type', type, 1, Number.MAX_SAFE_INTEGER);
@@ -835,7 +843,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
   }
 
   #msgmax(): number {
-    return limits().systemV.msgmax ?? 8192;
+    return sysvMsgmax();
   }
 
   #checkData(data: unknown): Uint8Array {
@@ -867,6 +875,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     if (this.#pendingSends === 0) {
       const rc = native.msgsnd(this.id, t, bytes, C.IPC_NOWAIT);
       if (rc === 0) return;
+      if (rc === EINVAL) sysvMsgmax(true);
       if (rc !== EAGAIN) throw errnoException(rc, 'msgsnd', String(this.id));
     }
     this.#pendingSends++;
