@@ -162,21 +162,6 @@ function explainMqCreate(rc: number, name: string, maxMessages: number, maxMessa
   return err;
 }
 
-/**
- * posixName with a guard: while IpcError's constructor assigns a `name` prop over the read-only `name`
- * getter (a foundation bug, reported), posixName's own error turns into a TypeError; say what it meant.
- */
-function queueName(name: unknown): string {
-  try {
-    return posixName('message queue', name);
-  } catch (err) {
-    if (err instanceof TypeError && (err as { code?: string }).code === undefined) {
-      throw new IpcError('ERR_IPC_NAME_INVALID', `invalid message queue name ${JSON.stringify(name)}`, { path: name });
-    }
-    throw err;
-  }
-}
-
 function tooLarge(size: number, limit: number, what: string): IpcError {
   return new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `a message of ${size} bytes exceeds ${what} (${limit} bytes)`, { size, limit });
 }
@@ -422,21 +407,21 @@ export class MessageQueue implements AsyncDisposable, Disposable {
    * on close unless `unlinkOnClose: false`. Past a kernel limit: ERR_IPC_LIMIT naming the limit.
    */
   static async create(name: string, opts: MessageQueueCreateOptions & MessageQueueOpenOptions = {}): Promise<MessageQueue> {
-    const n = queueName(name);
+    const n = posixName('message queue', name);
     const fd = check(MessageQueue.#open(n, accessFlags(opts.access) | C.O_CREAT | C.O_EXCL, opts, true), 'mq_open', n);
     return MessageQueue.#wrap(fd, n, opts.unlinkOnClose ?? true, true);
   }
 
   /** Opens an existing queue (ENOENT if there is none). */
   static async open(name: string, opts: MessageQueueOpenOptions = {}): Promise<MessageQueue> {
-    const n = queueName(name);
+    const n = posixName('message queue', name);
     const fd = check(native.mqOpen(n, accessFlags(opts.access) | C.O_NONBLOCK | C.O_CLOEXEC, 0, 0, 0), 'mq_open', n);
     return MessageQueue.#wrap(fd, n, false, false);
   }
 
   /** Opens the queue, creating it if needed (then owning it only if `unlinkOnClose` says so). */
   static async openOrCreate(name: string, opts: MessageQueueCreateOptions & MessageQueueOpenOptions = {}): Promise<MessageQueue> {
-    const n = queueName(name);
+    const n = posixName('message queue', name);
     const access = accessFlags(opts.access);
     for (;;) {
       const fd = MessageQueue.#open(n, access | C.O_CREAT | C.O_EXCL, opts, true);
@@ -467,7 +452,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
    * ```
    */
   static async unlink(name: string): Promise<boolean> {
-    const n = queueName(name);
+    const n = posixName('message queue', name);
     const rc = native.mqUnlink(n);
     if (rc === ENOENT) return false;
     check(rc, 'mq_unlink', n);
