@@ -11,19 +11,19 @@ type Kind = 'posix' | 'sysv';
 
 interface AnyQueue {
   target: string;
-  send(seq: number, data?: Buffer): Promise<void>;
+  send(seq: number): Promise<void>;
   trySend(seq: number): boolean;
   tryReceive(): Buffer | null;
 }
 
-async function makeQueue(t: TestContext, kind: Kind, opts: { maxMessages?: number; size?: number } = {}): Promise<AnyQueue> {
+async function makeQueue(t: TestContext, kind: Kind, opts: { size?: number } = {}): Promise<AnyQueue> {
   if (kind === 'posix') {
     const name = uniqueName('mqf');
-    const q = await MessageQueue.create(name, { maxMessages: opts.maxMessages ?? 10, maxMessageSize: opts.size ?? 64 });
+    const q = await MessageQueue.create(name, { maxMessages: 10, maxMessageSize: opts.size ?? 64 });
     t.after(() => q.close());
     return {
       target: name,
-      send: (seq, data) => q.send(data ?? u32(seq)),
+      send: (seq) => q.send(u32(seq)),
       trySend: (seq) => q.trySend(u32(seq)),
       tryReceive: () => q.tryReceive()?.data ?? null,
     };
@@ -33,7 +33,7 @@ async function makeQueue(t: TestContext, kind: Kind, opts: { maxMessages?: numbe
   t.after(() => q.close());
   return {
     target: String(key),
-    send: (seq, data) => q.send(1, data ?? u32(seq)),
+    send: (seq) => q.send(1, u32(seq)),
     trySend: (seq) => q.trySend(1, u32(seq)),
     tryReceive: () => q.tryReceive()?.data ?? null,
   };
@@ -87,7 +87,7 @@ for (const kind of ['posix', 'sysv'] as const) {
 
   test(`${kind}: a producer SIGKILLed mid-send leaves only whole messages`, async (t) => {
     const size = kind === 'posix' ? 8192 : 4096;
-    const q = await makeQueue(t, kind, { maxMessages: 8, size });
+    const q = await makeQueue(t, kind, { size });
     const child = startPeer(t, process.execPath, [childScript('mq-peer'), 'produce', kind, q.target, String(size)]);
     const received: Buffer[] = [];
     // Drain while it sends so that it is busy sending (and often blocked on a full queue) when killed.
