@@ -652,7 +652,7 @@ export interface SystemVReceiveOptions extends WaitOptions {
   type?: number;
   /** Truncate a longer message to `maxSize` (MSG_NOERROR) instead of failing with E2BIG. */
   noError?: boolean;
-  /** The largest message accepted. Default kernel.msgmax. */
+  /** The largest message accepted (at most, and by default, kernel.msgmax). */
   maxSize?: number;
 }
 
@@ -844,7 +844,12 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
   }
 
   #rethrow(err: unknown, op: string): never {
-    if (this.#closed && (err as Error).name === 'AbortError') throw closedError(`System V message queue ${this.id}`, op);
+    // close() cancels the waits, then removes the queue if it owns it: a wait may see the removal
+    // (EIDRM) before the cancellation reaches its thread. Either way, it ended because we closed.
+    const code = (err as { code?: string }).code;
+    if (this.#closed && ((err as Error).name === 'AbortError' || code === 'EIDRM' || code === 'EINVAL')) {
+      throw closedError(`System V message queue ${this.id}`, op);
+    }
     throw err;
   }
 
@@ -887,7 +892,8 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
 
   #recvArgs(opts: SystemVReceiveOptions): [number, number, number] {
     const type = validateInteger('options.type', opts.type ?? 0, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-    const maxSize = opts.maxSize === undefined ? this.#msgmax() : validateInteger('options.maxSize', opts.maxSize, 0, 2 ** 31 - 1);
+    // No message is longer than kernel.msgmax: a larger maxSize would only make the receive buffer huge.
+    const maxSize = Math.min(this.#msgmax(), opts.maxSize === undefined ? Infinity : validateInteger('options.maxSize', opts.maxSize, 0, 2 ** 31 - 1));
     if (opts.noError !== undefined && typeof opts.noError !== 'boolean') throw invalidArgType('options.noError', 'of type boolean', opts.noError);
     return [type, maxSize, opts.noError ? C.MSG_NOERROR : 0];
   }

@@ -111,3 +111,24 @@ test('an unprivileged create past fs.mqueue.msg_max fails with ERR_IPC_LIMIT nam
   const r = await run(asNobody[0]!, [...asNobody.slice(1), process.execPath, childScript('mq-peer'), 'create-posix', name, String(msgMax + 1), '8']);
   assert.deepEqual(JSON.parse(r.stdout), { code: 'ERR_IPC_LIMIT', limit: 'fs.mqueue.msg_max', max: msgMax });
 });
+
+for (const kind of ['posix', 'sysv'] as const) {
+  test(`${kind}: a pending receive alone keeps a process alive, and lets it end once it has its message`, async (t) => {
+    const pq = kind === 'posix' ? await MessageQueue.create(uniqueName(), { maxMessages: 2, maxMessageSize: 16 }) : undefined;
+    const sq = kind === 'sysv' ? await SystemVMessageQueue.create(uniqueKey()) : undefined;
+    t.after(() => (pq ?? sq)!.close());
+    const child = spawn(process.execPath, [childScript('mq-peer'), 'receive-once', kind, pq ? pq.name : String(sq!.key)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    t.after(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    while (!out.includes('\n')) await new Promise((r) => child.stdout.once('data', r));
+    assert.deepEqual(JSON.parse(out.split('\n')[0]!), { ready: true });
+    if (pq) await pq.send('wake');
+    else await sq!.send(1, 'wake');
+    const [code] = await new Promise<[number | null]>((r) => child.once('exit', (c) => r([c])));
+    assert.equal(code, 0, 'ended by itself');
+    assert.deepEqual(JSON.parse(out.trim().split('\n')[1]!), { data: 'wake' });
+  });
+}
