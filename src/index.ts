@@ -32,6 +32,24 @@ export {
 } from './signal.js';
 
 // 3. message queues
+export {
+  MessageQueue,
+  SystemVMessageQueue,
+  ftok,
+  limits as messageQueueLimits,
+  MQ_PRIO_MAX,
+  type Message,
+  type TypedMessage,
+  type MessageQueueAttributes,
+  type MessageQueueCreateOptions,
+  type MessageQueueOpenOptions,
+  type MessageQueueLimits,
+  type SendOptions as MessageQueueSendOptions,
+  type SystemVCreateOptions,
+  type SystemVReceiveOptions,
+  type SystemVSendOptions,
+  type SystemVMessageQueueStat,
+} from './message-queue.js';
 
 // 4. shared memory
 export {

@@ -79,7 +79,62 @@ export interface NativeSignal {
 }
 
 // ---- message_queue.cc -----------------------------------------------------------------------------
-export interface NativeMessageQueue {}
+export interface NativeMessageQueue {
+  /** mq_open(3) with an mq_attr when maxMessages > 0; fd or -errno. */
+  mqOpen(name: string, flags: number, mode: number, maxMessages: number, maxMessageSize: number): number;
+  mqUnlink(name: string): number;
+  mqClose(fd: number): number;
+  /** mq_send(3) on a non-blocking descriptor: 0, -EAGAIN when full, or -errno. */
+  mqSend(fd: number, data: Uint8Array, priority: number): number;
+  /** mq_receive(3) into `buffer` (>= mq_msgsize): length, priority in priorityOut[0]; or -errno. */
+  mqReceive(fd: number, buffer: Uint8Array, priorityOut: Uint32Array): number;
+  /** mq_getattr(3): [flags, maxmsg, msgsize, curmsgs] or -errno. */
+  mqGetattr(fd: number): [number, number, number, number] | number;
+  ftok(path: string, id: number): number;
+  msgget(key: number, flags: number): number;
+  msgsnd(id: number, type: number, data: Uint8Array, flags: number): number;
+  /** A msgsnd(2) that may block, on a waiter thread. */
+  msgsndWait(id: number, type: number, data: Uint8Array, flags: number, cb: WaitCallback): number;
+  /** msgrcv(2) on the loop thread (pass IPC_NOWAIT): [type, data] or -errno. */
+  msgrcv(id: number, maxSize: number, type: number, flags: number): [number, Buffer] | number;
+  /** A blocking msgrcv(2) on a waiter thread: cb(length, data, type). */
+  msgrcvWait(id: number, maxSize: number, type: number, flags: number, cb: WaitCallback): number;
+  msgctlStat(id: number): MsgStat | number;
+  msgctlSetQbytes(id: number, qbytes: number): number;
+  msgctlRmid(id: number): number;
+  readonly mqConstants: {
+    IPC_CREAT: number;
+    IPC_EXCL: number;
+    IPC_NOWAIT: number;
+    IPC_PRIVATE: number;
+    MSG_NOERROR: number;
+    O_CREAT: number;
+    O_EXCL: number;
+    O_RDWR: number;
+    O_RDONLY: number;
+    O_WRONLY: number;
+    O_NONBLOCK: number;
+    O_CLOEXEC: number;
+  };
+}
+
+/** struct msqid_ds as msgctl(IPC_STAT) fills it (times in seconds since the epoch, 0 = never). */
+export interface MsgStat {
+  key: number;
+  uid: number;
+  gid: number;
+  cuid: number;
+  cgid: number;
+  mode: number;
+  qnum: number;
+  cbytes: number;
+  qbytes: number;
+  lspid: number;
+  lrpid: number;
+  stime: number;
+  rtime: number;
+  ctime: number;
+}
 
 // ---- shared_memory.cc -----------------------------------------------------------------------------
 /** `shmctl(IPC_STAT)` of a System V segment. */
