@@ -40,9 +40,9 @@ function cores(): [number, number] {
 async function nodeRun(mode: Mode, rounds: number): Promise<number[]> {
   const name = `/ipckit-bench-${process.pid}-${mode}`;
   await using shm = await SharedMemory.create(name, { size: 4096 });
-  using ping = Semaphore.inSharedMemory(shm, PING_AT, { value: 0 });
-  using pong = Semaphore.inSharedMemory(shm, PONG_AT, { value: 0 });
-  void ping, pong;
+  // Initialised here, attached by both sides.
+  using _ping = Semaphore.inSharedMemory(shm, PING_AT, { value: 0 });
+  using _pong = Semaphore.inSharedMemory(shm, PONG_AT, { value: 0 });
   const [a, b] = cores();
   const args = (side: string) => [self, 'child', side, mode, name, String(rounds)];
   const [bc, ba] = pinned(b, process.execPath, args('b'));

@@ -14,7 +14,8 @@ export type IpcErrorCode =
   | 'ERR_IPC_UNSUPPORTED'
   | 'ERR_IPC_TIMEOUT'
   | 'ERR_IPC_NOT_FIFO'
-  | 'ERR_IPC_LIMIT';
+  | 'ERR_IPC_LIMIT'
+  | 'ERR_IPC_SIGNAL_RESERVED';
 
 /**
  * A condition of ipckit itself (not a failed syscall).

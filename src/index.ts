@@ -22,8 +22,34 @@ export {
 } from './pipe.js';
 
 // 2. signals
+export {
+  signals,
+  SignalWatcher,
+  type SignalEvent,
+  type SignalSpec,
+  type SendOptions,
+  type WatchOptions,
+} from './signal.js';
 
 // 3. message queues
+export {
+  MessageQueue,
+  SystemVMessageQueue,
+  ftok,
+  limits as messageQueueLimits,
+  MQ_PRIO_MAX,
+  type Message,
+  type TypedMessage,
+  type MessageQueueAttributes,
+  type MessageQueueCreateOptions,
+  type MessageQueueOpenOptions,
+  type MessageQueueLimits,
+  type SendOptions as MessageQueueSendOptions,
+  type SystemVCreateOptions,
+  type SystemVReceiveOptions,
+  type SystemVSendOptions,
+  type SystemVMessageQueueStat,
+} from './message-queue.js';
 
 // 4. shared memory
 export {
@@ -54,6 +80,26 @@ export {
 } from './semaphore.js';
 
 // 6. sockets
+export {
+  UnixSocket,
+  UnixServer,
+  ReceivedFd,
+  parseUnixEndpoint,
+  UNIX_PATH_MAX,
+  MAX_FDS_PER_MESSAGE,
+  type UnixSocketType,
+  type UnixAddress,
+  type UnixAddressLike,
+  type UnixMessage,
+  type UnixEndpoint,
+  type Credentials,
+  type AllowRule,
+  type UnixSocketOptions,
+  type ConnectOptions,
+  type BindOptions,
+  type ListenOptions,
+  type SendOptions as UnixSendOptions,
+} from './socket.js';
 
 // channels
 export {
@@ -73,7 +119,6 @@ export {
   listIpcObjects,
   removeIpcObject,
   parseIpcObjectRef,
-  registerRemover,
   type IpcObject,
   type IpcObjectKind,
   type IpcObjectRef,

@@ -7,6 +7,8 @@
  */
 import fs from 'node:fs';
 import { IpcError } from './errors.js';
+import { SharedMemory, SystemVSharedMemory } from './shared-memory.js';
+import { Semaphore, SystemVSemaphoreSet } from './semaphore.js';
 
 export type IpcObjectKind = 'posix-shm' | 'posix-sem' | 'posix-mq' | 'sysv-msg' | 'sysv-shm' | 'sysv-sem';
 
@@ -263,29 +265,14 @@ export function parseIpcObjectRef(ref: string): IpcObjectRef {
 
 type Remover = (ref: IpcObjectRef) => Promise<boolean>;
 
-// glibc's shm_unlink(3) and sem_unlink(3) are unlink(2) under /dev/shm, and the mqueue filesystem
-// implements unlink(2) as mq_unlink(3): these are the kernel's own removals. Mechanism modules may
-// register their own removers over these.
-function unlinkFile(path: string): Promise<boolean> {
-  return fs.promises.unlink(path).then(
-    () => true,
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return false;
-      throw err;
-    },
-  );
-}
-
-const removers = new Map<IpcObjectKind, Remover>([
-  ['posix-shm', (r) => unlinkFile(`${SHM_DIR}/${r.name!.slice(1)}`)],
-  ['posix-sem', (r) => unlinkFile(`${SHM_DIR}/sem.${r.name!.slice(1)}`)],
-  ['posix-mq', (r) => unlinkFile(`${MQ_DIR}/${r.name!.slice(1)}`)],
-]);
-
-/** Mechanism modules register how their objects are removed (ipckit's own unlink / IPC_RMID). */
-export function registerRemover(kind: IpcObjectKind, remover: Remover): void {
-  removers.set(kind, remover);
-}
+// Each kind is removed by its own module's verb: shm_unlink(3), sem_unlink(3), mq_unlink(3), or
+// IPC_RMID through shmctl/semctl/msgctl.
+const removers: Partial<Record<IpcObjectKind, Remover>> = {
+  'posix-shm': (r) => SharedMemory.unlink(r.name!),
+  'posix-sem': (r) => Semaphore.unlink(r.name!),
+  'sysv-shm': async (r) => SystemVSharedMemory.removeId(r.id!),
+  'sysv-sem': async (r) => SystemVSemaphoreSet.removeId(r.id!),
+};
 
 /**
  * Removes one object; `false` when it did not exist. POSIX names are unlinked (the object lives on
@@ -298,7 +285,7 @@ export async function removeIpcObject(ref: string | IpcObjectRef): Promise<boole
     if (!found) return false;
     r.id = found.id;
   }
-  const remover = removers.get(r.kind);
+  const remover = removers[r.kind];
   if (!remover) throw new IpcError('ERR_IPC_UNSUPPORTED', `removing ${r.kind} objects is not supported in this build`);
   return remover(r);
 }

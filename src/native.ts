@@ -56,10 +56,85 @@ export interface NativePipe {
 }
 
 // ---- signal.cc ------------------------------------------------------------------------------------
-export interface NativeSignal {}
+export interface NativeSignal {
+  kill(pid: number, sig: number): number;
+  /** sigqueue(3) with `value` as sival_int. */
+  sigqueue(pid: number, sig: number, value: number): number;
+  /** The read end of the process-wide, non-blocking self-pipe the handler writes 32-byte records to. */
+  sigPipe(): number;
+  /** Installs the recording handler (SA_SIGINFO), saving the previous disposition; 0 or -errno. */
+  sigWatch(sig: number): number;
+  /** Restores the saved disposition: 1 restored, 0 left alone (not ours any more), or -errno. */
+  sigUnwatch(sig: number): number;
+  /** Sends thread `tid` of this process the steering signal that makes it block `sig`; 0 or -errno. */
+  sigSteer(tid: number, sig: number): number;
+  /** One read(2) of records into `buf`: bytes or -errno (-EAGAIN when empty). */
+  sigRead(fd: number, buf: Uint8Array): number;
+  /** Records lost to a full pipe since the last call, for `sig`; resets the count. */
+  sigDropped(sig: number): number;
+  /** pidfd_open(2): fd or -errno (-ENOSYS before Linux 5.3). */
+  pidfdOpen(pid: number): number;
+  readonly SIGRTMIN: number;
+  readonly SIGRTMAX: number;
+}
 
 // ---- message_queue.cc -----------------------------------------------------------------------------
-export interface NativeMessageQueue {}
+export interface NativeMessageQueue {
+  /** mq_open(3) with an mq_attr when maxMessages > 0; fd or -errno. */
+  mqOpen(name: string, flags: number, mode: number, maxMessages: number, maxMessageSize: number): number;
+  mqUnlink(name: string): number;
+  mqClose(fd: number): number;
+  /** mq_send(3) on a non-blocking descriptor: 0, -EAGAIN when full, or -errno. */
+  mqSend(fd: number, data: Uint8Array, priority: number): number;
+  /** mq_receive(3) into `buffer` (>= mq_msgsize): length, priority in priorityOut[0]; or -errno. */
+  mqReceive(fd: number, buffer: Uint8Array, priorityOut: Uint32Array): number;
+  /** mq_getattr(3): [flags, maxmsg, msgsize, curmsgs] or -errno. */
+  mqGetattr(fd: number): [number, number, number, number] | number;
+  ftok(path: string, id: number): number;
+  msgget(key: number, flags: number): number;
+  msgsnd(id: number, type: number, data: Uint8Array, flags: number): number;
+  /** A msgsnd(2) that may block, on a waiter thread. */
+  msgsndWait(id: number, type: number, data: Uint8Array, flags: number, cb: WaitCallback): number;
+  /** msgrcv(2) on the loop thread (pass IPC_NOWAIT): [type, data] or -errno. */
+  msgrcv(id: number, maxSize: number, type: number, flags: number): [number, Buffer] | number;
+  /** A blocking msgrcv(2) on a waiter thread: cb(length, data, type). */
+  msgrcvWait(id: number, maxSize: number, type: number, flags: number, cb: WaitCallback): number;
+  msgctlStat(id: number): MsgStat | number;
+  msgctlSetQbytes(id: number, qbytes: number): number;
+  msgctlRmid(id: number): number;
+  readonly mqConstants: {
+    IPC_CREAT: number;
+    IPC_EXCL: number;
+    IPC_NOWAIT: number;
+    IPC_PRIVATE: number;
+    MSG_NOERROR: number;
+    O_CREAT: number;
+    O_EXCL: number;
+    O_RDWR: number;
+    O_RDONLY: number;
+    O_WRONLY: number;
+    O_NONBLOCK: number;
+    O_CLOEXEC: number;
+  };
+}
+
+/** struct msqid_ds as msgctl(IPC_STAT) fills it (times in seconds since the epoch, 0 = never). */
+export interface MsgStat {
+  key: number;
+  uid: number;
+  gid: number;
+  cuid: number;
+  cgid: number;
+  mode: number;
+  qnum: number;
+  cbytes: number;
+  qbytes: number;
+  lspid: number;
+  lrpid: number;
+  stime: number;
+  rtime: number;
+  ctime: number;
+}
 
 // ---- shared_memory.cc -----------------------------------------------------------------------------
 /** `shmctl(IPC_STAT)` of a System V segment. */
@@ -81,6 +156,8 @@ export interface ShmStat {
 export interface NativeSharedMemory {
   shmOpen(name: string, oflag: number, mode: number): number;
   shmUnlink(name: string): number;
+  /** fallocate(fd, 0, 0, size): reserve the pages now (0 or -errno). */
+  fallocate(fd: number, size: number): number;
   /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer] or -errno. */
   mmapShared(fd: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
   shmget(key: number, size: number, flags: number): number;
@@ -145,7 +222,48 @@ export interface NativeSemaphore {
 }
 
 // ---- socket.cc ------------------------------------------------------------------------------------
-export interface NativeSocket {}
+export interface NativeSocket {
+  /** socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC); type 1 stream, 2 dgram, 3 seqpacket. */
+  socket(type: number): number;
+  socketpair(type: number): [number, number] | number;
+  /** fchmod(2); before bind(2) it sets the mode the socket file is created with. */
+  fchmod(fd: number, mode: number): number;
+  /** `addr`: sun_path bytes (leading NUL = abstract; empty = autobind). */
+  bind(fd: number, addr: Uint8Array): number;
+  listen(fd: number, backlog: number): number;
+  /** accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) → fd | -errno. */
+  accept(fd: number): number;
+  connect(fd: number, addr: Uint8Array): number;
+  shutdown(fd: number, how: number): number;
+  /** sendmsg(MSG_NOSIGNAL | MSG_DONTWAIT) with optional SCM_RIGHTS and destination → bytes | -errno. */
+  sendmsg(fd: number, data: Uint8Array, offset: number, length: number, fds: number[] | null, to: Uint8Array | null): number;
+  /**
+   * recvmsg(MSG_CMSG_CLOEXEC | MSG_DONTWAIT [| MSG_TRUNC]) → bytes | -errno; `meta` receives
+   * [flags, nfds, hasCreds, pid, uid, gid, addrLen, -, fds...] and `addr` the sender's sun_path bytes.
+   */
+  recvmsg(fd: number, buf: Uint8Array, meta: Int32Array, addr: Uint8Array, maxFds: number, trunc?: boolean): number;
+  getPeerCred(fd: number): [number, number, number] | number;
+  getsockoptInt(fd: number, level: number, name: number): number;
+  setsockoptInt(fd: number, level: number, name: number, value: number): number;
+  getsockname(fd: number, out: Uint8Array): number;
+  readonly socketConstants: {
+    SOL_SOCKET: number;
+    SO_SNDBUF: number;
+    SO_RCVBUF: number;
+    SO_PASSCRED: number;
+    SO_TYPE: number;
+    SO_DOMAIN: number;
+    AF_UNIX: number;
+    SO_ERROR: number;
+    MSG_TRUNC: number;
+    MSG_CTRUNC: number;
+    SHUT_RD: number;
+    SHUT_WR: number;
+    SHUT_RDWR: number;
+    SCM_MAX_FD: number;
+    SUN_PATH_MAX: number;
+  };
+}
 
 export type Native = NativeWaiter &
   NativeFdWatch &

@@ -111,6 +111,14 @@ class Waits {
 
 // ---- POSIX semaphores --------------------------------------------------------------------------
 
+/**
+ * Options of `Semaphore.create` and `Semaphore.openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await Semaphore.create('/slots', { value: 4, mode: 0o660 });
+ * ```
+ */
 export interface SemaphoreCreateOptions {
   /** Initial value, 0..2^31-1. Default 0. */
   value?: number;
@@ -120,6 +128,15 @@ export interface SemaphoreCreateOptions {
   unlinkOnClose?: boolean;
 }
 
+/**
+ * Options of `Semaphore.inSharedMemory`.
+ *
+ * @example
+ * ```ts
+ * Semaphore.inSharedMemory(shm, 0, { value: 1 }); // creator
+ * Semaphore.inSharedMemory(shm, 0);               // others
+ * ```
+ */
 export interface SemaphoreInMemoryOptions {
   /**
    * Initialise the semaphore there (`sem_init(3)`, pshared). Exactly one process does, before the
@@ -155,10 +172,16 @@ export class Semaphore implements AsyncDisposable, Disposable {
   #waits: Waits;
   #guard: object;
 
+  #ino: number | undefined;
+
   private constructor(h: NativeHandle, name: string | undefined, unlinkOnClose: boolean) {
     this.#h = h;
     this.name = name;
     this.#unlinkOnClose = unlinkOnClose;
+    // Which file the name denotes now, so that close() removes only our semaphore and not a new one
+    // another process made under the same name after unlinking ours (sem_open gives no descriptor to
+    // compare with; the window between sem_open and this stat is the remaining race).
+    if (name && unlinkOnClose) this.#ino = semaphoreIno(name);
     const what = name ? `Semaphore ${name}` : 'Semaphore';
     this.#waits = new Waits(what);
     this.#guard = guard(this, `ipckit ${what}`, () => native.handleClose(h));
@@ -342,7 +365,9 @@ export class Semaphore implements AsyncDisposable, Disposable {
     this.#h = undefined;
     disarm(this.#guard);
     this.#waits.close();
-    if (this.#unlinkOnClose && this.name) native.semUnlink(this.name);
+    if (this.#unlinkOnClose && this.name && this.#ino !== undefined && semaphoreIno(this.name) === this.#ino) {
+      native.semUnlink(this.name);
+    }
     native.handleClose(h);
   }
 
@@ -352,6 +377,14 @@ export class Semaphore implements AsyncDisposable, Disposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
+  }
+}
+
+function semaphoreIno(name: string): number | undefined {
+  try {
+    return fs.statSync(`/dev/shm/sem.${name.slice(1)}`).ino;
+  } catch {
+    return undefined;
   }
 }
 
@@ -385,6 +418,15 @@ function createOptions(opts: SemaphoreCreateOptions): { value: number; mode: num
 
 // ---- robust mutex --------------------------------------------------------------------------------
 
+/**
+ * Options of `Mutex.inSharedMemory`.
+ *
+ * @example
+ * ```ts
+ * Mutex.inSharedMemory(shm, 64, { init: true }); // creator
+ * Mutex.inSharedMemory(shm, 64);                 // others
+ * ```
+ */
 export interface MutexInMemoryOptions {
   /**
    * Initialise the mutex there (robust, process-shared). Exactly one process does, before the others
@@ -394,7 +436,14 @@ export interface MutexInMemoryOptions {
   init?: boolean;
 }
 
-/** What `lock()` and `tryLock()` report. */
+/**
+ * What `lock()` and `tryLock()` report.
+ *
+ * @example
+ * ```ts
+ * const { ownerDied }: LockResult = await mutex.lock();
+ * ```
+ */
 export interface LockResult {
   /**
    * The previous owner died holding the lock (EOWNERDEAD): the mutex was made consistent and is yours,
@@ -521,9 +570,14 @@ export class Mutex implements AsyncDisposable, Disposable {
     return this.#took(native.mutexTrylock(this.#handle('tryLock'), false));
   }
 
-  /** Unlocks (EPERM if this thread does not hold it). */
+  /**
+   * Unlocks. EPERM if this object does not hold the lock (checked here too: another Mutex object of the
+   * same thread over the same memory would otherwise pass pthread's owner check).
+   */
   unlock(): void {
-    check(native.mutexUnlock(this.#handle('unlock')), 'pthread_mutex_unlock');
+    const h = this.#handle('unlock');
+    if (!this.#locked) throw errnoException(-os.constants.errno.EPERM, 'pthread_mutex_unlock');
+    check(native.mutexUnlock(h), 'pthread_mutex_unlock');
     this.#locked = false;
     held.delete(this);
   }
@@ -559,7 +613,14 @@ export class Mutex implements AsyncDisposable, Disposable {
 
 // ---- System V semaphore sets ---------------------------------------------------------------------
 
-/** One operation of `op()`: add `delta` to semaphore `index` (negative waits for room, 0 waits for zero). */
+/**
+ * One operation of `op()`: add `delta` to semaphore `index` (negative waits for room, 0 waits for zero).
+ *
+ * @example
+ * ```ts
+ * const take: SemaphoreOperation = { index: 0, delta: -1, undo: true };
+ * ```
+ */
 export interface SemaphoreOperation {
   index: number;
   delta: number;
@@ -567,6 +628,14 @@ export interface SemaphoreOperation {
   undo?: boolean;
 }
 
+/**
+ * Options of `SystemVSemaphoreSet.create` and `openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await SystemVSemaphoreSet.create('private', { count: 2, values: [1, 0] });
+ * ```
+ */
 export interface SemaphoreSetCreateOptions {
   /** Number of semaphores in the set (1..SEMMSL, 32000 on Linux). */
   count: number;
@@ -578,12 +647,27 @@ export interface SemaphoreSetCreateOptions {
   removeOnClose?: boolean;
 }
 
+/**
+ * Options of `SystemVSemaphoreSet.op`.
+ *
+ * @example
+ * ```ts
+ * await set.op([{ index: 0, delta: -1 }], { undo: true, timeout: 1000 });
+ * ```
+ */
 export interface SemaphoreOpOptions extends WaitOptions {
   /** SEM_UNDO on every operation that does not say otherwise. Default false. */
   undo?: boolean;
 }
 
-/** `semctl(IPC_STAT)` of a set. Times in seconds since the epoch (0: never). */
+/**
+ * `semctl(IPC_STAT)` of a set. Times in seconds since the epoch (0: never).
+ *
+ * @example
+ * ```ts
+ * const { count, otime }: SystemVSemaphoreSetStat = set.stat();
+ * ```
+ */
 export type SystemVSemaphoreSetStat = SemStat;
 
 /**

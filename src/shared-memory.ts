@@ -29,6 +29,7 @@ const EINVAL = errno('EINVAL');
 const EIDRM = -os.constants.errno.EIDRM; // not in Node's system error map
 const EAGAIN = errno('EAGAIN');
 const ETIMEDOUT = errno('ETIMEDOUT');
+const EOPNOTSUPP = -os.constants.errno.EOPNOTSUPP;
 
 const IPC_PRIVATE = 0;
 const IPC_CREAT = 0o1000;
@@ -37,16 +38,38 @@ const IPC_EXCL = 0o2000;
 /**
  * The largest size accepted: the x86-64 user address space is 2^47 bytes, so nothing larger can be
  * mapped; the kernel (tmpfs limits, overcommit, shmmax) may refuse far less, with a system error.
+ *
+ * @example
+ * ```ts
+ * if (size > MAX_SHARED_MEMORY_SIZE) throw new RangeError('too large to map');
+ * ```
  */
 export const MAX_SHARED_MEMORY_SIZE = 2 ** 47;
 
-/** What semaphores and mutexes can live in: any mapped segment. */
+/**
+ * What semaphores and mutexes can live in: any mapped segment.
+ *
+ * @example
+ * ```ts
+ * function counter(segment: SharedSegment): Int32Array {
+ *   return new Int32Array(segment.buffer, 0, 1);
+ * }
+ * ```
+ */
 export interface SharedSegment {
   readonly buffer: SharedArrayBuffer;
   readonly size: number;
   readonly closed: boolean;
 }
 
+/**
+ * Options of `SharedMemory.create` and `SharedMemory.openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await SharedMemory.create('/x', { size: 4096, mode: 0o640, unlinkOnClose: false });
+ * ```
+ */
 export interface SharedMemoryCreateOptions {
   /** Size in bytes (> 0). */
   size: number;
@@ -54,15 +77,42 @@ export interface SharedMemoryCreateOptions {
   mode?: number;
   /** Remove the name when this object is closed. Default true for `create`, and for `openOrCreate` when it created the object. */
   unlinkOnClose?: boolean;
+  /**
+   * Reserve all the pages at creation (`fallocate(2)`), so that a size tmpfs cannot hold fails now with
+   * ENOSPC. With `false` the object is sparse and pages are allocated on first touch: a write into a
+   * page tmpfs has no room for then kills the process with SIGBUS. Default true.
+   */
+  reserve?: boolean;
 }
 
+/**
+ * Options of `SharedMemory.open`.
+ *
+ * @example
+ * ```ts
+ * await SharedMemory.open('/x', { unlinkOnClose: true }); // the last user cleans up
+ * ```
+ */
 export interface SharedMemoryOpenOptions {
   /** Remove the name when this object is closed. Default false. */
   unlinkOnClose?: boolean;
 }
 
-/** The result of `SharedMemory.wait`, as `Atomics.wait`'s. */
+/**
+ * The result of `SharedMemory.wait`, as `Atomics.wait`'s.
+ *
+ * @example
+ * ```ts
+ * const r: FutexWaitResult = await SharedMemory.wait(word, 0, 0, { timeout: 100 });
+ * ```
+ */
 export type FutexWaitResult = 'ok' | 'not-equal' | 'timed-out';
+
+/** fallocate(2) the whole object; a filesystem that cannot (EOPNOTSUPP) keeps it sparse. */
+function reserve(fd: number, size: number, name: string): void {
+  const rc = native.fallocate(fd, size);
+  if (rc < 0 && rc !== EOPNOTSUPP) throw errnoException(rc, 'fallocate', name);
+}
 
 function validateSize(size: unknown): number {
   return validateInteger('options.size', size, 1, MAX_SHARED_MEMORY_SIZE);
@@ -119,7 +169,7 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     const size = validateSize(opts.size);
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
     const fd = check(native.shmOpen(name, O_RDWR | O_CREAT | O_EXCL, mode), 'shm_open', name);
-    return SharedMemory.#finishCreate(name, fd, size, mode, opts.unlinkOnClose ?? true);
+    return SharedMemory.#finishCreate(name, fd, size, mode, opts.unlinkOnClose ?? true, opts.reserve ?? true);
   }
 
   /**
@@ -154,13 +204,16 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
     for (;;) {
       const fd = native.shmOpen(name, O_RDWR | O_CREAT | O_EXCL, mode);
-      if (fd >= 0) return SharedMemory.#finishCreate(name, fd, size, mode, opts.unlinkOnClose ?? true);
+      if (fd >= 0) return SharedMemory.#finishCreate(name, fd, size, mode, opts.unlinkOnClose ?? true, opts.reserve ?? true);
       if (fd !== EEXIST) throw errnoException(fd, 'shm_open', name);
       const ofd = native.shmOpen(name, O_RDWR, 0);
       if (ofd === ENOENT) continue; // unlinked between our two opens: try creating again
       check(ofd, 'shm_open', name);
       try {
-        if (fs.fstatSync(ofd).size === 0) fs.ftruncateSync(ofd, size);
+        if (fs.fstatSync(ofd).size === 0) {
+          fs.ftruncateSync(ofd, size);
+          if (opts.reserve ?? true) reserve(ofd, size, name);
+        }
       } catch (err) {
         native.close(ofd);
         throw err;
@@ -186,11 +239,12 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     return true;
   }
 
-  static #finishCreate(name: string, fd: number, size: number, mode: number, unlinkOnClose: boolean): SharedMemory {
+  static #finishCreate(name: string, fd: number, size: number, mode: number, unlinkOnClose: boolean, reserveAll: boolean): SharedMemory {
     try {
       // shm_open applied the umask, which only removes bits: the object was never more open than asked.
       fs.fchmodSync(fd, mode);
       fs.ftruncateSync(fd, size);
+      if (reserveAll) reserve(fd, size, name);
       const views = mapViews(native.mmapShared(fd, size), 'mmap', name);
       return new SharedMemory(name, fd, size, views, unlinkOnClose);
     } catch (err) {
@@ -338,7 +392,15 @@ function validateFutexWord(i32: unknown, index: unknown): asserts i32 is Int32Ar
 
 // ---- System V ------------------------------------------------------------------------------------
 
-/** A System V IPC key: a non-zero integer (0 is IPC_PRIVATE, spelled 'private'), e.g. from `ftok`. */
+/**
+ * A System V IPC key: a non-zero integer (0 is IPC_PRIVATE, spelled 'private'), e.g. from `ftok`.
+ *
+ * @example
+ * ```ts
+ * validateSysvKey('private'); // 0 (IPC_PRIVATE)
+ * validateSysvKey(0xdeadbeef); // -559038737 (key_t is signed)
+ * ```
+ */
 export function validateSysvKey(key: unknown): number {
   if (key === 'private') return IPC_PRIVATE;
   if (typeof key !== 'number') throw invalidArgType('key', "of type number or 'private'", key);
@@ -348,6 +410,14 @@ export function validateSysvKey(key: unknown): number {
   return key | 0; // key_t is a signed 32-bit int
 }
 
+/**
+ * Options of `SystemVSharedMemory.create` and `openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await SystemVSharedMemory.create(0x1234, { size: 65536, mode: 0o660 });
+ * ```
+ */
 export interface SystemVSharedMemoryCreateOptions {
   /** Size in bytes (> 0). */
   size: number;
@@ -357,7 +427,14 @@ export interface SystemVSharedMemoryCreateOptions {
   removeOnClose?: boolean;
 }
 
-/** `shmctl(IPC_STAT)` of a segment. Times are seconds since the epoch (0: never). */
+/**
+ * `shmctl(IPC_STAT)` of a segment. Times are seconds since the epoch (0: never).
+ *
+ * @example
+ * ```ts
+ * const { attaches, cpid, lpid }: SystemVSharedMemoryStat = seg.stat();
+ * ```
+ */
 export type SystemVSharedMemoryStat = ShmStat;
 
 /**

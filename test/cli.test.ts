@@ -119,3 +119,18 @@ test('the tour runs every section between real processes and exits 0', async () 
   assert.match(r.stdout, /1\. Pipes and FIFOs/);
   assert.match(r.stdout, /wc -c counted 16777216 bytes/);
 });
+
+test('rm removes System V segments and semaphore sets made by ipcmk, by id and by key', async (t) => {
+  const shm = await run('ipcmk', ['-M', '4096']);
+  const sem = await run('ipcmk', ['-S', '2']);
+  const shmId = Number(/(\d+)\s*$/.exec(shm.stdout.trim())![1]);
+  const semId = Number(/(\d+)\s*$/.exec(sem.stdout.trim())![1]);
+  t.after(() => Promise.all([run('ipcrm', ['-m', String(shmId)]), run('ipcrm', ['-s', String(semId)])]));
+  const ls = JSON.parse((await ipckit(['ls', '--json', '--kind', 'sysv'])).stdout).objects as { id: number; kind: string; key: number; count: number; size: number }[];
+  const seg = ls.find((o) => o.kind === 'sysv-shm' && o.id === shmId)!;
+  const set = ls.find((o) => o.kind === 'sysv-sem' && o.id === semId)!;
+  assert.deepEqual([seg.size, seg.count, set.count], [4096, 0, 2]);
+  assert.equal((await ipckit(['rm', `sysvshm:id=${shmId}`, `sysvsem:0x${set.key.toString(16)}`])).code, 0);
+  const ipcs = (await run('ipcs', ['-m', '-s'])).stdout.split('\n').map((l) => l.split(/\s+/)[1]);
+  assert.ok(!ipcs.includes(String(shmId)) && !ipcs.includes(String(semId)), 'ipcs no longer shows them');
+});

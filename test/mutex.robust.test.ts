@@ -45,11 +45,18 @@ test('lock, tryLock and unlock; a second lock() waits for the unlock (async mute
   m.unlock();
 });
 
-test('unlock by a non-owner fails with EPERM', async (t) => {
+test('unlock by an object that does not hold the lock fails with EPERM', async (t) => {
   const shm = await segment(t);
   const m = Mutex.inSharedMemory(shm, 0, { init: true });
   t.after(() => m.close());
   assert.throws(() => m.unlock(), { code: 'EPERM', syscall: 'pthread_mutex_unlock' });
+  // Another object over the same mutex, on the same thread, does not hold what this one locked.
+  const other = Mutex.inSharedMemory(shm, 0);
+  t.after(() => other.close());
+  await m.lock();
+  assert.throws(() => other.unlock(), { code: 'EPERM' });
+  assert.equal(other.tryLock(), null, 'still locked');
+  m.unlock();
 });
 
 test('three processes incrementing under the mutex reach the exact total', async (t) => {

@@ -162,3 +162,15 @@ test('a file under /dev/shm/sem.<name> too short to be a semaphore is refused (n
   await assert.rejects(Semaphore.open(name), { code: 'ERR_IPC_CORRUPT' });
   await assert.rejects(Semaphore.openOrCreate(name), { code: 'ERR_IPC_CORRUPT' });
 });
+
+test('unlinkOnClose leaves alone a new semaphore made under the same name by someone else', async (t) => {
+  const name = uniqueName('sem');
+  t.after(() => Semaphore.unlink(name));
+  const first = await Semaphore.create(name, { value: 1 });
+  await Semaphore.unlink(name);
+  await using second = await Semaphore.create(name, { value: 7, unlinkOnClose: false });
+  first.close();
+  assert.ok(fs.existsSync(semPath(name)));
+  await using again = await Semaphore.open(name);
+  assert.equal(again.value, 7);
+});

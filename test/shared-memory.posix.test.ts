@@ -199,3 +199,28 @@ test('a SharedArrayBuffer over the mapping can be posted to a worker and Atomics
   await new Promise((resolve, reject) => w.on('exit', resolve).on('error', reject));
   assert.equal(Atomics.load(i32, 1), 42);
 });
+
+test('openOrCreate sizes an object its creator has not sized yet (between shm_open and ftruncate)', async (t) => {
+  const name = uniqueName('shm');
+  cleanup(t, name);
+  fs.writeFileSync(`/dev/shm${name}`, '', { mode: 0o600 });
+  using shm = await SharedMemory.openOrCreate(name, { size: 256 });
+  assert.equal(shm.size, 256);
+  assert.equal(fs.statSync(`/dev/shm${name}`).size, 256);
+});
+
+test('pages are reserved at creation: a size tmpfs cannot hold fails now with ENOSPC, not later with SIGBUS', async (t) => {
+  const name = uniqueName('shm');
+  cleanup(t, name);
+  const free = fs.statfsSync('/dev/shm');
+  const tooBig = (free.bavail + 1024) * free.bsize;
+  await assert.rejects(SharedMemory.create(name, { size: tooBig }), { code: 'ENOSPC', syscall: 'fallocate', path: name });
+  assert.ok(!fs.existsSync(`/dev/shm${name}`));
+  // Sparse on request: the same size is accepted, and only touched pages take room.
+  using sparse = await SharedMemory.create(name, { size: tooBig, reserve: false });
+  assert.equal(sparse.size, tooBig);
+  assert.ok(fs.statSync(`/dev/shm${name}`).blocks === 0);
+  using small = await SharedMemory.openOrCreate(uniqueName('shm'), { size: 8192 });
+  t.after(() => SharedMemory.unlink(small.name));
+  assert.ok(fs.statSync(`/dev/shm${small.name}`).blocks * 512 >= 8192, 'a reserved object has its blocks');
+});

@@ -2,8 +2,10 @@
 import { Command } from 'commander';
 import type { TourSection } from './tour/section.js';
 import { section as pipes } from './tour/pipes.js';
+import { section as sharedMemory } from './tour/shared-memory.js';
+import { section as sockets } from './tour/sockets.js';
 
-const sections: TourSection[] = [pipes];
+const sections: TourSection[] = [pipes, sharedMemory, sockets];
 
 export function tourCommand(): Command {
   return new Command('tour')

@@ -111,6 +111,14 @@ Napi::Value ShmUnlink(const Napi::CallbackInfo& info) {
   return Result(info.Env(), shm_unlink(name.c_str()) == -1 ? -errno : 0);
 }
 
+// fallocate(fd, size) -> 0 | -errno: reserves the object's pages in tmpfs now. Without it the pages are
+// allocated on first touch, and a write into a page tmpfs has no room for is SIGBUS, not an error.
+Napi::Value Fallocate(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  off_t size = static_cast<off_t>(info[1].As<Napi::Number>().DoubleValue());
+  return Result(info.Env(), IPCKIT_RETRY(fallocate(fd, 0, 0, size)) == -1 ? -errno : 0);
+}
+
 // mmapShared(fd, size) -> [SharedArrayBuffer, ArrayBuffer] | -errno. Read-write and MAP_SHARED: a
 // read-only mapping would turn a write through a typed array into SIGSEGV. The caller took `size` from
 // fstat, so nothing past the object's end is mapped (touching that would be SIGBUS).
@@ -244,6 +252,7 @@ Napi::Value FutexWake(const Napi::CallbackInfo& info) {
 void InitSharedMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("shmOpen", Napi::Function::New(env, ShmOpen));
   exports.Set("shmUnlink", Napi::Function::New(env, ShmUnlink));
+  exports.Set("fallocate", Napi::Function::New(env, Fallocate));
   exports.Set("mmapShared", Napi::Function::New(env, MmapShared));
   exports.Set("shmget", Napi::Function::New(env, Shmget));
   exports.Set("shmat", Napi::Function::New(env, Shmat));

@@ -1,8 +1,329 @@
-// Placeholder: the socket bindings land with their mechanism.
+// AF_UNIX sockets: socket(2), socketpair(2), bind(2), listen(2), accept4(2), connect(2), sendmsg(2) and
+// recvmsg(2) with SCM_RIGHTS / SCM_CREDENTIALS (unix(7), cmsg(3)), and the socket options ipckit needs.
+// Every descriptor is created non-blocking and close-on-exec: readiness comes from the event loop
+// (Readiness in src/internal/wait.ts), never from a thread. Addresses arrive as the raw bytes of
+// sun_path (a leading NUL marks a Linux abstract name); the TypeScript caller validated their length.
 #include "addon.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstring>
 
 namespace ipckit {
 
-void InitSocket(Napi::Env, Napi::Object) {}
+namespace {
+
+// SCM_MAX_FD (include/net/scm.h): the kernel refuses more descriptors than this in one message.
+constexpr int kMaxFds = 253;
+
+int TypeOf(int t) {
+  switch (t) {
+    case 1: return SOCK_STREAM;
+    case 2: return SOCK_DGRAM;
+    default: return SOCK_SEQPACKET;
+  }
+}
+
+// Fills a sockaddr_un from the sun_path bytes. Empty bytes give the bare family: bind(2) with that
+// length asks Linux to autobind an abstract name (unix(7), "Autobind feature").
+bool FillAddr(const Napi::Value& v, sockaddr_un* addr, socklen_t* len) {
+  std::memset(addr, 0, sizeof *addr);
+  addr->sun_family = AF_UNIX;
+  auto bytes = v.As<Napi::Uint8Array>();
+  size_t n = bytes.ByteLength();
+  if (n > sizeof addr->sun_path) return false;
+  if (n == 0) {
+    *len = sizeof(sa_family_t);
+    return true;
+  }
+  std::memcpy(addr->sun_path, bytes.Data(), n);
+  bool abstract = bytes.Data()[0] == 0;
+  // A path carries its terminating NUL in the length when it fits; an abstract name is exactly its bytes.
+  size_t extra = (!abstract && n < sizeof addr->sun_path) ? 1 : 0;
+  *len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + n + extra);
+  return true;
+}
+
+// socket(type) -> fd | -errno
+Napi::Value Socket(const Napi::CallbackInfo& info) {
+  int type = TypeOf(info[0].As<Napi::Number>().Int32Value());
+  int fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  return Result(info.Env(), fd == -1 ? -errno : fd);
+}
+
+// socketpair(type) -> [fd, fd] | -errno
+Napi::Value Socketpair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int type = TypeOf(info[0].As<Napi::Number>().Int32Value());
+  int fds[2];
+  if (socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == -1) return ErrnoResult(env);
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, fds[0]));
+  out.Set(1u, Napi::Number::New(env, fds[1]));
+  return out;
+}
+
+// fchmod(fd, mode) -> 0 | -errno. On a socket before bind(2) this sets the mode the socket file is
+// created with (Linux: unix_bind takes SOCK_INODE(sock)->i_mode & ~umask), so the file is never more
+// open than asked, not even for an instant.
+Napi::Value Fchmod(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  mode_t mode = info[1].As<Napi::Number>().Uint32Value();
+  return Result(info.Env(), fchmod(fd, mode) == -1 ? -errno : 0);
+}
+
+// bind(fd, addr) -> 0 | -errno
+Napi::Value Bind(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  sockaddr_un addr;
+  socklen_t len;
+  if (!FillAddr(info[1], &addr, &len)) return Result(info.Env(), -ENAMETOOLONG);
+  return Result(info.Env(), bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == -1 ? -errno : 0);
+}
+
+// listen(fd, backlog) -> 0 | -errno
+Napi::Value Listen(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int backlog = info[1].As<Napi::Number>().Int32Value();
+  return Result(info.Env(), listen(fd, backlog) == -1 ? -errno : 0);
+}
+
+// accept4(fd) -> fd | -errno (the new descriptor non-blocking and close-on-exec, atomically)
+Napi::Value Accept(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int c = IPCKIT_RETRY(accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+  return Result(info.Env(), c == -1 ? -errno : c);
+}
+
+// connect(fd, addr) -> 0 | -errno. A non-blocking AF_UNIX connect either completes at once or fails
+// (EAGAIN when the listener's backlog is full): there is no EINPROGRESS for this family. EINTR is not
+// retried by calling connect again (that would report EALREADY/EISCONN); on AF_UNIX it does not occur
+// with a non-blocking socket.
+Napi::Value Connect(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  sockaddr_un addr;
+  socklen_t len;
+  if (!FillAddr(info[1], &addr, &len)) return Result(info.Env(), -ENAMETOOLONG);
+  return Result(info.Env(), connect(fd, reinterpret_cast<sockaddr*>(&addr), len) == -1 ? -errno : 0);
+}
+
+// shutdown(fd, how) -> 0 | -errno
+Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int how = info[1].As<Napi::Number>().Int32Value();
+  return Result(info.Env(), shutdown(fd, how) == -1 ? -errno : 0);
+}
+
+// sendmsg(fd, data, offset, length, fds: number[] | null, to: Uint8Array | null) -> bytes sent | -errno.
+// MSG_NOSIGNAL: a vanished peer is EPIPE, never SIGPIPE. The descriptors ride on this one call; a
+// stream socket delivers them with the first byte of it.
+Napi::Value Sendmsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  auto data = info[1].As<Napi::Uint8Array>();
+  size_t off = info[2].As<Napi::Number>().Uint32Value();
+  size_t len = info[3].As<Napi::Number>().Uint32Value();
+  if (off > data.ByteLength() || len > data.ByteLength() - off) return Result(env, -EINVAL);
+
+  iovec iov;
+  iov.iov_base = data.Data() + off;
+  iov.iov_len = len;
+  msghdr msg;
+  std::memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+
+  sockaddr_un addr;
+  socklen_t addrlen;
+  if (info[5].IsTypedArray()) {
+    if (!FillAddr(info[5], &addr, &addrlen)) return Result(env, -ENAMETOOLONG);
+    msg.msg_name = &addr;
+    msg.msg_namelen = addrlen;
+  }
+
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+  if (info[4].IsArray()) {
+    auto arr = info[4].As<Napi::Array>();
+    uint32_t n = arr.Length();
+    if (n > static_cast<uint32_t>(kMaxFds)) return Result(env, -ETOOMANYREFS);
+    if (n > 0) {
+      std::memset(control, 0, sizeof control);
+      msg.msg_control = control;
+      msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+      int* out = reinterpret_cast<int*>(CMSG_DATA(c));
+      for (uint32_t i = 0; i < n; i++) out[i] = arr.Get(i).As<Napi::Number>().Int32Value();
+    }
+  }
+  ssize_t rc = IPCKIT_RETRY(sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT));
+  return Result(env, rc == -1 ? -errno : static_cast<double>(rc));
+}
+
+// recvmsg(fd, buf, meta: Int32Array, addr: Uint8Array, maxFds) -> bytes | -errno.
+// MSG_CMSG_CLOEXEC: received descriptors are close-on-exec from the moment they exist in this process.
+// MSG_TRUNC: for datagrams the result is the real length even when it did not fit (unix(7)).
+// meta on return: [0] msg_flags, [1] descriptors received, [2] credentials present, [3] pid, [4] uid,
+// [5] gid, [6] address bytes (0 = unnamed), then the descriptors from [8].
+Napi::Value Recvmsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  auto buf = info[1].As<Napi::Uint8Array>();
+  auto meta = info[2].As<Napi::Int32Array>();
+  auto addrOut = info[3].As<Napi::Uint8Array>();
+  int maxFds = info[4].As<Napi::Number>().Int32Value();
+  int truncFlag = info.Length() > 5 && info[5].ToBoolean() ? MSG_TRUNC : 0;
+  if (maxFds < 0 || maxFds > kMaxFds || meta.ElementLength() < static_cast<size_t>(8 + maxFds)) {
+    return Result(env, -EINVAL);
+  }
+
+  iovec iov;
+  iov.iov_base = buf.Data();
+  iov.iov_len = buf.ByteLength();
+  sockaddr_un addr;
+  std::memset(&addr, 0, sizeof addr);
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds) + CMSG_SPACE(sizeof(ucred))];
+  msghdr msg;
+  std::memset(&msg, 0, sizeof msg);
+  msg.msg_name = &addr;
+  msg.msg_namelen = sizeof addr;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  // Room for maxFds descriptors (and credentials): more descriptors than that set MSG_CTRUNC, and the
+  // kernel closes the ones that did not fit (scm_detach_fds), so nothing leaks into this process.
+  msg.msg_controllen = (maxFds > 0 ? CMSG_SPACE(sizeof(int) * maxFds) : 0) + CMSG_SPACE(sizeof(ucred));
+
+  ssize_t rc = IPCKIT_RETRY(recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT | truncFlag));
+  if (rc == -1) return ErrnoResult(env);
+
+  int32_t* m = meta.Data();
+  m[0] = msg.msg_flags;
+  m[1] = 0;
+  m[2] = 0;
+  int nfds = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET) continue;
+    if (c->cmsg_type == SCM_RIGHTS) {
+      size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      const int* in = reinterpret_cast<const int*>(CMSG_DATA(c));
+      for (size_t i = 0; i < n; i++) {
+        int rfd;
+        std::memcpy(&rfd, in + i, sizeof rfd);
+        // Never drop a descriptor on the floor: one beyond the caller's room is closed here.
+        if (nfds < maxFds) {
+          m[8 + nfds++] = rfd;
+        } else {
+          close(rfd);
+          m[0] |= MSG_CTRUNC;  // reported like the kernel's own truncation
+        }
+      }
+    } else if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
+      ucred cr;
+      std::memcpy(&cr, CMSG_DATA(c), sizeof cr);
+      m[2] = 1;
+      m[3] = cr.pid;
+      m[4] = static_cast<int32_t>(cr.uid);
+      m[5] = static_cast<int32_t>(cr.gid);
+    }
+  }
+  m[1] = nfds;
+  size_t alen = msg.msg_namelen > offsetof(sockaddr_un, sun_path) ? msg.msg_namelen - offsetof(sockaddr_un, sun_path) : 0;
+  if (alen > addrOut.ByteLength()) alen = addrOut.ByteLength();
+  std::memcpy(addrOut.Data(), addr.sun_path, alen);
+  m[6] = static_cast<int32_t>(alen);
+  return Result(env, static_cast<double>(rc));
+}
+
+// getPeerCred(fd) -> [pid, uid, gid] | -errno (SO_PEERCRED: the credentials at connect/socketpair time)
+Napi::Value GetPeerCred(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  ucred cr;
+  socklen_t len = sizeof cr;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1) return ErrnoResult(env);
+  Napi::Array out = Napi::Array::New(env, 3);
+  out.Set(0u, Napi::Number::New(env, cr.pid));
+  out.Set(1u, Napi::Number::New(env, cr.uid));
+  out.Set(2u, Napi::Number::New(env, cr.gid));
+  return out;
+}
+
+// getsockoptInt(fd, level, name) -> value | -errno
+Napi::Value GetsockoptInt(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int level = info[1].As<Napi::Number>().Int32Value();
+  int name = info[2].As<Napi::Number>().Int32Value();
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (getsockopt(fd, level, name, &v, &len) == -1) return ErrnoResult(info.Env());
+  return Result(info.Env(), v);
+}
+
+// setsockoptInt(fd, level, name, value) -> 0 | -errno
+Napi::Value SetsockoptInt(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int level = info[1].As<Napi::Number>().Int32Value();
+  int name = info[2].As<Napi::Number>().Int32Value();
+  int v = info[3].As<Napi::Number>().Int32Value();
+  return Result(info.Env(), setsockopt(fd, level, name, &v, sizeof v) == -1 ? -errno : 0);
+}
+
+// getsockname(fd, out) -> address bytes written (0 = unnamed) | -errno
+Napi::Value Getsockname(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  auto out = info[1].As<Napi::Uint8Array>();
+  sockaddr_un addr;
+  socklen_t len = sizeof addr;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == -1) return ErrnoResult(info.Env());
+  size_t alen = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+  if (alen > out.ByteLength()) alen = out.ByteLength();
+  std::memcpy(out.Data(), addr.sun_path, alen);
+  return Result(info.Env(), static_cast<double>(alen));
+}
+
+}  // namespace
+
+void InitSocket(Napi::Env env, Napi::Object exports) {
+  exports.Set("socket", Napi::Function::New(env, Socket));
+  exports.Set("socketpair", Napi::Function::New(env, Socketpair));
+  exports.Set("fchmod", Napi::Function::New(env, Fchmod));
+  exports.Set("bind", Napi::Function::New(env, Bind));
+  exports.Set("listen", Napi::Function::New(env, Listen));
+  exports.Set("accept", Napi::Function::New(env, Accept));
+  exports.Set("connect", Napi::Function::New(env, Connect));
+  exports.Set("shutdown", Napi::Function::New(env, Shutdown));
+  exports.Set("sendmsg", Napi::Function::New(env, Sendmsg));
+  exports.Set("recvmsg", Napi::Function::New(env, Recvmsg));
+  exports.Set("getPeerCred", Napi::Function::New(env, GetPeerCred));
+  exports.Set("getsockoptInt", Napi::Function::New(env, GetsockoptInt));
+  exports.Set("setsockoptInt", Napi::Function::New(env, SetsockoptInt));
+  exports.Set("getsockname", Napi::Function::New(env, Getsockname));
+
+  Napi::Object k = Napi::Object::New(env);
+  k.Set("SOL_SOCKET", Napi::Number::New(env, SOL_SOCKET));
+  k.Set("SO_SNDBUF", Napi::Number::New(env, SO_SNDBUF));
+  k.Set("SO_RCVBUF", Napi::Number::New(env, SO_RCVBUF));
+  k.Set("SO_PASSCRED", Napi::Number::New(env, SO_PASSCRED));
+  k.Set("SO_TYPE", Napi::Number::New(env, SO_TYPE));
+  k.Set("SO_DOMAIN", Napi::Number::New(env, SO_DOMAIN));
+  k.Set("AF_UNIX", Napi::Number::New(env, AF_UNIX));
+  k.Set("SO_ERROR", Napi::Number::New(env, SO_ERROR));
+  k.Set("MSG_TRUNC", Napi::Number::New(env, MSG_TRUNC));
+  k.Set("MSG_CTRUNC", Napi::Number::New(env, MSG_CTRUNC));
+  k.Set("SHUT_RD", Napi::Number::New(env, SHUT_RD));
+  k.Set("SHUT_WR", Napi::Number::New(env, SHUT_WR));
+  k.Set("SHUT_RDWR", Napi::Number::New(env, SHUT_RDWR));
+  k.Set("SCM_MAX_FD", Napi::Number::New(env, kMaxFds));
+  k.Set("SUN_PATH_MAX", static_cast<double>(sizeof(sockaddr_un{}.sun_path)));
+  exports.Set("socketConstants", k);
+}
 
 }  // namespace ipckit

@@ -1,0 +1,1005 @@
+/**
+ * Message queues: section 3 of the classic IPC survey. A message queue is a list of formatted messages
+ * kept by the kernel, written and read by any number of processes.
+ *
+ * - {@link MessageQueue}: POSIX (mq_overview(7)), named `/name`, messages with priorities. On Linux the
+ *   queue descriptor is pollable, so a waiting `send` or `receive` is an event-loop readiness wait: it
+ *   costs no thread and no timer.
+ * - {@link SystemVMessageQueue}: System V (msgget(2)), a numeric key and id, typed messages selected by
+ *   type. Blocking calls run on ipckit's waiter threads (never libuv's threadpool).
+ *
+ * @module
+ */
+import fs from 'node:fs';
+import { native, type MsgStat } from './native.js';
+import os from 'node:os';
+import { AbortError, IpcError, closedError, errnoException as baseErrnoException, invalidArgType, outOfRange } from './errors.js';
+import { posixName, fsPath } from './internal/names.js';
+import { disarm, guard } from './internal/lifetime.js';
+import { Readiness, READABLE, WRITABLE, waitOnThread } from './internal/wait.js';
+import { toBytes, validateInteger, validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+
+const C = native.mqConstants;
+
+// Node's system error map (libuv's) lacks the System V errnos EIDRM and ENOMSG: take numbers from
+// os.constants and give such errors their proper code, so callers can match on 'EIDRM'.
+const errnos = os.constants.errno as Record<string, number>;
+function errno(name: string): number {
+  return -errnos[name]!;
+}
+function errnoException(rc: number, syscall: string, path?: string): NodeJS.ErrnoException {
+  const err = baseErrnoException(rc, syscall, path);
+  if (err.code?.startsWith('Unknown')) {
+    const name = Object.keys(errnos).find((k) => errnos[k] === -rc);
+    if (name) {
+      err.code = name;
+      err.message = `${name}: ${name === 'EIDRM' ? 'identifier removed' : name === 'ENOMSG' ? 'no message of desired type' : 'system error'}, ${syscall}${path === undefined ? '' : ` '${path}'`}`;
+    }
+  }
+  Error.captureStackTrace(err, errnoException);
+  return err;
+}
+function check(rc: number, syscall: string, path?: string): number {
+  if (rc < 0) throw errnoException(rc, syscall, path);
+  return rc;
+}
+const EAGAIN = errno('EAGAIN');
+const EEXIST = errno('EEXIST');
+const ENOENT = errno('ENOENT');
+const EINVAL = errno('EINVAL');
+const EIDRM = errno('EIDRM');
+const ENOMSG = errno('ENOMSG');
+const ENOSPC = errno('ENOSPC');
+const EPERM = errno('EPERM');
+
+/** Linux's hard ceilings (ipc/mqueue.c HARD_MSGMAX, HARD_MSGSIZEMAX): not even root goes beyond. */
+const HARD_MSGMAX = 65536;
+const HARD_MSGSIZEMAX = 16 * 1024 * 1024;
+/** mq_send(3): priorities are 0 .. MQ_PRIO_MAX - 1 (32768 on Linux). */
+export const MQ_PRIO_MAX = 32768;
+
+// ---- kernel limits -------------------------------------------------------------------------------
+
+/** The kernel's message-queue limits, as read from /proc now. `undefined` where a file is absent. */
+export interface MessageQueueLimits {
+  posix: {
+    /** /dev/mqueue is mounted (only then do `ls`/`rm` see the queues; the queues work regardless). */
+    mounted: boolean;
+    /** fs.mqueue.queues_max: queues in the system (root is exempt). */
+    queuesMax?: number;
+    /** fs.mqueue.msg_max: largest `maxMessages` an unprivileged process may ask for. */
+    msgMax?: number;
+    /** fs.mqueue.msgsize_max: largest `maxMessageSize` an unprivileged process may ask for. */
+    msgsizeMax?: number;
+    /** fs.mqueue.msg_default / msgsize_default: what a queue gets when nothing is asked. */
+    msgDefault?: number;
+    msgsizeDefault?: number;
+    /** The ceilings of the kernel itself (CAP_SYS_RESOURCE stops there too). */
+    hardMsgMax: number;
+    hardMsgsizeMax: number;
+  };
+  systemV: {
+    /** kernel.msgmax: largest message in bytes. */
+    msgmax?: number;
+    /** kernel.msgmnb: default (and unprivileged maximum) bytes a queue holds. */
+    msgmnb?: number;
+    /** kernel.msgmni: queues in the system. */
+    msgmni?: number;
+  };
+}
+
+function readNumber(path: string): number | undefined {
+  try {
+    const n = Number(fs.readFileSync(path, 'utf8').trim());
+    return Number.isFinite(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isMqueueMounted(): boolean {
+  try {
+    return fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[2] === 'mqueue');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads the message-queue limits of this machine (/proc/sys/fs/mqueue/*, kernel.msgmax/msgmnb/msgmni).
+ *
+ * @example
+ * ```ts
+ * const { posix, systemV } = limits();
+ * console.log(`POSIX: up to ${posix.msgMax} messages of ${posix.msgsizeMax} B; System V: ${systemV.msgmax} B`);
+ * ```
+ */
+export function limits(): MessageQueueLimits {
+  const mq = '/proc/sys/fs/mqueue/';
+  const k = '/proc/sys/kernel/';
+  return {
+    posix: {
+      mounted: isMqueueMounted(),
+      queuesMax: readNumber(mq + 'queues_max'),
+      msgMax: readNumber(mq + 'msg_max'),
+      msgsizeMax: readNumber(mq + 'msgsize_max'),
+      msgDefault: readNumber(mq + 'msg_default'),
+      msgsizeDefault: readNumber(mq + 'msgsize_default'),
+      hardMsgMax: HARD_MSGMAX,
+      hardMsgsizeMax: HARD_MSGSIZEMAX,
+    },
+    systemV: { msgmax: readNumber(k + 'msgmax'), msgmnb: readNumber(k + 'msgmnb'), msgmni: readNumber(k + 'msgmni') },
+  };
+}
+
+function limitError(message: string, props: Record<string, unknown>, cause: Error): IpcError {
+  return new IpcError('ERR_IPC_LIMIT', message, props, { cause });
+}
+
+/**
+ * mq_open(3) fails with a bare EINVAL when an attribute passes a limit: say which one. Unprivileged
+ * processes are held to fs.mqueue.msg_max / msgsize_max, CAP_SYS_RESOURCE to the hard ceilings.
+ */
+function explainMqCreate(rc: number, name: string, maxMessages: number, maxMessageSize: number): Error {
+  const err = errnoException(rc, 'mq_open', name);
+  const { posix } = limits();
+  if (rc === EINVAL) {
+    const checks: [string, number, number | undefined, string][] = [
+      ['maxMessages', maxMessages, HARD_MSGMAX, 'the kernel ceiling HARD_MSGMAX'],
+      ['maxMessageSize', maxMessageSize, HARD_MSGSIZEMAX, 'the kernel ceiling HARD_MSGSIZEMAX'],
+      ['maxMessages', maxMessages, posix.msgMax, 'fs.mqueue.msg_max'],
+      ['maxMessageSize', maxMessageSize, posix.msgsizeMax, 'fs.mqueue.msgsize_max'],
+    ];
+    for (const [option, requested, max, limit] of checks) {
+      if (max !== undefined && requested > max) {
+        return limitError(`${option} ${requested} exceeds ${limit} (${max}) creating message queue ${name}`, { limit, max, requested, option, path: name }, err);
+      }
+    }
+  }
+  if (rc === ENOSPC) {
+    return limitError(`creating message queue ${name} would exceed fs.mqueue.queues_max (${posix.queuesMax})`, { limit: 'fs.mqueue.queues_max', max: posix.queuesMax, path: name }, err);
+  }
+  return err;
+}
+
+function tooLarge(size: number, limit: number, what: string): IpcError {
+  return new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `a message of ${size} bytes exceeds ${what} (${limit} bytes)`, { size, limit });
+}
+
+// ---- one ordered lane of pending operations -------------------------------------------------------
+
+/**
+ * A pending send or receive. `attempt` makes the non-blocking call once: it settles the operation and
+ * returns true, or returns false on EAGAIN.
+ */
+interface LaneOp {
+  attempt(): boolean;
+  reject(err: Error): void;
+  settled: boolean;
+}
+
+/**
+ * The pending operations of one direction of one queue, served strictly in submission order: only the
+ * head attempts the syscall, so two sends from this process can never overtake each other, and a wake-up
+ * is never given to a later receive while an earlier one waits. One readiness wait at a time, for the
+ * head; a head that aborts hands the wait on to the next.
+ */
+class Lane {
+  readonly #readiness: Readiness;
+  readonly #events: number;
+  #ops: LaneOp[] = [];
+  #running = false;
+  #wake: AbortController | undefined;
+
+  constructor(readiness: Readiness, events: number) {
+    this.#readiness = readiness;
+    this.#events = events;
+  }
+
+  get idle(): boolean {
+    return this.#ops.length === 0;
+  }
+
+  push(op: LaneOp): void {
+    this.#ops.push(op);
+    if (!this.#running) void this.#pump();
+  }
+
+  remove(op: LaneOp): void {
+    const i = this.#ops.indexOf(op);
+    if (i < 0) return;
+    this.#ops.splice(i, 1);
+    if (i === 0) this.#wake?.abort();
+  }
+
+  rejectAll(err: Error): void {
+    const ops = this.#ops;
+    this.#ops = [];
+    this.#wake?.abort();
+    for (const op of ops) op.reject(err);
+  }
+
+  async #pump(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#ops.length > 0) {
+        const op = this.#ops[0]!;
+        if (op.attempt()) {
+          if (this.#ops[0] === op) this.#ops.shift();
+          continue;
+        }
+        const wake = new AbortController();
+        this.#wake = wake;
+        try {
+          await this.#readiness.wait(this.#events, { signal: wake.signal });
+        } catch (err) {
+          // An abort of our own means the head went (aborted, timed out, or the queue closed): look again.
+          if (!wake.signal.aborted) this.rejectAll(err as Error);
+        } finally {
+          this.#wake = undefined;
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+}
+
+/** Runs `op` through `lane` with its own { signal, timeout }. */
+function enqueue<T>(lane: Lane, opts: WaitOptions, what: string, attempt: (settle: (v: T) => void, fail: (e: Error) => void) => boolean): Promise<T> {
+  const { signal, timeout } = opts;
+  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const done = () => {
+      op.settled = true;
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const op: LaneOp = {
+      settled: false,
+      attempt: () =>
+        attempt(
+          (v) => {
+            done();
+            resolve(v);
+          },
+          (e) => {
+            done();
+            reject(e);
+          },
+        ),
+      reject: (e) => {
+        if (op.settled) return;
+        done();
+        reject(e);
+      },
+    };
+    const giveUp = (err: Error) => {
+      if (op.settled) return;
+      lane.remove(op);
+      done();
+      reject(err);
+    };
+    const onAbort = () => giveUp(new AbortError(undefined, { cause: signal!.reason }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeout !== undefined) {
+      timer = setTimeout(() => giveUp(new IpcError('ERR_IPC_TIMEOUT', `${what} timed out after ${timeout} ms`, { timeout })), timeout);
+    }
+    lane.push(op);
+  });
+}
+
+// ---- POSIX ---------------------------------------------------------------------------------------
+
+export interface MessageQueueCreateOptions {
+  /** Capacity in messages (mq_maxmsg). Default: fs.mqueue.msg_default (10 on most systems). */
+  maxMessages?: number;
+  /** Largest message in bytes (mq_msgsize). Default: fs.mqueue.msgsize_default (8192). */
+  maxMessageSize?: number;
+  /** Permission bits (the umask applies, as for mq_open(3)). Default 0o600. */
+  mode?: number;
+  /** Remove the name when this object closes. Default true for `create`, false for `open`. */
+  unlinkOnClose?: boolean;
+}
+
+export interface MessageQueueOpenOptions {
+  /** 'readwrite' (default), 'read' or 'write'. */
+  access?: 'read' | 'write' | 'readwrite';
+}
+
+export interface SendOptions extends WaitOptions {
+  /** 0 .. 32767; higher priorities are received first. Default 0. */
+  priority?: number;
+}
+
+/** A received POSIX message. */
+export interface Message {
+  data: Buffer;
+  priority: number;
+}
+
+/** What mq_getattr(3) reports. */
+export interface MessageQueueAttributes {
+  maxMessages: number;
+  maxMessageSize: number;
+  /** Messages queued right now. */
+  currentMessages: number;
+}
+
+function accessFlags(access: unknown): number {
+  switch (access ?? 'readwrite') {
+    case 'readwrite':
+      return C.O_RDWR;
+    case 'read':
+      return C.O_RDONLY;
+    case 'write':
+      return C.O_WRONLY;
+    default:
+      throw invalidArgType('options.access', "one of 'read', 'write', 'readwrite'", access);
+  }
+}
+
+/**
+ * A POSIX message queue (mq_overview(7)).
+ *
+ * `send` waits when the queue is full (backpressure), `receive` waits when it is empty; both wait on the
+ * event loop. Any number of pending sends and receives of one object are served in the order they were
+ * made. Messages come out highest priority first, FIFO within a priority.
+ *
+ * @example
+ * ```ts
+ * await using q = await MessageQueue.create('/jobs', { maxMessages: 10, maxMessageSize: 1024 });
+ * await q.send('low', { priority: 1 });
+ * await q.send('urgent', { priority: 9 });
+ * const { data, priority } = await q.receive({ timeout: 1000 });  // 'urgent', 9
+ * ```
+ */
+export class MessageQueue implements AsyncDisposable, Disposable {
+  /** The queue's name, with its leading '/'. */
+  readonly name: string;
+  /** mq_maxmsg and mq_msgsize, read once at open. */
+  readonly maxMessages: number;
+  readonly maxMessageSize: number;
+  #fd: number;
+  #unlinkOnClose: boolean;
+  #readiness: Readiness;
+  #sends: Lane;
+  #receives: Lane;
+  #buf: Buffer;
+  #prio = new Uint32Array(1);
+  #guard: object | undefined;
+
+  private constructor(fd: number, name: string, unlinkOnClose: boolean) {
+    this.#guard = guard(this, `ipckit MessageQueue ${name}`, () => native.mqClose(fd));
+    this.#fd = fd;
+    this.name = name;
+    this.#unlinkOnClose = unlinkOnClose;
+    const attr = native.mqGetattr(fd);
+    if (typeof attr === 'number') {
+      disarm(this.#guard);
+      native.mqClose(fd);
+      throw errnoException(attr, 'mq_getattr', name);
+    }
+    this.maxMessages = attr[1];
+    this.maxMessageSize = attr[2];
+    this.#buf = Buffer.allocUnsafe(this.maxMessageSize);
+    this.#readiness = new Readiness(fd, `message queue ${name}`);
+    this.#sends = new Lane(this.#readiness, WRITABLE);
+    this.#receives = new Lane(this.#readiness, READABLE);
+  }
+
+  static #open(name: string, flags: number, opts: MessageQueueCreateOptions & MessageQueueOpenOptions, creating: boolean): number {
+    const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    const maxMessages = opts.maxMessages === undefined ? 0 : validateInteger('options.maxMessages', opts.maxMessages, 1, 2 ** 31 - 1);
+    const maxMessageSize = opts.maxMessageSize === undefined ? 0 : validateInteger('options.maxMessageSize', opts.maxMessageSize, 1, 2 ** 31 - 1);
+    // mq_open takes both attributes or neither: fill the one not given from the defaults.
+    const dflt = limits().posix;
+    const mm = maxMessages || (maxMessageSize ? (dflt.msgDefault ?? 10) : 0);
+    const ms = maxMessageSize || (maxMessages ? (dflt.msgsizeDefault ?? 8192) : 0);
+    const fd = native.mqOpen(name, flags | C.O_NONBLOCK | C.O_CLOEXEC, mode, mm, ms);
+    if (fd < 0 && creating && fd !== EEXIST) throw explainMqCreate(fd, name, mm, ms);
+    return fd;
+  }
+
+  /**
+   * Creates a queue, exclusively (EEXIST if the name exists). The creator owns the name: it is unlinked
+   * on close unless `unlinkOnClose: false`. Past a kernel limit: ERR_IPC_LIMIT naming the limit.
+   */
+  static async create(name: string, opts: MessageQueueCreateOptions & MessageQueueOpenOptions = {}): Promise<MessageQueue> {
+    const n = posixName('message queue', name);
+    const fd = check(MessageQueue.#open(n, accessFlags(opts.access) | C.O_CREAT | C.O_EXCL, opts, true), 'mq_open', n);
+    return MessageQueue.#wrap(fd, n, opts.unlinkOnClose ?? true, true);
+  }
+
+  /** Opens an existing queue (ENOENT if there is none). */
+  static async open(name: string, opts: MessageQueueOpenOptions = {}): Promise<MessageQueue> {
+    const n = posixName('message queue', name);
+    const fd = check(native.mqOpen(n, accessFlags(opts.access) | C.O_NONBLOCK | C.O_CLOEXEC, 0, 0, 0), 'mq_open', n);
+    return MessageQueue.#wrap(fd, n, false, false);
+  }
+
+  /** Opens the queue, creating it if needed (then owning it only if `unlinkOnClose` says so). */
+  static async openOrCreate(name: string, opts: MessageQueueCreateOptions & MessageQueueOpenOptions = {}): Promise<MessageQueue> {
+    const n = posixName('message queue', name);
+    const access = accessFlags(opts.access);
+    for (;;) {
+      const fd = MessageQueue.#open(n, access | C.O_CREAT | C.O_EXCL, opts, true);
+      if (fd >= 0) return MessageQueue.#wrap(fd, n, opts.unlinkOnClose ?? false, true);
+      const ofd = native.mqOpen(n, access | C.O_NONBLOCK | C.O_CLOEXEC, 0, 0, 0);
+      if (ofd >= 0) return MessageQueue.#wrap(ofd, n, opts.unlinkOnClose ?? false, false);
+      // Unlinked between our two opens: try creating again.
+      if (ofd !== ENOENT) throw errnoException(ofd, 'mq_open', n);
+    }
+  }
+
+  static #wrap(fd: number, name: string, unlinkOnClose: boolean, created: boolean): MessageQueue {
+    try {
+      return new MessageQueue(fd, name, unlinkOnClose);
+    } catch (err) {
+      if (created) native.mqUnlink(name);
+      throw err;
+    }
+  }
+
+  /**
+   * Removes a queue's name (mq_unlink(3)); processes that have it open keep using it. `false` if there
+   * was no such queue.
+   *
+   * @example
+   * ```ts
+   * await MessageQueue.unlink('/jobs');
+   * ```
+   */
+  static async unlink(name: string): Promise<boolean> {
+    const n = posixName('message queue', name);
+    const rc = native.mqUnlink(n);
+    if (rc === ENOENT) return false;
+    check(rc, 'mq_unlink', n);
+    return true;
+  }
+
+  /** The descriptor (-1 once closed). */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  #assertOpen(op: string): void {
+    if (this.#fd < 0) throw closedError(`message queue ${this.name}`, op);
+  }
+
+  #checkSend(data: unknown, priority: unknown): [Uint8Array, number] {
+    const bytes = toBytes('data', data);
+    const prio = validateInteger('options.priority', priority ?? 0, 0, MQ_PRIO_MAX - 1);
+    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize, `the queue's maxMessageSize`);
+    return [bytes, prio];
+  }
+
+  /**
+   * Sends one message; waits (on the event loop) while the queue is full. Over `maxMessageSize`:
+   * ERR_IPC_MESSAGE_TOO_LARGE before any syscall.
+   */
+  send(data: Uint8Array | string, opts: SendOptions = {}): Promise<void> {
+    try {
+      this.#assertOpen('send');
+      validateWaitOptions(opts);
+      const [bytes, prio] = this.#checkSend(data, opts.priority);
+      // Fast path: nobody of ours is ahead, so trying at once keeps the order.
+      if (this.#sends.idle) {
+        const rc = native.mqSend(this.#fd, bytes, prio);
+        if (rc === 0) return Promise.resolve();
+        if (rc !== EAGAIN) throw errnoException(rc, 'mq_send', this.name);
+      }
+      // A copy: the caller may reuse its buffer as soon as send() returned.
+      const copy = Uint8Array.prototype.slice.call(bytes);
+      return enqueue<void>(this.#sends, opts, `send on message queue ${this.name}`, (ok, fail) => {
+        const rc = native.mqSend(this.#fd, copy, prio);
+        if (rc === EAGAIN) return false;
+        if (rc === 0) ok();
+        else fail(errnoException(rc, 'mq_send', this.name));
+        return true;
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Sends if there is room right now: `false` when the queue is full. */
+  trySend(data: Uint8Array | string, opts: { priority?: number } = {}): boolean {
+    this.#assertOpen('trySend');
+    const [bytes, prio] = this.#checkSend(data, opts.priority);
+    if (!this.#sends.idle) return false; // earlier sends of ours wait for room: do not overtake them
+    const rc = native.mqSend(this.#fd, bytes, prio);
+    if (rc === EAGAIN) return false;
+    check(rc, 'mq_send', this.name);
+    return true;
+  }
+
+  #take(): Message | null {
+    const n = native.mqReceive(this.#fd, this.#buf, this.#prio);
+    if (n === EAGAIN) return null;
+    check(n, 'mq_receive', this.name);
+    return { data: Buffer.from(this.#buf.subarray(0, n)), priority: this.#prio[0]! };
+  }
+
+  /** Receives the oldest message of the highest priority; waits (on the event loop) while the queue is empty. */
+  receive(opts: WaitOptions = {}): Promise<Message> {
+    try {
+      this.#assertOpen('receive');
+      validateWaitOptions(opts);
+      if (this.#receives.idle) {
+        const m = this.#take();
+        if (m) return Promise.resolve(m);
+      }
+      return enqueue<Message>(this.#receives, opts, `receive on message queue ${this.name}`, (ok, fail) => {
+        let m: Message | null;
+        try {
+          m = this.#take();
+        } catch (err) {
+          fail(err as Error);
+          return true;
+        }
+        if (!m) return false;
+        ok(m);
+        return true;
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Receives if a message is there right now: `null` otherwise. */
+  tryReceive(): Message | null {
+    this.#assertOpen('tryReceive');
+    if (!this.#receives.idle) return null; // earlier receives of ours are owed the next message
+    return this.#take();
+  }
+
+  /** mq_getattr(3): capacity, message size, and the messages queued now. */
+  attributes(): MessageQueueAttributes {
+    this.#assertOpen('attributes');
+    const a = native.mqGetattr(this.#fd);
+    if (typeof a === 'number') throw errnoException(a, 'mq_getattr', this.name);
+    return { maxMessages: a[1], maxMessageSize: a[2], currentMessages: a[3] };
+  }
+
+  /** Messages until the queue is closed (then the loop ends); `break` stops early. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
+    for (;;) {
+      if (this.closed) return;
+      try {
+        yield await this.receive();
+      } catch (err) {
+        if (this.closed && (err as IpcError).code === 'ERR_IPC_CLOSED') return;
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Closes the descriptor (idempotent); pending sends and receives reject with ERR_IPC_CLOSED. Unlinks the
+   * name first if this object owns it.
+   */
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    disarm(this.#guard);
+    const err = closedError(`message queue ${this.name}`, 'close');
+    this.#sends.rejectAll(err);
+    this.#receives.rejectAll(err);
+    // The poll handle goes before the descriptor (fd_watch.cc): epoll must not watch a reused number.
+    this.#readiness.close();
+    if (this.#unlinkOnClose) native.mqUnlink(this.name);
+    native.mqClose(fd);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  /** Lets the process exit while a receive waits (like a socket's unref()). */
+  unref(): this {
+    this.#readiness.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.#readiness.ref();
+    return this;
+  }
+}
+
+// ---- System V ------------------------------------------------------------------------------------
+
+/**
+ * A System V IPC key from a path and a project id (ftok(3)): the same pair gives the same key in every
+ * process while the file exists (it is made of the file's inode and device numbers).
+ *
+ * @example
+ * ```ts
+ * const key = ftok('/etc/hostname', 42);
+ * await using q = await SystemVMessageQueue.openOrCreate(key);
+ * ```
+ */
+export function ftok(path: string, id: number): number {
+  fsPath('ftok', path);
+  validateInteger('id', id, 1, 255);
+  return check(native.ftok(path, id), 'ftok', path);
+}
+
+export interface SystemVCreateOptions {
+  /** Permission bits. Default 0o600. */
+  mode?: number;
+  /** msg_qbytes: bytes the queue holds. Above kernel.msgmnb needs CAP_SYS_RESOURCE (else ERR_IPC_LIMIT). */
+  maxBytes?: number;
+  /** Remove the queue (IPC_RMID) when this object closes. Default true for `create`, false otherwise. */
+  removeOnClose?: boolean;
+}
+
+export interface SystemVSendOptions extends WaitOptions {}
+
+export interface SystemVReceiveOptions extends WaitOptions {
+  /** msgrcv's msgtyp: 0 the first message; > 0 the first of that type; < 0 the first of the lowest type <= |type|. */
+  type?: number;
+  /** Truncate a longer message to `maxSize` (MSG_NOERROR) instead of failing with E2BIG. */
+  noError?: boolean;
+  /** The largest message accepted (at most, and by default, kernel.msgmax). */
+  maxSize?: number;
+}
+
+/** A received System V message. */
+export interface TypedMessage {
+  type: number;
+  data: Buffer;
+}
+
+/** What msgctl(IPC_STAT) reports, named. */
+export interface SystemVMessageQueueStat {
+  key: number;
+  /** Messages queued (msg_qnum). */
+  messages: number;
+  /** Bytes queued (msg_cbytes). */
+  bytes: number;
+  /** Bytes the queue may hold (msg_qbytes). */
+  maxBytes: number;
+  /** Pid of the last msgsnd / msgrcv (0 if none yet). */
+  lastSendPid: number;
+  lastReceivePid: number;
+  lastSend: Date | null;
+  lastReceive: Date | null;
+  changed: Date;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+// kernel.msgmax, read once: every send checks sizes against it, and /proc reads cost more than the
+// send itself. An administrator who lowers it later makes msgsnd fail with EINVAL, which re-reads it.
+let msgmaxCache: number | undefined;
+function sysvMsgmax(refresh = false): number {
+  if (refresh || msgmaxCache === undefined) msgmaxCache = readNumber('/proc/sys/kernel/msgmax') ?? 8192;
+  return msgmaxCache;
+}
+
+/** msgtyp on send: a C long that is > 0; we hold it to a safe JS integer. */
+function validateSendType(type: unknown): number {
+  return validateInteger('type', type, 1, Number.MAX_SAFE_INTEGER);
+}
+
+function sysvKey(key: unknown): number {
+  if (key === 'private') return C.IPC_PRIVATE;
+  if (typeof key !== 'number') throw invalidArgType('key', "of type number or 'private'", key);
+  // key_t is a signed 32-bit int; accept either reading of its bits (ipcs prints it as 0x... unsigned).
+  if (!Number.isInteger(key) || key < -(2 ** 31) || key > 2 ** 32 - 1) throw outOfRange('key', 'a 32-bit integer', key);
+  if (key === 0) throw outOfRange('key', "non-zero (0 is IPC_PRIVATE: pass 'private')", key);
+  return key >>> 0;
+}
+
+function hex(key: number): string {
+  return '0x' + (key >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * A System V message queue (msgget(2)): typed messages, selected on receive by type.
+ *
+ * A `receive` that has to wait runs on a waiter thread (msgrcv has no descriptor to poll), cancellable
+ * by `signal` and `timeout`; a message already there is taken on the loop thread with IPC_NOWAIT.
+ *
+ * @example
+ * ```ts
+ * await using q = await SystemVMessageQueue.create('private');
+ * await q.send(2, 'two');
+ * await q.send(1, 'one');
+ * const m = await q.receive({ type: -2 });   // lowest type <= 2 first: { type: 1, data: <Buffer 6f 6e 65> }
+ * ```
+ */
+export class SystemVMessageQueue implements AsyncDisposable, Disposable {
+  /** The queue id (msqid), as `ipcs -q` shows it. */
+  readonly id: number;
+  /** The key it was created or opened with (IPC_PRIVATE = 0). */
+  readonly key: number;
+  #closed = false;
+  #removeOnClose: boolean;
+  #closing = new AbortController();
+  #pendingReceives = 0;
+  #pendingSends = 0;
+
+  private constructor(id: number, key: number, removeOnClose: boolean) {
+    this.id = id;
+    this.key = key;
+    this.#removeOnClose = removeOnClose;
+  }
+
+  static #create(key: number, opts: SystemVCreateOptions, flags: number): number {
+    const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    const id = native.msgget(key, flags | mode);
+    if (id < 0) {
+      if (id === ENOSPC) {
+        const max = limits().systemV.msgmni;
+        throw limitError(`creating a System V message queue would exceed kernel.msgmni (${max})`, { limit: 'kernel.msgmni', max }, errnoException(id, 'msgget', hex(key)));
+      }
+      return id;
+    }
+    if (opts.maxBytes !== undefined) {
+      const rc = native.msgctlSetQbytes(id, opts.maxBytes);
+      if (rc < 0) {
+        native.msgctlRmid(id);
+        const err = errnoException(rc, 'msgctl', hex(key));
+        const max = limits().systemV.msgmnb;
+        if (rc === EPERM && max !== undefined && opts.maxBytes > max) {
+          throw limitError(`maxBytes ${opts.maxBytes} exceeds kernel.msgmnb (${max}) without CAP_SYS_RESOURCE`, { limit: 'kernel.msgmnb', max, requested: opts.maxBytes, option: 'maxBytes' }, err);
+        }
+        throw err;
+      }
+    }
+    return id;
+  }
+
+  /**
+   * Creates a queue, exclusively for a key (EEXIST if one exists), or a new private one. The creator
+   * removes it on close unless `removeOnClose: false`.
+   */
+  static async create(key: number | 'private', opts: SystemVCreateOptions = {}): Promise<SystemVMessageQueue> {
+    const k = sysvKey(key);
+    if (opts.maxBytes !== undefined) validateInteger('options.maxBytes', opts.maxBytes, 1, 2 ** 31 - 1);
+    const flags = k === C.IPC_PRIVATE ? C.IPC_CREAT : C.IPC_CREAT | C.IPC_EXCL;
+    const id = check(SystemVMessageQueue.#create(k, opts, flags), 'msgget', hex(k));
+    return new SystemVMessageQueue(id, k, opts.removeOnClose ?? true);
+  }
+
+  /** Opens the queue of an existing key (ENOENT if there is none). */
+  static async open(key: number): Promise<SystemVMessageQueue> {
+    const k = sysvKey(key);
+    if (k === C.IPC_PRIVATE) throw outOfRange('key', 'a key (a private queue cannot be opened by key)', key);
+    const id = check(native.msgget(k, 0), 'msgget', hex(k));
+    return new SystemVMessageQueue(id, k, false);
+  }
+
+  /** Opens the queue of a key, creating it if there is none (then owned only if `removeOnClose`). */
+  static async openOrCreate(key: number, opts: SystemVCreateOptions = {}): Promise<SystemVMessageQueue> {
+    const k = sysvKey(key);
+    if (k === C.IPC_PRIVATE) throw outOfRange('key', "a key (use create('private'))", key);
+    if (opts.maxBytes !== undefined) validateInteger('options.maxBytes', opts.maxBytes, 1, 2 ** 31 - 1);
+    const id = SystemVMessageQueue.#create(k, opts, C.IPC_CREAT | C.IPC_EXCL);
+    if (id >= 0) return new SystemVMessageQueue(id, k, opts.removeOnClose ?? false);
+    if (id !== EEXIST) throw errnoException(id, 'msgget', hex(k));
+    return new SystemVMessageQueue(check(native.msgget(k, 0), 'msgget', hex(k)), k, opts.removeOnClose ?? false);
+  }
+
+  /** Wraps a queue known by its id (e.g. from `ipcs -q`). */
+  static fromId(id: number): SystemVMessageQueue {
+    validateInteger('id', id, 0, 2 ** 31 - 1);
+    const st = native.msgctlStat(id);
+    if (typeof st === 'number') throw errnoException(st, 'msgctl', String(id));
+    return new SystemVMessageQueue(id, st.key, false);
+  }
+
+  /**
+   * Removes a queue by id (msgctl(IPC_RMID), as `ipcrm -q`). `false` if there is no such queue.
+   *
+   * @example
+   * ```ts
+   * await SystemVMessageQueue.removeId(32769);
+   * ```
+   */
+  static async removeId(id: number): Promise<boolean> {
+    validateInteger('id', id, 0, 2 ** 31 - 1);
+    const rc = native.msgctlRmid(id);
+    if (rc === EINVAL || rc === EIDRM) return false;
+    check(rc, 'msgctl', String(id));
+    return true;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #assertOpen(op: string): void {
+    if (this.#closed) throw closedError(`System V message queue ${this.id}`, op);
+  }
+
+  #msgmax(): number {
+    return sysvMsgmax();
+  }
+
+  #checkData(data: unknown): Uint8Array {
+    const bytes = toBytes('data', data);
+    const max = this.#msgmax();
+    if (bytes.byteLength > max) throw tooLarge(bytes.byteLength, max, 'kernel.msgmax');
+    return bytes;
+  }
+
+  #opts(opts: WaitOptions): WaitOptions {
+    // close() aborts waits of this object: combine its signal with the caller's.
+    return { timeout: opts.timeout, signal: opts.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal };
+  }
+
+  #rethrow(err: unknown, op: string): never {
+    // close() cancels the waits, then removes the queue if it owns it: a wait may see the removal
+    // (EIDRM) before the cancellation reaches its thread. Either way, it ended because we closed.
+    const code = (err as { code?: string }).code;
+    if (this.#closed && ((err as Error).name === 'AbortError' || code === 'EIDRM' || code === 'EINVAL')) {
+      throw closedError(`System V message queue ${this.id}`, op);
+    }
+    throw err;
+  }
+
+  /**
+   * Sends a message of `type` (> 0). A full queue makes it wait (on a waiter thread), cancellable.
+   * Over kernel.msgmax: ERR_IPC_MESSAGE_TOO_LARGE before any syscall.
+   */
+  async send(type: number, data: Uint8Array | string, opts: SystemVSendOptions = {}): Promise<void> {
+    this.#assertOpen('send');
+    validateWaitOptions(opts);
+    const t = validateSendType(type);
+    const bytes = this.#checkData(data);
+    if (this.#pendingSends === 0) {
+      const rc = native.msgsnd(this.id, t, bytes, C.IPC_NOWAIT);
+      if (rc === 0) return;
+      if (rc === EINVAL) sysvMsgmax(true);
+      if (rc !== EAGAIN) throw errnoException(rc, 'msgsnd', String(this.id));
+    }
+    this.#pendingSends++;
+    try {
+      const r = await waitOnThread((cb) => native.msgsndWait(this.id, t, bytes, 0, cb), this.#opts(opts), `send on System V message queue ${this.id}`);
+      check(r.rc, 'msgsnd', String(this.id));
+    } catch (err) {
+      this.#rethrow(err, 'send');
+    } finally {
+      this.#pendingSends--;
+    }
+  }
+
+  /** Sends if there is room now: `false` when the queue is full. */
+  trySend(type: number, data: Uint8Array | string): boolean {
+    this.#assertOpen('trySend');
+    const t = validateSendType(type);
+    const bytes = this.#checkData(data);
+    const rc = native.msgsnd(this.id, t, bytes, C.IPC_NOWAIT);
+    if (rc === EAGAIN) return false;
+    check(rc, 'msgsnd', String(this.id));
+    return true;
+  }
+
+  #recvArgs(opts: SystemVReceiveOptions): [number, number, number] {
+    const type = validateInteger('options.type', opts.type ?? 0, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    // No message is longer than kernel.msgmax: a larger maxSize would only make the receive buffer huge.
+    const maxSize = Math.min(this.#msgmax(), opts.maxSize === undefined ? Infinity : validateInteger('options.maxSize', opts.maxSize, 0, 2 ** 31 - 1));
+    if (opts.noError !== undefined && typeof opts.noError !== 'boolean') throw invalidArgType('options.noError', 'of type boolean', opts.noError);
+    return [type, maxSize, opts.noError ? C.MSG_NOERROR : 0];
+  }
+
+  /**
+   * Receives a message selected by `type` as msgrcv(2) does. Waits on a waiter thread when none matches.
+   * A message longer than `maxSize` fails with E2BIG (and stays queued) unless `noError` truncates it.
+   */
+  async receive(opts: SystemVReceiveOptions = {}): Promise<TypedMessage> {
+    this.#assertOpen('receive');
+    validateWaitOptions(opts);
+    const [type, maxSize, flags] = this.#recvArgs(opts);
+    // Receives already waiting on threads are first in the kernel's line: only try on the loop thread
+    // when none is, so this process's receives are served in the order they were made.
+    if (this.#pendingReceives === 0) {
+      const r = native.msgrcv(this.id, maxSize, type, flags | C.IPC_NOWAIT);
+      if (typeof r !== 'number') return { type: r[0], data: r[1] };
+      if (r !== ENOMSG) throw errnoException(r, 'msgrcv', String(this.id));
+    }
+    this.#pendingReceives++;
+    try {
+      const r = await waitOnThread((cb) => native.msgrcvWait(this.id, maxSize, type, flags, cb), this.#opts(opts), `receive on System V message queue ${this.id}`);
+      check(r.rc, 'msgrcv', String(this.id));
+      return { type: r.aux, data: r.payload ?? Buffer.alloc(0) };
+    } catch (err) {
+      this.#rethrow(err, 'receive');
+    } finally {
+      this.#pendingReceives--;
+    }
+  }
+
+  /** Receives a matching message if there is one now: `null` otherwise. */
+  tryReceive(opts: Omit<SystemVReceiveOptions, 'signal' | 'timeout'> = {}): TypedMessage | null {
+    this.#assertOpen('tryReceive');
+    const [type, maxSize, flags] = this.#recvArgs(opts);
+    const r = native.msgrcv(this.id, maxSize, type, flags | C.IPC_NOWAIT);
+    if (typeof r !== 'number') return { type: r[0], data: r[1] };
+    if (r === ENOMSG) return null;
+    throw errnoException(r, 'msgrcv', String(this.id));
+  }
+
+  /** Messages (of `type`, as `receive`) until the queue is closed or removed. */
+  async *messages(opts: Omit<SystemVReceiveOptions, 'timeout'> = {}): AsyncGenerator<TypedMessage, void, undefined> {
+    for (;;) {
+      if (this.#closed) return;
+      try {
+        yield await this.receive(opts);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if ((this.#closed && code === 'ERR_IPC_CLOSED') || code === 'EIDRM' || code === 'EINVAL') return;
+        throw err;
+      }
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<TypedMessage, void, undefined> {
+    return this.messages();
+  }
+
+  /** msgctl(IPC_STAT): counts, limits and the last sender and receiver. */
+  stat(): SystemVMessageQueueStat {
+    this.#assertOpen('stat');
+    const s: MsgStat | number = native.msgctlStat(this.id);
+    if (typeof s === 'number') throw errnoException(s, 'msgctl', String(this.id));
+    const date = (t: number) => (t ? new Date(t * 1000) : null);
+    return {
+      key: s.key,
+      messages: s.qnum,
+      bytes: s.cbytes,
+      maxBytes: s.qbytes,
+      lastSendPid: s.lspid,
+      lastReceivePid: s.lrpid,
+      lastSend: date(s.stime),
+      lastReceive: date(s.rtime),
+      changed: new Date(s.ctime * 1000),
+      mode: s.mode,
+      uid: s.uid,
+      gid: s.gid,
+    };
+  }
+
+  /**
+   * Removes the queue now (IPC_RMID): its messages are discarded and every process blocked on it wakes
+   * with EIDRM. Closes this object. `false` if it was already gone.
+   */
+  async remove(): Promise<boolean> {
+    this.#assertOpen('remove');
+    const gone = await SystemVMessageQueue.removeId(this.id);
+    this.#removeOnClose = false;
+    this.close();
+    return gone;
+  }
+
+  /** Idempotent; pending waits reject with ERR_IPC_CLOSED; removes the queue if this object owns it. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closing.abort();
+    if (this.#removeOnClose) native.msgctlRmid(this.id);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}

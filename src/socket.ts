@@ -1,0 +1,1306 @@
+/**
+ * AF_UNIX sockets (unix(7)): section 6 of the classic IPC survey. Stream, datagram and seqpacket
+ * sockets on filesystem paths and Linux abstract names, descriptor passing (SCM_RIGHTS) on every type,
+ * and peer credentials (SO_PEERCRED, SCM_CREDENTIALS). TCP and UDP are Node's own `net` and `dgram`.
+ *
+ * Design: every socket is our own non-blocking descriptor driven by sendmsg(2)/recvmsg(2) and event-loop
+ * readiness (`Readiness`, uv_poll) — no threads, no timers. A `net.Socket` cannot carry ancillary data,
+ * so even stream sockets are our own `Duplex`: bytes in and out like `net.Socket`, and descriptors ride
+ * on `send(data, { fds })` in the same ordered write queue as `write()`, so they reach the peer with
+ * exactly the bytes they were sent with. Datagram and seqpacket sockets are object-mode `Duplex`es whose
+ * chunks are whole messages (`UnixMessage`).
+ *
+ * @module
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import { Duplex } from 'node:stream';
+import { native } from './native.js';
+import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
+import { disarm, guard } from './internal/lifetime.js';
+import { Readiness, READABLE, WRITABLE } from './internal/wait.js';
+import type { FdWatcher } from './native.js';
+import { toBytes, validateInteger, validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { tooLarge } from './internal/framing.js';
+
+const K = native.socketConstants;
+const EAGAIN = errno('EAGAIN');
+const ENOBUFS = errno('ENOBUFS');
+const EMSGSIZE = errno('EMSGSIZE');
+const EADDRINUSE = errno('EADDRINUSE');
+const ECONNREFUSED = errno('ECONNREFUSED');
+const ENOENT = errno('ENOENT');
+
+/** The three AF_UNIX socket types. */
+export type UnixSocketType = 'stream' | 'dgram' | 'seqpacket';
+const TYPE_CODE: Record<UnixSocketType, number> = { stream: 1, dgram: 2, seqpacket: 3 };
+
+/** Longest socket path or abstract name in bytes: sun_path is 108 bytes including the NUL (unix(7)). */
+export const UNIX_PATH_MAX = K.SUN_PATH_MAX - 1;
+/** Most descriptors one message can carry (SCM_MAX_FD). */
+export const MAX_FDS_PER_MESSAGE = K.SCM_MAX_FD;
+
+/** The credentials of a peer process: SO_PEERCRED, or SCM_CREDENTIALS on a datagram. */
+export interface Credentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** Where a socket lives: a filesystem `path`, or a Linux `abstract` name (no file; gone with the socket). */
+export interface UnixAddress {
+  path?: string;
+  abstract?: string;
+}
+
+/**
+ * An address as one string: a path, or `@name` for an abstract name (write `./@x` for a relative path
+ * that starts with '@').
+ */
+export type UnixAddressLike = string | UnixAddress;
+
+interface Encoded {
+  bytes: Buffer;
+  display: string;
+  path: string | undefined;
+}
+
+function nameError(what: string, value: string, why: string, props: Record<string, unknown> = {}): IpcError {
+  // The offending name goes in `path` (the project's convention), '@name' for an abstract one.
+  return new IpcError('ERR_IPC_NAME_INVALID', `invalid socket ${what} ${JSON.stringify(value)}: ${why}`, {
+    path: what === 'path' ? value : '@' + value,
+    ...props,
+  });
+}
+
+function encodeAddress(addr: unknown, what = 'options'): Encoded {
+  if (typeof addr === 'string') {
+    addr = addr.startsWith('@') ? { abstract: addr.slice(1) } : { path: addr };
+  }
+  if (typeof addr !== 'object' || addr === null) throw invalidArgType(what, 'of type string or object', addr);
+  const { path, abstract } = addr as UnixAddress;
+  if ((path === undefined) === (abstract === undefined)) {
+    throw invalidArgType(`${what}.path`, 'given, or options.abstract given (exactly one of them)', path);
+  }
+  const limit = UNIX_PATH_MAX;
+  if (path !== undefined) {
+    if (typeof path !== 'string') throw invalidArgType(`${what}.path`, 'of type string', path);
+    if (path.length === 0) throw nameError('path', path, 'it is empty');
+    if (path.includes('\0')) throw nameError('path', path, 'it may not contain NUL');
+    const bytes = Buffer.from(path, 'utf8');
+    if (bytes.length > limit) {
+      // Never truncate (node#13670): a truncated path is a different socket.
+      throw nameError('path', path, `it is ${bytes.length} bytes; sun_path holds at most ${limit} (108 including the NUL, unix(7))`, {
+        limit,
+        size: bytes.length,
+      });
+    }
+    return { bytes, display: path, path };
+  }
+  if (typeof abstract !== 'string') throw invalidArgType(`${what}.abstract`, 'of type string', abstract);
+  if (process.platform !== 'linux') {
+    throw new IpcError('ERR_IPC_UNSUPPORTED', `abstract socket names exist only on Linux (this is ${process.platform})`);
+  }
+  if (abstract.length === 0) throw nameError('abstract name', abstract, 'it is empty');
+  if (abstract.includes('\0')) throw nameError('abstract name', abstract, 'it may not contain NUL');
+  const name = Buffer.from(abstract, 'utf8');
+  if (name.length > limit) {
+    throw nameError('abstract name', abstract, `it is ${name.length} bytes; an abstract name holds at most ${limit} (sun_path minus its leading NUL)`, {
+      limit,
+      size: name.length,
+    });
+  }
+  return { bytes: Buffer.concat([Buffer.alloc(1), name]), display: '@' + abstract, path: undefined };
+}
+
+/** sun_path bytes from the kernel → '@name' | path | null (unnamed). */
+function decodeAddress(bytes: Uint8Array, len: number): string | null {
+  if (len <= 0) return null;
+  if (bytes[0] === 0) return '@' + Buffer.from(bytes.buffer, bytes.byteOffset + 1, len - 1).toString('utf8');
+  let end = 0;
+  while (end < len && bytes[end] !== 0) end++;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('utf8');
+}
+
+function validateType(type: unknown): UnixSocketType {
+  if (type === undefined) return 'stream';
+  if (type !== 'stream' && type !== 'dgram' && type !== 'seqpacket') {
+    throw invalidArgType('options.type', "one of 'stream', 'dgram', 'seqpacket'", type);
+  }
+  return type;
+}
+
+// One receive scratch area for every socket: JavaScript runs one receive at a time, and each result is
+// copied out before the next. 512 KiB holds the largest datagram an unprivileged peer can send
+// (SO_SNDBUF up to 2 × wmem_max, minus 32).
+let scratch: Buffer | undefined;
+const meta = new Int32Array(8 + K.SCM_MAX_FD);
+const NO_FDS: ReceivedFd[] = [];
+// Stream reads go into a buffer of the socket's own, 64 KiB like libuv's.
+const STREAM_READ = 64 * 1024;
+const addrScratch = Buffer.alloc(K.SUN_PATH_MAX);
+function scratchBuffer(): Buffer {
+  scratch ??= Buffer.allocUnsafe(512 * 1024);
+  return scratch;
+}
+
+// ---- received descriptors -------------------------------------------------------------------------
+
+/**
+ * A descriptor received from a peer (SCM_RIGHTS). It is yours: `close()` it, wrap it (`toSocket()`), or
+ * `take()` the number and own it. One garbage-collected unclosed is closed with a warning. Node has no
+ * public way to make an `fs.FileHandle` from a number: use the number with `fs.read*`/`fs.write*` or
+ * `fs.createReadStream(null, { fd })` after `take()`.
+ *
+ * @example
+ * ```ts
+ * const msg = await sock.receive();
+ * using file = msg.fds[0];
+ * console.log(fs.readFileSync(file.fd, 'utf8'));
+ * ```
+ */
+export class ReceivedFd implements Disposable {
+  #fd: number;
+  #guard: object | undefined;
+
+  /** @internal */
+  constructor(fd: number) {
+    this.#fd = fd;
+    this.#guard = guard(this, `received descriptor ${fd}`, () => native.close(fd));
+  }
+
+  /** The descriptor number; -1 once closed or taken. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /** Hands the number over: ipckit forgets it, and you close it. */
+  take(): number {
+    if (this.#fd < 0) throw closedError('received descriptor', 'take');
+    const fd = this.#fd;
+    disarm(this.#guard);
+    this.#fd = -1;
+    return fd;
+  }
+
+  /** Wraps a socket or pipe descriptor as a `net.Socket` (which then owns it). */
+  toSocket(opts: Omit<net.SocketConstructorOpts, 'fd'> = {}): net.Socket {
+    return new net.Socket({ ...opts, fd: this.take() });
+  }
+
+  /** Wraps an AF_UNIX socket descriptor as a `UnixSocket` (which then owns it). */
+  toUnixSocket(opts: UnixSocketOptions = {}): UnixSocket {
+    return UnixSocket.fromFd(this.take(), opts);
+  }
+
+  /** fstat(2) of the descriptor. */
+  stat(): fs.Stats {
+    if (this.#fd < 0) throw closedError('received descriptor', 'stat');
+    return fs.fstatSync(this.#fd);
+  }
+
+  /** Closes the descriptor (idempotent). */
+  close(): void {
+    if (this.#fd < 0) return;
+    disarm(this.#guard);
+    native.close(this.#fd);
+    this.#fd = -1;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** One datagram or seqpacket record, as received. */
+export interface UnixMessage {
+  data: Buffer;
+  /** Descriptors that came with it: yours to close (see `ReceivedFd`). */
+  fds: ReceivedFd[];
+  /** The sender's address (datagrams): a path, '@abstract', or null when it is unnamed. */
+  from: string | null;
+  /** The sender's credentials (datagram sockets opened with `credentials: true`, or with `allow`). */
+  credentials?: Credentials;
+  /** The record was longer than the receive buffer and was cut (MSG_TRUNC). */
+  truncated: boolean;
+  /** More descriptors came than `maxFds` allows: the kernel closed the rest (MSG_CTRUNC). */
+  fdsTruncated: boolean;
+}
+
+/** Who may talk to a server: fields that must match, or a predicate. */
+export type AllowRule = Partial<Credentials> | ((peer: Credentials) => boolean);
+
+function allowed(rule: AllowRule | undefined, c: Credentials): boolean {
+  if (rule === undefined) return true;
+  if (typeof rule === 'function') return rule(c) === true;
+  return (
+    (rule.pid === undefined || rule.pid === c.pid) &&
+    (rule.uid === undefined || rule.uid === c.uid) &&
+    (rule.gid === undefined || rule.gid === c.gid)
+  );
+}
+
+function validateAllow(v: unknown): AllowRule | undefined {
+  if (v === undefined || typeof v === 'function') return v as AllowRule | undefined;
+  if (typeof v !== 'object' || v === null) throw invalidArgType('options.allow', 'an object or a function', v);
+  for (const k of ['pid', 'uid', 'gid'] as const) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== undefined) validateInteger(`options.allow.${k}`, x, 0, 2 ** 32 - 1);
+  }
+  return v as AllowRule;
+}
+
+// ---- readiness of one socket ------------------------------------------------------------------------
+
+interface WriteWait {
+  resolve: () => void;
+  reject: (err: Error) => void;
+  cleanup: () => void;
+}
+
+/**
+ * The event-loop watch of one socket (one uv_poll handle per fd: two would confuse epoll). Unlike the
+ * promise-per-wait `Readiness`, read interest is persistent while the stream wants data, the way libuv
+ * drives its own streams: a busy socket costs no epoll_ctl and no promise per message. Write waits are
+ * one-shot promises with `{ signal, timeout }`.
+ */
+class Poller {
+  readonly #fd: number;
+  readonly #what: string;
+  readonly #onReadable: () => void;
+  #watcher: FdWatcher | undefined;
+  #reading = false;
+  #writers = new Set<WriteWait>();
+  #watching = 0;
+  #refed = true;
+  #closed = false;
+
+  constructor(fd: number, what: string, onReadable: () => void) {
+    this.#fd = fd;
+    this.#what = what;
+    this.#onReadable = onReadable;
+  }
+
+  /** Calls onReadable on every readiness while `on`. */
+  readInterest(on: boolean): void {
+    if (this.#closed || this.#reading === on) return;
+    this.#reading = on;
+    this.#update();
+  }
+
+  waitWritable(opts: WaitOptions = {}): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError(this.#what, 'wait'));
+    const { signal, timeout } = opts;
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        w.cleanup();
+        reject(new AbortError(undefined, { cause: signal!.reason }));
+      };
+      const w: WriteWait = {
+        resolve,
+        reject,
+        cleanup: () => {
+          if (timer) clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          this.#writers.delete(w);
+          this.#update();
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          w.cleanup();
+          reject(timeoutError(this.#what, timeout));
+        }, timeout);
+      }
+      this.#writers.add(w);
+      try {
+        this.#update();
+      } catch (err) {
+        w.cleanup();
+        reject(err as Error);
+      }
+    });
+  }
+
+  ref(): void {
+    this.#refed = true;
+    this.#watcher?.ref();
+  }
+
+  unref(): void {
+    this.#refed = false;
+    this.#watcher?.unref();
+  }
+
+  /** Releases the poll handle (before the fd is closed) and rejects pending write waits. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reading = false;
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    for (const w of [...this.#writers]) {
+      w.cleanup();
+      w.reject(closedError(this.#what, 'send'));
+    }
+  }
+
+  #update(): void {
+    if (this.#closed) return;
+    const want = (this.#reading ? READABLE : 0) | (this.#writers.size > 0 ? WRITABLE : 0);
+    if (want === this.#watching) return;
+    if (want === 0) {
+      this.#watcher?.stop();
+      this.#watching = 0;
+      return;
+    }
+    if (!this.#watcher) {
+      this.#watcher = new native.FdWatcher(this.#fd, (status, events) => this.#onPoll(status, events));
+      if (!this.#refed) this.#watcher.unref();
+    }
+    const rc = this.#watcher.start(want);
+    if (rc < 0) throw errnoException(rc, 'uv_poll_start');
+    this.#watching = want;
+  }
+
+  #onPoll(status: number, events: number): void {
+    // An error or hang-up wakes everyone: the next syscall reports what happened.
+    if (this.#writers.size > 0 && (status < 0 || (events & WRITABLE) !== 0)) {
+      for (const w of [...this.#writers]) {
+        w.cleanup();
+        w.resolve();
+      }
+    }
+    if (this.#reading && (status < 0 || (events & READABLE) !== 0)) this.#onReadable();
+  }
+}
+
+// ---- sockets ----------------------------------------------------------------------------------------
+
+export interface UnixSocketOptions {
+  /** Receive descriptors (default true). When false, any that arrive are closed at once. */
+  receiveFds?: boolean;
+  /** Room for descriptors per received message, 0..253 (default 253); more set `fdsTruncated`. */
+  maxFds?: number;
+  /** Datagrams: ask for SCM_CREDENTIALS on every message (SO_PASSCRED). */
+  credentials?: boolean;
+  /** Datagrams: drop messages from senders that do not match (implies `credentials`). */
+  allow?: AllowRule;
+  /** Keep our writable side open after the peer ends its side (default false: end it too, like `net.Socket`). */
+  allowHalfOpen?: boolean;
+}
+
+export interface ConnectOptions extends UnixAddress, UnixSocketOptions {
+  type?: UnixSocketType;
+}
+
+export interface BindOptions extends UnixAddress, UnixSocketOptions {
+  /** Permission bits of the socket file, exactly (0o600 by default; never more open, even briefly). */
+  mode?: number;
+  /** Remove the socket file when the socket closes (default true). */
+  unlinkOnClose?: boolean;
+}
+
+export interface SendOptions extends WaitOptions {
+  /** Descriptors to pass (SCM_RIGHTS); they stay open here. Numbers, or objects with an `fd`. */
+  fds?: readonly (number | { fd: number })[];
+  /** Datagrams: the destination (not needed on a connected socket). */
+  to?: UnixAddressLike;
+}
+
+interface Owned {
+  path: string;
+  dev: number;
+  ino: number;
+}
+
+function statOwned(path: string): Owned | undefined {
+  try {
+    const st = fs.lstatSync(path);
+    return { path, dev: st.dev, ino: st.ino };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Unlinks the socket file if it is still the one we bound. Called BEFORE the descriptor is closed: once
+ * it is closed, another process may bind a new socket at the same path, and unlinking then would delete
+ * its socket (libuv, src/unix/pipe.c).
+ */
+function unlinkOwned(owned: Owned | undefined): void {
+  if (!owned) return;
+  try {
+    const st = fs.lstatSync(owned.path);
+    if (st.dev === owned.dev && st.ino === owned.ino) fs.unlinkSync(owned.path);
+  } catch {
+    // Already gone (or replaced and then removed): nothing of ours to remove.
+  }
+}
+
+function toFdList(fds: SendOptions['fds']): number[] | null {
+  if (fds === undefined) return null;
+  if (!Array.isArray(fds)) throw invalidArgType('options.fds', 'an array', fds);
+  if (fds.length > K.SCM_MAX_FD) throw outOfRange('options.fds.length', `<= ${K.SCM_MAX_FD} (SCM_MAX_FD)`, fds.length);
+  return fds.map((f, i) => {
+    const n = typeof f === 'object' && f !== null ? (f as { fd: unknown }).fd : f;
+    return validateInteger(`options.fds[${i}]`, n, 0, 2 ** 31 - 1);
+  });
+}
+
+interface Outgoing {
+  fds: number[] | null;
+  to: Buffer | null;
+  display: string | undefined;
+}
+
+/**
+ * An AF_UNIX socket. Stream sockets are byte `Duplex`es (like `net.Socket`); datagram and seqpacket
+ * sockets are object-mode `Duplex`es whose chunks are whole `UnixMessage`s (written chunks are whole
+ * messages too). `send(data, { fds, to })` works on every type and passes descriptors; on a stream
+ * socket, descriptors received are emitted as `'fds'` (closed at once when nobody listens).
+ *
+ * @example
+ * ```ts
+ * const [a, b] = UnixSocket.pair('seqpacket');
+ * await a.send('hello', { fds: [fs.openSync('/etc/hostname', 'r')] });
+ * const msg = await b.receive();
+ * console.log(String(msg!.data), fs.readFileSync(msg!.fds[0]!.fd, 'utf8'));
+ * msg!.fds[0]!.close();
+ * ```
+ */
+export class UnixSocket extends Duplex {
+  readonly type: UnixSocketType;
+  /** The address this socket is bound to ('@name' for abstract), or the one it connected to. */
+  readonly address: string | null;
+  #fd: number;
+  #poll: Poller;
+  #guard: object | undefined;
+  #reading = false;
+  #sendsQueued = 0;
+  #readBuf: Buffer | undefined;
+  #owned: Owned | undefined;
+  #receiveFds: boolean;
+  #maxFds: number;
+  #allow: AllowRule | undefined;
+  #undelivered = new Set<UnixMessage>();
+  #outgoing = new WeakMap<Buffer, Outgoing>();
+  #sendChain: Promise<unknown> = Promise.resolve();
+  #maxMessageSize = -1;
+
+  /** @internal Use `connect`, `pair`, `create`, `fromFd` or a `UnixServer`. */
+  constructor(fd: number, type: UnixSocketType, opts: UnixSocketOptions & { address?: string | null; owned?: Owned } = {}) {
+    const message = type !== 'stream';
+    super({
+      readableObjectMode: message,
+      writableObjectMode: message,
+      allowHalfOpen: opts.allowHalfOpen ?? false,
+      readableHighWaterMark: message ? 64 : 256 * 1024,
+      writableHighWaterMark: message ? 64 : 256 * 1024,
+      decodeStrings: true,
+    });
+    this.type = type;
+    this.#fd = fd;
+    this.address = opts.address ?? null;
+    this.#owned = opts.owned;
+    this.#receiveFds = opts.receiveFds ?? true;
+    this.#maxFds = opts.maxFds === undefined ? K.SCM_MAX_FD : validateInteger('options.maxFds', opts.maxFds, 0, K.SCM_MAX_FD);
+    this.#allow = type === 'dgram' ? validateAllow(opts.allow) : undefined;
+    this.#poll = new Poller(fd, `unix ${type} socket`, () => this.#pump());
+    const owned = opts.owned;
+    this.#guard = guard(this, `ipckit unix ${type} socket (fd ${fd})`, () => {
+      unlinkOwned(owned);
+      native.close(fd);
+    });
+    if (type === 'dgram' && (opts.credentials || opts.allow !== undefined)) {
+      check(native.setsockoptInt(fd, K.SOL_SOCKET, K.SO_PASSCRED, 1), 'setsockopt', this.address ?? undefined);
+    }
+  }
+
+  /**
+   * Connects to a listening socket (stream, seqpacket) or sets the default destination (dgram; the socket
+   * is autobound to an abstract name on Linux so the peer can answer). A non-blocking AF_UNIX connect
+   * completes at once: EAGAIN means the listener's backlog is full, ECONNREFUSED that nobody listens.
+   *
+   * @example
+   * ```ts
+   * await using sock = await UnixSocket.connect({ path: '/run/app.sock' });
+   * sock.end('ping');
+   * ```
+   */
+  static async connect(opts: ConnectOptions): Promise<UnixSocket> {
+    if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
+    const type = validateType(opts.type);
+    const addr = encodeAddress(opts);
+    const fd = check(native.socket(TYPE_CODE[type]), 'socket');
+    try {
+      if (type === 'dgram' && process.platform === 'linux') check(native.bind(fd, Buffer.alloc(0)), 'bind');
+      check(native.connect(fd, addr.bytes), 'connect', addr.display);
+    } catch (err) {
+      native.close(fd);
+      throw err;
+    }
+    return new UnixSocket(fd, type, { ...opts, address: addr.display });
+  }
+
+  /**
+   * Binds a datagram socket to an address (the datagram "server"): mode 0o600 by default, a dead socket
+   * file at the path is replaced, a live one is EADDRINUSE.
+   *
+   * @example
+   * ```ts
+   * await using sock = await UnixSocket.create({ path: '/tmp/log.sock', type: 'dgram' });
+   * for await (const msg of sock) console.log(msg.from, String(msg.data));
+   * ```
+   */
+  static async create(opts: BindOptions & { type?: 'dgram' }): Promise<UnixSocket> {
+    if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
+    if (opts.type !== undefined && opts.type !== 'dgram') {
+      throw invalidArgType('options.type', "'dgram' (stream and seqpacket sockets listen: UnixServer.listen)", opts.type);
+    }
+    validateAllow(opts.allow);
+    const { fd, addr, owned } = bindSocket('dgram', opts);
+    try {
+      return new UnixSocket(fd, 'dgram', { ...opts, address: addr.display, owned });
+    } catch (err) {
+      unlinkOwned(owned);
+      native.close(fd);
+      throw err;
+    }
+  }
+
+  /**
+   * Two connected sockets (socketpair(2)), e.g. one to keep and one to hand to a child.
+   *
+   * @example
+   * ```ts
+   * const [a, b] = UnixSocket.pair('dgram');
+   * await a.send('one'); await a.send('two');
+   * console.log(String((await b.receive())!.data)); // 'one': boundaries kept
+   * ```
+   */
+  static pair(type: UnixSocketType = 'stream', opts: UnixSocketOptions = {}): [UnixSocket, UnixSocket] {
+    const t = validateType(type);
+    const rc = native.socketpair(TYPE_CODE[t]);
+    if (typeof rc === 'number') throw errnoException(rc, 'socketpair');
+    let first: UnixSocket | undefined;
+    try {
+      first = new UnixSocket(rc[0], t, opts);
+      return [first, new UnixSocket(rc[1], t, opts)];
+    } catch (err) {
+      // Invalid options: neither descriptor may leak.
+      if (first) first.destroy();
+      else native.close(rc[0]);
+      native.close(rc[1]);
+      throw err;
+    }
+  }
+
+  /**
+   * Adopts an AF_UNIX socket descriptor (inherited, or received with `fds`); the socket owns it from now
+   * on and makes it non-blocking.
+   *
+   * @example
+   * ```ts
+   * const sock = UnixSocket.fromFd(3); // passed by the parent as stdio[3]
+   * ```
+   */
+  static fromFd(fd: number, opts: UnixSocketOptions = {}): UnixSocket {
+    validateInteger('fd', fd, 0, 2 ** 31 - 1);
+    const domain = check(native.getsockoptInt(fd, K.SOL_SOCKET, K.SO_DOMAIN), 'getsockopt');
+    const t = check(native.getsockoptInt(fd, K.SOL_SOCKET, K.SO_TYPE), 'getsockopt');
+    const type: UnixSocketType | undefined = t === 1 ? 'stream' : t === 2 ? 'dgram' : t === 5 ? 'seqpacket' : undefined;
+    if (domain !== K.AF_UNIX || !type) {
+      throw new IpcError('ERR_IPC_UNSUPPORTED', `descriptor ${fd} is not an AF_UNIX stream, datagram or seqpacket socket`);
+    }
+    check(native.setBlocking(fd, false), 'fcntl');
+    const n = native.getsockname(fd, addrScratch);
+    return new UnixSocket(fd, type, { ...opts, address: n >= 0 ? decodeAddress(addrScratch, n) : null });
+  }
+
+  /** The descriptor; -1 once closed. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /**
+   * Largest message `send` accepts: SO_SNDBUF − 32 for datagram and seqpacket sockets (the kernel's own
+   * check in unix_dgram_sendmsg), Infinity for streams.
+   */
+  get maxMessageSize(): number {
+    if (this.type === 'stream') return Infinity;
+    if (this.#maxMessageSize < 0) {
+      this.#assertOpen('maxMessageSize');
+      this.#maxMessageSize = check(native.getsockoptInt(this.#fd, K.SOL_SOCKET, K.SO_SNDBUF), 'getsockopt') - 32;
+    }
+    return this.#maxMessageSize;
+  }
+
+  /**
+   * The peer's `{ pid, uid, gid }` as of connect()/socketpair() (SO_PEERCRED, unix(7)). On datagram
+   * sockets only a socketpair has them; use `credentials: true` for per-message SCM_CREDENTIALS.
+   *
+   * @example
+   * ```ts
+   * const { pid, uid } = conn.peerCredentials();
+   * ```
+   */
+  peerCredentials(): Credentials {
+    this.#assertOpen('peerCredentials');
+    const rc = native.getPeerCred(this.#fd);
+    if (typeof rc === 'number') throw errnoException(rc, 'getsockopt', this.address ?? undefined);
+    return { pid: rc[0], uid: rc[1], gid: rc[2] };
+  }
+
+  /**
+   * Sends one message (dgram, seqpacket) or bytes (stream), with descriptors when `fds` is given.
+   * Resolves when the kernel has taken it; waits for room (EAGAIN / ENOBUFS) through the event loop.
+   * Over `maxMessageSize` → ERR_IPC_MESSAGE_TOO_LARGE, before any syscall.
+   *
+   * @example
+   * ```ts
+   * await sock.send('hi', { to: '/tmp/log.sock' });
+   * await sock.send('here is a file', { fds: [fd] });
+   * ```
+   */
+  async send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, opts: SendOptions = {}): Promise<void> {
+    this.#assertOpen('send');
+    validateWaitOptions(opts);
+    const bytes = toBytes('data', data);
+    const fds = toFdList(opts.fds);
+    const to = opts.to === undefined ? undefined : encodeAddress(opts.to, 'options.to');
+    if (this.type === 'stream') {
+      if (to) throw new IpcError('ERR_IPC_UNSUPPORTED', 'a stream socket has no per-message destination (options.to)');
+      // write() after end() would also emit 'error', which could crash a process that only awaited send().
+      if (this.writableEnded) throw closedError('unix stream socket (ended)', 'send');
+      if (fds && fds.length > 0 && bytes.byteLength === 0) {
+        // unix_stream_sendmsg sends nothing, descriptors included, for zero bytes.
+        throw outOfRange('data.byteLength', '>= 1 when descriptors are sent on a stream socket', 0);
+      }
+      // Through the write queue, so descriptors stay with their bytes in order with write().
+      const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const chunk = buf === data ? Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength) : buf;
+      this.#outgoing.set(chunk, { fds, to: null, display: undefined });
+      await new Promise<void>((resolve, reject) => {
+        this.write(chunk, (err) => (err ? reject(err) : resolve()));
+      });
+      return;
+    }
+    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
+    if (this.type === 'seqpacket' && bytes.byteLength === 0) {
+      // A 0-byte record reads exactly like the peer's orderly shutdown (recv returns 0 for both).
+      throw outOfRange('data.byteLength', '>= 1 on a seqpacket socket (0 bytes reads as end of stream)', 0);
+    }
+    const { signal, timeout } = opts;
+    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+    const toBytesAddr = to?.bytes ?? null;
+    if (this.#sendsQueued === 0) {
+      // Fast path: nothing queued, try now; only a full socket makes this send the head of the queue.
+      const later = this.#sendNow(bytes, fds, toBytesAddr, to?.display, opts);
+      if (!later) return;
+      this.#sendsQueued++;
+      const head = later.finally(() => this.#sendsQueued--);
+      this.#sendChain = head.catch(() => undefined);
+      return head;
+    }
+    // Concurrent sends leave in call order; an error rejects its own send without destroying the socket.
+    // The signal and timeout cover the time spent queued behind earlier sends too; a send given up while
+    // queued is never sent.
+    const ctl = new AbortController();
+    let timedOut = false;
+    let giveUp!: (err: Error) => void;
+    const gaveUp = new Promise<never>((_, reject) => (giveUp = reject));
+    gaveUp.catch(() => undefined);
+    const onAbort = () => {
+      ctl.abort();
+      giveUp(timedOut ? timeoutError('send', timeout!) : new AbortError(undefined, { cause: signal?.reason }));
+    };
+    const timer = timeout === undefined ? undefined : setTimeout(() => ((timedOut = true), onAbort()), timeout);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#sendsQueued++;
+    const p = this.#sendChain.then(() => {
+      if (ctl.signal.aborted) throw new AbortError();
+      return this.#sendNow(bytes, fds, toBytesAddr, to?.display, { signal: ctl.signal }) ?? undefined;
+    });
+    this.#sendChain = p.catch(() => undefined);
+    try {
+      await Promise.race([p, gaveUp]);
+    } finally {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      p.finally(() => this.#sendsQueued--).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The next message (dgram, seqpacket), or null once the socket has ended. Use either `receive()` or
+   * iteration/`'data'` on one socket, not both at once.
+   *
+   * @example
+   * ```ts
+   * const msg = await sock.receive({ timeout: 1000 });
+   * ```
+   */
+  async receive(opts: WaitOptions = {}): Promise<UnixMessage | null> {
+    if (this.type === 'stream') {
+      throw new IpcError('ERR_IPC_UNSUPPORTED', 'receive() reads whole messages: use a stream socket as a Readable');
+    }
+    this.#assertOpen('receive');
+    validateWaitOptions(opts);
+    if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
+    for (;;) {
+      const m = this.read() as UnixMessage | null;
+      if (m !== null) return m;
+      if (this.readableEnded || this.destroyed) return null;
+      await waitReadable(this, opts);
+    }
+  }
+
+  /** Shuts down one or both directions (shutdown(2)). */
+  shutdown(how: 'read' | 'write' | 'both' = 'both'): void {
+    this.#assertOpen('shutdown');
+    const h = how === 'read' ? K.SHUT_RD : how === 'write' ? K.SHUT_WR : K.SHUT_RDWR;
+    check(native.shutdown(this.#fd, h), 'shutdown', this.address ?? undefined);
+  }
+
+  /** Closes the socket at once (unsent writes are dropped; `end()` first for a graceful close). Idempotent. */
+  async close(): Promise<void> {
+    if (!this.destroyed) this.destroy();
+    if (!this.closed) await new Promise((resolve) => this.once('close', resolve));
+  }
+
+  override async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  ref(): this {
+    this.#poll.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.#poll.unref();
+    return this;
+  }
+
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    // Every chunk a consumer gets passes through 'data' (read(), flowing mode, async iteration): from
+    // then on its descriptors are the consumer's. Those never delivered are closed with the socket.
+    if (event === 'data' && this.type !== 'stream') this.#undelivered.delete(args[0] as UnixMessage);
+    return super.emit(event, ...args);
+  }
+
+  #assertOpen(op: string): void {
+    if (this.#fd < 0) throw closedError(`unix ${this.type} socket`, op);
+  }
+
+  /**
+   * Sends without waiting; null when done, or the promise of the rest when the socket is full (EAGAIN,
+   * ENOBUFS). Throws at once on any other failure.
+   */
+  #sendNow(data: Uint8Array, fds: number[] | null, to: Buffer | null, display: string | undefined, opts: WaitOptions): Promise<void> | null {
+    let off = 0;
+    for (;;) {
+      if (this.#fd < 0) throw closedError(`unix ${this.type} socket`, 'send');
+      const rc = native.sendmsg(this.#fd, data, off, data.byteLength - off, fds, to);
+      if (rc >= 0) {
+        if (this.type !== 'stream') return null;
+        off += rc;
+        fds = null; // they went with the first byte
+        if (off >= data.byteLength) return null;
+        continue;
+      }
+      if (rc === EAGAIN || rc === ENOBUFS) return this.#sendLater(data, off, fds, to, display, opts);
+      throw this.#sendError(rc, data, display);
+    }
+  }
+
+  async #sendLater(data: Uint8Array, off: number, fds: number[] | null, to: Buffer | null, display: string | undefined, opts: WaitOptions): Promise<void> {
+    for (;;) {
+      if (to) await waitPeerWritable(to, opts);
+      else await this.#poll.waitWritable(opts);
+      if (this.#fd < 0) throw closedError(`unix ${this.type} socket`, 'send');
+      const rc = native.sendmsg(this.#fd, data, off, data.byteLength - off, fds, to);
+      if (rc >= 0) {
+        if (this.type !== 'stream') return;
+        off += rc;
+        fds = null;
+        if (off >= data.byteLength) return;
+        continue;
+      }
+      if (rc !== EAGAIN && rc !== ENOBUFS) throw this.#sendError(rc, data, display);
+    }
+  }
+
+  #sendError(rc: number, data: Uint8Array, display: string | undefined): Error {
+    if (rc === EMSGSIZE) return tooLarge(data.byteLength, this.maxMessageSize);
+    return errnoException(rc, 'sendmsg', display ?? this.address ?? undefined);
+  }
+
+  override _write(chunk: unknown, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    let data: Uint8Array;
+    let out: Outgoing | undefined;
+    if (this.type === 'stream') {
+      data = chunk as Buffer;
+      out = this.#outgoing.get(chunk as Buffer);
+    } else {
+      try {
+        data = toBytes('chunk', chunk);
+        if (data.byteLength > this.maxMessageSize) throw tooLarge(data.byteLength, this.maxMessageSize);
+        if (this.type === 'seqpacket' && data.byteLength === 0) throw outOfRange('chunk.byteLength', '>= 1 on a seqpacket socket', 0);
+      } catch (err) {
+        return cb(err as Error);
+      }
+    }
+    let later: Promise<void> | null;
+    try {
+      later = this.#sendNow(data, out?.fds ?? null, null, undefined, {});
+    } catch (err) {
+      return cb(err as Error);
+    }
+    if (later) later.then(() => cb(), cb);
+    else cb();
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    if (this.#fd >= 0 && this.type !== 'dgram') native.shutdown(this.#fd, K.SHUT_WR);
+    cb();
+  }
+
+  override _read(): void {
+    if (this.#reading) return; // read interest is on: the poll callback pumps
+    this.#reading = true;
+    this.#pump();
+  }
+
+  /**
+   * Reads what the socket has, synchronously, until it would block (then the poll calls back), the
+   * consumer's buffer is full (then _read calls back), or the stream ends.
+   */
+  #pump(): void {
+    try {
+      const trunc = this.type !== 'stream';
+      for (;;) {
+        if (this.#fd < 0 || !this.#reading) return;
+        const buf = this.type === 'stream' ? (this.#readBuf ??= Buffer.allocUnsafeSlow(STREAM_READ)) : scratchBuffer();
+        const n = native.recvmsg(this.#fd, buf, meta, addrScratch, this.#maxFds, trunc);
+        if (n === EAGAIN) {
+          this.#poll.readInterest(true);
+          return;
+        }
+        if (n < 0) throw errnoException(n, 'recvmsg', this.address ?? undefined);
+        const flags = meta[0]!;
+        const nfds = meta[1]!;
+        let fds: ReceivedFd[] = NO_FDS;
+        if (nfds > 0) {
+          fds = [];
+          for (let i = 0; i < nfds; i++) fds.push(new ReceivedFd(meta[8 + i]!));
+          if (!this.#receiveFds) for (const f of fds.splice(0)) f.close();
+        }
+        const credentials = meta[2] ? { pid: meta[3]!, uid: meta[4]! >>> 0, gid: meta[5]! >>> 0 } : undefined;
+        const fdsTruncated = (flags & K.MSG_CTRUNC) !== 0;
+        const len = Math.min(n, buf.length);
+        let data: Buffer;
+        if (buf === this.#readBuf && len >= STREAM_READ / 2) {
+          // A big stream read: hand the buffer itself over (no copy) and take a fresh one next time.
+          data = buf.subarray(0, len);
+          this.#readBuf = undefined;
+        } else {
+          data = Buffer.allocUnsafe(len);
+          buf.copy(data, 0, 0, len);
+        }
+
+        if (this.type === 'stream') {
+          if (fds.length > 0 || fdsTruncated) {
+            if (this.listenerCount('fds') > 0) this.emit('fds', fds, { truncated: fdsTruncated });
+            else for (const f of fds) f.close();
+          }
+          if (n === 0) {
+            this.#endOfStream();
+            return;
+          }
+          if (!this.push(data)) return this.#stopReading();
+          // A short read emptied the socket: wait for the poll instead of a recvmsg that says EAGAIN.
+          if (n < buf.length) {
+            this.#poll.readInterest(true);
+            return;
+          }
+          continue;
+        }
+        // A seqpacket read of 0 bytes is the peer's orderly shutdown (a 0-byte record reads the same).
+        if (this.type === 'seqpacket' && n === 0 && nfds === 0) {
+          this.#endOfStream();
+          return;
+        }
+        const msg: UnixMessage = {
+          data,
+          fds: fds === NO_FDS ? [] : fds,
+          from: decodeAddress(addrScratch, meta[6]!),
+          truncated: (flags & K.MSG_TRUNC) !== 0 || n > buf.length,
+          fdsTruncated,
+        };
+        if (credentials) msg.credentials = credentials;
+        if (this.#allow !== undefined && (!credentials || !allowed(this.#allow, credentials))) {
+          for (const f of msg.fds) f.close();
+          this.emit('reject', credentials ?? null);
+          continue;
+        }
+        if (msg.fds.length > 0) this.#undelivered.add(msg);
+        if (!this.push(msg)) return this.#stopReading();
+      }
+    } catch (err) {
+      this.destroy(err as Error);
+    }
+  }
+
+  #stopReading(): void {
+    this.#reading = false;
+    this.#poll.readInterest(false);
+  }
+
+  #endOfStream(): void {
+    this.#stopReading();
+    this.push(null);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    const fd = this.#fd;
+    if (fd >= 0) {
+      disarm(this.#guard);
+      this.#poll.close();
+      unlinkOwned(this.#owned); // before close(): see unlinkOwned
+      this.#fd = -1;
+      native.close(fd);
+    }
+    for (const m of this.#undelivered) for (const f of m.fds) f.close();
+    this.#undelivered.clear();
+    cb(err);
+  }
+}
+
+/** Waits for readiness of a dgram destination we are not connected to (see the comment inside). */
+async function waitPeerWritable(to: Buffer, opts: WaitOptions): Promise<void> {
+  // The poll of an unconnected datagram socket reports writable whenever its own buffer has room, even
+  // while the destination's queue is full, so waiting on it would spin. A socket connected to that
+  // destination is woken by the peer itself when its queue drains (unix_dgram_peer_wake_me).
+  const fd = check(native.socket(TYPE_CODE.dgram), 'socket');
+  const ready = new Readiness(fd, 'unix dgram destination');
+  try {
+    if (native.connect(fd, to) < 0) return; // the retried send reports what is wrong
+    await ready.wait(WRITABLE, opts);
+  } finally {
+    ready.close();
+    native.close(fd);
+  }
+}
+
+function waitReadable(stream: Duplex, opts: WaitOptions): Promise<void> {
+  const { signal, timeout } = opts;
+  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const done = (err?: Error) => {
+      stream.off('readable', onReady);
+      stream.off('end', onReady);
+      stream.off('close', onReady);
+      stream.off('error', onReady);
+      signal?.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = () => done();
+    const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
+    stream.on('readable', onReady);
+    stream.on('end', onReady);
+    stream.on('close', onReady);
+    stream.on('error', onReady);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeout !== undefined) timer = setTimeout(() => done(timeoutError('receive', timeout)), timeout);
+  });
+}
+
+// ---- endpoint URLs ------------------------------------------------------------------------------------
+
+/** What an endpoint URL names: the socket type and its address. */
+export interface UnixEndpoint extends UnixAddress {
+  type: UnixSocketType;
+}
+
+const SCHEMES: Record<string, UnixSocketType> = { 'unix:': 'stream', 'unix+dgram:': 'dgram', 'unix+seqpacket:': 'seqpacket' };
+
+/**
+ * Parses the endpoint strings of the API, the CLI and the docs: `unix:/path`, `unix:@abstract`,
+ * `unix+dgram:/path`, `unix+seqpacket:@name` (also with `//`: `unix:///path`). The address is
+ * validated like every other (length limit, NUL, abstract off Linux).
+ *
+ * @example
+ * ```ts
+ * const ep = parseUnixEndpoint('unix+seqpacket:@my-app'); // { type: 'seqpacket', abstract: 'my-app' }
+ * const server = await UnixServer.listen(ep);
+ * ```
+ */
+export function parseUnixEndpoint(url: string): UnixEndpoint {
+  if (typeof url !== 'string') throw invalidArgType('url', 'of type string', url);
+  const colon = url.indexOf(':');
+  const type = colon > 0 ? SCHEMES[url.slice(0, colon + 1).toLowerCase()] : undefined;
+  if (!type) {
+    throw new IpcError('ERR_IPC_NAME_INVALID', `not a unix socket endpoint: ${JSON.stringify(url)} (unix:, unix+dgram:, unix+seqpacket:)`, { url });
+  }
+  let rest = url.slice(colon + 1);
+  if (rest.startsWith('//')) rest = rest.slice(2);
+  const addr: UnixAddress = rest.startsWith('@') ? { abstract: rest.slice(1) } : { path: rest };
+  encodeAddress(addr, 'url');
+  return { type, ...addr };
+}
+
+// ---- binding and listening ------------------------------------------------------------------------
+
+function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr: Encoded; owned: Owned | undefined } {
+  const addr = encodeAddress(opts);
+  const mode = validateMode('options.mode', opts.mode ?? 0o600);
+  const fd = check(native.socket(TYPE_CODE[type]), 'socket');
+  try {
+    if (addr.path !== undefined) {
+      // The socket file gets this inode's mode, minus the umask, at bind(2) itself: no window in which
+      // it is more open than asked (verified on Linux: unix_bind uses SOCK_INODE(sock)->i_mode).
+      check(native.fchmod(fd, mode), 'fchmod', addr.display);
+    }
+    let rc = native.bind(fd, addr.bytes);
+    if (rc === EADDRINUSE && addr.path !== undefined && isDeadSocket(addr, type)) {
+      fs.unlinkSync(addr.path);
+      rc = native.bind(fd, addr.bytes);
+    }
+    check(rc, 'bind', addr.display);
+    let owned: Owned | undefined;
+    if (addr.path !== undefined) {
+      owned = statOwned(addr.path);
+      // The umask can only have narrowed the mode: widen it to exactly what was asked.
+      if (owned && (fs.lstatSync(addr.path).mode & 0o7777) !== mode) fs.chmodSync(addr.path, mode);
+      if (opts.unlinkOnClose === false) owned = undefined;
+    }
+    return { fd, addr, owned };
+  } catch (err) {
+    native.close(fd);
+    throw err;
+  }
+}
+
+/**
+ * Whether the socket file at the path is dead: it is a socket and connecting to it is refused (nobody
+ * bound it any more). Anything else — a live socket, a regular file — is left alone.
+ */
+function isDeadSocket(addr: Encoded, type: UnixSocketType): boolean {
+  try {
+    if (!fs.lstatSync(addr.path!).isSocket()) return false;
+  } catch {
+    return false;
+  }
+  const probe = native.socket(TYPE_CODE[type]);
+  if (probe < 0) return false;
+  const rc = native.connect(probe, addr.bytes);
+  native.close(probe);
+  return rc === ECONNREFUSED || rc === ENOENT;
+}
+
+export interface ListenOptions extends BindOptions {
+  type?: UnixSocketType;
+  /** listen(2) backlog (default 511, like Node). */
+  backlog?: number;
+  /**
+   * Accept only peers whose credentials match (SO_PEERCRED at accept, SCM_CREDENTIALS per datagram):
+   * others are closed before a byte of theirs is read, and reported as 'reject'.
+   */
+  allow?: AllowRule;
+}
+
+/**
+ * A listening AF_UNIX socket. Stream and seqpacket servers accept connections (`accept()`, async
+ * iteration, or `'connection'` events); a datagram server is a bound socket (`server.socket`) whose
+ * messages carry their sender's address.
+ *
+ * @example
+ * ```ts
+ * await using server = await UnixServer.listen({ path: '/tmp/app.sock', allow: { uid: process.getuid!() } });
+ * for await (const conn of server) conn.pipe(conn); // echo
+ * ```
+ */
+export class UnixServer extends EventEmitter implements AsyncDisposable {
+  readonly type: UnixSocketType;
+  /** The bound address: a path, or '@name'. */
+  readonly address: string;
+  /** Datagram servers: the bound socket. */
+  readonly socket: UnixSocket | undefined;
+  #fd: number;
+  #ready: Readiness | undefined;
+  #guard: object | undefined;
+  #owned: Owned | undefined;
+  #allow: AllowRule | undefined;
+  #opts: UnixSocketOptions;
+  #looping = false;
+
+  private constructor(fd: number, type: UnixSocketType, address: string, owned: Owned | undefined, opts: ListenOptions, socket?: UnixSocket) {
+    super();
+    this.type = type;
+    this.address = address;
+    this.#fd = fd;
+    this.#owned = owned;
+    this.#allow = validateAllow(opts.allow);
+    this.#opts = { receiveFds: opts.receiveFds, maxFds: opts.maxFds, allowHalfOpen: opts.allowHalfOpen };
+    this.socket = socket;
+    if (!socket) {
+      this.#ready = new Readiness(fd, `unix ${type} server`);
+      this.#guard = guard(this, `ipckit unix ${type} server ${address}`, () => {
+        unlinkOwned(owned);
+        native.close(fd);
+      });
+      this.on('newListener', (ev) => {
+        if (ev === 'connection') queueMicrotask(() => this.#acceptLoop());
+      });
+    }
+  }
+
+  /**
+   * Binds and listens. Mode 0o600 by default, set before bind(2) so the file is never more open; a dead
+   * socket file at the path (connect refused) is replaced, a live one fails with EADDRINUSE.
+   *
+   * @example
+   * ```ts
+   * const server = await UnixServer.listen({ abstract: 'my-app', type: 'seqpacket' });
+   * const conn = await server.accept({ timeout: 5000 });
+   * ```
+   */
+  static async listen(opts: ListenOptions): Promise<UnixServer> {
+    if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
+    const type = validateType(opts.type);
+    const backlog = validateInteger('options.backlog', opts.backlog ?? 511, 0, 2 ** 31 - 1);
+    validateAllow(opts.allow);
+    const { fd, addr, owned } = bindSocket(type, opts);
+    if (type === 'dgram') {
+      const socket = new UnixSocket(fd, type, { ...opts, address: addr.display, owned });
+      return new UnixServer(-1, type, addr.display, owned, opts, socket);
+    }
+    const rc = native.listen(fd, backlog);
+    if (rc < 0) {
+      unlinkOwned(owned);
+      native.close(fd);
+      throw errnoException(rc, 'listen', addr.display);
+    }
+    return new UnixServer(fd, type, addr.display, owned, opts);
+  }
+
+  /** Removes a socket file; false if there was none. Refuses (ERR_IPC_NAME_INVALID) anything not a socket. */
+  static async unlink(path: string): Promise<boolean> {
+    const addr = encodeAddress({ path });
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(addr.path!);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    if (!st.isSocket()) throw nameError('path', path, 'it exists and is not a socket; left untouched');
+    fs.unlinkSync(path);
+    return true;
+  }
+
+  get closed(): boolean {
+    return this.#fd < 0 && (this.socket?.closed ?? true);
+  }
+
+  get fd(): number {
+    return this.socket ? this.socket.fd : this.#fd;
+  }
+
+  /**
+   * The next connection that passes `allow`. Rejected peers are closed unread and emitted as 'reject'
+   * with their credentials.
+   */
+  async accept(opts: WaitOptions = {}): Promise<UnixSocket> {
+    if (this.socket) throw new IpcError('ERR_IPC_UNSUPPORTED', 'a datagram server has no connections: use server.socket');
+    validateWaitOptions(opts);
+    for (;;) {
+      if (this.#fd < 0) throw closedError(`unix ${this.type} server`, 'accept');
+      const c = native.accept(this.#fd);
+      if (c === EAGAIN) {
+        await this.#ready!.wait(READABLE, opts);
+        continue;
+      }
+      if (c < 0) throw errnoException(c, 'accept4', this.address);
+      if (this.#allow !== undefined) {
+        const cr = native.getPeerCred(c);
+        const creds = typeof cr === 'number' ? undefined : { pid: cr[0], uid: cr[1], gid: cr[2] };
+        if (!creds || !allowed(this.#allow, creds)) {
+          // Closed before anything is read: the peer sees EOF / ECONNRESET.
+          native.close(c);
+          this.emit('reject', creds ?? null);
+          continue;
+        }
+      }
+      return new UnixSocket(c, this.type, { ...this.#opts, address: this.address });
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<UnixSocket> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (err) {
+        if ((err as IpcError).code === 'ERR_IPC_CLOSED') return;
+        throw err;
+      }
+    }
+  }
+
+  async #acceptLoop(): Promise<void> {
+    if (this.#looping) return;
+    this.#looping = true;
+    try {
+      while (this.#fd >= 0 && this.listenerCount('connection') > 0) {
+        const conn = await this.accept();
+        this.emit('connection', conn);
+      }
+    } catch (err) {
+      if ((err as IpcError).code !== 'ERR_IPC_CLOSED') this.emit('error', err);
+    } finally {
+      this.#looping = false;
+    }
+  }
+
+  ref(): this {
+    this.#ready?.ref();
+    this.socket?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.#ready?.unref();
+    this.socket?.unref();
+    return this;
+  }
+
+  /** Stops listening: unlinks the path (if owned) BEFORE closing the descriptor. Idempotent. */
+  async close(): Promise<void> {
+    if (this.socket) return this.socket.close();
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    disarm(this.#guard);
+    this.#ready!.close();
+    unlinkOwned(this.#owned);
+    native.close(fd);
+    this.emit('close');
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
