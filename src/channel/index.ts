@@ -17,6 +17,7 @@ import './net.js';
 import './udp.js';
 import './shm.js';
 import './nats.js';
+import './seqpacket.js';
 
 export { Channel } from './channel.js';
 export { parseEndpoint, type Endpoint, type TransportName } from './endpoint.js';

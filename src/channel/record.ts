@@ -1,0 +1,122 @@
+// A message transport over a record-preserving carrier (AF_UNIX seqpacket and datagram sockets): each
+// record is one tag byte and the payload. Tag 0 is a message, tag 1 the goodbye (the peer closed on
+// purpose); the tag also makes an empty message a non-empty record (a 0-byte seqpacket record reads like
+// the peer's shutdown). An end of records without the goodbye means the peer died.
+import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
+import type { WaitOptions } from '../internal/validate.js';
+import { tooLarge } from '../internal/framing.js';
+import { isPeerGone, peerDead, type Transport } from './transport.js';
+
+export interface RecordCarrier {
+  /** Largest record the carrier takes. */
+  readonly maxRecord: number;
+  send(record: Uint8Array): Promise<void>;
+  /** The next record, or null at the end of the carrier (orderly or not). */
+  receive(opts: WaitOptions): Promise<Uint8Array | null>;
+  close(): Promise<void>;
+}
+
+const DATA = 0;
+const BYE = 1;
+
+export class RecordTransport implements Transport {
+  readonly canSend = true;
+  readonly canReceive = true;
+  readonly maxMessageSize: number;
+  readonly url?: string;
+  readonly #what: string;
+  #carrier: RecordCarrier | undefined;
+  readonly #ready: Promise<RecordCarrier>;
+  readonly #release: (() => Promise<void>) | undefined;
+  #goodbye = false;
+  #error: Error | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /** `carrier` may still be coming (a listener waiting for its peer); `release` frees the rest. */
+  constructor(what: string, carrier: RecordCarrier | Promise<RecordCarrier>, max: number, maxRecord: number, release?: () => Promise<void>) {
+    this.#what = what;
+    this.maxMessageSize = Math.min(max, maxRecord - 1);
+    if (carrier instanceof Promise) {
+      this.#ready = carrier;
+      carrier.then((c) => (this.#carrier = c), () => {});
+    } else {
+      this.#carrier = carrier;
+      this.#ready = Promise.resolve(carrier);
+    }
+    this.#ready.catch(() => {});
+    this.#release = release;
+  }
+
+  async #peer(opts: WaitOptions = {}): Promise<RecordCarrier> {
+    if (this.#carrier) return this.#carrier;
+    const { signal, timeout } = opts;
+    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
+      const done = (err?: Error, c?: RecordCarrier) => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(c!);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeout !== undefined) timer = setTimeout(() => done(timeoutError(this.#what, timeout)), timeout);
+      this.#ready.then((c) => done(undefined, c), (e: Error) => done(e));
+    });
+  }
+
+  async send(bytes: Uint8Array): Promise<void> {
+    if (this.#closed) throw closedError(this.#what, 'send');
+    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
+    if (this.#error) throw this.#error;
+    const c = await this.#peer();
+    const rec = Buffer.allocUnsafe(bytes.byteLength + 1);
+    rec[0] = DATA;
+    rec.set(bytes, 1);
+    try {
+      await c.send(rec);
+    } catch (err) {
+      if (this.#closed) throw closedError(this.#what, 'send');
+      throw isPeerGone(err) ? peerDead(this.#what, err) : err;
+    }
+  }
+
+  async receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {
+    if (this.#closed) throw closedError(this.#what, 'receive');
+    if (this.#goodbye) return null;
+    if (this.#error) throw this.#error;
+    const c = await this.#peer(opts);
+    let rec: Uint8Array | null;
+    try {
+      rec = await c.receive(opts);
+    } catch (err) {
+      if (this.#closed) throw closedError(this.#what, 'receive');
+      if ((err as { code?: string }).code === 'ERR_IPC_CLOSED') throw closedError(this.#what, 'receive');
+      throw isPeerGone(err) ? (this.#error = peerDead(this.#what, err)) : err;
+    }
+    if (this.#closed) throw closedError(this.#what, 'receive');
+    if (rec === null) throw (this.#error = peerDead(this.#what));
+    if (rec.byteLength === 0 || rec[0]! > BYE) throw (this.#error = new IpcError('ERR_IPC_CORRUPT', `${this.#what}: a record without a valid tag`));
+    if (rec[0] === BYE) {
+      this.#goodbye = true;
+      return null;
+    }
+    if (rec.byteLength - 1 > this.maxMessageSize) {
+      throw (this.#error = new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${rec.byteLength - 1} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: rec.byteLength - 1, limit: this.maxMessageSize }));
+    }
+    return rec.subarray(1);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      const c = this.#carrier;
+      if (c && !this.#error) await c.send(Buffer.from([BYE])).catch(() => {});
+      await c?.close();
+      await this.#release?.();
+    })();
+    return this.#closing;
+  }
+}
