@@ -20,6 +20,8 @@ export interface Subject {
   backpressure?: boolean;
   /** A SIGKILLed peer is reported (ERR_IPC_PEER_DEAD). Default: reliable. */
   detectsDeath?: boolean;
+  /** The carrier has one size limit that both ends adopt (a message queue's mq_msgsize). */
+  sharedLimit?: boolean;
   /** Both ends can send. */
   duplex: boolean;
   /** The largest message of the large-message test. */
@@ -76,6 +78,17 @@ export const subjects: Subject[] = [
     // Small rings: the fault tests drain what the dead peer left, and a 4 MiB ring of tiny messages is long.
     opts: { capacity: 1 << 18 },
     largeOpts: { capacity: 16 << 20 },
+  },
+  {
+    name: 'posix mq',
+    url: () => `mq:${uniqueName('ch')}`,
+    reliable: true,
+    detectsDeath: false,
+    duplex: false,
+    large: 8192,
+    sharedLimit: true,
+    // fs.mqueue.msgsize_max (8192 by default) bounds a message; RLIMIT_MSGQUEUE counts every queue at once.
+    opts: { maxMessageSize: 8192, maxMessages: 10 },
   },
   {
     name: 'nats',
@@ -135,7 +148,7 @@ for (const s of subjects) {
 
     await t.test('record boundaries are kept, empty messages included', async (t) => {
       const { tx, rx } = await pair<Buffer>(t, s);
-      const sizes = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 63, 64, 65, 4095, 4096, 4097, 65506];
+      const sizes = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 63, 64, 65, 4095, 4096, 4097, 65506].filter((n) => n <= s.large);
       const sent = sizes.map((n) => randomBytes(n));
       const reading = (async () => {
         const out: Buffer[] = [];
@@ -169,6 +182,11 @@ for (const s of subjects) {
 
     await t.test('a message over the receiver\'s limit is refused by the receiver', async (t) => {
       const { tx, rx } = await pair<Buffer>(t, s, { maxMessageSize: 1024 }, { maxMessageSize: 4096 });
+      if (s.sharedLimit) {
+        // One limit for both ends, the carrier's: the sender refuses what the receiver would.
+        await assert.rejects(tx.send(Buffer.alloc(2048, 2)), { code: 'ERR_IPC_MESSAGE_TOO_LARGE' });
+        return;
+      }
       await tx.send(Buffer.alloc(2048, 2));
       if (s.reliable) {
         await assert.rejects(rx.receive(), { code: 'ERR_IPC_MESSAGE_TOO_LARGE' });
@@ -181,7 +199,7 @@ for (const s of subjects) {
 
     await t.test('send waits for room while the receiver does not read (backpressure)', { skip: !(s.backpressure ?? s.reliable) && `${s.name} has no end-to-end backpressure` }, async (t) => {
       const { tx, rx } = await pair<Buffer>(t, s);
-      const chunk = Buffer.alloc(64 * 1024, 9);
+      const chunk = Buffer.alloc(Math.min(64 * 1024, s.large), 9);
       let sent = 0;
       let pending: Promise<void> | undefined;
       // Kernel socket buffers on loopback can grow to a few MiB; 128 MiB is far past any of them.

@@ -18,6 +18,7 @@ import './udp.js';
 import './shm.js';
 import './nats.js';
 import './seqpacket.js';
+import './mq.js';
 
 export { Channel } from './channel.js';
 export { parseEndpoint, type Endpoint, type TransportName } from './endpoint.js';

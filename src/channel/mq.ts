@@ -1,0 +1,86 @@
+// mq:/name — a POSIX message queue (mq_overview(7)) carries one direction, like a FIFO: `listen` is the
+// receiving end (it creates the queue, exclusive, and removes it on close), `connect` the sending end
+// (it opens the queue write-only). The queue keeps record boundaries and gives backpressure (a full queue
+// makes send wait, on the event loop). Its mq_msgsize is the one limit of both ends: the listener sets it
+// from `maxMessageSize` (default 8192, fs.mqueue.msgsize_default), and the connector adopts it, so an
+// oversized message is refused by the sender. `maxMessages` (default 10) sets mq_maxmsg.
+// Messages travel at priority 1; the goodbye is an empty message at priority 0, which the queue
+// delivers after every message sent before it. A queue has no connection: a peer that dies is not
+// noticed (the queue simply stays empty, or full).
+import { closedError, IpcError } from '../errors.js';
+import type { WaitOptions } from '../internal/validate.js';
+import { tooLarge } from '../internal/framing.js';
+import { MessageQueue } from '../message-queue.js';
+import { registerAdapter, type Transport } from './transport.js';
+
+const DATA = 1;
+const BYE = 0;
+
+class MqTransport implements Transport {
+  readonly canSend: boolean;
+  readonly canReceive: boolean;
+  readonly maxMessageSize: number;
+  readonly #what: string;
+  readonly #q: MessageQueue;
+  #goodbye = false;
+  #closed = false;
+
+  constructor(url: string, q: MessageQueue, sending: boolean, max: number) {
+    this.#what = `channel ${url}`;
+    this.#q = q;
+    this.canSend = sending;
+    this.canReceive = !sending;
+    this.maxMessageSize = Math.min(max, q.maxMessageSize);
+  }
+
+  async send(bytes: Uint8Array): Promise<void> {
+    if (this.#closed) throw closedError(this.#what, 'send');
+    if (!this.canSend) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what} is the receiving end; it cannot send`);
+    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
+    await this.#q.send(bytes, { priority: DATA });
+  }
+
+  async receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {
+    if (this.#closed) throw closedError(this.#what, 'receive');
+    if (!this.canReceive) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what} is the sending end; it cannot receive`);
+    if (this.#goodbye) return null;
+    let m;
+    try {
+      m = await this.#q.receive(opts);
+    } catch (err) {
+      if (this.#closed) throw closedError(this.#what, 'receive');
+      throw err;
+    }
+    if (m.priority === BYE) {
+      this.#goodbye = true;
+      return null;
+    }
+    if (m.data.byteLength > this.maxMessageSize) {
+      throw new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${m.data.byteLength} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: m.data.byteLength, limit: this.maxMessageSize });
+    }
+    return m.data;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // The goodbye must not wait forever on a full queue whose reader is gone.
+    if (this.canSend) this.#q.trySend(Buffer.alloc(0), { priority: BYE }) || (await this.#q.send(Buffer.alloc(0), { priority: BYE, timeout: 1000 }).catch(() => {}));
+    this.#q.close();
+  }
+}
+
+registerAdapter('mq', {
+  async listen(ep, opts) {
+    const q = await MessageQueue.create(ep.name, {
+      maxMessageSize: opts.explicitMax === true ? opts.maxMessageSize : 8192,
+      ...(typeof opts.maxMessages === 'number' ? { maxMessages: opts.maxMessages } : {}),
+      unlinkOnClose: true,
+    });
+    return new MqTransport(ep.url, q, false, opts.maxMessageSize);
+  },
+  async connect(ep, opts) {
+    const q = await MessageQueue.open(ep.name, { access: 'write' });
+    return new MqTransport(ep.url, q, true, opts.maxMessageSize);
+  },
+});
