@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { connect, listen, type Channel, type ChannelOptions } from '../src/index.js';
-import { childScript, firstLine, startPeer, tmpDir, uniqueName } from './helpers/index.js';
+import { childScript, firstLine, startPeer, tmpDir, uniqueKey, uniqueName } from './helpers/index.js';
 
 export interface Subject {
   name: string;
@@ -89,6 +89,14 @@ export const subjects: Subject[] = [
     sharedLimit: true,
     // fs.mqueue.msgsize_max (8192 by default) bounds a message; RLIMIT_MSGQUEUE counts every queue at once.
     opts: { maxMessageSize: 8192, maxMessages: 10 },
+  },
+  {
+    name: 'sysv mq',
+    url: () => `sysvmq:0x${uniqueKey().toString(16)}`,
+    reliable: true,
+    detectsDeath: false,
+    duplex: true,
+    large: 8191,
   },
   {
     name: 'nats',

@@ -19,6 +19,7 @@ import './shm.js';
 import './nats.js';
 import './seqpacket.js';
 import './mq.js';
+import './sysvmq.js';
 
 export { Channel } from './channel.js';
 export { parseEndpoint, type Endpoint, type TransportName } from './endpoint.js';
