@@ -67,6 +67,7 @@ export const subjects: Subject[] = [
   { name: 'unix', url: (t) => `unix:${path.join(tmpDir(t), 'ch.sock')}`, reliable: true, duplex: true, large: 8 << 20 },
   { name: 'unix abstract', url: () => `unix:@ipckit-test-${process.pid}-${++seq}`, reliable: true, duplex: true, large: 8 << 20 },
   { name: 'unix seqpacket', url: (t) => `unix+seqpacket:${path.join(tmpDir(t), 'sp.sock')}`, reliable: true, duplex: true, large: 128 * 1024 },
+  { name: 'unix dgram', url: (t) => `unix+dgram:${path.join(tmpDir(t), 'dg.sock')}`, reliable: true, detectsDeath: false, duplex: true, large: 128 * 1024 },
   { name: 'tcp', url: () => 'tcp://127.0.0.1:0', reliable: true, duplex: true, large: 8 << 20 },
   { name: 'udp', url: () => 'udp://127.0.0.1:0', reliable: false, duplex: true, large: 65506 },
   {

@@ -18,6 +18,7 @@ import './udp.js';
 import './shm.js';
 import './nats.js';
 import './seqpacket.js';
+import './dgram.js';
 import './mq.js';
 import './sysvmq.js';
 

@@ -11,6 +11,8 @@ export interface RecordCarrier {
   /** Largest record the carrier takes. */
   readonly maxRecord: number;
   send(record: Uint8Array): Promise<void>;
+  /** Sends the goodbye without waiting for a peer that never came (default: send). */
+  goodbye?(record: Uint8Array): Promise<void>;
   /** The next record, or null at the end of the carrier (orderly or not). */
   receive(opts: WaitOptions): Promise<Uint8Array | null>;
   close(): Promise<void>;
@@ -113,7 +115,13 @@ export class RecordTransport implements Transport {
     this.#closing ??= (async () => {
       this.#closed = true;
       const c = this.#carrier;
-      if (c && !this.#error) await c.send(Buffer.from([BYE])).catch(() => {});
+      if (c && !this.#error) {
+        // Bounded: a peer whose queue is full and who no longer reads must not hold close() forever.
+        let timer: NodeJS.Timeout | undefined;
+        const bye = (c.goodbye ?? c.send).call(c, Buffer.from([BYE])).catch(() => {});
+        await Promise.race([bye, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+        clearTimeout(timer);
+      }
       await c?.close();
       await this.#release?.();
     })();

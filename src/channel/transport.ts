@@ -65,5 +65,5 @@ export function peerDead(what: string, cause?: unknown): IpcError {
 /** The codes of errors that mean "the other side is gone" on sockets and pipes. */
 export function isPeerGone(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
-  return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ENOTCONN' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END';
+  return code === 'EPIPE' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ENOTCONN' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END';
 }
