@@ -9,10 +9,12 @@ const [name, mode] = process.argv.slice(2);
 const { tx, rx, shm } = await openRingPair(name!, { spinMicros: mode === 'sleep-echo' ? 0 : 1e6 });
 process.stdout.write('ready\n');
 if (mode === 'spin-echo') {
+  // Forward without a copy out: a view into the incoming ring, released once sent on.
   for (;;) {
-    const m = rx.tryReceive();
-    if (m) {
-      while (!tx.trySend(m));
+    const v = rx.peek();
+    if (v) {
+      while (!tx.trySend(v));
+      rx.release();
     } else if (rx.ended) break;
   }
 } else if (mode === 'sleep-echo') {
