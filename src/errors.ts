@@ -3,7 +3,9 @@
  * with stable `ERR_IPC_*` codes (docs/errors.md), misuse reuses Node's `ERR_INVALID_ARG_TYPE` and
  * `ERR_OUT_OF_RANGE`. Match on `code`, never on messages.
  */
+import os from 'node:os';
 import { getSystemErrorMap } from 'node:util';
+import { native } from './native.js';
 
 export type IpcErrorCode =
   | 'ERR_IPC_NAME_INVALID'
@@ -47,16 +49,32 @@ const code2name: Partial<Record<IpcErrorCode, string>> = { ERR_IPC_TIMEOUT: 'Tim
 
 let errmap: Map<number, [string, string]> | undefined;
 
-/** The error name for a negative errno, e.g. -2 → 'ENOENT'. */
-export function errnoName(rc: number): string {
+/**
+ * [code, description] of a negative errno: Node's own table first (util.getSystemErrorMap(), libuv's
+ * list), then glibc's names and texts for the errnos libuv does not list (EIDRM, ENOMSG, EOWNERDEAD,
+ * ENOTRECOVERABLE, ...), so that every error carries its proper `code`.
+ */
+function describeErrno(rc: number): [string, string] {
   errmap ??= getSystemErrorMap();
-  return errmap.get(rc)?.[0] ?? `Unknown system error ${rc}`;
+  const known = errmap.get(rc);
+  if (known) return known;
+  const [name, text] = native.errnoDescribe(-rc);
+  const entry: [string, string] = [name ?? `Unknown system error ${rc}`, text];
+  errmap.set(rc, entry);
+  return entry;
 }
 
-/** Errno numbers by name, from Node's own table (no copied constants). */
+/** The error name for a negative errno, e.g. -2 → 'ENOENT'. */
+export function errnoName(rc: number): string {
+  return describeErrno(rc)[0];
+}
+
+/** Negative errno numbers by name: Node's table, then os.constants.errno. */
 export function errno(name: string): number {
   errmap ??= getSystemErrorMap();
   for (const [num, [n]] of errmap) if (n === name) return num;
+  const n = (os.constants.errno as Record<string, number>)[name];
+  if (n !== undefined) return -n;
   throw new Error(`unknown errno name ${name}`);
 }
 
@@ -65,8 +83,7 @@ export function errno(name: string): number {
  * `syscall`, `path`; the message reads like Node's own: `EEXIST: file exists, shm_open '/x'`.
  */
 export function errnoException(rc: number, syscall: string, path?: string): NodeJS.ErrnoException {
-  errmap ??= getSystemErrorMap();
-  const [code, desc] = errmap.get(rc) ?? [`Unknown system error ${rc}`, 'unknown error'];
+  const [code, desc] = describeErrno(rc);
   let message = `${code}: ${desc}, ${syscall}`;
   if (path !== undefined) message += ` '${path}'`;
   const err = new Error(message) as NodeJS.ErrnoException;

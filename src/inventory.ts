@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { IpcError } from './errors.js';
 import { SharedMemory, SystemVSharedMemory } from './shared-memory.js';
 import { Semaphore, SystemVSemaphoreSet } from './semaphore.js';
+import { MessageQueue, SystemVMessageQueue, limits as messageQueueLimits, type MessageQueueLimits } from './message-queue.js';
 
 export type IpcObjectKind = 'posix-shm' | 'posix-sem' | 'posix-mq' | 'sysv-msg' | 'sysv-shm' | 'sysv-sem';
 
@@ -41,6 +42,8 @@ export interface Inventory {
   objects: IpcObject[];
   /** Things worth telling the user (e.g. /dev/mqueue is not mounted). */
   notes: string[];
+  /** The kernel's message-queue limits (what a create may ask for). */
+  limits: { messageQueues: MessageQueueLimits };
 }
 
 const SHM_DIR = '/dev/shm';
@@ -229,7 +232,7 @@ export function listIpcObjects(): Inventory {
       countOf: 'semaphores',
     });
   }
-  return { objects, notes };
+  return { objects, notes, limits: { messageQueues: messageQueueLimits() } };
 }
 
 /** A parsed `ipckit rm` argument. */
@@ -270,6 +273,8 @@ type Remover = (ref: IpcObjectRef) => Promise<boolean>;
 const removers: Partial<Record<IpcObjectKind, Remover>> = {
   'posix-shm': (r) => SharedMemory.unlink(r.name!),
   'posix-sem': (r) => Semaphore.unlink(r.name!),
+  'posix-mq': (r) => MessageQueue.unlink(r.name!),
+  'sysv-msg': async (r) => SystemVMessageQueue.removeId(r.id!),
   'sysv-shm': async (r) => SystemVSharedMemory.removeId(r.id!),
   'sysv-sem': async (r) => SystemVSemaphoreSet.removeId(r.id!),
 };

@@ -12,8 +12,7 @@
  */
 import fs from 'node:fs';
 import { native, type MsgStat } from './native.js';
-import os from 'node:os';
-import { AbortError, IpcError, closedError, errnoException as baseErrnoException, invalidArgType, outOfRange } from './errors.js';
+import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
 import { posixName, fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { Readiness, READABLE, WRITABLE, waitOnThread } from './internal/wait.js';
@@ -21,28 +20,6 @@ import { toBytes, validateInteger, validateMode, validateWaitOptions, type WaitO
 
 const C = native.mqConstants;
 
-// Node's system error map (libuv's) lacks the System V errnos EIDRM and ENOMSG: take numbers from
-// os.constants and give such errors their proper code, so callers can match on 'EIDRM'.
-const errnos = os.constants.errno as Record<string, number>;
-function errno(name: string): number {
-  return -errnos[name]!;
-}
-function errnoException(rc: number, syscall: string, path?: string): NodeJS.ErrnoException {
-  const err = baseErrnoException(rc, syscall, path);
-  if (err.code?.startsWith('Unknown')) {
-    const name = Object.keys(errnos).find((k) => errnos[k] === -rc);
-    if (name) {
-      err.code = name;
-      err.message = `${name}: ${name === 'EIDRM' ? 'identifier removed' : name === 'ENOMSG' ? 'no message of desired type' : 'system error'}, ${syscall}${path === undefined ? '' : ` '${path}'`}`;
-    }
-  }
-  Error.captureStackTrace(err, errnoException);
-  return err;
-}
-function check(rc: number, syscall: string, path?: string): number {
-  if (rc < 0) throw errnoException(rc, syscall, path);
-  return rc;
-}
 const EAGAIN = errno('EAGAIN');
 const EEXIST = errno('EEXIST');
 const ENOENT = errno('ENOENT');

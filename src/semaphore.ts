@@ -25,7 +25,7 @@ const EAGAIN = errno('EAGAIN');
 const EBUSY = errno('EBUSY');
 const EINVAL = errno('EINVAL');
 const EUCLEAN = -117; // Linux (x86-64, arm64); not in Node's system error map
-const EIDRM = -os.constants.errno.EIDRM; // not in Node's system error map
+const EIDRM = errno('EIDRM');
 const layout = native.semaphoreLayout;
 const { GETVAL, GETPID, GETNCNT, GETZCNT, SEM_UNDO, IPC_NOWAIT } = layout.sysv;
 const IPC_CREAT = 0o1000;
@@ -35,30 +35,6 @@ const SEM_VALUE_MAX = 2 ** 31 - 1;
 /** SEMVMX: the largest value of a System V semaphore. */
 const SEMVMX = 32767;
 
-/**
- * Errnos this module can meet that Node's system error map lacks (Linux numbers, the same on x86-64 and
- * arm64): the error still carries the right `code` rather than "Unknown system error".
- */
-const missingErrnos = new Map<number, [string, string]>([
-  [EIDRM, ['EIDRM', 'identifier removed']],
-  [-131, ['ENOTRECOVERABLE', 'state not recoverable']],
-]);
-
-/** errnoException, with the codes of `missingErrnos`. */
-function semError(rc: number, syscall: string): NodeJS.ErrnoException {
-  const err = errnoException(rc, syscall);
-  const known = missingErrnos.get(rc);
-  if (known) {
-    err.code = known[0];
-    err.message = `${known[0]}: ${known[1]}, ${syscall}`;
-  }
-  return err;
-}
-
-function checkSem(rc: number, syscall: string): number {
-  if (rc < 0) throw semError(rc, syscall);
-  return rc;
-}
 
 function handleOrThrow(rc: NativeHandle | number, syscall: string, path?: string): NativeHandle {
   if (typeof rc === 'number') throw errnoException(rc, syscall, path);
@@ -516,7 +492,7 @@ export class Mutex implements AsyncDisposable, Disposable {
 
   #took(rc: number): LockResult | null {
     if (rc === EBUSY) return null;
-    checkSem(rc, 'pthread_mutex_trylock');
+    check(rc, 'pthread_mutex_trylock');
     this.#locked = true;
     held.add(this);
     return { ownerDied: rc === 1 };
@@ -819,7 +795,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     const undo = !!opts.undo;
     const rc = native.semop(this.id, this.#encode(ops, undo, true));
     if (rc === 0) return;
-    if (rc !== EAGAIN) throw semError(rc, 'semop');
+    if (rc !== EAGAIN) throw errnoException(rc, 'semop');
     if (opts.timeout === 0) throw timeoutError('SystemVSemaphoreSet.op', 0);
     const blocking = this.#encode(ops, undo, false);
     let r;
@@ -832,7 +808,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     } catch (err) {
       this.#waits.rethrow(err, 'op');
     }
-    if (r.rc < 0) throw semError(r.rc, 'semop');
+    if (r.rc < 0) throw errnoException(r.rc, 'semop');
   }
 
   /**
@@ -847,7 +823,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     this.#assertOpen('tryOp');
     const rc = native.semop(this.id, this.#encode(ops, !!opts?.undo, true));
     if (rc === EAGAIN) return false;
-    if (rc < 0) throw semError(rc, 'semop');
+    if (rc < 0) throw errnoException(rc, 'semop');
     return true;
   }
 
