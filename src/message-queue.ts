@@ -16,7 +16,7 @@ import { AbortError, IpcError, check, closedError, errno, errnoException, invali
 import { posixName, fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { Readiness, READABLE, WRITABLE, waitOnThread } from './internal/wait.js';
-import { toBytes, validateInteger, validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { toBytes, validateInteger, validateMode, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 
 const C = native.mqConstants;
 
@@ -276,7 +276,10 @@ export interface MessageQueueCreateOptions {
   maxMessageSize?: number;
   /** Permission bits (the umask applies, as for mq_open(3)). Default 0o600. */
   mode?: number;
-  /** Remove the name when this object closes. Default true for `create`, false for `open`. */
+  /**
+   * Remove the name when this object closes. Default true when this call created the queue (`create`, or
+   * `openOrCreate` that created it), false when it opened an existing one (as every module does).
+   */
   unlinkOnClose?: boolean;
 }
 
@@ -368,6 +371,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
 
   static #open(name: string, flags: number, opts: MessageQueueCreateOptions & MessageQueueOpenOptions, creating: boolean): number {
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    validateOwnership(opts, true);
     const maxMessages = opts.maxMessages === undefined ? 0 : validateInteger('options.maxMessages', opts.maxMessages, 1, 2 ** 31 - 1);
     const maxMessageSize = opts.maxMessageSize === undefined ? 0 : validateInteger('options.maxMessageSize', opts.maxMessageSize, 1, 2 ** 31 - 1);
     // mq_open takes both attributes or neither: fill the one not given from the defaults.
@@ -386,7 +390,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
   static async create(name: string, opts: MessageQueueCreateOptions & MessageQueueOpenOptions = {}): Promise<MessageQueue> {
     const n = posixName('message queue', name);
     const fd = check(MessageQueue.#open(n, accessFlags(opts.access) | C.O_CREAT | C.O_EXCL, opts, true), 'mq_open', n);
-    return MessageQueue.#wrap(fd, n, opts.unlinkOnClose ?? true, true);
+    return MessageQueue.#wrap(fd, n, validateOwnership(opts, true), true);
   }
 
   /** Opens an existing queue (ENOENT if there is none). */
@@ -396,15 +400,18 @@ export class MessageQueue implements AsyncDisposable, Disposable {
     return MessageQueue.#wrap(fd, n, false, false);
   }
 
-  /** Opens the queue, creating it if needed (then owning it only if `unlinkOnClose` says so). */
+  /**
+   * Opens the queue, creating it if needed. It owns (unlinks on close) a queue it created, not one it
+   * opened, unless `unlinkOnClose` says otherwise.
+   */
   static async openOrCreate(name: string, opts: MessageQueueCreateOptions & MessageQueueOpenOptions = {}): Promise<MessageQueue> {
     const n = posixName('message queue', name);
     const access = accessFlags(opts.access);
     for (;;) {
       const fd = MessageQueue.#open(n, access | C.O_CREAT | C.O_EXCL, opts, true);
-      if (fd >= 0) return MessageQueue.#wrap(fd, n, opts.unlinkOnClose ?? false, true);
+      if (fd >= 0) return MessageQueue.#wrap(fd, n, validateOwnership(opts, true), true);
       const ofd = native.mqOpen(n, access | C.O_NONBLOCK | C.O_CLOEXEC, 0, 0, 0);
-      if (ofd >= 0) return MessageQueue.#wrap(ofd, n, opts.unlinkOnClose ?? false, false);
+      if (ofd >= 0) return MessageQueue.#wrap(ofd, n, validateOwnership(opts, false), false);
       // Unlinked between our two opens: try creating again.
       if (ofd !== ENOENT) throw errnoException(ofd, 'mq_open', n);
     }
@@ -618,7 +625,12 @@ export interface SystemVCreateOptions {
   mode?: number;
   /** msg_qbytes: bytes the queue holds. Above kernel.msgmnb needs CAP_SYS_RESOURCE (else ERR_IPC_LIMIT). */
   maxBytes?: number;
-  /** Remove the queue (IPC_RMID) when this object closes. Default true for `create`, false otherwise. */
+  /**
+   * Remove the queue (IPC_RMID) when this object closes. Default true when this call created it (`create`,
+   * or `openOrCreate` that created it), false otherwise.
+   */
+  unlinkOnClose?: boolean;
+  /** @deprecated The old spelling of `unlinkOnClose` (one name in every module now). */
   removeOnClose?: boolean;
 }
 
@@ -718,6 +730,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
 
   static #create(key: number, opts: SystemVCreateOptions, flags: number): number {
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    validateOwnership(opts, true);
     const id = native.msgget(key, flags | mode);
     if (id < 0) {
       if (id === ENOSPC) {
@@ -743,14 +756,14 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
 
   /**
    * Creates a queue, exclusively for a key (EEXIST if one exists), or a new private one. The creator
-   * removes it on close unless `removeOnClose: false`.
+   * removes it on close unless `unlinkOnClose: false`.
    */
   static async create(key: number | 'private', opts: SystemVCreateOptions = {}): Promise<SystemVMessageQueue> {
     const k = sysvKey(key);
     if (opts.maxBytes !== undefined) validateInteger('options.maxBytes', opts.maxBytes, 1, 2 ** 31 - 1);
     const flags = k === C.IPC_PRIVATE ? C.IPC_CREAT : C.IPC_CREAT | C.IPC_EXCL;
     const id = check(SystemVMessageQueue.#create(k, opts, flags), 'msgget', hex(k));
-    return new SystemVMessageQueue(id, k, opts.removeOnClose ?? true);
+    return new SystemVMessageQueue(id, k, validateOwnership(opts, true));
   }
 
   /** Opens the queue of an existing key (ENOENT if there is none). */
@@ -761,15 +774,15 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     return new SystemVMessageQueue(id, k, false);
   }
 
-  /** Opens the queue of a key, creating it if there is none (then owned only if `removeOnClose`). */
+  /** Opens the queue of a key, creating it if there is none (then owned, unless `unlinkOnClose: false`). */
   static async openOrCreate(key: number, opts: SystemVCreateOptions = {}): Promise<SystemVMessageQueue> {
     const k = sysvKey(key);
     if (k === C.IPC_PRIVATE) throw outOfRange('key', "a key (use create('private'))", key);
     if (opts.maxBytes !== undefined) validateInteger('options.maxBytes', opts.maxBytes, 1, 2 ** 31 - 1);
     const id = SystemVMessageQueue.#create(k, opts, C.IPC_CREAT | C.IPC_EXCL);
-    if (id >= 0) return new SystemVMessageQueue(id, k, opts.removeOnClose ?? false);
+    if (id >= 0) return new SystemVMessageQueue(id, k, validateOwnership(opts, true));
     if (id !== EEXIST) throw errnoException(id, 'msgget', hex(k));
-    return new SystemVMessageQueue(check(native.msgget(k, 0), 'msgget', hex(k)), k, opts.removeOnClose ?? false);
+    return new SystemVMessageQueue(check(native.msgget(k, 0), 'msgget', hex(k)), k, validateOwnership(opts, false));
   }
 
   /** Wraps a queue known by its id (e.g. from `ipcs -q`). */

@@ -16,7 +16,7 @@ import { IpcError, check, closedError, errno, errnoException } from './errors.js
 import { fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { Readiness, READABLE } from './internal/wait.js';
-import { validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { validateMode, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, encodeFrame } from './internal/framing.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK } = fs.constants;
@@ -367,6 +367,7 @@ export class Fifo implements AsyncDisposable {
   readonly path: string;
   #unlinkOnClose: boolean;
   #closed = false;
+  #closing = new AbortController();
 
   private constructor(path: string, unlinkOnClose: boolean) {
     this.path = path;
@@ -377,6 +378,7 @@ export class Fifo implements AsyncDisposable {
   static async create(path: string, opts: FifoCreateOptions = {}): Promise<Fifo> {
     fsPath('FIFO', path);
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    validateOwnership(opts, true);
     check(native.mkfifo(path, mode), 'mkfifo', path);
     // mkfifo applied the umask, which can only remove bits: the FIFO was never more open than asked.
     try {
@@ -385,21 +387,22 @@ export class Fifo implements AsyncDisposable {
       fs.rmSync(path, { force: true });
       throw err;
     }
-    return new Fifo(path, opts.unlinkOnClose ?? true);
+    return new Fifo(path, validateOwnership(opts, true));
   }
 
   /** Creates the FIFO, or takes the existing one if the path already is a FIFO. */
   static async openOrCreate(path: string, opts: FifoCreateOptions = {}): Promise<Fifo> {
     fsPath('FIFO', path);
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    validateOwnership(opts, true);
     const rc = native.mkfifo(path, mode);
     if (rc === errno('EEXIST')) {
       assertFifoPath(path);
-      return new Fifo(path, opts.unlinkOnClose ?? false);
+      return new Fifo(path, validateOwnership(opts, false));
     }
     check(rc, 'mkfifo', path);
     fs.chmodSync(path, mode);
-    return new Fifo(path, opts.unlinkOnClose ?? true);
+    return new Fifo(path, validateOwnership(opts, true));
   }
 
   /** Removes a FIFO. `false` if nothing was there; ERR_IPC_NOT_FIFO (and nothing removed) if it is not one. */
@@ -450,15 +453,25 @@ export class Fifo implements AsyncDisposable {
   }
 
   /** Opens this FIFO's read end. */
-  openReader(opts: FifoReaderOptions = {}): Promise<PipeReader> {
+  async openReader(opts: FifoReaderOptions = {}): Promise<PipeReader> {
     if (this.#closed) throw closedError(`FIFO ${this.path}`, 'openReader');
     return Fifo.openReader(this.path, opts);
   }
 
-  /** Opens this FIFO's write end, waiting for a reader. */
-  openWriter(opts: WaitOptions = {}): Promise<PipeWriter> {
+  /**
+   * Opens this FIFO's write end, waiting for a reader. A wait still pending when this object is closed
+   * rejects with ERR_IPC_CLOSED.
+   */
+  async openWriter(opts: WaitOptions = {}): Promise<PipeWriter> {
     if (this.#closed) throw closedError(`FIFO ${this.path}`, 'openWriter');
-    return Fifo.openWriter(this.path, opts);
+    validateWaitOptions(opts);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal;
+    try {
+      return await Fifo.openWriter(this.path, { signal, timeout: opts.timeout });
+    } catch (err) {
+      if (this.#closing.signal.aborted && (err as Error).name === 'AbortError') throw closedError(`FIFO ${this.path}`, 'openWriter');
+      throw err;
+    }
   }
 
   get closed(): boolean {
@@ -469,6 +482,7 @@ export class Fifo implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort(); // before the unlink, so a pending openWriter ends as closed, not as ENOENT
     if (this.#unlinkOnClose) await Fifo.unlink(this.path).catch(() => false);
   }
 

@@ -21,7 +21,7 @@ import { AbortError, IpcError, check, closedError, errno, errnoException, invali
 import { disarm, guard } from './internal/lifetime.js';
 import { Readiness, READABLE, WRITABLE } from './internal/wait.js';
 import type { FdWatcher } from './native.js';
-import { toBytes, validateInteger, validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { toBytes, validateInteger, validateMode, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { tooLarge } from './internal/framing.js';
 
 const K = native.socketConstants;
@@ -759,7 +759,12 @@ export class UnixSocket extends Duplex {
     for (;;) {
       const m = this.read() as UnixMessage | null;
       if (m !== null) return m;
-      if (this.readableEnded || this.destroyed) return null;
+      if (this.readableEnded) return null;
+      if (this.destroyed) {
+        // Ended by us (close/destroy) rather than by the peer: the wait did not end on its own.
+        if (this.errored) throw this.errored;
+        throw closedError(`unix ${this.type} socket`, 'receive');
+      }
       await waitReadable(this, opts);
     }
   }
@@ -1067,6 +1072,7 @@ export function parseUnixEndpoint(url: string): UnixEndpoint {
 function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr: Encoded; owned: Owned | undefined } {
   const addr = encodeAddress(opts);
   const mode = validateMode('options.mode', opts.mode ?? 0o600);
+  const own = validateOwnership(opts, true);
   const fd = check(native.socket(TYPE_CODE[type]), 'socket');
   try {
     if (addr.path !== undefined) {
@@ -1085,7 +1091,7 @@ function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr
       owned = statOwned(addr.path);
       // The umask can only have narrowed the mode: widen it to exactly what was asked.
       if (owned && (fs.lstatSync(addr.path).mode & 0o7777) !== mode) fs.chmodSync(addr.path, mode);
-      if (opts.unlinkOnClose === false) owned = undefined;
+      if (!own) owned = undefined;
     }
     return { fd, addr, owned };
   } catch (err) {

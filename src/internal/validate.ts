@@ -51,3 +51,17 @@ export function validateWaitOptions(opts: WaitOptions | undefined): void {
 export function validateMode(name: string, mode: unknown): number {
   return validateInteger(name, mode, 0, 0o7777);
 }
+
+/**
+ * Whether an object removes its name (or System V id) when it closes: `unlinkOnClose`, the one spelling
+ * for every module; `removeOnClose` is the old System V spelling, still accepted. `created` is whether
+ * this call made the object: the creator owns it by default, an opener never does (DESIGN.md).
+ */
+export function validateOwnership(opts: { unlinkOnClose?: unknown; removeOnClose?: unknown } | undefined, created: boolean): boolean {
+  const v = opts?.unlinkOnClose ?? opts?.removeOnClose;
+  if (v === undefined) return created;
+  if (typeof v !== 'boolean') {
+    throw invalidArgType(opts?.unlinkOnClose !== undefined ? 'options.unlinkOnClose' : 'options.removeOnClose', 'of type boolean', v);
+  }
+  return v;
+}
