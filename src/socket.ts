@@ -446,6 +446,19 @@ function unlinkOwned(owned: Owned | undefined): void {
   }
 }
 
+/**
+ * The leak guard's cleanup, made out here on purpose: closures created in one scope share its context,
+ * and the constructors also make arrows that capture `this` (the poll callback, 'newListener'); a
+ * cleanup written beside them would hold the object through that context, and the object could never
+ * be collected (nor the guard ever run).
+ */
+function releaser(owned: Owned | undefined, fd: number): () => void {
+  return () => {
+    unlinkOwned(owned);
+    native.close(fd);
+  };
+}
+
 function toFdList(fds: SendOptions['fds']): number[] | null {
   if (fds === undefined) return null;
   if (!Array.isArray(fds)) throw invalidArgType('options.fds', 'an array', fds);
@@ -516,10 +529,7 @@ export class UnixSocket extends Duplex {
     this.#allow = type === 'dgram' ? validateAllow(opts.allow) : undefined;
     this.#poll = new Poller(fd, `unix ${type} socket`, () => this.#pump());
     const owned = opts.owned;
-    this.#guard = guard(this, `ipckit unix ${type} socket (fd ${fd})`, () => {
-      unlinkOwned(owned);
-      native.close(fd);
-    });
+    this.#guard = guard(this, `ipckit unix ${type} socket (fd ${fd})`, releaser(owned, fd));
     if (type === 'dgram' && (opts.credentials || opts.allow !== undefined)) {
       check(native.setsockoptInt(fd, K.SOL_SOCKET, K.SO_PASSCRED, 1), 'setsockopt', this.address ?? undefined);
     }
@@ -1164,10 +1174,7 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     this.socket = socket;
     if (!socket) {
       this.#ready = new Readiness(fd, `unix ${type} server`);
-      this.#guard = guard(this, `ipckit unix ${type} server ${address}`, () => {
-        unlinkOwned(owned);
-        native.close(fd);
-      });
+      this.#guard = guard(this, `ipckit unix ${type} server ${address}`, releaser(owned, fd));
       this.on('newListener', (ev) => {
         if (ev === 'connection') queueMicrotask(() => this.#acceptLoop());
       });
