@@ -7,6 +7,14 @@ import os from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { native } from './native.js';
 
+/**
+ * The stable codes of `IpcError`, each documented in docs/errors.md.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof IpcError && err.code === 'ERR_IPC_TIMEOUT') retry();
+ * ```
+ */
 export type IpcErrorCode =
   | 'ERR_IPC_NAME_INVALID'
   | 'ERR_IPC_MESSAGE_TOO_LARGE'
@@ -81,6 +89,11 @@ export function errno(name: string): number {
 /**
  * A Node-shaped system error from a native `-errno` result: `code` ('EEXIST'), negative `errno`,
  * `syscall`, `path`; the message reads like Node's own: `EEXIST: file exists, shm_open '/x'`.
+ *
+ * @example
+ * ```ts
+ * throw errnoException(-17, 'shm_open', '/x'); // code 'EEXIST', errno -17, syscall 'shm_open', path '/x'
+ * ```
  */
 export function errnoException(rc: number, syscall: string, path?: string): NodeJS.ErrnoException {
   const [code, desc] = describeErrno(rc);
@@ -119,7 +132,17 @@ export function outOfRange(name: string, range: string, actual: unknown): RangeE
   return err;
 }
 
-/** The rejection of an aborted wait, like Node's own (`name` 'AbortError', `code` 'ABORT_ERR'). */
+/**
+ * The rejection of an aborted wait, like Node's own (`name` 'AbortError', `code` 'ABORT_ERR').
+ *
+ * @example
+ * ```ts
+ * const ac = new AbortController();
+ * const p = sem.wait({ signal: ac.signal });
+ * ac.abort();
+ * await p.catch((err) => assert(err instanceof AbortError && err.code === 'ABORT_ERR'));
+ * ```
+ */
 export class AbortError extends Error {
   readonly code = 'ABORT_ERR';
   constructor(message = 'The operation was aborted', options?: ErrorOptions) {

@@ -32,12 +32,27 @@ const EPERM = errno('EPERM');
 /** Linux's hard ceilings (ipc/mqueue.c HARD_MSGMAX, HARD_MSGSIZEMAX): not even root goes beyond. */
 const HARD_MSGMAX = 65536;
 const HARD_MSGSIZEMAX = 16 * 1024 * 1024;
-/** mq_send(3): priorities are 0 .. MQ_PRIO_MAX - 1 (32768 on Linux). */
+/**
+ * mq_send(3): priorities are 0 .. MQ_PRIO_MAX - 1 (32768 on Linux).
+ *
+ * @example
+ * ```ts
+ * await q.send('urgent', { priority: MQ_PRIO_MAX - 1 });
+ * ```
+ */
 export const MQ_PRIO_MAX = 32768;
 
 // ---- kernel limits -------------------------------------------------------------------------------
 
-/** The kernel's message-queue limits, as read from /proc now. `undefined` where a file is absent. */
+/**
+ * The kernel's message-queue limits, as read from /proc now. `undefined` where a file is absent.
+ *
+ * @example
+ * ```ts
+ * const { posix } = messageQueueLimits();
+ * console.log(posix.msgMax, posix.msgsizeMax);
+ * ```
+ */
 export interface MessageQueueLimits {
   posix: {
     /** /dev/mqueue is mounted (only then do `ls`/`rm` see the queues; the queues work regardless). */
@@ -269,6 +284,14 @@ function enqueue<T>(lane: Lane, opts: WaitOptions, what: string, attempt: (settl
 
 // ---- POSIX ---------------------------------------------------------------------------------------
 
+/**
+ * Options of `MessageQueue.create` and `MessageQueue.openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await MessageQueue.create('/jobs', { maxMessages: 64, maxMessageSize: 4096, mode: 0o660, unlinkOnClose: false });
+ * ```
+ */
 export interface MessageQueueCreateOptions {
   /** Capacity in messages (mq_maxmsg). Default: fs.mqueue.msg_default (10 on most systems). */
   maxMessages?: number;
@@ -283,23 +306,53 @@ export interface MessageQueueCreateOptions {
   unlinkOnClose?: boolean;
 }
 
+/**
+ * Options of `MessageQueue.open` (and of `create` / `openOrCreate`).
+ *
+ * @example
+ * ```ts
+ * const producer = await MessageQueue.open('/jobs', { access: 'write' });
+ * ```
+ */
 export interface MessageQueueOpenOptions {
   /** 'readwrite' (default), 'read' or 'write'. */
   access?: 'read' | 'write' | 'readwrite';
 }
 
+/**
+ * Options of `MessageQueue.send`.
+ *
+ * @example
+ * ```ts
+ * await q.send('x', { priority: 5, timeout: 1000 });
+ * ```
+ */
 export interface SendOptions extends WaitOptions {
   /** 0 .. 32767; higher priorities are received first. Default 0. */
   priority?: number;
 }
 
-/** A received POSIX message. */
+/**
+ * A received POSIX message.
+ *
+ * @example
+ * ```ts
+ * const { data, priority }: Message = await q.receive();
+ * ```
+ */
 export interface Message {
   data: Buffer;
   priority: number;
 }
 
-/** What mq_getattr(3) reports. */
+/**
+ * What mq_getattr(3) reports.
+ *
+ * @example
+ * ```ts
+ * const { currentMessages, maxMessages } = q.attributes();
+ * ```
+ */
 export interface MessageQueueAttributes {
   maxMessages: number;
   maxMessageSize: number;
@@ -620,6 +673,14 @@ export function ftok(path: string, id: number): number {
   return check(native.ftok(path, id), 'ftok', path);
 }
 
+/**
+ * Options of `SystemVMessageQueue.create` and `openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await SystemVMessageQueue.create(ftok('/etc/hostname', 1), { mode: 0o660, maxBytes: 1 << 20 });
+ * ```
+ */
 export interface SystemVCreateOptions {
   /** Permission bits. Default 0o600. */
   mode?: number;
@@ -634,8 +695,24 @@ export interface SystemVCreateOptions {
   removeOnClose?: boolean;
 }
 
+/**
+ * Options of `SystemVMessageQueue.send`: `{ signal, timeout }` while the queue is full.
+ *
+ * @example
+ * ```ts
+ * await q.send(1, 'hello', { signal: AbortSignal.timeout(1000) });
+ * ```
+ */
 export interface SystemVSendOptions extends WaitOptions {}
 
+/**
+ * Options of `SystemVMessageQueue.receive`.
+ *
+ * @example
+ * ```ts
+ * const m = await q.receive({ type: 2, maxSize: 1024, noError: true, timeout: 1000 });
+ * ```
+ */
 export interface SystemVReceiveOptions extends WaitOptions {
   /** msgrcv's msgtyp: 0 the first message; > 0 the first of that type; < 0 the first of the lowest type <= |type|. */
   type?: number;
@@ -645,13 +722,27 @@ export interface SystemVReceiveOptions extends WaitOptions {
   maxSize?: number;
 }
 
-/** A received System V message. */
+/**
+ * A received System V message.
+ *
+ * @example
+ * ```ts
+ * const { type, data }: TypedMessage = await q.receive({ type: -10 });
+ * ```
+ */
 export interface TypedMessage {
   type: number;
   data: Buffer;
 }
 
-/** What msgctl(IPC_STAT) reports, named. */
+/**
+ * What msgctl(IPC_STAT) reports, named.
+ *
+ * @example
+ * ```ts
+ * const { messages, bytes, lastSendPid } = q.stat();
+ * ```
+ */
 export interface SystemVMessageQueueStat {
   key: number;
   /** Messages queued (msg_qnum). */

@@ -113,6 +113,14 @@ export class PipeReader extends Readable {
  * The write end of a pipe or FIFO: a Writable stream with backpressure (`write()` returns false and
  * 'drain' follows). A reader that went away makes the next write fail with an 'error' event whose
  * `code` is 'EPIPE' (Node ignores SIGPIPE); it never kills the process.
+ *
+ * @example
+ * ```ts
+ * const writer = await Fifo.openWriter('/tmp/demo.fifo', { timeout: 5000 });
+ * writer.on('error', (err) => console.error(err.code)); // 'EPIPE' once the reader is gone
+ * writer.write('hello\n');
+ * await writer.close();
+ * ```
  */
 export class PipeWriter extends Writable {
   readonly path: string | undefined;
@@ -175,6 +183,14 @@ export class PipeWriter extends Writable {
   }
 }
 
+/**
+ * Both ends of an anonymous pipe, as `pipe()` returns them.
+ *
+ * @example
+ * ```ts
+ * const { reader, writer }: Pipe = pipe();
+ * ```
+ */
 export interface Pipe {
   reader: PipeReader;
   writer: PipeWriter;
@@ -199,7 +215,16 @@ export function pipe(): Pipe {
   return { reader: new PipeReader(r), writer: new PipeWriter(w) };
 }
 
-/** The pipe buffer's capacity in bytes (F_GETPIPE_SZ), or sets it (F_SETPIPE_SZ; root may exceed pipe-max-size). */
+/**
+ * The pipe buffer's capacity in bytes (F_GETPIPE_SZ), or sets it (F_SETPIPE_SZ; root may exceed pipe-max-size).
+ *
+ * @example
+ * ```ts
+ * const { reader, writer } = pipe();
+ * pipeCapacity(writer);            // 65536
+ * pipeCapacity(writer, 1 << 20);   // F_SETPIPE_SZ: 1048576
+ * ```
+ */
 export function pipeCapacity(end: PipeReader | PipeWriter, size?: number): number {
   if (end.fd < 0) throw closedError('pipe end', 'pipeCapacity');
   return check(native.pipeSize(end.fd, size), 'fcntl', end.path);
@@ -207,6 +232,14 @@ export function pipeCapacity(end: PipeReader | PipeWriter, size?: number): numbe
 
 // ---- framing over a pipe -----------------------------------------------------------------------
 
+/**
+ * Options of `writeFrame` and `readFrames`.
+ *
+ * @example
+ * ```ts
+ * await writeFrame(writer, payload, { maxFrameSize: 1 << 20 });
+ * ```
+ */
 export interface FrameOptions {
   /** Largest payload accepted (sending and receiving). Default 64 MiB. */
   maxFrameSize?: number;
@@ -215,6 +248,11 @@ export interface FrameOptions {
 /**
  * Writes one length-prefixed frame; resolves when the stream accepted it (awaits 'drain' when full).
  * A payload over `maxFrameSize` is refused with ERR_IPC_MESSAGE_TOO_LARGE before anything is written.
+ *
+ * @example
+ * ```ts
+ * await writeFrame(writer, Buffer.from(JSON.stringify({ op: 'ping' })));
+ * ```
  */
 export async function writeFrame(stream: Writable, payload: Uint8Array, opts: FrameOptions = {}): Promise<void> {
   const [header, body] = encodeFrame(payload, opts.maxFrameSize ?? DEFAULT_MAX_FRAME);
@@ -244,6 +282,11 @@ function waitDrain(stream: Writable): Promise<void> {
 /**
  * The frames of a byte stream, in order. Ends when the stream ends; a stream that ends inside a frame
  * throws ERR_IPC_CORRUPT, a frame announcing more than `maxFrameSize` throws ERR_IPC_MESSAGE_TOO_LARGE.
+ *
+ * @example
+ * ```ts
+ * for await (const frame of readFrames(reader, { maxFrameSize: 1 << 20 })) console.log(JSON.parse(String(frame)));
+ * ```
  */
 export async function* readFrames(stream: Readable, opts: FrameOptions = {}): AsyncGenerator<Buffer> {
   const decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME);
@@ -253,6 +296,14 @@ export async function* readFrames(stream: Readable, opts: FrameOptions = {}): As
 
 // ---- FIFOs -------------------------------------------------------------------------------------
 
+/**
+ * Options of `Fifo.create` and `Fifo.openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await Fifo.create('/tmp/shared.fifo', { mode: 0o660, unlinkOnClose: false });
+ * ```
+ */
 export interface FifoCreateOptions {
   /** Permission bits, exactly (the umask does not narrow them). Default 0o600. */
   mode?: number;
@@ -260,6 +311,14 @@ export interface FifoCreateOptions {
   unlinkOnClose?: boolean;
 }
 
+/**
+ * Options of `Fifo.openReader`.
+ *
+ * @example
+ * ```ts
+ * const reader = await Fifo.openReader('/tmp/log.fifo', { persistent: true }); // one stream across writers
+ * ```
+ */
 export interface FifoReaderOptions {
   /**
    * Stay open across successive writers: the reader holds a write descriptor of its own, so the stream

@@ -32,23 +32,60 @@ const EADDRINUSE = errno('EADDRINUSE');
 const ECONNREFUSED = errno('ECONNREFUSED');
 const ENOENT = errno('ENOENT');
 
-/** The three AF_UNIX socket types. */
+/**
+ * The three AF_UNIX socket types.
+ *
+ * @example
+ * ```ts
+ * const type: UnixSocketType = 'seqpacket';
+ * const [a, b] = UnixSocket.pair(type);
+ * ```
+ */
 export type UnixSocketType = 'stream' | 'dgram' | 'seqpacket';
 const TYPE_CODE: Record<UnixSocketType, number> = { stream: 1, dgram: 2, seqpacket: 3 };
 
-/** Longest socket path or abstract name in bytes: sun_path is 108 bytes including the NUL (unix(7)). */
+/**
+ * Longest socket path or abstract name in bytes: sun_path is 108 bytes including the NUL (unix(7)).
+ *
+ * @example
+ * ```ts
+ * if (Buffer.byteLength(p) > UNIX_PATH_MAX) throw new Error('path too long for a socket');
+ * ```
+ */
 export const UNIX_PATH_MAX = K.SUN_PATH_MAX - 1;
-/** Most descriptors one message can carry (SCM_MAX_FD). */
+/**
+ * Most descriptors one message can carry (SCM_MAX_FD).
+ *
+ * @example
+ * ```ts
+ * await sock.send('fds', { fds: fds.slice(0, MAX_FDS_PER_MESSAGE) });
+ * ```
+ */
 export const MAX_FDS_PER_MESSAGE = K.SCM_MAX_FD;
 
-/** The credentials of a peer process: SO_PEERCRED, or SCM_CREDENTIALS on a datagram. */
+/**
+ * The credentials of a peer process: SO_PEERCRED, or SCM_CREDENTIALS on a datagram.
+ *
+ * @example
+ * ```ts
+ * const { pid, uid, gid }: Credentials = conn.peerCredentials();
+ * ```
+ */
 export interface Credentials {
   pid: number;
   uid: number;
   gid: number;
 }
 
-/** Where a socket lives: a filesystem `path`, or a Linux `abstract` name (no file; gone with the socket). */
+/**
+ * Where a socket lives: a filesystem `path`, or a Linux `abstract` name (no file; gone with the socket).
+ *
+ * @example
+ * ```ts
+ * await UnixSocket.connect({ path: '/run/app.sock' });
+ * await UnixSocket.connect({ abstract: 'my-app' });
+ * ```
+ */
 export interface UnixAddress {
   path?: string;
   abstract?: string;
@@ -57,6 +94,12 @@ export interface UnixAddress {
 /**
  * An address as one string: a path, or `@name` for an abstract name (write `./@x` for a relative path
  * that starts with '@').
+ *
+ * @example
+ * ```ts
+ * await sock.send('hi', { to: '@my-app' });
+ * await sock.send('hi', { to: { path: '/tmp/log.sock' } });
+ * ```
  */
 export type UnixAddressLike = string | UnixAddress;
 
@@ -217,7 +260,15 @@ export class ReceivedFd implements Disposable {
   }
 }
 
-/** One datagram or seqpacket record, as received. */
+/**
+ * One datagram or seqpacket record, as received.
+ *
+ * @example
+ * ```ts
+ * const { data, fds, from, credentials } = (await sock.receive())!;
+ * for (const fd of fds) fd.close();
+ * ```
+ */
 export interface UnixMessage {
   data: Buffer;
   /** Descriptors that came with it: yours to close (see `ReceivedFd`). */
@@ -232,7 +283,15 @@ export interface UnixMessage {
   fdsTruncated: boolean;
 }
 
-/** Who may talk to a server: fields that must match, or a predicate. */
+/**
+ * Who may talk to a server: fields that must match, or a predicate.
+ *
+ * @example
+ * ```ts
+ * await UnixServer.listen({ path: '/tmp/app.sock', allow: { uid: process.getuid!() } });
+ * await UnixServer.listen({ path: '/tmp/app.sock', allow: (peer) => peer.gid === 27 });
+ * ```
+ */
 export type AllowRule = Partial<Credentials> | ((peer: Credentials) => boolean);
 
 function allowed(rule: AllowRule | undefined, c: Credentials): boolean {
@@ -385,6 +444,14 @@ class Poller {
 
 // ---- sockets ----------------------------------------------------------------------------------------
 
+/**
+ * Options every socket takes (connect, create, pair, fromFd, and a server's connections).
+ *
+ * @example
+ * ```ts
+ * UnixSocket.pair('dgram', { receiveFds: false, credentials: true });
+ * ```
+ */
 export interface UnixSocketOptions {
   /** Receive descriptors (default true). When false, any that arrive are closed at once. */
   receiveFds?: boolean;
@@ -398,10 +465,26 @@ export interface UnixSocketOptions {
   allowHalfOpen?: boolean;
 }
 
+/**
+ * Options of `UnixSocket.connect`.
+ *
+ * @example
+ * ```ts
+ * await UnixSocket.connect({ path: '/tmp/app.sock', type: 'seqpacket', maxFds: 8 });
+ * ```
+ */
 export interface ConnectOptions extends UnixAddress, UnixSocketOptions {
   type?: UnixSocketType;
 }
 
+/**
+ * Options of `UnixSocket.create` (and, with more, `UnixServer.listen`).
+ *
+ * @example
+ * ```ts
+ * await UnixSocket.create({ path: '/tmp/log.sock', mode: 0o660, unlinkOnClose: true });
+ * ```
+ */
 export interface BindOptions extends UnixAddress, UnixSocketOptions {
   /** Permission bits of the socket file, exactly (0o600 by default; never more open, even briefly). */
   mode?: number;
@@ -409,6 +492,14 @@ export interface BindOptions extends UnixAddress, UnixSocketOptions {
   unlinkOnClose?: boolean;
 }
 
+/**
+ * Options of `UnixSocket.send`.
+ *
+ * @example
+ * ```ts
+ * await sock.send('here', { fds: [fd], timeout: 1000 });
+ * ```
+ */
 export interface SendOptions extends WaitOptions {
   /** Descriptors to pass (SCM_RIGHTS); they stay open here. Numbers, or objects with an `fd`. */
   fds?: readonly (number | { fd: number })[];
@@ -1045,7 +1136,14 @@ function waitReadable(stream: Duplex, opts: WaitOptions): Promise<void> {
 
 // ---- endpoint URLs ------------------------------------------------------------------------------------
 
-/** What an endpoint URL names: the socket type and its address. */
+/**
+ * What an endpoint URL names: the socket type and its address.
+ *
+ * @example
+ * ```ts
+ * const { type, path, abstract }: UnixEndpoint = parseUnixEndpoint('unix+dgram:/tmp/log.sock');
+ * ```
+ */
 export interface UnixEndpoint extends UnixAddress {
   type: UnixSocketType;
 }
@@ -1127,6 +1225,14 @@ function isDeadSocket(addr: Encoded, type: UnixSocketType): boolean {
   return rc === ECONNREFUSED || rc === ENOENT;
 }
 
+/**
+ * Options of `UnixServer.listen`.
+ *
+ * @example
+ * ```ts
+ * await UnixServer.listen({ abstract: 'my-app', type: 'seqpacket', backlog: 64, allow: { uid: 0 } });
+ * ```
+ */
 export interface ListenOptions extends BindOptions {
   type?: UnixSocketType;
   /** listen(2) backlog (default 511, like Node). */

@@ -27,7 +27,15 @@ export function toBytes(name: string, value: unknown): Uint8Array {
   throw invalidArgType(name, 'of type string or an instance of Buffer, TypedArray, DataView or ArrayBuffer', value);
 }
 
-/** `{ signal, timeout }` of every wait. */
+/**
+ * `{ signal, timeout }` of every wait.
+ *
+ * @example
+ * ```ts
+ * await q.receive({ signal: AbortSignal.timeout(5000) });
+ * await sem.wait({ timeout: 1000 });   // ERR_IPC_TIMEOUT after a second
+ * ```
+ */
 export interface WaitOptions {
   /** Abort the wait; it rejects with an `AbortError`. */
   signal?: AbortSignal;
