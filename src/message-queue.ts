@@ -16,7 +16,7 @@ import { AbortError, IpcError, check, closedError, errno, errnoException, invali
 import { posixName, fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { Readiness, READABLE, WRITABLE, waitOnThread } from './internal/wait.js';
-import { toBytes, validateInteger, validateMode, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { toBytes, validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 
 const C = native.mqConstants;
 
@@ -442,6 +442,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
    */
   static async create(name: string, opts: MessageQueueCreateOptions & MessageQueueOpenOptions = {}): Promise<MessageQueue> {
     const n = posixName('message queue', name);
+    validateOptions(opts);
     const fd = check(MessageQueue.#open(n, accessFlags(opts.access) | C.O_CREAT | C.O_EXCL, opts, true), 'mq_open', n);
     return MessageQueue.#wrap(fd, n, validateOwnership(opts, true), true);
   }
@@ -449,6 +450,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
   /** Opens an existing queue (ENOENT if there is none). */
   static async open(name: string, opts: MessageQueueOpenOptions = {}): Promise<MessageQueue> {
     const n = posixName('message queue', name);
+    validateOptions(opts);
     const fd = check(native.mqOpen(n, accessFlags(opts.access) | C.O_NONBLOCK | C.O_CLOEXEC, 0, 0, 0), 'mq_open', n);
     return MessageQueue.#wrap(fd, n, false, false);
   }
@@ -459,6 +461,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
    */
   static async openOrCreate(name: string, opts: MessageQueueCreateOptions & MessageQueueOpenOptions = {}): Promise<MessageQueue> {
     const n = posixName('message queue', name);
+    validateOptions(opts);
     const access = accessFlags(opts.access);
     for (;;) {
       const fd = MessageQueue.#open(n, access | C.O_CREAT | C.O_EXCL, opts, true);
@@ -548,6 +551,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
   /** Sends if there is room right now: `false` when the queue is full. */
   trySend(data: Uint8Array | string, opts: { priority?: number } = {}): boolean {
     this.#assertOpen('trySend');
+    validateOptions(opts);
     const [bytes, prio] = this.#checkSend(data, opts.priority);
     if (!this.#sends.idle) return false; // earlier sends of ours wait for room: do not overtake them
     const rc = native.mqSend(this.#fd, bytes, prio);
@@ -851,6 +855,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
    */
   static async create(key: number | 'private', opts: SystemVCreateOptions = {}): Promise<SystemVMessageQueue> {
     const k = sysvKey(key);
+    validateOptions(opts);
     if (opts.maxBytes !== undefined) validateInteger('options.maxBytes', opts.maxBytes, 1, 2 ** 31 - 1);
     const flags = k === C.IPC_PRIVATE ? C.IPC_CREAT : C.IPC_CREAT | C.IPC_EXCL;
     const id = check(SystemVMessageQueue.#create(k, opts, flags), 'msgget', hex(k));
@@ -869,6 +874,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
   static async openOrCreate(key: number, opts: SystemVCreateOptions = {}): Promise<SystemVMessageQueue> {
     const k = sysvKey(key);
     if (k === C.IPC_PRIVATE) throw outOfRange('key', "a key (use create('private'))", key);
+    validateOptions(opts);
     if (opts.maxBytes !== undefined) validateInteger('options.maxBytes', opts.maxBytes, 1, 2 ** 31 - 1);
     const id = SystemVMessageQueue.#create(k, opts, C.IPC_CREAT | C.IPC_EXCL);
     if (id >= 0) return new SystemVMessageQueue(id, k, validateOwnership(opts, true));
@@ -972,6 +978,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
   }
 
   #recvArgs(opts: SystemVReceiveOptions): [number, number, number] {
+    validateOptions(opts);
     const type = validateInteger('options.type', opts.type ?? 0, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     // No message is longer than kernel.msgmax: a larger maxSize would only make the receive buffer huge.
     const maxSize = Math.min(this.#msgmax(), opts.maxSize === undefined ? Infinity : validateInteger('options.maxSize', opts.maxSize, 0, 2 ** 31 - 1));

@@ -12,11 +12,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { native } from './native.js';
-import { IpcError, check, closedError, errno, errnoException } from './errors.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType } from './errors.js';
 import { fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { Readiness, READABLE } from './internal/wait.js';
-import { validateMode, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, encodeFrame } from './internal/framing.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK } = fs.constants;
@@ -226,6 +226,8 @@ export function pipe(): Pipe {
  * ```
  */
 export function pipeCapacity(end: PipeReader | PipeWriter, size?: number): number {
+  if (!(end instanceof PipeReader) && !(end instanceof PipeWriter)) throw invalidArgType('end', 'a PipeReader or PipeWriter', end);
+  if (size !== undefined) validateInteger('size', size, 1, 2 ** 31 - 1);
   if (end.fd < 0) throw closedError('pipe end', 'pipeCapacity');
   return check(native.pipeSize(end.fd, size), 'fcntl', end.path);
 }
@@ -254,7 +256,8 @@ export interface FrameOptions {
  * await writeFrame(writer, Buffer.from(JSON.stringify({ op: 'ping' })));
  * ```
  */
-export async function writeFrame(stream: Writable, payload: Uint8Array, opts: FrameOptions = {}): Promise<void> {
+export async function writeFrame(stream: Writable, payload: Uint8Array | string, opts: FrameOptions = {}): Promise<void> {
+  validateOptions(opts);
   const [header, body] = encodeFrame(payload, opts.maxFrameSize ?? DEFAULT_MAX_FRAME);
   stream.cork();
   stream.write(header);
@@ -436,6 +439,7 @@ export class Fifo implements AsyncDisposable {
   /** Creates the FIFO; fails with EEXIST if the path exists. Mode 0o600 unless asked. */
   static async create(path: string, opts: FifoCreateOptions = {}): Promise<Fifo> {
     fsPath('FIFO', path);
+    validateOptions(opts);
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
     validateOwnership(opts, true);
     check(native.mkfifo(path, mode), 'mkfifo', path);
@@ -452,6 +456,7 @@ export class Fifo implements AsyncDisposable {
   /** Creates the FIFO, or takes the existing one if the path already is a FIFO. */
   static async openOrCreate(path: string, opts: FifoCreateOptions = {}): Promise<Fifo> {
     fsPath('FIFO', path);
+    validateOptions(opts);
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
     validateOwnership(opts, true);
     const rc = native.mkfifo(path, mode);
@@ -482,6 +487,10 @@ export class Fifo implements AsyncDisposable {
   /** Opens the read end (at once: a reader does not wait for writers). */
   static async openReader(path: string, opts: FifoReaderOptions = {}): Promise<PipeReader> {
     fsPath('FIFO', path);
+    validateOptions(opts);
+    if (opts.persistent !== undefined && typeof opts.persistent !== 'boolean') {
+      throw invalidArgType('options.persistent', 'of type boolean', opts.persistent);
+    }
     assertFifoPath(path);
     const fd = check(openFifoFd(path, O_RDONLY), 'open', path);
     const owns: number[] = [];

@@ -14,7 +14,7 @@ import { native, type NativeHandle, type SemStat } from './native.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
 import { posixName } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
-import { validateInteger, validateMode, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { waitOnThread } from './internal/wait.js';
 import { validateSysvKey, type SharedSegment } from './shared-memory.js';
 
@@ -827,6 +827,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
    */
   tryOp(ops: SemaphoreOperation[], opts: { undo?: boolean } = {}): boolean {
     this.#assertOpen('tryOp');
+    validateOptions(opts);
     const rc = native.semop(this.id, this.#encode(ops, !!opts?.undo, true));
     if (rc === EAGAIN) return false;
     if (rc < 0) throw errnoException(rc, 'semop');

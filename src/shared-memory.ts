@@ -19,7 +19,7 @@ import { native, type ShmStat } from './native.js';
 import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
 import { posixName } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
-import { validateInteger, validateMode, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { waitOnThread } from './internal/wait.js';
 
 const { O_RDWR, O_CREAT, O_EXCL } = fs.constants;
@@ -185,6 +185,7 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
    */
   static async open(name: string, opts: SharedMemoryOpenOptions = {}): Promise<SharedMemory> {
     name = posixName('shared memory', name);
+    validateOptions(opts);
     validateOwnership(opts, false);
     const fd = check(native.shmOpen(name, O_RDWR, 0), 'shm_open', name);
     return SharedMemory.#finishOpen(name, fd, validateOwnership(opts, false));

@@ -21,7 +21,7 @@ import { AbortError, IpcError, check, closedError, errno, errnoException, invali
 import { disarm, guard } from './internal/lifetime.js';
 import { Readiness, READABLE, WRITABLE } from './internal/wait.js';
 import type { FdWatcher } from './native.js';
-import { toBytes, validateInteger, validateMode, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { toBytes, validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { tooLarge } from './internal/framing.js';
 
 const K = native.socketConstants;
@@ -689,6 +689,7 @@ export class UnixSocket extends Duplex {
    * ```
    */
   static pair(type: UnixSocketType = 'stream', opts: UnixSocketOptions = {}): [UnixSocket, UnixSocket] {
+    validateOptions(opts);
     const t = validateType(type);
     const rc = native.socketpair(TYPE_CODE[t]);
     if (typeof rc === 'number') throw errnoException(rc, 'socketpair');
@@ -715,6 +716,7 @@ export class UnixSocket extends Duplex {
    * ```
    */
   static fromFd(fd: number, opts: UnixSocketOptions = {}): UnixSocket {
+    validateOptions(opts);
     validateInteger('fd', fd, 0, 2 ** 31 - 1);
     const domain = check(native.getsockoptInt(fd, K.SOL_SOCKET, K.SO_DOMAIN), 'getsockopt');
     const t = check(native.getsockoptInt(fd, K.SOL_SOCKET, K.SO_TYPE), 'getsockopt');

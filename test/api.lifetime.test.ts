@@ -27,7 +27,9 @@ import {
   UnixSocket,
   pipe,
   pipeCapacity,
+  readFrames,
   signals,
+  writeFrame,
 } from '../src/index.js';
 import { tmpDir, uniqueKey, uniqueName } from './helpers/index.js';
 
@@ -741,4 +743,64 @@ test('sizes and counts: ERR_OUT_OF_RANGE / ERR_INVALID_ARG_TYPE before any sysca
   for (const dir of ['/dev/shm', '/dev/mqueue']) {
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes(n.slice(1))), [], `nothing made in ${dir}`);
   }
+});
+
+// An options argument is an object or absent: a string or null is misuse, refused before any syscall
+// (a string used to be read as "no options" and create the object with defaults).
+const withOptions: [string, (opts: unknown) => unknown][] = [
+  ['Fifo.create', (o) => Fifo.create('/nonexistent-dir/f', o as never)],
+  ['Fifo.openOrCreate', (o) => Fifo.openOrCreate('/nonexistent-dir/f', o as never)],
+  ['Fifo.openReader', (o) => Fifo.openReader('/nonexistent-dir/f', o as never)],
+  ['MessageQueue.create', (o) => MessageQueue.create(uniqueName('api'), o as never)],
+  ['MessageQueue.open', (o) => MessageQueue.open(uniqueName('api'), o as never)],
+  ['MessageQueue.openOrCreate', (o) => MessageQueue.openOrCreate(uniqueName('api'), o as never)],
+  ['SharedMemory.create', (o) => SharedMemory.create(uniqueName('api'), o as never)],
+  ['SharedMemory.open', (o) => SharedMemory.open(uniqueName('api'), o as never)],
+  ['SharedMemory.openOrCreate', (o) => SharedMemory.openOrCreate(uniqueName('api'), o as never)],
+  ['Semaphore.create', (o) => Semaphore.create(uniqueName('api'), o as never)],
+  ['Semaphore.openOrCreate', (o) => Semaphore.openOrCreate(uniqueName('api'), o as never)],
+  ['SystemVMessageQueue.create', (o) => SystemVMessageQueue.create('private', o as never)],
+  ['SystemVMessageQueue.openOrCreate', (o) => SystemVMessageQueue.openOrCreate(uniqueKey(), o as never)],
+  ['SystemVSharedMemory.create', (o) => SystemVSharedMemory.create('private', o as never)],
+  ['SystemVSemaphoreSet.create', (o) => SystemVSemaphoreSet.create('private', o as never)],
+  ['UnixServer.listen', (o) => UnixServer.listen(o as never)],
+  ['UnixSocket.connect', (o) => UnixSocket.connect(o as never)],
+  ['UnixSocket.create', (o) => UnixSocket.create(o as never)],
+  ['UnixSocket.pair', (o) => UnixSocket.pair('stream', o as never)],
+  ['signals.send', (o) => signals.send(process.pid, 0, o as never)],
+  ['signals.watch', (o) => signals.watch('SIGRTMIN+5', o as never)],
+];
+
+for (const [what, call] of withOptions) {
+  test(`options: ${what} refuses a non-object options argument with ERR_INVALID_ARG_TYPE`, async () => {
+    for (const bad of ['x', null, 42]) await fails(() => call(bad), 'ERR_INVALID_ARG_TYPE');
+  });
+}
+
+test('options: try* twins validate their options too', async (t) => {
+  const q = await MessageQueue.create(uniqueName('api'));
+  const sq = await SystemVMessageQueue.create('private');
+  const set = await SystemVSemaphoreSet.create('private', { count: 1 });
+  t.after(() => (q.close(), sq.close(), set.close()));
+  assert.throws(() => q.trySend('x', 'high' as never), { code: 'ERR_INVALID_ARG_TYPE' });
+  assert.throws(() => sq.tryReceive('all' as never), { code: 'ERR_INVALID_ARG_TYPE' });
+  assert.throws(() => set.tryOp([{ index: 0, delta: 1 }], 'undo' as never), { code: 'ERR_INVALID_ARG_TYPE' });
+  assert.equal(q.tryReceive(), null, 'null on EAGAIN');
+  assert.equal(sq.tryReceive(), null);
+  assert.equal(set.tryOp([{ index: 0, delta: -1 }]), false, 'false on EAGAIN');
+});
+
+test('pipes: pipeCapacity and writeFrame validate their arguments; writeFrame takes a string as UTF-8', async (t) => {
+  const { reader, writer } = pipe();
+  t.after(() => Promise.all([reader.close(), writer.close()]));
+  assert.throws(() => pipeCapacity(writer, '65536' as never), { code: 'ERR_INVALID_ARG_TYPE' });
+  assert.throws(() => pipeCapacity(writer, -1), { code: 'ERR_OUT_OF_RANGE' });
+  assert.throws(() => pipeCapacity({ fd: 1 } as never), { code: 'ERR_INVALID_ARG_TYPE' });
+  await assert.rejects(writeFrame(writer, 42 as never), { code: 'ERR_INVALID_ARG_TYPE' });
+  await assert.rejects(writeFrame(writer, 'x', { maxFrameSize: -1 }), { code: 'ERR_OUT_OF_RANGE' });
+  await writeFrame(writer, 'héllo');
+  await writer.close();
+  const frames: string[] = [];
+  for await (const f of readFrames(reader)) frames.push(String(f));
+  assert.deepEqual(frames, ['héllo'], 'a string used to be written with a header of 0: a corrupt stream');
 });

@@ -4,6 +4,7 @@
 // announcing more than it accepts (a corrupt or hostile peer cannot make it buffer gigabytes), and a
 // stream that ends inside a frame is reported as truncated.
 import { IpcError } from '../errors.js';
+import { toBytes, validateInteger } from './validate.js';
 
 export const FRAME_HEADER = 4;
 /**
@@ -34,7 +35,10 @@ export function tooLarge(size: number, limit: number): IpcError {
  * stream.write(header); stream.write(body);
  * ```
  */
-export function encodeFrame(payload: Uint8Array, maxFrameSize = DEFAULT_MAX_FRAME): [Buffer, Uint8Array] {
+export function encodeFrame(payload: Uint8Array | string, maxFrameSize = DEFAULT_MAX_FRAME): [Buffer, Uint8Array] {
+  // Validated here: a payload without a byteLength would get a header of 0 and corrupt the stream.
+  payload = toBytes('payload', payload);
+  validateInteger('maxFrameSize', maxFrameSize, 0, ABSOLUTE_MAX_FRAME);
   if (payload.byteLength > maxFrameSize) throw tooLarge(payload.byteLength, maxFrameSize);
   const header = Buffer.allocUnsafe(FRAME_HEADER);
   header.writeUInt32LE(payload.byteLength, 0);

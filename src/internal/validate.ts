@@ -73,3 +73,8 @@ export function validateOwnership(opts: { unlinkOnClose?: unknown; removeOnClose
   }
   return v;
 }
+
+/** An options argument: absent, or an object (a string or null there is misuse, not "no options"). */
+export function validateOptions(opts: unknown, name = 'options'): void {
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw invalidArgType(name, 'of type object', opts);
+}
