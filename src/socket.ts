@@ -20,7 +20,6 @@ import { native } from './native.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { Readiness, READABLE, WRITABLE } from './internal/wait.js';
-import type { FdWatcher } from './native.js';
 import { toBytes, validateInteger, validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { tooLarge } from './internal/framing.js';
 
@@ -255,134 +254,6 @@ function validateAllow(v: unknown): AllowRule | undefined {
   return v as AllowRule;
 }
 
-// ---- readiness of one socket ------------------------------------------------------------------------
-
-interface WriteWait {
-  resolve: () => void;
-  reject: (err: Error) => void;
-  cleanup: () => void;
-}
-
-/**
- * The event-loop watch of one socket (one uv_poll handle per fd: two would confuse epoll). Unlike the
- * promise-per-wait `Readiness`, read interest is persistent while the stream wants data, the way libuv
- * drives its own streams: a busy socket costs no epoll_ctl and no promise per message. Write waits are
- * one-shot promises with `{ signal, timeout }`.
- */
-class Poller {
-  readonly #fd: number;
-  readonly #what: string;
-  readonly #onReadable: () => void;
-  #watcher: FdWatcher | undefined;
-  #reading = false;
-  #writers = new Set<WriteWait>();
-  #watching = 0;
-  #refed = true;
-  #closed = false;
-
-  constructor(fd: number, what: string, onReadable: () => void) {
-    this.#fd = fd;
-    this.#what = what;
-    this.#onReadable = onReadable;
-  }
-
-  /** Calls onReadable on every readiness while `on`. */
-  readInterest(on: boolean): void {
-    if (this.#closed || this.#reading === on) return;
-    this.#reading = on;
-    this.#update();
-  }
-
-  waitWritable(opts: WaitOptions = {}): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError(this.#what, 'wait'));
-    const { signal, timeout } = opts;
-    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-    return new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => {
-        w.cleanup();
-        reject(new AbortError(undefined, { cause: signal!.reason }));
-      };
-      const w: WriteWait = {
-        resolve,
-        reject,
-        cleanup: () => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          this.#writers.delete(w);
-          this.#update();
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) {
-        timer = setTimeout(() => {
-          w.cleanup();
-          reject(timeoutError(this.#what, timeout));
-        }, timeout);
-      }
-      this.#writers.add(w);
-      try {
-        this.#update();
-      } catch (err) {
-        w.cleanup();
-        reject(err as Error);
-      }
-    });
-  }
-
-  ref(): void {
-    this.#refed = true;
-    this.#watcher?.ref();
-  }
-
-  unref(): void {
-    this.#refed = false;
-    this.#watcher?.unref();
-  }
-
-  /** Releases the poll handle (before the fd is closed) and rejects pending write waits. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#reading = false;
-    this.#watcher?.close();
-    this.#watcher = undefined;
-    for (const w of [...this.#writers]) {
-      w.cleanup();
-      w.reject(closedError(this.#what, 'send'));
-    }
-  }
-
-  #update(): void {
-    if (this.#closed) return;
-    const want = (this.#reading ? READABLE : 0) | (this.#writers.size > 0 ? WRITABLE : 0);
-    if (want === this.#watching) return;
-    if (want === 0) {
-      this.#watcher?.stop();
-      this.#watching = 0;
-      return;
-    }
-    if (!this.#watcher) {
-      this.#watcher = new native.FdWatcher(this.#fd, (status, events) => this.#onPoll(status, events));
-      if (!this.#refed) this.#watcher.unref();
-    }
-    const rc = this.#watcher.start(want);
-    if (rc < 0) throw errnoException(rc, 'uv_poll_start');
-    this.#watching = want;
-  }
-
-  #onPoll(status: number, events: number): void {
-    // An error or hang-up wakes everyone: the next syscall reports what happened.
-    if (this.#writers.size > 0 && (status < 0 || (events & WRITABLE) !== 0)) {
-      for (const w of [...this.#writers]) {
-        w.cleanup();
-        w.resolve();
-      }
-    }
-    if (this.#reading && (status < 0 || (events & READABLE) !== 0)) this.#onReadable();
-  }
-}
-
 // ---- sockets ----------------------------------------------------------------------------------------
 
 export interface UnixSocketOptions {
@@ -482,7 +353,7 @@ export class UnixSocket extends Duplex {
   /** The address this socket is bound to ('@name' for abstract), or the one it connected to. */
   readonly address: string | null;
   #fd: number;
-  #poll: Poller;
+  #poll: Readiness;
   #guard: object | undefined;
   #reading = false;
   #sendsQueued = 0;
@@ -514,7 +385,7 @@ export class UnixSocket extends Duplex {
     this.#receiveFds = opts.receiveFds ?? true;
     this.#maxFds = opts.maxFds === undefined ? K.SCM_MAX_FD : validateInteger('options.maxFds', opts.maxFds, 0, K.SCM_MAX_FD);
     this.#allow = type === 'dgram' ? validateAllow(opts.allow) : undefined;
-    this.#poll = new Poller(fd, `unix ${type} socket`, () => this.#pump());
+    this.#poll = new Readiness(fd, `unix ${type} socket`);
     const owned = opts.owned;
     this.#guard = guard(this, `ipckit unix ${type} socket (fd ${fd})`, () => {
       unlinkOwned(owned);
@@ -826,7 +697,7 @@ export class UnixSocket extends Duplex {
   async #sendLater(data: Uint8Array, off: number, fds: number[] | null, to: Buffer | null, display: string | undefined, opts: WaitOptions): Promise<void> {
     for (;;) {
       if (to) await waitPeerWritable(to, opts);
-      else await this.#poll.waitWritable(opts);
+      else await this.#poll.wait(WRITABLE, opts);
       if (this.#fd < 0) throw closedError(`unix ${this.type} socket`, 'send');
       const rc = native.sendmsg(this.#fd, data, off, data.byteLength - off, fds, to);
       if (rc >= 0) {
@@ -885,6 +756,8 @@ export class UnixSocket extends Duplex {
    * Reads what the socket has, synchronously, until it would block (then the poll calls back), the
    * consumer's buffer is full (then _read calls back), or the stream ends.
    */
+  readonly #onReadable = (): void => this.#pump();
+
   #pump(): void {
     try {
       const trunc = this.type !== 'stream';
@@ -893,7 +766,7 @@ export class UnixSocket extends Duplex {
         const buf = this.type === 'stream' ? (this.#readBuf ??= Buffer.allocUnsafeSlow(STREAM_READ)) : scratchBuffer();
         const n = native.recvmsg(this.#fd, buf, meta, addrScratch, this.#maxFds, trunc);
         if (n === EAGAIN) {
-          this.#poll.readInterest(true);
+          this.#poll.listen(READABLE, this.#onReadable);
           return;
         }
         if (n < 0) throw errnoException(n, 'recvmsg', this.address ?? undefined);
@@ -930,7 +803,7 @@ export class UnixSocket extends Duplex {
           if (!this.push(data)) return this.#stopReading();
           // A short read emptied the socket: wait for the poll instead of a recvmsg that says EAGAIN.
           if (n < buf.length) {
-            this.#poll.readInterest(true);
+            this.#poll.listen(READABLE, this.#onReadable);
             return;
           }
           continue;
@@ -963,7 +836,7 @@ export class UnixSocket extends Duplex {
 
   #stopReading(): void {
     this.#reading = false;
-    this.#poll.readInterest(false);
+    this.#poll.listen(0);
   }
 
   #endOfStream(): void {
