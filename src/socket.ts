@@ -20,7 +20,6 @@ import { native } from './native.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { Readiness, READABLE, WRITABLE } from './internal/wait.js';
-import type { FdWatcher } from './native.js';
 import { toBytes, validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { tooLarge } from './internal/framing.js';
 
@@ -314,134 +313,6 @@ function validateAllow(v: unknown): AllowRule | undefined {
   return v as AllowRule;
 }
 
-// ---- readiness of one socket ------------------------------------------------------------------------
-
-interface WriteWait {
-  resolve: () => void;
-  reject: (err: Error) => void;
-  cleanup: () => void;
-}
-
-/**
- * The event-loop watch of one socket (one uv_poll handle per fd: two would confuse epoll). Unlike the
- * promise-per-wait `Readiness`, read interest is persistent while the stream wants data, the way libuv
- * drives its own streams: a busy socket costs no epoll_ctl and no promise per message. Write waits are
- * one-shot promises with `{ signal, timeout }`.
- */
-class Poller {
-  readonly #fd: number;
-  readonly #what: string;
-  readonly #onReadable: () => void;
-  #watcher: FdWatcher | undefined;
-  #reading = false;
-  #writers = new Set<WriteWait>();
-  #watching = 0;
-  #refed = true;
-  #closed = false;
-
-  constructor(fd: number, what: string, onReadable: () => void) {
-    this.#fd = fd;
-    this.#what = what;
-    this.#onReadable = onReadable;
-  }
-
-  /** Calls onReadable on every readiness while `on`. */
-  readInterest(on: boolean): void {
-    if (this.#closed || this.#reading === on) return;
-    this.#reading = on;
-    this.#update();
-  }
-
-  waitWritable(opts: WaitOptions = {}): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError(this.#what, 'wait'));
-    const { signal, timeout } = opts;
-    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-    return new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => {
-        w.cleanup();
-        reject(new AbortError(undefined, { cause: signal!.reason }));
-      };
-      const w: WriteWait = {
-        resolve,
-        reject,
-        cleanup: () => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          this.#writers.delete(w);
-          this.#update();
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) {
-        timer = setTimeout(() => {
-          w.cleanup();
-          reject(timeoutError(this.#what, timeout));
-        }, timeout);
-      }
-      this.#writers.add(w);
-      try {
-        this.#update();
-      } catch (err) {
-        w.cleanup();
-        reject(err as Error);
-      }
-    });
-  }
-
-  ref(): void {
-    this.#refed = true;
-    this.#watcher?.ref();
-  }
-
-  unref(): void {
-    this.#refed = false;
-    this.#watcher?.unref();
-  }
-
-  /** Releases the poll handle (before the fd is closed) and rejects pending write waits. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#reading = false;
-    this.#watcher?.close();
-    this.#watcher = undefined;
-    for (const w of [...this.#writers]) {
-      w.cleanup();
-      w.reject(closedError(this.#what, 'send'));
-    }
-  }
-
-  #update(): void {
-    if (this.#closed) return;
-    const want = (this.#reading ? READABLE : 0) | (this.#writers.size > 0 ? WRITABLE : 0);
-    if (want === this.#watching) return;
-    if (want === 0) {
-      this.#watcher?.stop();
-      this.#watching = 0;
-      return;
-    }
-    if (!this.#watcher) {
-      this.#watcher = new native.FdWatcher(this.#fd, (status, events) => this.#onPoll(status, events));
-      if (!this.#refed) this.#watcher.unref();
-    }
-    const rc = this.#watcher.start(want);
-    if (rc < 0) throw errnoException(rc, 'uv_poll_start');
-    this.#watching = want;
-  }
-
-  #onPoll(status: number, events: number): void {
-    // An error or hang-up wakes everyone: the next syscall reports what happened.
-    if (this.#writers.size > 0 && (status < 0 || (events & WRITABLE) !== 0)) {
-      for (const w of [...this.#writers]) {
-        w.cleanup();
-        w.resolve();
-      }
-    }
-    if (this.#reading && (status < 0 || (events & READABLE) !== 0)) this.#onReadable();
-  }
-}
-
 // ---- sockets ----------------------------------------------------------------------------------------
 
 /**
@@ -539,9 +410,9 @@ function unlinkOwned(owned: Owned | undefined): void {
 
 /**
  * The leak guard's cleanup, made out here on purpose: closures created in one scope share its context,
- * and the constructors also make arrows that capture `this` (the poll callback, 'newListener'); a
- * cleanup written beside them would hold the object through that context, and the object could never
- * be collected (nor the guard ever run).
+ * and a constructor that also makes an arrow capturing `this` (the server's 'newListener' handler)
+ * would hand a cleanup written beside it that context: the object could never be collected, nor the
+ * guard ever run.
  */
 function releaser(owned: Owned | undefined, fd: number): () => void {
   return () => {
@@ -586,7 +457,7 @@ export class UnixSocket extends Duplex {
   /** The address this socket is bound to ('@name' for abstract), or the one it connected to. */
   readonly address: string | null;
   #fd: number;
-  #poll: Poller;
+  #poll: Readiness;
   #guard: object | undefined;
   #reading = false;
   #sendsQueued = 0;
@@ -618,7 +489,7 @@ export class UnixSocket extends Duplex {
     this.#receiveFds = opts.receiveFds ?? true;
     this.#maxFds = opts.maxFds === undefined ? K.SCM_MAX_FD : validateInteger('options.maxFds', opts.maxFds, 0, K.SCM_MAX_FD);
     this.#allow = type === 'dgram' ? validateAllow(opts.allow) : undefined;
-    this.#poll = new Poller(fd, `unix ${type} socket`, () => this.#pump());
+    this.#poll = new Readiness(fd, `unix ${type} socket`);
     const owned = opts.owned;
     this.#guard = guard(this, `ipckit unix ${type} socket (fd ${fd})`, releaser(owned, fd));
     if (type === 'dgram' && (opts.credentials || opts.allow !== undefined)) {
@@ -934,7 +805,7 @@ export class UnixSocket extends Duplex {
   async #sendLater(data: Uint8Array, off: number, fds: number[] | null, to: Buffer | null, display: string | undefined, opts: WaitOptions): Promise<void> {
     for (;;) {
       if (to) await waitPeerWritable(to, opts);
-      else await this.#poll.waitWritable(opts);
+      else await this.#poll.wait(WRITABLE, opts);
       if (this.#fd < 0) throw closedError(`unix ${this.type} socket`, 'send');
       const rc = native.sendmsg(this.#fd, data, off, data.byteLength - off, fds, to);
       if (rc >= 0) {
@@ -993,6 +864,8 @@ export class UnixSocket extends Duplex {
    * Reads what the socket has, synchronously, until it would block (then the poll calls back), the
    * consumer's buffer is full (then _read calls back), or the stream ends.
    */
+  readonly #onReadable = (): void => this.#pump();
+
   #pump(): void {
     try {
       const trunc = this.type !== 'stream';
@@ -1001,7 +874,7 @@ export class UnixSocket extends Duplex {
         const buf = this.type === 'stream' ? (this.#readBuf ??= Buffer.allocUnsafeSlow(STREAM_READ)) : scratchBuffer();
         const n = native.recvmsg(this.#fd, buf, meta, addrScratch, this.#maxFds, trunc);
         if (n === EAGAIN) {
-          this.#poll.readInterest(true);
+          this.#poll.listen(READABLE, this.#onReadable);
           return;
         }
         if (n < 0) throw errnoException(n, 'recvmsg', this.address ?? undefined);
@@ -1038,7 +911,7 @@ export class UnixSocket extends Duplex {
           if (!this.push(data)) return this.#stopReading();
           // A short read emptied the socket: wait for the poll instead of a recvmsg that says EAGAIN.
           if (n < buf.length) {
-            this.#poll.readInterest(true);
+            this.#poll.listen(READABLE, this.#onReadable);
             return;
           }
           continue;
@@ -1071,7 +944,7 @@ export class UnixSocket extends Duplex {
 
   #stopReading(): void {
     this.#reading = false;
-    this.#poll.readInterest(false);
+    this.#poll.listen(0);
   }
 
   #endOfStream(): void {
