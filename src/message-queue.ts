@@ -12,6 +12,7 @@
  */
 import fs from 'node:fs';
 import { native, type MsgStat } from './native.js';
+import { validateSysvKey } from './shared-memory.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
 import { posixName, fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
@@ -779,15 +780,6 @@ function validateSendType(type: unknown): number {
   return validateInteger('type', type, 1, Number.MAX_SAFE_INTEGER);
 }
 
-function sysvKey(key: unknown): number {
-  if (key === 'private') return C.IPC_PRIVATE;
-  if (typeof key !== 'number') throw invalidArgType('key', "of type number or 'private'", key);
-  // key_t is a signed 32-bit int; accept either reading of its bits (ipcs prints it as 0x... unsigned).
-  if (!Number.isInteger(key) || key < -(2 ** 31) || key > 2 ** 32 - 1) throw outOfRange('key', 'a 32-bit integer', key);
-  if (key === 0) throw outOfRange('key', "non-zero (0 is IPC_PRIVATE: pass 'private')", key);
-  return key >>> 0;
-}
-
 function hex(key: number): string {
   return '0x' + (key >>> 0).toString(16).padStart(8, '0');
 }
@@ -854,7 +846,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
    * removes it on close unless `unlinkOnClose: false`.
    */
   static async create(key: number | 'private', opts: SystemVCreateOptions = {}): Promise<SystemVMessageQueue> {
-    const k = sysvKey(key);
+    const k = validateSysvKey(key);
     validateOptions(opts);
     if (opts.maxBytes !== undefined) validateInteger('options.maxBytes', opts.maxBytes, 1, 2 ** 31 - 1);
     const flags = k === C.IPC_PRIVATE ? C.IPC_CREAT : C.IPC_CREAT | C.IPC_EXCL;
@@ -864,7 +856,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
 
   /** Opens the queue of an existing key (ENOENT if there is none). */
   static async open(key: number): Promise<SystemVMessageQueue> {
-    const k = sysvKey(key);
+    const k = validateSysvKey(key);
     if (k === C.IPC_PRIVATE) throw outOfRange('key', 'a key (a private queue cannot be opened by key)', key);
     const id = check(native.msgget(k, 0), 'msgget', hex(k));
     return new SystemVMessageQueue(id, k, false);
@@ -872,7 +864,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
 
   /** Opens the queue of a key, creating it if there is none (then owned, unless `unlinkOnClose: false`). */
   static async openOrCreate(key: number, opts: SystemVCreateOptions = {}): Promise<SystemVMessageQueue> {
-    const k = sysvKey(key);
+    const k = validateSysvKey(key);
     if (k === C.IPC_PRIVATE) throw outOfRange('key', "a key (use create('private'))", key);
     validateOptions(opts);
     if (opts.maxBytes !== undefined) validateInteger('options.maxBytes', opts.maxBytes, 1, 2 ** 31 - 1);

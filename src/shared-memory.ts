@@ -402,7 +402,7 @@ function validateFutexWord(i32: unknown, index: unknown): asserts i32 is Int32Ar
  * @example
  * ```ts
  * validateSysvKey('private'); // 0 (IPC_PRIVATE)
- * validateSysvKey(0xdeadbeef); // -559038737 (key_t is signed)
+ * validateSysvKey(0xdeadbeef); // 0xdeadbeef: keys read unsigned everywhere, as ipcs(1) prints them
  * ```
  */
 export function validateSysvKey(key: unknown): number {
@@ -411,7 +411,9 @@ export function validateSysvKey(key: unknown): number {
   if (!Number.isInteger(key) || key === 0 || key < -(2 ** 31) || key > 2 ** 32 - 1) {
     throw outOfRange('key', "a non-zero integer >= -2147483648 and <= 4294967295 (or 'private')", key);
   }
-  return key | 0; // key_t is a signed 32-bit int
+  // key_t is a signed 32-bit int; either reading of its bits is accepted, and ipckit reports keys
+  // unsigned everywhere (as ipcs prints them). Native casts back to key_t.
+  return key >>> 0;
 }
 
 /**
