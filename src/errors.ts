@@ -3,8 +3,18 @@
  * with stable `ERR_IPC_*` codes (docs/errors.md), misuse reuses Node's `ERR_INVALID_ARG_TYPE` and
  * `ERR_OUT_OF_RANGE`. Match on `code`, never on messages.
  */
+import os from 'node:os';
 import { getSystemErrorMap } from 'node:util';
+import { native } from './native.js';
 
+/**
+ * The stable codes of `IpcError`, each documented in docs/errors.md.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof IpcError && err.code === 'ERR_IPC_TIMEOUT') retry();
+ * ```
+ */
 export type IpcErrorCode =
   | 'ERR_IPC_NAME_INVALID'
   | 'ERR_IPC_MESSAGE_TOO_LARGE'
@@ -47,26 +57,46 @@ const code2name: Partial<Record<IpcErrorCode, string>> = { ERR_IPC_TIMEOUT: 'Tim
 
 let errmap: Map<number, [string, string]> | undefined;
 
-/** The error name for a negative errno, e.g. -2 → 'ENOENT'. */
-export function errnoName(rc: number): string {
+/**
+ * [code, description] of a negative errno: Node's own table first (util.getSystemErrorMap(), libuv's
+ * list), then glibc's names and texts for the errnos libuv does not list (EIDRM, ENOMSG, EOWNERDEAD,
+ * ENOTRECOVERABLE, ...), so that every error carries its proper `code`.
+ */
+function describeErrno(rc: number): [string, string] {
   errmap ??= getSystemErrorMap();
-  return errmap.get(rc)?.[0] ?? `Unknown system error ${rc}`;
+  const known = errmap.get(rc);
+  if (known) return known;
+  const [name, text] = native.errnoDescribe(-rc);
+  const entry: [string, string] = [name ?? `Unknown system error ${rc}`, text];
+  errmap.set(rc, entry);
+  return entry;
 }
 
-/** Errno numbers by name, from Node's own table (no copied constants). */
+/** The error name for a negative errno, e.g. -2 → 'ENOENT'. */
+export function errnoName(rc: number): string {
+  return describeErrno(rc)[0];
+}
+
+/** Negative errno numbers by name: Node's table, then os.constants.errno. */
 export function errno(name: string): number {
   errmap ??= getSystemErrorMap();
   for (const [num, [n]] of errmap) if (n === name) return num;
+  const n = (os.constants.errno as Record<string, number>)[name];
+  if (n !== undefined) return -n;
   throw new Error(`unknown errno name ${name}`);
 }
 
 /**
  * A Node-shaped system error from a native `-errno` result: `code` ('EEXIST'), negative `errno`,
  * `syscall`, `path`; the message reads like Node's own: `EEXIST: file exists, shm_open '/x'`.
+ *
+ * @example
+ * ```ts
+ * throw errnoException(-17, 'shm_open', '/x'); // code 'EEXIST', errno -17, syscall 'shm_open', path '/x'
+ * ```
  */
 export function errnoException(rc: number, syscall: string, path?: string): NodeJS.ErrnoException {
-  errmap ??= getSystemErrorMap();
-  const [code, desc] = errmap.get(rc) ?? [`Unknown system error ${rc}`, 'unknown error'];
+  const [code, desc] = describeErrno(rc);
   let message = `${code}: ${desc}, ${syscall}`;
   if (path !== undefined) message += ` '${path}'`;
   const err = new Error(message) as NodeJS.ErrnoException;
@@ -102,7 +132,17 @@ export function outOfRange(name: string, range: string, actual: unknown): RangeE
   return err;
 }
 
-/** The rejection of an aborted wait, like Node's own (`name` 'AbortError', `code` 'ABORT_ERR'). */
+/**
+ * The rejection of an aborted wait, like Node's own (`name` 'AbortError', `code` 'ABORT_ERR').
+ *
+ * @example
+ * ```ts
+ * const ac = new AbortController();
+ * const p = sem.wait({ signal: ac.signal });
+ * ac.abort();
+ * await p.catch((err) => assert(err instanceof AbortError && err.code === 'ABORT_ERR'));
+ * ```
+ */
 export class AbortError extends Error {
   readonly code = 'ABORT_ERR';
   constructor(message = 'The operation was aborted', options?: ErrorOptions) {

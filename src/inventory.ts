@@ -9,9 +9,26 @@ import fs from 'node:fs';
 import { IpcError } from './errors.js';
 import { SharedMemory, SystemVSharedMemory } from './shared-memory.js';
 import { Semaphore, SystemVSemaphoreSet } from './semaphore.js';
+import { MessageQueue, SystemVMessageQueue, limits as messageQueueLimits, type MessageQueueLimits } from './message-queue.js';
 
+/**
+ * The six kinds of IPC object the inventory lists.
+ *
+ * @example
+ * ```ts
+ * const kinds: IpcObjectKind[] = ['posix-mq', 'sysv-msg'];
+ * ```
+ */
 export type IpcObjectKind = 'posix-shm' | 'posix-sem' | 'posix-mq' | 'sysv-msg' | 'sysv-shm' | 'sysv-sem';
 
+/**
+ * One IPC object on the machine, as `ipckit ls` shows it.
+ *
+ * @example
+ * ```ts
+ * const stale = listIpcObjects().objects.filter((o) => o.kind === 'posix-shm' && o.owner === 'nobody');
+ * ```
+ */
 export interface IpcObject {
   kind: IpcObjectKind;
   /** The argument `ipckit rm` takes for this object: `shm:/name`, `sysvmq:id=3`, ... */
@@ -37,10 +54,20 @@ export interface IpcObject {
   pids?: Record<string, number>;
 }
 
+/**
+ * What `listIpcObjects` returns: the objects, notes for the user, and the kernel's limits.
+ *
+ * @example
+ * ```ts
+ * const { objects, notes, limits } = listIpcObjects();
+ * ```
+ */
 export interface Inventory {
   objects: IpcObject[];
   /** Things worth telling the user (e.g. /dev/mqueue is not mounted). */
   notes: string[];
+  /** The kernel's message-queue limits (what a create may ask for). */
+  limits: { messageQueues: MessageQueueLimits };
 }
 
 const SHM_DIR = '/dev/shm';
@@ -116,7 +143,14 @@ function readSysv(table: 'msg' | 'shm' | 'sem'): Record<string, string>[] {
   });
 }
 
-/** Lists every IPC object on the machine. */
+/**
+ * Lists every IPC object on the machine.
+ *
+ * @example
+ * ```ts
+ * for (const o of listIpcObjects().objects) console.log(o.ref, o.owner, o.mode.toString(8), o.size);
+ * ```
+ */
 export function listIpcObjects(): Inventory {
   const names = users();
   const owner = (uid: number) => names.get(uid) ?? String(uid);
@@ -229,10 +263,18 @@ export function listIpcObjects(): Inventory {
       countOf: 'semaphores',
     });
   }
-  return { objects, notes };
+  return { objects, notes, limits: { messageQueues: messageQueueLimits() } };
 }
 
-/** A parsed `ipckit rm` argument. */
+/**
+ * A parsed `ipckit rm` argument.
+ *
+ * @example
+ * ```ts
+ * const ref: IpcObjectRef = { kind: 'posix-mq', name: '/jobs' };
+ * await removeIpcObject(ref);
+ * ```
+ */
 export interface IpcObjectRef {
   kind: IpcObjectKind;
   name?: string;
@@ -243,6 +285,11 @@ export interface IpcObjectRef {
 /**
  * Parses `shm:/name`, `sem:/name`, `mq:/name`, `sysvmq:0x1234` (key), `sysvmq:id=3` (id), and the same
  * for `sysvshm:` and `sysvsem:`.
+ *
+ * @example
+ * ```ts
+ * parseIpcObjectRef('sysvmq:0x1234'); // { kind: 'sysv-msg', key: 4660 }
+ * ```
  */
 export function parseIpcObjectRef(ref: string): IpcObjectRef {
   const m = /^(shm|sem|mq|sysvmq|sysvshm|sysvsem):(.+)$/.exec(ref);
@@ -270,6 +317,8 @@ type Remover = (ref: IpcObjectRef) => Promise<boolean>;
 const removers: Partial<Record<IpcObjectKind, Remover>> = {
   'posix-shm': (r) => SharedMemory.unlink(r.name!),
   'posix-sem': (r) => Semaphore.unlink(r.name!),
+  'posix-mq': (r) => MessageQueue.unlink(r.name!),
+  'sysv-msg': async (r) => SystemVMessageQueue.removeId(r.id!),
   'sysv-shm': async (r) => SystemVSharedMemory.removeId(r.id!),
   'sysv-sem': async (r) => SystemVSemaphoreSet.removeId(r.id!),
 };
@@ -277,6 +326,12 @@ const removers: Partial<Record<IpcObjectKind, Remover>> = {
 /**
  * Removes one object; `false` when it did not exist. POSIX names are unlinked (the object lives on
  * while processes still have it open, as with shm_unlink(3)); System V objects are removed at once.
+ *
+ * @example
+ * ```ts
+ * await removeIpcObject('mq:/jobs');        // false if it was not there
+ * await removeIpcObject('sysvshm:id=32769');
+ * ```
  */
 export async function removeIpcObject(ref: string | IpcObjectRef): Promise<boolean> {
   const r = typeof ref === 'string' ? parseIpcObjectRef(ref) : ref;

@@ -12,37 +12,15 @@
  */
 import fs from 'node:fs';
 import { native, type MsgStat } from './native.js';
-import os from 'node:os';
-import { AbortError, IpcError, closedError, errnoException as baseErrnoException, invalidArgType, outOfRange } from './errors.js';
+import { validateSysvKey } from './shared-memory.js';
+import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
 import { posixName, fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { Readiness, READABLE, WRITABLE, waitOnThread } from './internal/wait.js';
-import { toBytes, validateInteger, validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { toBytes, validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 
 const C = native.mqConstants;
 
-// Node's system error map (libuv's) lacks the System V errnos EIDRM and ENOMSG: take numbers from
-// os.constants and give such errors their proper code, so callers can match on 'EIDRM'.
-const errnos = os.constants.errno as Record<string, number>;
-function errno(name: string): number {
-  return -errnos[name]!;
-}
-function errnoException(rc: number, syscall: string, path?: string): NodeJS.ErrnoException {
-  const err = baseErrnoException(rc, syscall, path);
-  if (err.code?.startsWith('Unknown')) {
-    const name = Object.keys(errnos).find((k) => errnos[k] === -rc);
-    if (name) {
-      err.code = name;
-      err.message = `${name}: ${name === 'EIDRM' ? 'identifier removed' : name === 'ENOMSG' ? 'no message of desired type' : 'system error'}, ${syscall}${path === undefined ? '' : ` '${path}'`}`;
-    }
-  }
-  Error.captureStackTrace(err, errnoException);
-  return err;
-}
-function check(rc: number, syscall: string, path?: string): number {
-  if (rc < 0) throw errnoException(rc, syscall, path);
-  return rc;
-}
 const EAGAIN = errno('EAGAIN');
 const EEXIST = errno('EEXIST');
 const ENOENT = errno('ENOENT');
@@ -55,12 +33,27 @@ const EPERM = errno('EPERM');
 /** Linux's hard ceilings (ipc/mqueue.c HARD_MSGMAX, HARD_MSGSIZEMAX): not even root goes beyond. */
 const HARD_MSGMAX = 65536;
 const HARD_MSGSIZEMAX = 16 * 1024 * 1024;
-/** mq_send(3): priorities are 0 .. MQ_PRIO_MAX - 1 (32768 on Linux). */
+/**
+ * mq_send(3): priorities are 0 .. MQ_PRIO_MAX - 1 (32768 on Linux).
+ *
+ * @example
+ * ```ts
+ * await q.send('urgent', { priority: MQ_PRIO_MAX - 1 });
+ * ```
+ */
 export const MQ_PRIO_MAX = 32768;
 
 // ---- kernel limits -------------------------------------------------------------------------------
 
-/** The kernel's message-queue limits, as read from /proc now. `undefined` where a file is absent. */
+/**
+ * The kernel's message-queue limits, as read from /proc now. `undefined` where a file is absent.
+ *
+ * @example
+ * ```ts
+ * const { posix } = messageQueueLimits();
+ * console.log(posix.msgMax, posix.msgsizeMax);
+ * ```
+ */
 export interface MessageQueueLimits {
   posix: {
     /** /dev/mqueue is mounted (only then do `ls`/`rm` see the queues; the queues work regardless). */
@@ -292,6 +285,14 @@ function enqueue<T>(lane: Lane, opts: WaitOptions, what: string, attempt: (settl
 
 // ---- POSIX ---------------------------------------------------------------------------------------
 
+/**
+ * Options of `MessageQueue.create` and `MessageQueue.openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await MessageQueue.create('/jobs', { maxMessages: 64, maxMessageSize: 4096, mode: 0o660, unlinkOnClose: false });
+ * ```
+ */
 export interface MessageQueueCreateOptions {
   /** Capacity in messages (mq_maxmsg). Default: fs.mqueue.msg_default (10 on most systems). */
   maxMessages?: number;
@@ -299,27 +300,60 @@ export interface MessageQueueCreateOptions {
   maxMessageSize?: number;
   /** Permission bits (the umask applies, as for mq_open(3)). Default 0o600. */
   mode?: number;
-  /** Remove the name when this object closes. Default true for `create`, false for `open`. */
+  /**
+   * Remove the name when this object closes. Default true when this call created the queue (`create`, or
+   * `openOrCreate` that created it), false when it opened an existing one (as every module does).
+   */
   unlinkOnClose?: boolean;
 }
 
+/**
+ * Options of `MessageQueue.open` (and of `create` / `openOrCreate`).
+ *
+ * @example
+ * ```ts
+ * const producer = await MessageQueue.open('/jobs', { access: 'write' });
+ * ```
+ */
 export interface MessageQueueOpenOptions {
   /** 'readwrite' (default), 'read' or 'write'. */
   access?: 'read' | 'write' | 'readwrite';
 }
 
+/**
+ * Options of `MessageQueue.send`.
+ *
+ * @example
+ * ```ts
+ * await q.send('x', { priority: 5, timeout: 1000 });
+ * ```
+ */
 export interface SendOptions extends WaitOptions {
   /** 0 .. 32767; higher priorities are received first. Default 0. */
   priority?: number;
 }
 
-/** A received POSIX message. */
+/**
+ * A received POSIX message.
+ *
+ * @example
+ * ```ts
+ * const { data, priority }: Message = await q.receive();
+ * ```
+ */
 export interface Message {
   data: Buffer;
   priority: number;
 }
 
-/** What mq_getattr(3) reports. */
+/**
+ * What mq_getattr(3) reports.
+ *
+ * @example
+ * ```ts
+ * const { currentMessages, maxMessages } = q.attributes();
+ * ```
+ */
 export interface MessageQueueAttributes {
   maxMessages: number;
   maxMessageSize: number;
@@ -391,6 +425,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
 
   static #open(name: string, flags: number, opts: MessageQueueCreateOptions & MessageQueueOpenOptions, creating: boolean): number {
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    validateOwnership(opts, true);
     const maxMessages = opts.maxMessages === undefined ? 0 : validateInteger('options.maxMessages', opts.maxMessages, 1, 2 ** 31 - 1);
     const maxMessageSize = opts.maxMessageSize === undefined ? 0 : validateInteger('options.maxMessageSize', opts.maxMessageSize, 1, 2 ** 31 - 1);
     // mq_open takes both attributes or neither: fill the one not given from the defaults.
@@ -408,26 +443,32 @@ export class MessageQueue implements AsyncDisposable, Disposable {
    */
   static async create(name: string, opts: MessageQueueCreateOptions & MessageQueueOpenOptions = {}): Promise<MessageQueue> {
     const n = posixName('message queue', name);
+    validateOptions(opts);
     const fd = check(MessageQueue.#open(n, accessFlags(opts.access) | C.O_CREAT | C.O_EXCL, opts, true), 'mq_open', n);
-    return MessageQueue.#wrap(fd, n, opts.unlinkOnClose ?? true, true);
+    return MessageQueue.#wrap(fd, n, validateOwnership(opts, true), true);
   }
 
   /** Opens an existing queue (ENOENT if there is none). */
   static async open(name: string, opts: MessageQueueOpenOptions = {}): Promise<MessageQueue> {
     const n = posixName('message queue', name);
+    validateOptions(opts);
     const fd = check(native.mqOpen(n, accessFlags(opts.access) | C.O_NONBLOCK | C.O_CLOEXEC, 0, 0, 0), 'mq_open', n);
     return MessageQueue.#wrap(fd, n, false, false);
   }
 
-  /** Opens the queue, creating it if needed (then owning it only if `unlinkOnClose` says so). */
+  /**
+   * Opens the queue, creating it if needed. It owns (unlinks on close) a queue it created, not one it
+   * opened, unless `unlinkOnClose` says otherwise.
+   */
   static async openOrCreate(name: string, opts: MessageQueueCreateOptions & MessageQueueOpenOptions = {}): Promise<MessageQueue> {
     const n = posixName('message queue', name);
+    validateOptions(opts);
     const access = accessFlags(opts.access);
     for (;;) {
       const fd = MessageQueue.#open(n, access | C.O_CREAT | C.O_EXCL, opts, true);
-      if (fd >= 0) return MessageQueue.#wrap(fd, n, opts.unlinkOnClose ?? false, true);
+      if (fd >= 0) return MessageQueue.#wrap(fd, n, validateOwnership(opts, true), true);
       const ofd = native.mqOpen(n, access | C.O_NONBLOCK | C.O_CLOEXEC, 0, 0, 0);
-      if (ofd >= 0) return MessageQueue.#wrap(ofd, n, opts.unlinkOnClose ?? false, false);
+      if (ofd >= 0) return MessageQueue.#wrap(ofd, n, validateOwnership(opts, false), false);
       // Unlinked between our two opens: try creating again.
       if (ofd !== ENOENT) throw errnoException(ofd, 'mq_open', n);
     }
@@ -511,6 +552,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
   /** Sends if there is room right now: `false` when the queue is full. */
   trySend(data: Uint8Array | string, opts: { priority?: number } = {}): boolean {
     this.#assertOpen('trySend');
+    validateOptions(opts);
     const [bytes, prio] = this.#checkSend(data, opts.priority);
     if (!this.#sends.idle) return false; // earlier sends of ours wait for room: do not overtake them
     const rc = native.mqSend(this.#fd, bytes, prio);
@@ -636,17 +678,46 @@ export function ftok(path: string, id: number): number {
   return check(native.ftok(path, id), 'ftok', path);
 }
 
+/**
+ * Options of `SystemVMessageQueue.create` and `openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await SystemVMessageQueue.create(ftok('/etc/hostname', 1), { mode: 0o660, maxBytes: 1 << 20 });
+ * ```
+ */
 export interface SystemVCreateOptions {
   /** Permission bits. Default 0o600. */
   mode?: number;
   /** msg_qbytes: bytes the queue holds. Above kernel.msgmnb needs CAP_SYS_RESOURCE (else ERR_IPC_LIMIT). */
   maxBytes?: number;
-  /** Remove the queue (IPC_RMID) when this object closes. Default true for `create`, false otherwise. */
+  /**
+   * Remove the queue (IPC_RMID) when this object closes. Default true when this call created it (`create`,
+   * or `openOrCreate` that created it), false otherwise.
+   */
+  unlinkOnClose?: boolean;
+  /** @deprecated The old spelling of `unlinkOnClose` (one name in every module now). */
   removeOnClose?: boolean;
 }
 
+/**
+ * Options of `SystemVMessageQueue.send`: `{ signal, timeout }` while the queue is full.
+ *
+ * @example
+ * ```ts
+ * await q.send(1, 'hello', { signal: AbortSignal.timeout(1000) });
+ * ```
+ */
 export interface SystemVSendOptions extends WaitOptions {}
 
+/**
+ * Options of `SystemVMessageQueue.receive`.
+ *
+ * @example
+ * ```ts
+ * const m = await q.receive({ type: 2, maxSize: 1024, noError: true, timeout: 1000 });
+ * ```
+ */
 export interface SystemVReceiveOptions extends WaitOptions {
   /** msgrcv's msgtyp: 0 the first message; > 0 the first of that type; < 0 the first of the lowest type <= |type|. */
   type?: number;
@@ -656,13 +727,27 @@ export interface SystemVReceiveOptions extends WaitOptions {
   maxSize?: number;
 }
 
-/** A received System V message. */
+/**
+ * A received System V message.
+ *
+ * @example
+ * ```ts
+ * const { type, data }: TypedMessage = await q.receive({ type: -10 });
+ * ```
+ */
 export interface TypedMessage {
   type: number;
   data: Buffer;
 }
 
-/** What msgctl(IPC_STAT) reports, named. */
+/**
+ * What msgctl(IPC_STAT) reports, named.
+ *
+ * @example
+ * ```ts
+ * const { messages, bytes, lastSendPid } = q.stat();
+ * ```
+ */
 export interface SystemVMessageQueueStat {
   key: number;
   /** Messages queued (msg_qnum). */
@@ -693,15 +778,6 @@ function sysvMsgmax(refresh = false): number {
 /** msgtyp on send: a C long that is > 0; we hold it to a safe JS integer. */
 function validateSendType(type: unknown): number {
   return validateInteger('type', type, 1, Number.MAX_SAFE_INTEGER);
-}
-
-function sysvKey(key: unknown): number {
-  if (key === 'private') return C.IPC_PRIVATE;
-  if (typeof key !== 'number') throw invalidArgType('key', "of type number or 'private'", key);
-  // key_t is a signed 32-bit int; accept either reading of its bits (ipcs prints it as 0x... unsigned).
-  if (!Number.isInteger(key) || key < -(2 ** 31) || key > 2 ** 32 - 1) throw outOfRange('key', 'a 32-bit integer', key);
-  if (key === 0) throw outOfRange('key', "non-zero (0 is IPC_PRIVATE: pass 'private')", key);
-  return key >>> 0;
 }
 
 function hex(key: number): string {
@@ -741,6 +817,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
 
   static #create(key: number, opts: SystemVCreateOptions, flags: number): number {
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    validateOwnership(opts, true);
     const id = native.msgget(key, flags | mode);
     if (id < 0) {
       if (id === ENOSPC) {
@@ -766,33 +843,35 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
 
   /**
    * Creates a queue, exclusively for a key (EEXIST if one exists), or a new private one. The creator
-   * removes it on close unless `removeOnClose: false`.
+   * removes it on close unless `unlinkOnClose: false`.
    */
   static async create(key: number | 'private', opts: SystemVCreateOptions = {}): Promise<SystemVMessageQueue> {
-    const k = sysvKey(key);
+    const k = validateSysvKey(key);
+    validateOptions(opts);
     if (opts.maxBytes !== undefined) validateInteger('options.maxBytes', opts.maxBytes, 1, 2 ** 31 - 1);
     const flags = k === C.IPC_PRIVATE ? C.IPC_CREAT : C.IPC_CREAT | C.IPC_EXCL;
     const id = check(SystemVMessageQueue.#create(k, opts, flags), 'msgget', hex(k));
-    return new SystemVMessageQueue(id, k, opts.removeOnClose ?? true);
+    return new SystemVMessageQueue(id, k, validateOwnership(opts, true));
   }
 
   /** Opens the queue of an existing key (ENOENT if there is none). */
   static async open(key: number): Promise<SystemVMessageQueue> {
-    const k = sysvKey(key);
+    const k = validateSysvKey(key);
     if (k === C.IPC_PRIVATE) throw outOfRange('key', 'a key (a private queue cannot be opened by key)', key);
     const id = check(native.msgget(k, 0), 'msgget', hex(k));
     return new SystemVMessageQueue(id, k, false);
   }
 
-  /** Opens the queue of a key, creating it if there is none (then owned only if `removeOnClose`). */
+  /** Opens the queue of a key, creating it if there is none (then owned, unless `unlinkOnClose: false`). */
   static async openOrCreate(key: number, opts: SystemVCreateOptions = {}): Promise<SystemVMessageQueue> {
-    const k = sysvKey(key);
+    const k = validateSysvKey(key);
     if (k === C.IPC_PRIVATE) throw outOfRange('key', "a key (use create('private'))", key);
+    validateOptions(opts);
     if (opts.maxBytes !== undefined) validateInteger('options.maxBytes', opts.maxBytes, 1, 2 ** 31 - 1);
     const id = SystemVMessageQueue.#create(k, opts, C.IPC_CREAT | C.IPC_EXCL);
-    if (id >= 0) return new SystemVMessageQueue(id, k, opts.removeOnClose ?? false);
+    if (id >= 0) return new SystemVMessageQueue(id, k, validateOwnership(opts, true));
     if (id !== EEXIST) throw errnoException(id, 'msgget', hex(k));
-    return new SystemVMessageQueue(check(native.msgget(k, 0), 'msgget', hex(k)), k, opts.removeOnClose ?? false);
+    return new SystemVMessageQueue(check(native.msgget(k, 0), 'msgget', hex(k)), k, validateOwnership(opts, false));
   }
 
   /** Wraps a queue known by its id (e.g. from `ipcs -q`). */
@@ -891,6 +970,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
   }
 
   #recvArgs(opts: SystemVReceiveOptions): [number, number, number] {
+    validateOptions(opts);
     const type = validateInteger('options.type', opts.type ?? 0, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     // No message is longer than kernel.msgmax: a larger maxSize would only make the receive buffer huge.
     const maxSize = Math.min(this.#msgmax(), opts.maxSize === undefined ? Infinity : validateInteger('options.maxSize', opts.maxSize, 0, 2 ** 31 - 1));

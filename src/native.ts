@@ -27,6 +27,11 @@ export interface FdWatcherConstructor {
   new (fd: number, callback: (status: number, events: number) => void): FdWatcher;
 }
 
+export interface NativeErrno {
+  /** glibc's name (strerrorname_np) and text (strerror) of a positive errno. */
+  errnoDescribe(errno: number): [string | undefined, string];
+}
+
 export interface NativeWaiter {
   waiterCancel(id: number): boolean;
   /** A cancellable blocking nanosleep on a waiter thread: exists to test the waiter machinery. */
@@ -265,7 +270,8 @@ export interface NativeSocket {
   };
 }
 
-export type Native = NativeWaiter &
+export type Native = NativeErrno &
+  NativeWaiter &
   NativeFdWatch &
   NativePipe &
   NativeSignal &

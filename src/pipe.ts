@@ -12,11 +12,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { native } from './native.js';
-import { IpcError, check, closedError, errno, errnoException } from './errors.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType } from './errors.js';
 import { fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { Readiness, READABLE } from './internal/wait.js';
-import { validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, encodeFrame } from './internal/framing.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK } = fs.constants;
@@ -113,6 +113,14 @@ export class PipeReader extends Readable {
  * The write end of a pipe or FIFO: a Writable stream with backpressure (`write()` returns false and
  * 'drain' follows). A reader that went away makes the next write fail with an 'error' event whose
  * `code` is 'EPIPE' (Node ignores SIGPIPE); it never kills the process.
+ *
+ * @example
+ * ```ts
+ * const writer = await Fifo.openWriter('/tmp/demo.fifo', { timeout: 5000 });
+ * writer.on('error', (err) => console.error(err.code)); // 'EPIPE' once the reader is gone
+ * writer.write('hello\n');
+ * await writer.close();
+ * ```
  */
 export class PipeWriter extends Writable {
   readonly path: string | undefined;
@@ -175,6 +183,14 @@ export class PipeWriter extends Writable {
   }
 }
 
+/**
+ * Both ends of an anonymous pipe, as `pipe()` returns them.
+ *
+ * @example
+ * ```ts
+ * const { reader, writer }: Pipe = pipe();
+ * ```
+ */
 export interface Pipe {
   reader: PipeReader;
   writer: PipeWriter;
@@ -199,14 +215,33 @@ export function pipe(): Pipe {
   return { reader: new PipeReader(r), writer: new PipeWriter(w) };
 }
 
-/** The pipe buffer's capacity in bytes (F_GETPIPE_SZ), or sets it (F_SETPIPE_SZ; root may exceed pipe-max-size). */
+/**
+ * The pipe buffer's capacity in bytes (F_GETPIPE_SZ), or sets it (F_SETPIPE_SZ; root may exceed pipe-max-size).
+ *
+ * @example
+ * ```ts
+ * const { reader, writer } = pipe();
+ * pipeCapacity(writer);            // 65536
+ * pipeCapacity(writer, 1 << 20);   // F_SETPIPE_SZ: 1048576
+ * ```
+ */
 export function pipeCapacity(end: PipeReader | PipeWriter, size?: number): number {
+  if (!(end instanceof PipeReader) && !(end instanceof PipeWriter)) throw invalidArgType('end', 'a PipeReader or PipeWriter', end);
+  if (size !== undefined) validateInteger('size', size, 1, 2 ** 31 - 1);
   if (end.fd < 0) throw closedError('pipe end', 'pipeCapacity');
   return check(native.pipeSize(end.fd, size), 'fcntl', end.path);
 }
 
 // ---- framing over a pipe -----------------------------------------------------------------------
 
+/**
+ * Options of `writeFrame` and `readFrames`.
+ *
+ * @example
+ * ```ts
+ * await writeFrame(writer, payload, { maxFrameSize: 1 << 20 });
+ * ```
+ */
 export interface FrameOptions {
   /** Largest payload accepted (sending and receiving). Default 64 MiB. */
   maxFrameSize?: number;
@@ -215,8 +250,14 @@ export interface FrameOptions {
 /**
  * Writes one length-prefixed frame; resolves when the stream accepted it (awaits 'drain' when full).
  * A payload over `maxFrameSize` is refused with ERR_IPC_MESSAGE_TOO_LARGE before anything is written.
+ *
+ * @example
+ * ```ts
+ * await writeFrame(writer, Buffer.from(JSON.stringify({ op: 'ping' })));
+ * ```
  */
-export async function writeFrame(stream: Writable, payload: Uint8Array, opts: FrameOptions = {}): Promise<void> {
+export async function writeFrame(stream: Writable, payload: Uint8Array | string, opts: FrameOptions = {}): Promise<void> {
+  validateOptions(opts);
   const [header, body] = encodeFrame(payload, opts.maxFrameSize ?? DEFAULT_MAX_FRAME);
   stream.cork();
   stream.write(header);
@@ -244,6 +285,11 @@ function waitDrain(stream: Writable): Promise<void> {
 /**
  * The frames of a byte stream, in order. Ends when the stream ends; a stream that ends inside a frame
  * throws ERR_IPC_CORRUPT, a frame announcing more than `maxFrameSize` throws ERR_IPC_MESSAGE_TOO_LARGE.
+ *
+ * @example
+ * ```ts
+ * for await (const frame of readFrames(reader, { maxFrameSize: 1 << 20 })) console.log(JSON.parse(String(frame)));
+ * ```
  */
 export async function* readFrames(stream: Readable, opts: FrameOptions = {}): AsyncGenerator<Buffer> {
   const decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME);
@@ -253,6 +299,14 @@ export async function* readFrames(stream: Readable, opts: FrameOptions = {}): As
 
 // ---- FIFOs -------------------------------------------------------------------------------------
 
+/**
+ * Options of `Fifo.create` and `Fifo.openOrCreate`.
+ *
+ * @example
+ * ```ts
+ * await Fifo.create('/tmp/shared.fifo', { mode: 0o660, unlinkOnClose: false });
+ * ```
+ */
 export interface FifoCreateOptions {
   /** Permission bits, exactly (the umask does not narrow them). Default 0o600. */
   mode?: number;
@@ -260,6 +314,14 @@ export interface FifoCreateOptions {
   unlinkOnClose?: boolean;
 }
 
+/**
+ * Options of `Fifo.openReader`.
+ *
+ * @example
+ * ```ts
+ * const reader = await Fifo.openReader('/tmp/log.fifo', { persistent: true }); // one stream across writers
+ * ```
+ */
 export interface FifoReaderOptions {
   /**
    * Stay open across successive writers: the reader holds a write descriptor of its own, so the stream
@@ -367,6 +429,7 @@ export class Fifo implements AsyncDisposable {
   readonly path: string;
   #unlinkOnClose: boolean;
   #closed = false;
+  #closing = new AbortController();
 
   private constructor(path: string, unlinkOnClose: boolean) {
     this.path = path;
@@ -376,7 +439,9 @@ export class Fifo implements AsyncDisposable {
   /** Creates the FIFO; fails with EEXIST if the path exists. Mode 0o600 unless asked. */
   static async create(path: string, opts: FifoCreateOptions = {}): Promise<Fifo> {
     fsPath('FIFO', path);
+    validateOptions(opts);
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    validateOwnership(opts, true);
     check(native.mkfifo(path, mode), 'mkfifo', path);
     // mkfifo applied the umask, which can only remove bits: the FIFO was never more open than asked.
     try {
@@ -385,21 +450,23 @@ export class Fifo implements AsyncDisposable {
       fs.rmSync(path, { force: true });
       throw err;
     }
-    return new Fifo(path, opts.unlinkOnClose ?? true);
+    return new Fifo(path, validateOwnership(opts, true));
   }
 
   /** Creates the FIFO, or takes the existing one if the path already is a FIFO. */
   static async openOrCreate(path: string, opts: FifoCreateOptions = {}): Promise<Fifo> {
     fsPath('FIFO', path);
+    validateOptions(opts);
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    validateOwnership(opts, true);
     const rc = native.mkfifo(path, mode);
     if (rc === errno('EEXIST')) {
       assertFifoPath(path);
-      return new Fifo(path, opts.unlinkOnClose ?? false);
+      return new Fifo(path, validateOwnership(opts, false));
     }
     check(rc, 'mkfifo', path);
     fs.chmodSync(path, mode);
-    return new Fifo(path, opts.unlinkOnClose ?? true);
+    return new Fifo(path, validateOwnership(opts, true));
   }
 
   /** Removes a FIFO. `false` if nothing was there; ERR_IPC_NOT_FIFO (and nothing removed) if it is not one. */
@@ -420,6 +487,10 @@ export class Fifo implements AsyncDisposable {
   /** Opens the read end (at once: a reader does not wait for writers). */
   static async openReader(path: string, opts: FifoReaderOptions = {}): Promise<PipeReader> {
     fsPath('FIFO', path);
+    validateOptions(opts);
+    if (opts.persistent !== undefined && typeof opts.persistent !== 'boolean') {
+      throw invalidArgType('options.persistent', 'of type boolean', opts.persistent);
+    }
     assertFifoPath(path);
     const fd = check(openFifoFd(path, O_RDONLY), 'open', path);
     const owns: number[] = [];
@@ -450,15 +521,25 @@ export class Fifo implements AsyncDisposable {
   }
 
   /** Opens this FIFO's read end. */
-  openReader(opts: FifoReaderOptions = {}): Promise<PipeReader> {
+  async openReader(opts: FifoReaderOptions = {}): Promise<PipeReader> {
     if (this.#closed) throw closedError(`FIFO ${this.path}`, 'openReader');
     return Fifo.openReader(this.path, opts);
   }
 
-  /** Opens this FIFO's write end, waiting for a reader. */
-  openWriter(opts: WaitOptions = {}): Promise<PipeWriter> {
+  /**
+   * Opens this FIFO's write end, waiting for a reader. A wait still pending when this object is closed
+   * rejects with ERR_IPC_CLOSED.
+   */
+  async openWriter(opts: WaitOptions = {}): Promise<PipeWriter> {
     if (this.#closed) throw closedError(`FIFO ${this.path}`, 'openWriter');
-    return Fifo.openWriter(this.path, opts);
+    validateWaitOptions(opts);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal;
+    try {
+      return await Fifo.openWriter(this.path, { signal, timeout: opts.timeout });
+    } catch (err) {
+      if (this.#closing.signal.aborted && (err as Error).name === 'AbortError') throw closedError(`FIFO ${this.path}`, 'openWriter');
+      throw err;
+    }
   }
 
   get closed(): boolean {
@@ -469,6 +550,7 @@ export class Fifo implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort(); // before the unlink, so a pending openWriter ends as closed, not as ENOENT
     if (this.#unlinkOnClose) await Fifo.unlink(this.path).catch(() => false);
   }
 

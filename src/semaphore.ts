@@ -14,7 +14,7 @@ import { native, type NativeHandle, type SemStat } from './native.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
 import { posixName } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
-import { validateInteger, validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { waitOnThread } from './internal/wait.js';
 import { validateSysvKey, type SharedSegment } from './shared-memory.js';
 
@@ -25,7 +25,7 @@ const EAGAIN = errno('EAGAIN');
 const EBUSY = errno('EBUSY');
 const EINVAL = errno('EINVAL');
 const EUCLEAN = -117; // Linux (x86-64, arm64); not in Node's system error map
-const EIDRM = -os.constants.errno.EIDRM; // not in Node's system error map
+const EIDRM = errno('EIDRM');
 const layout = native.semaphoreLayout;
 const { GETVAL, GETPID, GETNCNT, GETZCNT, SEM_UNDO, IPC_NOWAIT } = layout.sysv;
 const IPC_CREAT = 0o1000;
@@ -35,30 +35,6 @@ const SEM_VALUE_MAX = 2 ** 31 - 1;
 /** SEMVMX: the largest value of a System V semaphore. */
 const SEMVMX = 32767;
 
-/**
- * Errnos this module can meet that Node's system error map lacks (Linux numbers, the same on x86-64 and
- * arm64): the error still carries the right `code` rather than "Unknown system error".
- */
-const missingErrnos = new Map<number, [string, string]>([
-  [EIDRM, ['EIDRM', 'identifier removed']],
-  [-131, ['ENOTRECOVERABLE', 'state not recoverable']],
-]);
-
-/** errnoException, with the codes of `missingErrnos`. */
-function semError(rc: number, syscall: string): NodeJS.ErrnoException {
-  const err = errnoException(rc, syscall);
-  const known = missingErrnos.get(rc);
-  if (known) {
-    err.code = known[0];
-    err.message = `${known[0]}: ${known[1]}, ${syscall}`;
-  }
-  return err;
-}
-
-function checkSem(rc: number, syscall: string): number {
-  if (rc < 0) throw semError(rc, syscall);
-  return rc;
-}
 
 function handleOrThrow(rc: NativeHandle | number, syscall: string, path?: string): NativeHandle {
   if (typeof rc === 'number') throw errnoException(rc, syscall, path);
@@ -199,7 +175,7 @@ export class Semaphore implements AsyncDisposable, Disposable {
     name = posixName('semaphore', name, 251); // NAME_MAX minus the "sem." prefix
     const { value, mode } = createOptions(opts);
     const h = handleOrThrow(native.semOpen(name, O_CREAT | O_EXCL, mode, value), 'sem_open', name);
-    return Semaphore.#created(name, h, mode, opts.unlinkOnClose ?? true);
+    return Semaphore.#created(name, h, mode, validateOwnership(opts, true));
   }
 
   /**
@@ -229,12 +205,12 @@ export class Semaphore implements AsyncDisposable, Disposable {
     const { value, mode } = createOptions(opts);
     for (;;) {
       const rc = native.semOpen(name, O_CREAT | O_EXCL, mode, value);
-      if (typeof rc !== 'number') return Semaphore.#created(name, rc, mode, opts.unlinkOnClose ?? true);
+      if (typeof rc !== 'number') return Semaphore.#created(name, rc, mode, validateOwnership(opts, true));
       if (rc !== EEXIST) throw errnoException(rc, 'sem_open', name);
       checkSemaphoreFile(name);
       const orc = native.semOpen(name, 0, 0, 0);
       if (orc === ENOENT) continue; // unlinked between the two opens
-      return new Semaphore(handleOrThrow(orc, 'sem_open', name), name, opts.unlinkOnClose ?? false);
+      return new Semaphore(handleOrThrow(orc, 'sem_open', name), name, validateOwnership(opts, false));
     }
   }
 
@@ -410,6 +386,7 @@ function checkSemaphoreFile(name: string): void {
 
 function createOptions(opts: SemaphoreCreateOptions): { value: number; mode: number } {
   if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
+  validateOwnership(opts, true);
   return {
     value: validateInteger('options.value', opts.value ?? 0, 0, SEM_VALUE_MAX),
     mode: validateMode('options.mode', opts.mode ?? 0o600),
@@ -516,7 +493,7 @@ export class Mutex implements AsyncDisposable, Disposable {
 
   #took(rc: number): LockResult | null {
     if (rc === EBUSY) return null;
-    checkSem(rc, 'pthread_mutex_trylock');
+    check(rc, 'pthread_mutex_trylock');
     this.#locked = true;
     held.add(this);
     return { ownerDied: rc === 1 };
@@ -643,7 +620,9 @@ export interface SemaphoreSetCreateOptions {
   values?: number[];
   /** Permission bits. Default 0o600. */
   mode?: number;
-  /** Remove the set (IPC_RMID) on close. Default true for `create`. */
+  /** Remove the set (IPC_RMID) on close. Default true when this call created it. */
+  unlinkOnClose?: boolean;
+  /** @deprecated The old spelling of `unlinkOnClose` (one name in every module now). */
   removeOnClose?: boolean;
 }
 
@@ -716,7 +695,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     const k = validateSysvKey(key);
     const { count, values, mode } = setOptions(opts);
     const id = check(native.semget(k, count, IPC_CREAT | IPC_EXCL | mode), 'semget');
-    return SystemVSemaphoreSet.#init(id, k, count, values, opts.removeOnClose ?? true);
+    return SystemVSemaphoreSet.#init(id, k, count, values, validateOwnership(opts, true));
   }
 
   /**
@@ -748,12 +727,12 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     const { count, values, mode } = setOptions(opts);
     for (;;) {
       const id = native.semget(k, count, IPC_CREAT | IPC_EXCL | mode);
-      if (id >= 0) return SystemVSemaphoreSet.#init(id, k, count, values, opts.removeOnClose ?? true);
+      if (id >= 0) return SystemVSemaphoreSet.#init(id, k, count, values, validateOwnership(opts, true));
       if (id !== EEXIST) throw errnoException(id, 'semget');
       const oid = native.semget(k, 0, 0);
       if (oid === ENOENT) continue;
       check(oid, 'semget');
-      return new SystemVSemaphoreSet(oid, k, statOf(oid).count, opts.removeOnClose ?? false);
+      return new SystemVSemaphoreSet(oid, k, statOf(oid).count, validateOwnership(opts, false));
     }
   }
 
@@ -819,7 +798,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     const undo = !!opts.undo;
     const rc = native.semop(this.id, this.#encode(ops, undo, true));
     if (rc === 0) return;
-    if (rc !== EAGAIN) throw semError(rc, 'semop');
+    if (rc !== EAGAIN) throw errnoException(rc, 'semop');
     if (opts.timeout === 0) throw timeoutError('SystemVSemaphoreSet.op', 0);
     const blocking = this.#encode(ops, undo, false);
     let r;
@@ -832,7 +811,10 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     } catch (err) {
       this.#waits.rethrow(err, 'op');
     }
-    if (r.rc < 0) throw semError(r.rc, 'semop');
+    // close() cancels the waits, then removes the set if it owns it: the waiter thread may see the
+    // removal (EIDRM, or EINVAL once the id is gone) before the cancellation. It ended because we closed.
+    if (this.#closed && (r.rc === EIDRM || r.rc === EINVAL)) throw closedError(`SystemVSemaphoreSet ${this.id}`, 'op');
+    if (r.rc < 0) throw errnoException(r.rc, 'semop');
   }
 
   /**
@@ -845,9 +827,10 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
    */
   tryOp(ops: SemaphoreOperation[], opts: { undo?: boolean } = {}): boolean {
     this.#assertOpen('tryOp');
+    validateOptions(opts);
     const rc = native.semop(this.id, this.#encode(ops, !!opts?.undo, true));
     if (rc === EAGAIN) return false;
-    if (rc < 0) throw semError(rc, 'semop');
+    if (rc < 0) throw errnoException(rc, 'semop');
     return true;
   }
 
@@ -930,6 +913,7 @@ function statOf(id: number): SemStat {
 function setOptions(opts: SemaphoreSetCreateOptions): { count: number; values: number[] | undefined; mode: number } {
   if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
   const count = validateInteger('options.count', opts.count, 1, 32000);
+  validateOwnership(opts, true);
   let values: number[] | undefined;
   if (opts.values !== undefined) {
     if (!Array.isArray(opts.values) || opts.values.length !== count) {

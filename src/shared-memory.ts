@@ -19,7 +19,7 @@ import { native, type ShmStat } from './native.js';
 import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
 import { posixName } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
-import { validateInteger, validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { waitOnThread } from './internal/wait.js';
 
 const { O_RDWR, O_CREAT, O_EXCL } = fs.constants;
@@ -168,8 +168,9 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
     const size = validateSize(opts.size);
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    validateOwnership(opts, true);
     const fd = check(native.shmOpen(name, O_RDWR | O_CREAT | O_EXCL, mode), 'shm_open', name);
-    return SharedMemory.#finishCreate(name, fd, size, mode, opts.unlinkOnClose ?? true, opts.reserve ?? true);
+    return SharedMemory.#finishCreate(name, fd, size, mode, validateOwnership(opts, true), opts.reserve ?? true);
   }
 
   /**
@@ -184,8 +185,10 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
    */
   static async open(name: string, opts: SharedMemoryOpenOptions = {}): Promise<SharedMemory> {
     name = posixName('shared memory', name);
+    validateOptions(opts);
+    validateOwnership(opts, false);
     const fd = check(native.shmOpen(name, O_RDWR, 0), 'shm_open', name);
-    return SharedMemory.#finishOpen(name, fd, opts.unlinkOnClose ?? false);
+    return SharedMemory.#finishOpen(name, fd, validateOwnership(opts, false));
   }
 
   /**
@@ -202,9 +205,10 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
     const size = validateSize(opts.size);
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
+    validateOwnership(opts, true);
     for (;;) {
       const fd = native.shmOpen(name, O_RDWR | O_CREAT | O_EXCL, mode);
-      if (fd >= 0) return SharedMemory.#finishCreate(name, fd, size, mode, opts.unlinkOnClose ?? true, opts.reserve ?? true);
+      if (fd >= 0) return SharedMemory.#finishCreate(name, fd, size, mode, validateOwnership(opts, true), opts.reserve ?? true);
       if (fd !== EEXIST) throw errnoException(fd, 'shm_open', name);
       const ofd = native.shmOpen(name, O_RDWR, 0);
       if (ofd === ENOENT) continue; // unlinked between our two opens: try creating again
@@ -218,7 +222,7 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
         native.close(ofd);
         throw err;
       }
-      return SharedMemory.#finishOpen(name, ofd, opts.unlinkOnClose ?? false);
+      return SharedMemory.#finishOpen(name, ofd, validateOwnership(opts, false));
     }
   }
 
@@ -398,7 +402,7 @@ function validateFutexWord(i32: unknown, index: unknown): asserts i32 is Int32Ar
  * @example
  * ```ts
  * validateSysvKey('private'); // 0 (IPC_PRIVATE)
- * validateSysvKey(0xdeadbeef); // -559038737 (key_t is signed)
+ * validateSysvKey(0xdeadbeef); // 0xdeadbeef: keys read unsigned everywhere, as ipcs(1) prints them
  * ```
  */
 export function validateSysvKey(key: unknown): number {
@@ -407,7 +411,9 @@ export function validateSysvKey(key: unknown): number {
   if (!Number.isInteger(key) || key === 0 || key < -(2 ** 31) || key > 2 ** 32 - 1) {
     throw outOfRange('key', "a non-zero integer >= -2147483648 and <= 4294967295 (or 'private')", key);
   }
-  return key | 0; // key_t is a signed 32-bit int
+  // key_t is a signed 32-bit int; either reading of its bits is accepted, and ipckit reports keys
+  // unsigned everywhere (as ipcs prints them). Native casts back to key_t.
+  return key >>> 0;
 }
 
 /**
@@ -423,7 +429,9 @@ export interface SystemVSharedMemoryCreateOptions {
   size: number;
   /** Permission bits. Default 0o600. */
   mode?: number;
-  /** Mark the segment for removal (IPC_RMID) on close. Default true for `create`. */
+  /** Mark the segment for removal (IPC_RMID) on close. Default true when this call created it. */
+  unlinkOnClose?: boolean;
+  /** @deprecated The old spelling of `unlinkOnClose` (one name in every module now). */
   removeOnClose?: boolean;
 }
 
@@ -479,8 +487,9 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
     if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
     const size = validateSize(opts.size);
     const mode = validateMode('options.mode', opts.mode ?? 0o600) & 0o777;
+    validateOwnership(opts, true);
     const id = check(native.shmget(k, size, IPC_CREAT | IPC_EXCL | mode), 'shmget');
-    return SystemVSharedMemory.#attach(id, k, size, opts.removeOnClose ?? true, true);
+    return SystemVSharedMemory.#attach(id, k, size, validateOwnership(opts, true), true);
   }
 
   /**
@@ -512,14 +521,15 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
     if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
     const size = validateSize(opts.size);
     const mode = validateMode('options.mode', opts.mode ?? 0o600) & 0o777;
+    validateOwnership(opts, true);
     for (;;) {
       const id = native.shmget(k, size, IPC_CREAT | IPC_EXCL | mode);
-      if (id >= 0) return SystemVSharedMemory.#attach(id, k, size, opts.removeOnClose ?? true, true);
+      if (id >= 0) return SystemVSharedMemory.#attach(id, k, size, validateOwnership(opts, true), true);
       if (id !== EEXIST) throw errnoException(id, 'shmget');
       const oid = native.shmget(k, 0, 0);
       if (oid === ENOENT) continue;
       check(oid, 'shmget');
-      return SystemVSharedMemory.#attach(oid, k, SystemVSharedMemory.#stat(oid).size, opts.removeOnClose ?? false, false);
+      return SystemVSharedMemory.#attach(oid, k, SystemVSharedMemory.#stat(oid).size, validateOwnership(opts, false), false);
     }
   }
 

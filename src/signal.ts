@@ -51,7 +51,14 @@ const ALIASES = new Set(['SIGIOT', 'SIGPOLL', 'SIGUNUSED', 'SIGCLD']);
 const stdName = new Map<number, string>();
 for (const [name, num] of Object.entries(std)) if (!ALIASES.has(name) && !stdName.has(num)) stdName.set(num, name);
 
-/** A signal as a name (`'SIGUSR2'`, `'USR2'`, `'SIGRTMIN+3'`, `'SIGRTMAX-1'`) or a number. */
+/**
+ * A signal as a name (`'SIGUSR2'`, `'USR2'`, `'SIGRTMIN+3'`, `'SIGRTMAX-1'`) or a number.
+ *
+ * @example
+ * ```ts
+ * signals.send(pid, 'SIGUSR2'); signals.send(pid, 'USR2'); signals.send(pid, 12); signals.send(pid, 'SIGRTMIN+3');
+ * ```
+ */
 export type SignalSpec = string | number;
 
 function unknownSignal(sig: unknown): TypeError {
@@ -115,6 +122,14 @@ export function signalName(signo: number): string {
 
 // ---- send ------------------------------------------------------------------------------------------
 
+/**
+ * Options of `signals.send`.
+ *
+ * @example
+ * ```ts
+ * signals.send(pid, 'SIGRTMIN+1', { value: 42 }); // sigqueue(3): the receiver sees value 42, code 'SI_QUEUE'
+ * ```
+ */
 export interface SendOptions {
   /**
    * An integer (-2^31..2^31-1) carried with the signal: sent with sigqueue(3) as `sival_int`, so the
@@ -151,7 +166,14 @@ export function send(pid: number, sig: SignalSpec, opts: SendOptions = {}): void
 
 // ---- watch -----------------------------------------------------------------------------------------
 
-/** One delivery. */
+/**
+ * One delivery.
+ *
+ * @example
+ * ```ts
+ * for await (const ev of signals.watch('SIGRTMIN+1')) console.log(ev.signal, ev.pid, ev.value, ev.code);
+ * ```
+ */
 export interface SignalEvent {
   /** Canonical name: 'SIGUSR2', 'SIGRTMIN+3'. */
   signal: string;
@@ -166,6 +188,14 @@ export interface SignalEvent {
   code?: string;
 }
 
+/**
+ * Options of `signals.watch`.
+ *
+ * @example
+ * ```ts
+ * using w = signals.watch('SIGTERM', { siginfo: true, ref: true, signal: AbortSignal.timeout(60_000) });
+ * ```
+ */
 export interface WatchOptions {
   /** Stops the watcher; iteration then rejects with an `AbortError`. */
   signal?: AbortSignal;

@@ -20,8 +20,7 @@ import { native } from './native.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { Readiness, READABLE, WRITABLE } from './internal/wait.js';
-import type { FdWatcher } from './native.js';
-import { toBytes, validateInteger, validateMode, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { toBytes, validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { tooLarge } from './internal/framing.js';
 
 const K = native.socketConstants;
@@ -32,23 +31,60 @@ const EADDRINUSE = errno('EADDRINUSE');
 const ECONNREFUSED = errno('ECONNREFUSED');
 const ENOENT = errno('ENOENT');
 
-/** The three AF_UNIX socket types. */
+/**
+ * The three AF_UNIX socket types.
+ *
+ * @example
+ * ```ts
+ * const type: UnixSocketType = 'seqpacket';
+ * const [a, b] = UnixSocket.pair(type);
+ * ```
+ */
 export type UnixSocketType = 'stream' | 'dgram' | 'seqpacket';
 const TYPE_CODE: Record<UnixSocketType, number> = { stream: 1, dgram: 2, seqpacket: 3 };
 
-/** Longest socket path or abstract name in bytes: sun_path is 108 bytes including the NUL (unix(7)). */
+/**
+ * Longest socket path or abstract name in bytes: sun_path is 108 bytes including the NUL (unix(7)).
+ *
+ * @example
+ * ```ts
+ * if (Buffer.byteLength(p) > UNIX_PATH_MAX) throw new Error('path too long for a socket');
+ * ```
+ */
 export const UNIX_PATH_MAX = K.SUN_PATH_MAX - 1;
-/** Most descriptors one message can carry (SCM_MAX_FD). */
+/**
+ * Most descriptors one message can carry (SCM_MAX_FD).
+ *
+ * @example
+ * ```ts
+ * await sock.send('fds', { fds: fds.slice(0, MAX_FDS_PER_MESSAGE) });
+ * ```
+ */
 export const MAX_FDS_PER_MESSAGE = K.SCM_MAX_FD;
 
-/** The credentials of a peer process: SO_PEERCRED, or SCM_CREDENTIALS on a datagram. */
+/**
+ * The credentials of a peer process: SO_PEERCRED, or SCM_CREDENTIALS on a datagram.
+ *
+ * @example
+ * ```ts
+ * const { pid, uid, gid }: Credentials = conn.peerCredentials();
+ * ```
+ */
 export interface Credentials {
   pid: number;
   uid: number;
   gid: number;
 }
 
-/** Where a socket lives: a filesystem `path`, or a Linux `abstract` name (no file; gone with the socket). */
+/**
+ * Where a socket lives: a filesystem `path`, or a Linux `abstract` name (no file; gone with the socket).
+ *
+ * @example
+ * ```ts
+ * await UnixSocket.connect({ path: '/run/app.sock' });
+ * await UnixSocket.connect({ abstract: 'my-app' });
+ * ```
+ */
 export interface UnixAddress {
   path?: string;
   abstract?: string;
@@ -57,6 +93,12 @@ export interface UnixAddress {
 /**
  * An address as one string: a path, or `@name` for an abstract name (write `./@x` for a relative path
  * that starts with '@').
+ *
+ * @example
+ * ```ts
+ * await sock.send('hi', { to: '@my-app' });
+ * await sock.send('hi', { to: { path: '/tmp/log.sock' } });
+ * ```
  */
 export type UnixAddressLike = string | UnixAddress;
 
@@ -217,7 +259,15 @@ export class ReceivedFd implements Disposable {
   }
 }
 
-/** One datagram or seqpacket record, as received. */
+/**
+ * One datagram or seqpacket record, as received.
+ *
+ * @example
+ * ```ts
+ * const { data, fds, from, credentials } = (await sock.receive())!;
+ * for (const fd of fds) fd.close();
+ * ```
+ */
 export interface UnixMessage {
   data: Buffer;
   /** Descriptors that came with it: yours to close (see `ReceivedFd`). */
@@ -232,7 +282,15 @@ export interface UnixMessage {
   fdsTruncated: boolean;
 }
 
-/** Who may talk to a server: fields that must match, or a predicate. */
+/**
+ * Who may talk to a server: fields that must match, or a predicate.
+ *
+ * @example
+ * ```ts
+ * await UnixServer.listen({ path: '/tmp/app.sock', allow: { uid: process.getuid!() } });
+ * await UnixServer.listen({ path: '/tmp/app.sock', allow: (peer) => peer.gid === 27 });
+ * ```
+ */
 export type AllowRule = Partial<Credentials> | ((peer: Credentials) => boolean);
 
 function allowed(rule: AllowRule | undefined, c: Credentials): boolean {
@@ -255,136 +313,16 @@ function validateAllow(v: unknown): AllowRule | undefined {
   return v as AllowRule;
 }
 
-// ---- readiness of one socket ------------------------------------------------------------------------
-
-interface WriteWait {
-  resolve: () => void;
-  reject: (err: Error) => void;
-  cleanup: () => void;
-}
-
-/**
- * The event-loop watch of one socket (one uv_poll handle per fd: two would confuse epoll). Unlike the
- * promise-per-wait `Readiness`, read interest is persistent while the stream wants data, the way libuv
- * drives its own streams: a busy socket costs no epoll_ctl and no promise per message. Write waits are
- * one-shot promises with `{ signal, timeout }`.
- */
-class Poller {
-  readonly #fd: number;
-  readonly #what: string;
-  readonly #onReadable: () => void;
-  #watcher: FdWatcher | undefined;
-  #reading = false;
-  #writers = new Set<WriteWait>();
-  #watching = 0;
-  #refed = true;
-  #closed = false;
-
-  constructor(fd: number, what: string, onReadable: () => void) {
-    this.#fd = fd;
-    this.#what = what;
-    this.#onReadable = onReadable;
-  }
-
-  /** Calls onReadable on every readiness while `on`. */
-  readInterest(on: boolean): void {
-    if (this.#closed || this.#reading === on) return;
-    this.#reading = on;
-    this.#update();
-  }
-
-  waitWritable(opts: WaitOptions = {}): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError(this.#what, 'wait'));
-    const { signal, timeout } = opts;
-    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-    return new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => {
-        w.cleanup();
-        reject(new AbortError(undefined, { cause: signal!.reason }));
-      };
-      const w: WriteWait = {
-        resolve,
-        reject,
-        cleanup: () => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          this.#writers.delete(w);
-          this.#update();
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) {
-        timer = setTimeout(() => {
-          w.cleanup();
-          reject(timeoutError(this.#what, timeout));
-        }, timeout);
-      }
-      this.#writers.add(w);
-      try {
-        this.#update();
-      } catch (err) {
-        w.cleanup();
-        reject(err as Error);
-      }
-    });
-  }
-
-  ref(): void {
-    this.#refed = true;
-    this.#watcher?.ref();
-  }
-
-  unref(): void {
-    this.#refed = false;
-    this.#watcher?.unref();
-  }
-
-  /** Releases the poll handle (before the fd is closed) and rejects pending write waits. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#reading = false;
-    this.#watcher?.close();
-    this.#watcher = undefined;
-    for (const w of [...this.#writers]) {
-      w.cleanup();
-      w.reject(closedError(this.#what, 'send'));
-    }
-  }
-
-  #update(): void {
-    if (this.#closed) return;
-    const want = (this.#reading ? READABLE : 0) | (this.#writers.size > 0 ? WRITABLE : 0);
-    if (want === this.#watching) return;
-    if (want === 0) {
-      this.#watcher?.stop();
-      this.#watching = 0;
-      return;
-    }
-    if (!this.#watcher) {
-      this.#watcher = new native.FdWatcher(this.#fd, (status, events) => this.#onPoll(status, events));
-      if (!this.#refed) this.#watcher.unref();
-    }
-    const rc = this.#watcher.start(want);
-    if (rc < 0) throw errnoException(rc, 'uv_poll_start');
-    this.#watching = want;
-  }
-
-  #onPoll(status: number, events: number): void {
-    // An error or hang-up wakes everyone: the next syscall reports what happened.
-    if (this.#writers.size > 0 && (status < 0 || (events & WRITABLE) !== 0)) {
-      for (const w of [...this.#writers]) {
-        w.cleanup();
-        w.resolve();
-      }
-    }
-    if (this.#reading && (status < 0 || (events & READABLE) !== 0)) this.#onReadable();
-  }
-}
-
 // ---- sockets ----------------------------------------------------------------------------------------
 
+/**
+ * Options every socket takes (connect, create, pair, fromFd, and a server's connections).
+ *
+ * @example
+ * ```ts
+ * UnixSocket.pair('dgram', { receiveFds: false, credentials: true });
+ * ```
+ */
 export interface UnixSocketOptions {
   /** Receive descriptors (default true). When false, any that arrive are closed at once. */
   receiveFds?: boolean;
@@ -398,10 +336,26 @@ export interface UnixSocketOptions {
   allowHalfOpen?: boolean;
 }
 
+/**
+ * Options of `UnixSocket.connect`.
+ *
+ * @example
+ * ```ts
+ * await UnixSocket.connect({ path: '/tmp/app.sock', type: 'seqpacket', maxFds: 8 });
+ * ```
+ */
 export interface ConnectOptions extends UnixAddress, UnixSocketOptions {
   type?: UnixSocketType;
 }
 
+/**
+ * Options of `UnixSocket.create` (and, with more, `UnixServer.listen`).
+ *
+ * @example
+ * ```ts
+ * await UnixSocket.create({ path: '/tmp/log.sock', mode: 0o660, unlinkOnClose: true });
+ * ```
+ */
 export interface BindOptions extends UnixAddress, UnixSocketOptions {
   /** Permission bits of the socket file, exactly (0o600 by default; never more open, even briefly). */
   mode?: number;
@@ -409,6 +363,14 @@ export interface BindOptions extends UnixAddress, UnixSocketOptions {
   unlinkOnClose?: boolean;
 }
 
+/**
+ * Options of `UnixSocket.send`.
+ *
+ * @example
+ * ```ts
+ * await sock.send('here', { fds: [fd], timeout: 1000 });
+ * ```
+ */
 export interface SendOptions extends WaitOptions {
   /** Descriptors to pass (SCM_RIGHTS); they stay open here. Numbers, or objects with an `fd`. */
   fds?: readonly (number | { fd: number })[];
@@ -444,6 +406,19 @@ function unlinkOwned(owned: Owned | undefined): void {
   } catch {
     // Already gone (or replaced and then removed): nothing of ours to remove.
   }
+}
+
+/**
+ * The leak guard's cleanup, made out here on purpose: closures created in one scope share its context,
+ * and a constructor that also makes an arrow capturing `this` (the server's 'newListener' handler)
+ * would hand a cleanup written beside it that context: the object could never be collected, nor the
+ * guard ever run.
+ */
+function releaser(owned: Owned | undefined, fd: number): () => void {
+  return () => {
+    unlinkOwned(owned);
+    native.close(fd);
+  };
 }
 
 function toFdList(fds: SendOptions['fds']): number[] | null {
@@ -482,7 +457,7 @@ export class UnixSocket extends Duplex {
   /** The address this socket is bound to ('@name' for abstract), or the one it connected to. */
   readonly address: string | null;
   #fd: number;
-  #poll: Poller;
+  #poll: Readiness;
   #guard: object | undefined;
   #reading = false;
   #sendsQueued = 0;
@@ -514,12 +489,9 @@ export class UnixSocket extends Duplex {
     this.#receiveFds = opts.receiveFds ?? true;
     this.#maxFds = opts.maxFds === undefined ? K.SCM_MAX_FD : validateInteger('options.maxFds', opts.maxFds, 0, K.SCM_MAX_FD);
     this.#allow = type === 'dgram' ? validateAllow(opts.allow) : undefined;
-    this.#poll = new Poller(fd, `unix ${type} socket`, () => this.#pump());
+    this.#poll = new Readiness(fd, `unix ${type} socket`);
     const owned = opts.owned;
-    this.#guard = guard(this, `ipckit unix ${type} socket (fd ${fd})`, () => {
-      unlinkOwned(owned);
-      native.close(fd);
-    });
+    this.#guard = guard(this, `ipckit unix ${type} socket (fd ${fd})`, releaser(owned, fd));
     if (type === 'dgram' && (opts.credentials || opts.allow !== undefined)) {
       check(native.setsockoptInt(fd, K.SOL_SOCKET, K.SO_PASSCRED, 1), 'setsockopt', this.address ?? undefined);
     }
@@ -588,6 +560,7 @@ export class UnixSocket extends Duplex {
    * ```
    */
   static pair(type: UnixSocketType = 'stream', opts: UnixSocketOptions = {}): [UnixSocket, UnixSocket] {
+    validateOptions(opts);
     const t = validateType(type);
     const rc = native.socketpair(TYPE_CODE[t]);
     if (typeof rc === 'number') throw errnoException(rc, 'socketpair');
@@ -614,6 +587,7 @@ export class UnixSocket extends Duplex {
    * ```
    */
   static fromFd(fd: number, opts: UnixSocketOptions = {}): UnixSocket {
+    validateOptions(opts);
     validateInteger('fd', fd, 0, 2 ** 31 - 1);
     const domain = check(native.getsockoptInt(fd, K.SOL_SOCKET, K.SO_DOMAIN), 'getsockopt');
     const t = check(native.getsockoptInt(fd, K.SOL_SOCKET, K.SO_TYPE), 'getsockopt');
@@ -759,7 +733,12 @@ export class UnixSocket extends Duplex {
     for (;;) {
       const m = this.read() as UnixMessage | null;
       if (m !== null) return m;
-      if (this.readableEnded || this.destroyed) return null;
+      if (this.readableEnded) return null;
+      if (this.destroyed) {
+        // Ended by us (close/destroy) rather than by the peer: the wait did not end on its own.
+        if (this.errored) throw this.errored;
+        throw closedError(`unix ${this.type} socket`, 'receive');
+      }
       await waitReadable(this, opts);
     }
   }
@@ -826,7 +805,7 @@ export class UnixSocket extends Duplex {
   async #sendLater(data: Uint8Array, off: number, fds: number[] | null, to: Buffer | null, display: string | undefined, opts: WaitOptions): Promise<void> {
     for (;;) {
       if (to) await waitPeerWritable(to, opts);
-      else await this.#poll.waitWritable(opts);
+      else await this.#poll.wait(WRITABLE, opts);
       if (this.#fd < 0) throw closedError(`unix ${this.type} socket`, 'send');
       const rc = native.sendmsg(this.#fd, data, off, data.byteLength - off, fds, to);
       if (rc >= 0) {
@@ -885,6 +864,8 @@ export class UnixSocket extends Duplex {
    * Reads what the socket has, synchronously, until it would block (then the poll calls back), the
    * consumer's buffer is full (then _read calls back), or the stream ends.
    */
+  readonly #onReadable = (): void => this.#pump();
+
   #pump(): void {
     try {
       const trunc = this.type !== 'stream';
@@ -893,7 +874,7 @@ export class UnixSocket extends Duplex {
         const buf = this.type === 'stream' ? (this.#readBuf ??= Buffer.allocUnsafeSlow(STREAM_READ)) : scratchBuffer();
         const n = native.recvmsg(this.#fd, buf, meta, addrScratch, this.#maxFds, trunc);
         if (n === EAGAIN) {
-          this.#poll.readInterest(true);
+          this.#poll.listen(READABLE, this.#onReadable);
           return;
         }
         if (n < 0) throw errnoException(n, 'recvmsg', this.address ?? undefined);
@@ -930,7 +911,7 @@ export class UnixSocket extends Duplex {
           if (!this.push(data)) return this.#stopReading();
           // A short read emptied the socket: wait for the poll instead of a recvmsg that says EAGAIN.
           if (n < buf.length) {
-            this.#poll.readInterest(true);
+            this.#poll.listen(READABLE, this.#onReadable);
             return;
           }
           continue;
@@ -963,7 +944,7 @@ export class UnixSocket extends Duplex {
 
   #stopReading(): void {
     this.#reading = false;
-    this.#poll.readInterest(false);
+    this.#poll.listen(0);
   }
 
   #endOfStream(): void {
@@ -1030,7 +1011,14 @@ function waitReadable(stream: Duplex, opts: WaitOptions): Promise<void> {
 
 // ---- endpoint URLs ------------------------------------------------------------------------------------
 
-/** What an endpoint URL names: the socket type and its address. */
+/**
+ * What an endpoint URL names: the socket type and its address.
+ *
+ * @example
+ * ```ts
+ * const { type, path, abstract }: UnixEndpoint = parseUnixEndpoint('unix+dgram:/tmp/log.sock');
+ * ```
+ */
 export interface UnixEndpoint extends UnixAddress {
   type: UnixSocketType;
 }
@@ -1067,6 +1055,7 @@ export function parseUnixEndpoint(url: string): UnixEndpoint {
 function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr: Encoded; owned: Owned | undefined } {
   const addr = encodeAddress(opts);
   const mode = validateMode('options.mode', opts.mode ?? 0o600);
+  const own = validateOwnership(opts, true);
   const fd = check(native.socket(TYPE_CODE[type]), 'socket');
   try {
     if (addr.path !== undefined) {
@@ -1085,7 +1074,7 @@ function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr
       owned = statOwned(addr.path);
       // The umask can only have narrowed the mode: widen it to exactly what was asked.
       if (owned && (fs.lstatSync(addr.path).mode & 0o7777) !== mode) fs.chmodSync(addr.path, mode);
-      if (opts.unlinkOnClose === false) owned = undefined;
+      if (!own) owned = undefined;
     }
     return { fd, addr, owned };
   } catch (err) {
@@ -1111,6 +1100,14 @@ function isDeadSocket(addr: Encoded, type: UnixSocketType): boolean {
   return rc === ECONNREFUSED || rc === ENOENT;
 }
 
+/**
+ * Options of `UnixServer.listen`.
+ *
+ * @example
+ * ```ts
+ * await UnixServer.listen({ abstract: 'my-app', type: 'seqpacket', backlog: 64, allow: { uid: 0 } });
+ * ```
+ */
 export interface ListenOptions extends BindOptions {
   type?: UnixSocketType;
   /** listen(2) backlog (default 511, like Node). */
@@ -1158,10 +1155,7 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     this.socket = socket;
     if (!socket) {
       this.#ready = new Readiness(fd, `unix ${type} server`);
-      this.#guard = guard(this, `ipckit unix ${type} server ${address}`, () => {
-        unlinkOwned(owned);
-        native.close(fd);
-      });
+      this.#guard = guard(this, `ipckit unix ${type} server ${address}`, releaser(owned, fd));
       this.on('newListener', (ev) => {
         if (ev === 'connection') queueMicrotask(() => this.#acceptLoop());
       });

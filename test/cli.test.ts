@@ -134,3 +134,20 @@ test('rm removes System V segments and semaphore sets made by ipcmk, by id and b
   const ipcs = (await run('ipcs', ['-m', '-s'])).stdout.split('\n').map((l) => l.split(/\s+/)[1]);
   assert.ok(!ipcs.includes(String(shmId)) && !ipcs.includes(String(semId)), 'ipcs no longer shows them');
 });
+
+test('ls shows a POSIX queue with its queued bytes, and rm removes it through mq_unlink', async (t) => {
+  const { MessageQueue } = await import('../src/index.js');
+  const name = uniqueName('cli');
+  const q = await MessageQueue.create(name, { maxMessages: 4, maxMessageSize: 64, unlinkOnClose: false });
+  t.after(async () => {
+    await q.close();
+    await MessageQueue.unlink(name);
+  });
+  await q.send('twelve bytes');
+  const ls = JSON.parse((await ipckit(['ls', '--json', '--kind', 'posix-mq'])).stdout);
+  const obj = ls.objects.find((o: { name: string }) => o.name === name);
+  assert.deepEqual([obj.ref, obj.size, obj.mode], [`mq:${name}`, 12, 0o600]);
+  assert.ok(ls.limits.messageQueues.posix.msgMax > 0, 'the kernel limits are reported');
+  assert.equal((await ipckit(['rm', `mq:${name}`])).code, 0);
+  assert.equal(await MessageQueue.unlink(name), false);
+});

@@ -28,7 +28,7 @@ test('open() fails with ENOENT when the queue does not exist; unlink() says fals
   assert.equal(await MessageQueue.unlink(name), false);
 });
 
-test('openOrCreate creates or opens, and owns the name only when asked', async (t) => {
+test('openOrCreate creates or opens, and owns the name only if it created it', async (t) => {
   const name = uniqueName();
   t.after(() => MessageQueue.unlink(name));
   const a = await MessageQueue.openOrCreate(name, { maxMessages: 3, maxMessageSize: 16 });
@@ -36,10 +36,11 @@ test('openOrCreate creates or opens, and owns the name only when asked', async (
   assert.equal(b.maxMessages, 3, 'the existing queue keeps its attributes');
   await a.send('x');
   assert.equal(String((await b.receive()).data), 'x');
-  a.close();
   b.close();
-  assert.equal(exists(name), true);
-  assert.equal(await MessageQueue.unlink(name), true);
+  assert.equal(exists(name), true, 'the opener does not own it');
+  a.close();
+  assert.equal(exists(name), false, 'the creator does');
+  assert.equal(await MessageQueue.unlink(name), false);
 });
 
 test('messages come out highest priority first, FIFO within a priority', async (t) => {

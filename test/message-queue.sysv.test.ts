@@ -30,10 +30,14 @@ test('openOrCreate makes or opens the queue of a key; removeId removes by id', a
   const a = await SystemVMessageQueue.openOrCreate(key);
   const b = await SystemVMessageQueue.openOrCreate(key);
   assert.equal(a.id, b.id);
-  a.close();
   b.close();
-  assert.equal(await SystemVMessageQueue.removeId(a.id), true);
-  assert.equal(await SystemVMessageQueue.removeId(a.id), false);
+  assert.equal(a.stat().key >>> 0, key >>> 0, 'the opener does not remove it');
+  a.close();
+  assert.equal(await SystemVMessageQueue.removeId(a.id), false, 'the creator did');
+  const c = await SystemVMessageQueue.openOrCreate(key, { unlinkOnClose: false });
+  c.close();
+  assert.equal(await SystemVMessageQueue.removeId(c.id), true);
+  assert.equal(await SystemVMessageQueue.removeId(c.id), false);
 });
 
 test("receive's type selects as msgrcv: 0 first, > 0 that type, < 0 lowest type <= |type|", async () => {

@@ -42,7 +42,7 @@ test('close() removes the FIFO it created; openOrCreate() of an existing one doe
   await fifo.close();
   assert.equal(fs.existsSync(p), false);
   assert.equal(await Fifo.unlink(p), false);
-  assert.throws(() => fifo.openReader(), { code: 'ERR_IPC_CLOSED' });
+  await assert.rejects(fifo.openReader(), { code: 'ERR_IPC_CLOSED' }); // a Promise-returning method rejects, never throws
 });
 
 test('a shell `echo > fifo` reaches an ipckit reader, which sees EOF when the writer closes', async (t) => {

@@ -22,7 +22,7 @@ test('a keyed segment is listed by ipcs -m, shared with another process, and rem
   assert.equal(seg.arrayBuffer.byteLength, 5000);
   const st = seg.stat();
   assert.equal(st.size, 5000);
-  assert.equal(st.key, key | 0);
+  assert.equal(st.key, key >>> 0);
   assert.equal(st.mode & 0o777, 0o600);
   assert.equal(st.cpid, process.pid);
   assert.ok(st.attaches >= 1);
@@ -75,4 +75,18 @@ test('removeId returns false for an id that does not exist; bad keys and sizes a
   await assert.rejects(SystemVSharedMemory.create('x' as never, { size: 1 }), { code: 'ERR_INVALID_ARG_TYPE' });
   await assert.rejects(SystemVSharedMemory.create('private', { size: 0 }), { code: 'ERR_OUT_OF_RANGE' });
   await assert.rejects(SystemVSharedMemory.open('private' as never), { code: 'ERR_OUT_OF_RANGE' });
+});
+
+test('a key with the top bit set reads the same, unsigned, in the object, in stat(), and in ipcs', async (t) => {
+  const key = (0x80000000 | (uniqueKey() & 0x0fffffff)) >>> 0;
+  const seg = await SystemVSharedMemory.create(key, { size: 64 });
+  t.after(() => seg.close());
+  assert.equal(seg.key, key);
+  assert.equal(seg.stat().key, key);
+  const line = await ipcsLine(seg.id);
+  assert.equal(Number(line!.trim().split(/\s+/)[0]), key);
+  const again = await SystemVSharedMemory.open(key | 0); // the signed reading of the same bits
+  t.after(() => again.close());
+  assert.equal(again.id, seg.id);
+  assert.equal(again.key, key);
 });

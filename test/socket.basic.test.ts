@@ -341,12 +341,12 @@ test('endpoint URLs name the type and the address, validated like any other', ()
   assert.throws(() => parseUnixEndpoint('unix:'), { code: 'ERR_IPC_NAME_INVALID' });
 });
 
-test('a pending receive() resolves null when its socket closes; send() after end() is ERR_IPC_CLOSED', async (t) => {
+test('a pending receive() rejects ERR_IPC_CLOSED when its socket closes; send() after end() is ERR_IPC_CLOSED', async (t) => {
   const [a, b] = UnixSocket.pair('dgram');
   t.after(() => a.close());
   const pending = b.receive();
   await b.close();
-  assert.equal(await pending, null);
+  await assert.rejects(pending, { code: 'ERR_IPC_CLOSED' });
   const [c, d] = UnixSocket.pair('stream');
   t.after(() => Promise.all([c.close(), d.close()]));
   c.end();

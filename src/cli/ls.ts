@@ -11,15 +11,21 @@ export function lsCommand(): Command {
     .option('--json', 'print JSON')
     .addOption(new Option('--kind <kind>', 'only this kind').choices([...KINDS, 'posix', 'sysv']))
     .action((opts: { json?: boolean; kind?: string }) => {
-      const { objects, notes } = listIpcObjects();
+      const { objects, notes, limits } = listIpcObjects();
       const shown = objects.filter((o) => !opts.kind || o.kind === opts.kind || o.kind.startsWith(`${opts.kind}-`));
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ objects: shown, notes }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ objects: shown, notes, limits }, null, 2) + '\n');
         return;
       }
       if (shown.length === 0) process.stdout.write('no IPC objects\n');
       else process.stdout.write(table(shown.map(row), ['OBJECT', 'KIND', 'KEY', 'OWNER', 'MODE', 'SIZE', 'COUNT']) + '\n');
-      for (const n of notes) process.stderr.write(`note: ${n}\n`);
+      const { posix, systemV } = limits.messageQueues;
+      const n = (v: number | undefined) => (v === undefined ? '?' : String(v));
+      process.stdout.write(
+        `\nlimits: POSIX queues ${n(posix.msgMax)} messages x ${n(posix.msgsizeMax)} B max (fs.mqueue), ${n(posix.queuesMax)} queues; ` +
+          `System V messages ${n(systemV.msgmax)} B, queues ${n(systemV.msgmnb)} B (kernel.msgmax/msgmnb)\n`,
+      );
+      for (const note of notes) process.stderr.write(`note: ${note}\n`);
     });
 }
 

@@ -8,6 +8,7 @@ import { rmCommand } from './rm.js';
 import { sendCommand } from './send.js';
 import { recvCommand } from './recv.js';
 import { tourCommand } from './tour.js';
+import { signalCommand } from './signal.js';
 import { CliError, describeError } from './output.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -17,7 +18,7 @@ const program = new Command('ipckit')
   .version(version)
   .exitOverride()
   .showHelpAfterError();
-for (const cmd of [tourCommand(), lsCommand(), rmCommand(), sendCommand(), recvCommand()]) {
+for (const cmd of [tourCommand(), lsCommand(), rmCommand(), sendCommand(), recvCommand(), signalCommand()]) {
   program.addCommand(cmd.exitOverride().showHelpAfterError());
 }
 

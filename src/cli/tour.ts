@@ -4,13 +4,15 @@ import type { TourSection } from './tour/section.js';
 import { section as pipes } from './tour/pipes.js';
 import { section as sharedMemory } from './tour/shared-memory.js';
 import { section as sockets } from './tour/sockets.js';
+import { section as signals } from './tour/signals.js';
+import { section as messageQueues } from './tour/message-queues.js';
 
-const sections: TourSection[] = [pipes, sharedMemory, sockets];
+const sections: TourSection[] = [pipes, signals, messageQueues, sharedMemory, sockets];
 
 export function tourCommand(): Command {
   return new Command('tour')
     .description('show every IPC mechanism live, between real processes')
-    .option('--only <n>', 'run only section n (1 pipes, 2 signals, 3 message queues, 4 shared memory, 5 semaphores, 6 sockets)')
+    .option('--only <n>', 'run only section n (1 pipes, 2 signals, 3 message queues, 4 shared memory and semaphores, 6 sockets)')
     .action(async (opts: { only?: string }) => {
       const chosen = [...sections].sort((a, b) => a.order - b.order).filter((s) => !opts.only || String(s.order) === opts.only);
       const w = (s: string) => process.stdout.write(s + '\n');

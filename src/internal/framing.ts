@@ -4,9 +4,17 @@
 // announcing more than it accepts (a corrupt or hostile peer cannot make it buffer gigabytes), and a
 // stream that ends inside a frame is reported as truncated.
 import { IpcError } from '../errors.js';
+import { toBytes, validateInteger } from './validate.js';
 
 export const FRAME_HEADER = 4;
-/** Default maximum payload of one frame: 64 MiB. */
+/**
+ * Default maximum payload of one frame: 64 MiB.
+ *
+ * @example
+ * ```ts
+ * for await (const f of readFrames(reader, { maxFrameSize: DEFAULT_MAX_FRAME / 4 })) handle(f);
+ * ```
+ */
 export const DEFAULT_MAX_FRAME = 64 * 1024 * 1024;
 /** The largest payload the 4-byte header can describe. */
 export const ABSOLUTE_MAX_FRAME = 0xffffffff;
@@ -18,8 +26,19 @@ export function tooLarge(size: number, limit: number): IpcError {
   });
 }
 
-/** The header and the payload of one frame, for a vectored write. */
-export function encodeFrame(payload: Uint8Array, maxFrameSize = DEFAULT_MAX_FRAME): [Buffer, Uint8Array] {
+/**
+ * The header and the payload of one frame, for a vectored write.
+ *
+ * @example
+ * ```ts
+ * const [header, body] = encodeFrame(Buffer.from('hello'));
+ * stream.write(header); stream.write(body);
+ * ```
+ */
+export function encodeFrame(payload: Uint8Array | string, maxFrameSize = DEFAULT_MAX_FRAME): [Buffer, Uint8Array] {
+  // Validated here: a payload without a byteLength would get a header of 0 and corrupt the stream.
+  payload = toBytes('payload', payload);
+  validateInteger('maxFrameSize', maxFrameSize, 0, ABSOLUTE_MAX_FRAME);
   if (payload.byteLength > maxFrameSize) throw tooLarge(payload.byteLength, maxFrameSize);
   const header = Buffer.allocUnsafe(FRAME_HEADER);
   header.writeUInt32LE(payload.byteLength, 0);
@@ -29,6 +48,13 @@ export function encodeFrame(payload: Uint8Array, maxFrameSize = DEFAULT_MAX_FRAM
 /**
  * Incremental decoder: push() chunks as they arrive, get back whole frames. Frames that arrive whole
  * inside one chunk are returned as views of it (no copy).
+ *
+ * @example
+ * ```ts
+ * const decoder = new FrameDecoder(1 << 20);
+ * for await (const chunk of socket) for (const frame of decoder.push(chunk)) handle(frame);
+ * decoder.end(); // ERR_IPC_CORRUPT if the stream ended inside a frame
+ * ```
  */
 export class FrameDecoder {
   readonly maxFrameSize: number;

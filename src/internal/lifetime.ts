@@ -19,7 +19,12 @@ interface Held {
   cleanup: () => void;
 }
 
-/** Arms a leak guard for `owner`; `cleanup` must not reference `owner`. Returns the disarm token. */
+/**
+ * Arms a leak guard for `owner`; `cleanup` must not reference `owner`, not even through its scope:
+ * closures made in one function share that function's context, so a cleanup written in a constructor
+ * beside an arrow that uses `this` keeps the owner alive for ever. Make it in a function of its own.
+ * Returns the disarm token.
+ */
 export function guard(owner: object, what: string, cleanup: () => void): object {
   const token = {};
   registry.register(owner, { what, cleanup }, token);

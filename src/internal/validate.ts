@@ -27,7 +27,15 @@ export function toBytes(name: string, value: unknown): Uint8Array {
   throw invalidArgType(name, 'of type string or an instance of Buffer, TypedArray, DataView or ArrayBuffer', value);
 }
 
-/** `{ signal, timeout }` of every wait. */
+/**
+ * `{ signal, timeout }` of every wait.
+ *
+ * @example
+ * ```ts
+ * await q.receive({ signal: AbortSignal.timeout(5000) });
+ * await sem.wait({ timeout: 1000 });   // ERR_IPC_TIMEOUT after a second
+ * ```
+ */
 export interface WaitOptions {
   /** Abort the wait; it rejects with an `AbortError`. */
   signal?: AbortSignal;
@@ -50,4 +58,23 @@ export function validateWaitOptions(opts: WaitOptions | undefined): void {
 
 export function validateMode(name: string, mode: unknown): number {
   return validateInteger(name, mode, 0, 0o7777);
+}
+
+/**
+ * Whether an object removes its name (or System V id) when it closes: `unlinkOnClose`, the one spelling
+ * for every module; `removeOnClose` is the old System V spelling, still accepted. `created` is whether
+ * this call made the object: the creator owns it by default, an opener never does (DESIGN.md).
+ */
+export function validateOwnership(opts: { unlinkOnClose?: unknown; removeOnClose?: unknown } | undefined, created: boolean): boolean {
+  const v = opts?.unlinkOnClose ?? opts?.removeOnClose;
+  if (v === undefined) return created;
+  if (typeof v !== 'boolean') {
+    throw invalidArgType(opts?.unlinkOnClose !== undefined ? 'options.unlinkOnClose' : 'options.removeOnClose', 'of type boolean', v);
+  }
+  return v;
+}
+
+/** An options argument: absent, or an object (a string or null there is misuse, not "no options"). */
+export function validateOptions(opts: unknown, name = 'options'): void {
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw invalidArgType(name, 'of type object', opts);
 }

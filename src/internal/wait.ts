@@ -74,6 +74,7 @@ export class Readiness {
   readonly #what: string;
   #watcher: FdWatcher | undefined;
   #pending = new Set<Pending>();
+  #listener: { events: number; cb: (events: number) => void } | undefined;
   #watching = 0;
   #refed = true;
   #closed = false;
@@ -122,6 +123,17 @@ export class Readiness {
     });
   }
 
+  /**
+   * A persistent interest: `cb` runs on every readiness of `events` until `listen(0)`. For a consumer
+   * that keeps reading (a socket being pumped), it saves an epoll_ctl and a promise per message. An
+   * error or hang-up calls it too: the next syscall reports what happened.
+   */
+  listen(events: number, cb?: (events: number) => void): void {
+    if (this.#closed) return;
+    this.#listener = events && cb ? { events, cb } : undefined;
+    this.#update();
+  }
+
   ref(): void {
     this.#refed = true;
     this.#watcher?.ref();
@@ -136,6 +148,7 @@ export class Readiness {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#listener = undefined;
     this.#watcher?.close();
     this.#watcher = undefined;
     for (const p of [...this.#pending]) {
@@ -145,7 +158,8 @@ export class Readiness {
   }
 
   #update(): void {
-    let want = 0;
+    if (this.#closed) return;
+    let want = this.#listener?.events ?? 0;
     for (const p of this.#pending) want |= p.events;
     if (want === this.#watching) return;
     if (want === 0) {
@@ -173,5 +187,7 @@ export class Readiness {
         p.resolve(status < 0 ? p.events : events);
       }
     }
+    const l = this.#listener;
+    if (l && (status < 0 || (events & (l.events | DISCONNECT)) !== 0)) l.cb(status < 0 ? l.events : events);
   }
 }

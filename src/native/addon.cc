@@ -3,6 +3,10 @@
 // worker threads and never calls into an environment that is gone.
 #include "addon.h"
 
+#include <cctype>
+#include <cstring>
+#include <string>
+
 namespace ipckit {
 
 uv_loop_t* Loop(Napi::Env env) {
@@ -13,8 +17,24 @@ uv_loop_t* Loop(Napi::Env env) {
 
 EnvData& Data(Napi::Env env) { return *env.GetInstanceData<EnvData>(); }
 
+// errnoDescribe(errno) -> [name | undefined, description]: glibc's own names and texts, for the errnos
+// Node's system error map (libuv's list) lacks: EIDRM, ENOMSG, EOWNERDEAD, ENOTRECOVERABLE, EUCLEAN...
+static Napi::Value ErrnoDescribe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int e = info[0].As<Napi::Number>().Int32Value();
+  Napi::Array out = Napi::Array::New(env, 2);
+  const char* name = strerrorname_np(e);
+  out.Set(0u, name ? Napi::Value(Napi::String::New(env, name)) : env.Undefined());
+  char buf[256];
+  std::string text = strerror_r(e, buf, sizeof buf);  // the GNU strerror_r returns the text
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  out.Set(1u, Napi::String::New(env, text));
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<EnvData>(new EnvData());
+  exports.Set("errnoDescribe", Napi::Function::New(env, ErrnoDescribe));
   InitWaiter(env, exports);
   InitFdWatch(env, exports);
   InitPipe(env, exports);

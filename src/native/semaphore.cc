@@ -318,7 +318,7 @@ Napi::Value SemctlStat(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   auto num = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
   num("count", static_cast<double>(ds.sem_nsems));
-  num("key", static_cast<double>(ds.sem_perm.__key));
+  num("key", static_cast<uint32_t>(ds.sem_perm.__key));  // unsigned, as ipcs prints it
   num("uid", ds.sem_perm.uid);
   num("gid", ds.sem_perm.gid);
   num("cuid", ds.sem_perm.cuid);

@@ -167,7 +167,7 @@ Napi::Value ShmctlStat(const Napi::CallbackInfo& info) {
   auto num = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
   num("size", static_cast<double>(ds.shm_segsz));
   num("attaches", static_cast<double>(ds.shm_nattch));
-  num("key", static_cast<double>(ds.shm_perm.__key));
+  num("key", static_cast<uint32_t>(ds.shm_perm.__key));  // unsigned, as ipcs prints it
   num("uid", ds.shm_perm.uid);
   num("gid", ds.shm_perm.gid);
   num("cuid", ds.shm_perm.cuid);
