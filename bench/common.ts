@@ -23,6 +23,11 @@ export function pinPid(pid: number, cpu: number): boolean {
   return spawnSync('taskset', ['-a', '-pc', String(cpu), String(pid)], { stdio: 'ignore' }).status === 0;
 }
 
+/** Lets a process (all its threads) run on every CPU again. */
+export function unpinPid(pid: number): boolean {
+  return spawnSync('taskset', ['-a', '-pc', `0-${NCPU - 1}`, String(pid)], { stdio: 'ignore' }).status === 0;
+}
+
 /** The compiled bench/NAME.ts peer script. */
 export function peerScript(name: string): string {
   return path.join(benchRoot, 'dist/bench', `${name}.js`);

@@ -1,8 +1,14 @@
 // The harness of `ipckit bench`: runs every bench module that exists in this build (each exports
 // `bench(opts): Promise<BenchRow[]>`), with this process pinned to CPU a and peers to CPU b, and turns the
 // rows into an aligned table (with ratios to C and to child_process.send), JSON and an SVG chart.
-import { CPU_A, NCPU, pinPid } from './common.js';
+import { CPU_A, NCPU, pinPid, unpinPid } from './common.js';
 import type { BenchOptions, BenchRow } from './lib.js';
+
+/**
+ * The modules that expect this process on CPU a (their peers go to CPU b). The others pin their own peers
+ * with lib.ts's pinned(), which consults this process's affinity: they run with it unpinned.
+ */
+const PINNED = new Set(['baseline', 'pipe', 'ring']);
 
 /** Every bench module, in running order; those not (yet) in the build are reported as skipped. */
 export const MODULES = ['baseline', 'pipe', 'ring', 'mq', 'signal', 'socket', 'shm'] as const;
@@ -22,7 +28,6 @@ export interface RunOptions extends BenchOptions {
 
 export async function runBench(opts: RunOptions): Promise<BenchRun> {
   const os = await import('node:os');
-  pinPid(process.pid, CPU_A);
   const rows: BenchRow[] = [];
   const skipped: BenchRun['skipped'] = [];
   const list = MODULES.filter((m) => !opts.only || opts.only.includes(m));
@@ -41,12 +46,15 @@ export async function runBench(opts: RunOptions): Promise<BenchRun> {
       continue;
     }
     const t0 = performance.now();
+    if (PINNED.has(name)) pinPid(process.pid, CPU_A);
     try {
       const got = await mod.bench({ quick: opts.quick });
       rows.push(...got);
       opts.progress?.(`[${i + 1}/${list.length}] ${name}: ${got.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     } catch (err) {
       skipped.push({ module: name, reason: `failed: ${(err as Error).message}` });
+    } finally {
+      if (PINNED.has(name)) unpinPid(process.pid);
     }
   }
   return {
