@@ -63,7 +63,18 @@ export interface RingPair {
   shm: SharedMemory;
 }
 
-/** Creates the segment and its rings as the listener. */
+/**
+ * Creates the segment and its rings as the listener: the synchronous fast path for latency-critical code
+ * (`tx.trySend`, `rx.tryReceive`, `rx.peek`/`release`), beneath `listen('shm:/name')`.
+ *
+ * @example
+ * ```ts
+ * const { tx, rx, shm } = await createRingPair('/fast', { capacity: 1 << 20, spinMicros: 1000 });
+ * while (!tx.trySend(Buffer.from('ping')));
+ * const reply = await rx.receive();
+ * tx.close(); rx.close(); shm.close();
+ * ```
+ */
 export async function createRingPair(name: string, opts: ShmChannelOptions = {}): Promise<RingPair> {
   const capacity = opts.capacity ?? DEFAULT_CAPACITY;
   if (!Number.isInteger(capacity) || capacity < MIN_CAPACITY || capacity > MAX_CAPACITY || (capacity & (capacity - 1)) !== 0) {
@@ -95,7 +106,15 @@ export async function createRingPair(name: string, opts: ShmChannelOptions = {})
   }
 }
 
-/** Attaches to a listener's segment as the connector, and unlinks its name. */
+/**
+ * Attaches to a listener's segment as the connector, and unlinks its name.
+ *
+ * @example
+ * ```ts
+ * const { tx, rx } = await openRingPair('/fast');
+ * for (let m; (m = await rx.receive()) !== null; ) await tx.send(m); // echo
+ * ```
+ */
 export async function openRingPair(name: string, opts: ShmChannelOptions & WaitOptions = {}): Promise<RingPair> {
   const shm = await SharedMemory.open(name);
   try {

@@ -53,7 +53,14 @@ export function adapterFor(endpoint: Endpoint): Adapter {
   return a;
 }
 
-/** The transports this build carries. */
+/**
+ * The transports this build carries.
+ *
+ * @example
+ * ```ts
+ * if (!transports().includes('nats')) console.log('no broker transport here');
+ * ```
+ */
 export function transports(): TransportName[] {
   return [...adapters.keys()];
 }
