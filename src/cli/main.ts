@@ -9,6 +9,7 @@ import { sendCommand } from './send.js';
 import { recvCommand } from './recv.js';
 import { tourCommand } from './tour.js';
 import { signalCommand } from './signal.js';
+import { benchCommand } from './bench.js';
 import { CliError, describeError } from './output.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -18,7 +19,7 @@ const program = new Command('ipckit')
   .version(version)
   .exitOverride()
   .showHelpAfterError();
-for (const cmd of [tourCommand(), lsCommand(), rmCommand(), sendCommand(), recvCommand(), signalCommand()]) {
+for (const cmd of [tourCommand(), lsCommand(), rmCommand(), sendCommand(), recvCommand(), signalCommand(), benchCommand()]) {
   program.addCommand(cmd.exitOverride().showHelpAfterError());
 }
 
