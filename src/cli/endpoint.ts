@@ -1,16 +1,272 @@
-// Endpoint URLs as the CLI takes them. `fifo:` is handled here directly (a FIFO is a byte stream, and
-// `recv fifo:` must work with a plain `echo > path` on the other side); the other schemes go through
-// the channel layer.
+// Endpoints as the CLI uses them. By default `send` and `recv` speak each mechanism's own language, so
+// that the other end can be anything: `echo > fifo`, a C program on a POSIX queue, socat on a socket.
+//   fifo:/p            bytes (--framed: length-prefixed frames)
+//   mq:/name           one message per send, --priority
+//   sysvmq:0xKEY       one message per send, --type
+//   unix:… unix+dgram:… unix+seqpacket:…   bytes on stream, one record per send otherwise
+//   tcp://h:p udp://h:p                   bytes on TCP, one datagram per send on UDP
+// With --channel (or --codec), and always for shm: and nats:, they speak ipckit's Channel protocol
+// (connect/listen), which only another ipckit channel understands.
+import dgram from 'node:dgram';
+import { on } from 'node:events';
+import net from 'node:net';
+import {
+  Fifo,
+  MessageQueue,
+  SystemVMessageQueue,
+  UnixServer,
+  UnixSocket,
+  connect,
+  listen,
+  parseEndpoint,
+  parseUnixEndpoint,
+  readFrames,
+  writeFrame,
+  type CodecName,
+} from '../index.js';
 import { CliError } from './output.js';
 
-export interface FifoEndpoint {
-  scheme: 'fifo';
-  path: string;
+export interface EndpointOptions {
+  framed?: boolean;
+  priority?: number;
+  type?: number;
+  codec?: CodecName;
+  channel?: boolean;
+  timeout?: number;
+  /** recv: the count asked for (a persistent FIFO reader when finite). */
+  count?: number;
 }
 
-export function parseFifo(url: string): FifoEndpoint | undefined {
-  if (!url.startsWith('fifo:')) return undefined;
-  const path = url.slice(5);
-  if (!path) throw new CliError(`endpoint ${url}: expected fifo:/path/to/fifo`, 2);
-  return { scheme: 'fifo', path };
+/** What arrives: whole messages, or chunks of a byte stream (split into lines where asked). */
+export interface Incoming {
+  stream: boolean;
+  messages: AsyncIterable<Buffer>;
+  close(): Promise<void>;
+}
+
+export interface Outgoing {
+  send(data: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+const CHANNEL_ONLY = new Set(['shm', 'nats']);
+
+function usage(msg: string): CliError {
+  return new CliError(msg, 2);
+}
+
+function scheme(url: string): string {
+  const m = /^([a-z+]+):/i.exec(url);
+  if (!m) throw usage(`not an endpoint: ${url} (fifo:/path, mq:/name, sysvmq:0xKEY, unix:/path, tcp://host:port, ...)`);
+  return m[1]!.toLowerCase();
+}
+
+function useChannel(url: string, o: EndpointOptions): boolean {
+  return o.channel === true || o.codec !== undefined || CHANNEL_ONLY.has(scheme(url));
+}
+
+function hostPort(url: string): { host: string; port: number } {
+  const e = parseEndpoint(url) as { host: string; port: number };
+  return { host: e.host, port: e.port };
+}
+
+function toBuffer(v: unknown): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
+}
+
+function onceEvent(emitter: NodeJS.EventEmitter, event: string): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const onErr = (err: Error) => {
+      emitter.off(event, onEv);
+      reject(err);
+    };
+    const onEv = (...args: unknown[]) => {
+      emitter.off('error', onErr);
+      resolve(args);
+    };
+    emitter.once(event, onEv);
+    emitter.once('error', onErr);
+  });
+}
+
+export async function openOutgoing(url: string, o: EndpointOptions): Promise<Outgoing> {
+  if (useChannel(url, o)) {
+    const ch = await connect(url, { codec: o.codec ?? 'raw', timeout: o.timeout });
+    return {
+      send: (d) => ch.send(o.codec && o.codec !== 'raw' ? JSON.parse(d.toString('utf8')) : d),
+      close: () => ch.close(),
+    };
+  }
+  const s = scheme(url);
+  switch (s) {
+    case 'fifo': {
+      const w = await Fifo.openWriter(parseEndpointPath(url), { timeout: o.timeout });
+      return {
+        send: async (d) => {
+          if (o.framed) await writeFrame(w, d);
+          else if (!w.write(d)) await onceEvent(w, 'drain');
+        },
+        close: () => w.close(),
+      };
+    }
+    case 'mq': {
+      const q = await MessageQueue.open((parseEndpoint(url) as { name: string }).name, { access: 'write' });
+      return { send: (d) => q.send(d, { priority: o.priority ?? 0, timeout: o.timeout }), close: async () => { await q.close(); } };
+    }
+    case 'sysvmq': {
+      const q = await SystemVMessageQueue.open((parseEndpoint(url) as { key: number }).key);
+      return { send: (d) => q.send(o.type ?? 1, d, { timeout: o.timeout }), close: async () => { await q.close(); } };
+    }
+    case 'unix':
+    case 'unix+dgram':
+    case 'unix+seqpacket': {
+      const ep = parseUnixEndpoint(url);
+      if (ep.type === 'dgram') {
+        const sock = UnixSocket.pair('dgram')[0]; // unbound sender; `to` names the destination
+        return { send: (d) => sock.send(d, { to: ep, timeout: o.timeout }), close: async () => sock.close() };
+      }
+      const sock = await UnixSocket.connect({ ...ep, timeout: o.timeout } as Parameters<typeof UnixSocket.connect>[0]);
+      return { send: (d) => sock.send(d, { timeout: o.timeout }), close: async () => sock.close() };
+    }
+    case 'tcp': {
+      const { host, port } = hostPort(url);
+      const sock = net.connect({ host, port });
+      await onceEvent(sock, 'connect');
+      return {
+        send: (d) => new Promise<void>((resolve, reject) => sock.write(d, (err) => (err ? reject(err) : resolve()))),
+        close: () => new Promise<void>((resolve) => sock.end(() => resolve())),
+      };
+    }
+    case 'udp': {
+      const { host, port } = hostPort(url);
+      const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+      return {
+        send: (d) => new Promise<void>((resolve, reject) => sock.send(d, port, host, (err) => (err ? reject(err) : resolve()))),
+        close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
+      };
+    }
+  }
+  throw usage(`unsupported endpoint ${url}`);
+}
+
+function parseEndpointPath(url: string): string {
+  return (parseEndpoint(url) as { path: string }).path;
+}
+
+async function* bytesOf(stream: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
+  for await (const c of stream) yield toBuffer(c);
+}
+
+export async function openIncoming(url: string, o: EndpointOptions): Promise<Incoming> {
+  if (useChannel(url, o)) {
+    const ch = await listen(url, { codec: o.codec ?? 'raw' });
+    process.stderr.write(`listening on ${ch.url}\n`);
+    return {
+      stream: false,
+      messages: (async function* () {
+        for await (const v of ch) yield toBuffer(v);
+      })(),
+      close: () => ch.close(),
+    };
+  }
+  const s = scheme(url);
+  switch (s) {
+    case 'fifo': {
+      const f = await Fifo.openOrCreate(parseEndpointPath(url));
+      const reader = await f.openReader({ persistent: o.count !== undefined && o.count !== Infinity });
+      return {
+        stream: !o.framed,
+        messages: o.framed ? readFrames(reader) : bytesOf(reader),
+        close: async () => {
+          await reader.close();
+          await f.close();
+        },
+      };
+    }
+    case 'mq': {
+      const q = await MessageQueue.openOrCreate((parseEndpoint(url) as { name: string }).name, { access: 'read' });
+      return {
+        stream: false,
+        messages: (async function* () {
+          for await (const m of q) yield m.data;
+        })(),
+        close: async () => {
+          await q.close();
+        },
+      };
+    }
+    case 'sysvmq': {
+      const q = await SystemVMessageQueue.openOrCreate((parseEndpoint(url) as { key: number }).key);
+      return {
+        stream: false,
+        messages: (async function* () {
+          for (;;) {
+            const m = await q.receive({ type: o.type ?? 0 }).catch((err) => {
+              if (q.closed) return null;
+              throw err;
+            });
+            if (!m) return;
+            yield m.data;
+          }
+        })(),
+        close: async () => {
+          await q.close();
+        },
+      };
+    }
+    case 'unix':
+    case 'unix+dgram':
+    case 'unix+seqpacket': {
+      const ep = parseUnixEndpoint(url);
+      const server = await UnixServer.listen(ep as Parameters<typeof UnixServer.listen>[0]);
+      const messages =
+        ep.type === 'dgram'
+          ? (async function* () {
+              for (;;) {
+                const m = await server.socket!.receive();
+                if (!m) return;
+                yield m.data;
+              }
+            })()
+          : (async function* () {
+              // Connections one after another, like socat without fork.
+              for await (const conn of server) {
+                if (ep.type === 'stream') yield* bytesOf(conn);
+                else for (let m; (m = await conn.receive()); ) yield m.data;
+                conn.close();
+              }
+            })();
+      return { stream: ep.type === 'stream', messages, close: async () => server.close() };
+    }
+    case 'tcp': {
+      const { host, port } = hostPort(url);
+      const server = net.createServer({ pauseOnConnect: true });
+      server.listen(port, host);
+      await onceEvent(server, 'listening');
+      return {
+        stream: true,
+        messages: (async function* () {
+          // events.on buffers what arrives while the previous connection is being read.
+          for await (const [conn] of on(server, 'connection') as AsyncIterable<[net.Socket]>) yield* bytesOf(conn);
+        })(),
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      };
+    }
+    case 'udp': {
+      const { host, port } = hostPort(url);
+      const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+      sock.bind(port, host);
+      await onceEvent(sock, 'listening');
+      return {
+        stream: false,
+        messages: (async function* () {
+          for await (const [msg] of on(sock, 'message') as AsyncIterable<[Buffer]>) yield msg;
+        })(),
+        close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
+      };
+    }
+  }
+  throw usage(`unsupported endpoint ${url}`);
 }
