@@ -229,8 +229,11 @@ void OnComplete(uv_async_t* handle) {
   }
 }
 
-void CloseHandle(uv_handle_t* h) {
-  uv_close(h, [](uv_handle_t* hh) { delete hh; });
+// Deletes through the handle's own type: the handles were allocated as uv_async_t / uv_timer_t, and
+// deleting them as a uv_handle_t is undefined behaviour (AddressSanitizer: new-delete-type-mismatch).
+template <typename T>
+void CloseHandle(T* h) {
+  uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* hh) { delete reinterpret_cast<T*>(hh); });
 }
 
 void Teardown(void* arg) {
@@ -251,8 +254,8 @@ void Teardown(void* arg) {
   }
   w->completed.clear();
   w->context.reset();
-  CloseHandle(reinterpret_cast<uv_handle_t*>(w->async));
-  CloseHandle(reinterpret_cast<uv_handle_t*>(w->kicker));
+  CloseHandle(w->async);
+  CloseHandle(w->kicker);
   // What is left in `pending` is queued or running; RunJob releases each. The kicker timer is closed,
   // so a thread takes over its job (see OrphanKicker).
   if (!w->pending.empty()) {
