@@ -3,6 +3,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { native } from '../src/native.js';
+import { waitOnThread } from '../src/internal/wait.js';
 import { childScript } from './helpers/index.js';
 
 /** Polls `cond` until it holds or `ms` pass (a bounded wait for a condition, not a sleep). */
@@ -37,4 +38,20 @@ test('waits orphaned while their threads are still starting are all interrupted 
   }
   assert.ok(await until(() => native.waiterStats().jobs === 0, 5000), `waits still blocked: ${native.waiterStats().jobs}`);
   assert.ok(await until(() => native.waiterStats().idle === native.waiterStats().threads, 5000), 'every waiter thread is idle again');
+});
+
+test('a cancel never reaches the next wait on the same thread (no spurious ECANCELED or EINTR)', async () => {
+  // The interrupt for a cancelled wait may still be pending in its thread when that thread takes the
+  // next job; the next body then sees one EINTR, which it must retry because its own job is not
+  // cancelled. Each round cancels a wait and at once reuses the freed thread for a short one.
+  for (let i = 0; i < 300; i++) {
+    const ac = new AbortController();
+    const x = waitOnThread((cb) => native.waiterSleep(60_000, cb), { signal: ac.signal });
+    if (i % 3 === 0) await new Promise(setImmediate);
+    ac.abort();
+    await assert.rejects(x, { name: 'AbortError' });
+    const y = await waitOnThread((cb) => native.waiterSleep(1, cb));
+    assert.equal(y.rc, 0, `round ${i}: the next wait completed normally`);
+  }
+  assert.equal(native.waiterStats().pending, 0);
 });

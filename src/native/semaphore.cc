@@ -343,7 +343,7 @@ Napi::Value SemctlGetAll(const Napi::CallbackInfo& info) {
   union semun arg;
   arg.buf = &ds;
   if (semctl(id, 0, IPC_STAT, arg) == -1) return ErrnoResult(env);
-  size_t nsems = static_cast<size_t>(ds.sem_nsems);
+  size_t nsems = ds.sem_nsems;
   size_t room = std::max<size_t>(nsems, info[1].As<Napi::Number>().Uint32Value());
   std::vector<unsigned short> vals(room == 0 ? 1 : room);
   arg.array = vals.data();

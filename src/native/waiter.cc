@@ -259,8 +259,8 @@ void Teardown(void* arg) {
   // What is left in `pending` is queued or running; RunJob releases each. The kicker timer is closed,
   // so a thread takes over its job (see OrphanKicker).
   if (!w->pending.empty()) {
-    auto* arg = new std::shared_ptr<EnvWaiters>(keep);
-    if (!StartDetached(OrphanKicker, arg)) delete arg;  // then at least the signal sent above remains
+    auto* holder = new std::shared_ptr<EnvWaiters>(keep);
+    if (!StartDetached(OrphanKicker, holder)) delete holder;  // then at least the signal sent above remains
   }
   w->self.reset();  // jobs still running (and the orphan kicker) hold the last references
 }
