@@ -8,8 +8,12 @@ import { native } from '../src/native.js';
 import { errno } from '../src/errors.js';
 import { childScript, run } from './helpers/index.js';
 
-test('semctlGetAll sizes its buffer from the set itself, not from a stale count (no heap overflow)', async () => {
-  const r = await run(process.execPath, [childScript('review-semctl-getall')], { timeout: 20_000 });
+test('semctlGetAll sizes its buffer from the set itself, not from a stale count (no heap overflow)', async (t) => {
+  const id = native.semget(native.mqConstants.IPC_PRIVATE, 4000, native.mqConstants.IPC_CREAT | 0o600);
+  assert.ok(id >= 0, `semget: ${id}`);
+  t.after(() => native.semctlRemove(id));
+  for (let i = 0; i < 4000; i++) assert.equal(native.semctlSetVal(id, i, (i % 7) + 1), 0);
+  const r = await run(process.execPath, [childScript('review-semctl-getall'), String(id)], { timeout: 20_000 });
   assert.equal(r.signal, null, `the child died of ${r.signal}: ${r.stderr}`);
   assert.equal(r.code, 0, r.stderr);
   let sum = 0;
