@@ -36,7 +36,11 @@ export interface NativeWaiter {
   waiterCancel(id: number): boolean;
   /** A cancellable blocking nanosleep on a waiter thread: exists to test the waiter machinery. */
   waiterSleep(ms: number, cb: WaitCallback): number;
-  waiterStats(): { threads: number; idle: number; pending: number };
+  /**
+   * threads/idle: process-wide waiter threads; pending: this environment's waits; jobs: wait states
+   * alive in the whole process (every environment, including waits orphaned by an exited worker).
+   */
+  waiterStats(): { threads: number; idle: number; pending: number; jobs: number };
   /** The signal reserved to interrupt waiter threads (SIGRTMAX). */
   readonly waiterSignal: number;
 }

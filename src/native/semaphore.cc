@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 namespace ipckit {
@@ -329,14 +330,25 @@ Napi::Value SemctlStat(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// semctlGetAll(id, count) -> number[] | -errno (GETALL)
+// semctlGetAll(id, count) -> number[] | -errno (GETALL). GETALL writes as many values as the set has,
+// whatever the caller believes: `count` was the set's size when the caller opened it, but System V ids
+// are reused (and root can choose the next one, kernel.sem_next_id), so a stale id may name a bigger set
+// by now. The buffer is therefore sized from IPC_STAT just before the call, and the result has the
+// set's own length. (Only a removal and re-creation under the same id in the microseconds between the
+// two calls could still differ; ids are not reused that fast short of writing sem_next_id.)
 Napi::Value SemctlGetAll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int id = info[0].As<Napi::Number>().Int32Value();
-  std::vector<unsigned short> vals(info[1].As<Napi::Number>().Uint32Value());
+  struct semid_ds ds;
   union semun arg;
+  arg.buf = &ds;
+  if (semctl(id, 0, IPC_STAT, arg) == -1) return ErrnoResult(env);
+  size_t nsems = ds.sem_nsems;
+  size_t room = std::max<size_t>(nsems, info[1].As<Napi::Number>().Uint32Value());
+  std::vector<unsigned short> vals(room == 0 ? 1 : room);
   arg.array = vals.data();
   if (semctl(id, 0, GETALL, arg) == -1) return ErrnoResult(env);
+  vals.resize(nsems);
   Napi::Array out = Napi::Array::New(env, vals.size());
   for (size_t i = 0; i < vals.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, vals[i]));
   return out;

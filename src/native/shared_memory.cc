@@ -146,6 +146,10 @@ Napi::Value Shmget(const Napi::CallbackInfo& info) {
 
 // shmat(id, size) -> [SharedArrayBuffer, ArrayBuffer] | -errno. Always read-write (see MmapShared); the
 // views cover the segment's own size (shm_segsz), not the page-rounded attachment.
+// The caller took `size` from IPC_STAT, but a System V id can name another segment by now (ids are
+// reused, and root can choose the next one, kernel.shm_next_id): views longer than the attachment would
+// read and write whatever is mapped after it. So the size is checked against the segment actually
+// attached (our attachment keeps it, and its size, alive) and a longer one is refused with EINVAL.
 Napi::Value Shmat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int id = info[0].As<Napi::Number>().Int32Value();
@@ -153,6 +157,16 @@ Napi::Value Shmat(const Napi::CallbackInfo& info) {
   if (!(size > 0)) return Result(env, -EINVAL);
   void* addr = shmat(id, nullptr, 0);
   if (addr == reinterpret_cast<void*>(-1)) return ErrnoResult(env);
+  struct shmid_ds ds;
+  if (shmctl(id, IPC_STAT, &ds) == -1) {
+    int err = errno;  // e.g. EIDRM/EINVAL: removed since the attach
+    shmdt(addr);
+    return Result(env, -err);
+  }
+  if (size > static_cast<double>(ds.shm_segsz)) {
+    shmdt(addr);
+    return Result(env, -EINVAL);
+  }
   size_t len = static_cast<size_t>(size);
   return Views(env, std::make_shared<Mapping>(addr, len, true), len);
 }

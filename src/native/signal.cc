@@ -13,11 +13,14 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 #include <cstring>
 
 #ifndef SYS_pidfd_open
@@ -47,6 +50,14 @@ constexpr int kMaxSig = 65;
 // uses it; rt_tgsigqueueinfo(2) accepts any negative code other than SI_TKILL).
 constexpr int kSteerCode = -100;  // _NSIG on Linux: signals 1..64
 
+// What makes a steering signal ours: si_code and si_pid alone can be forged by any process allowed to
+// signal this one (rt_sigqueueinfo(2) takes any negative si_code but SI_TKILL, and si_pid as given),
+// and the handler would swallow that delivery. sigSteer also carries this per-process random value in
+// si_value, which no other process can know. Written once in InitSignal, before any handler is set.
+std::atomic<uintptr_t> g_steer_cookie{0};
+static_assert(std::atomic<uintptr_t>::is_always_lock_free, "read in a signal handler");
+static_assert(std::atomic<uint32_t>::is_always_lock_free, "counted in a signal handler");
+
 std::atomic<int> g_pipe_write{-1};
 int g_pipe_read = -1;
 std::atomic<uint32_t> g_dropped[kMaxSig];
@@ -57,7 +68,8 @@ bool g_installed[kMaxSig];
 void OnSignal(int sig, siginfo_t* si, void* uctx) {
   int saved_errno = errno;
   bool main_thread = syscall(SYS_gettid) == getpid();
-  if (si->si_code == kSteerCode && si->si_pid == getpid()) {
+  if (si->si_code == kSteerCode && si->si_pid == getpid() &&
+      reinterpret_cast<uintptr_t>(si->si_value.sival_ptr) == g_steer_cookie.load(std::memory_order_relaxed)) {
     // Not a delivery: sigSteer asks this thread to block the signal from now on (see below).
     if (!main_thread) sigaddset(&static_cast<ucontext_t*>(uctx)->uc_sigmask, sig);
     errno = saved_errno;
@@ -164,6 +176,7 @@ Napi::Value SigSteer(const Napi::CallbackInfo& info) {
   si.si_code = kSteerCode;
   si.si_pid = getpid();
   si.si_uid = getuid();
+  si.si_value.sival_ptr = reinterpret_cast<void*>(g_steer_cookie.load(std::memory_order_relaxed));
   long rc = syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, sig, &si);
   return Result(info.Env(), rc == -1 ? -errno : 0);
 }
@@ -194,6 +207,18 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitSignal(Napi::Env env, Napi::Object exports) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    uintptr_t cookie = 0;
+    if (getrandom(&cookie, sizeof cookie, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof cookie)) {
+      // No entropy yet (early boot): still unpredictable enough for a peer that cannot read our memory.
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      cookie = (static_cast<uintptr_t>(ts.tv_nsec) << 32) ^ static_cast<uintptr_t>(ts.tv_sec) ^
+               reinterpret_cast<uintptr_t>(&cookie) ^ static_cast<uintptr_t>(getpid());
+    }
+    g_steer_cookie.store(cookie | 1, std::memory_order_relaxed);  // never 0, an ordinary sival
+  });
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("sigqueue", Napi::Function::New(env, Sigqueue));
   exports.Set("sigPipe", Napi::Function::New(env, SigPipe));

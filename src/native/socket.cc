@@ -122,30 +122,18 @@ Napi::Value Shutdown(const Napi::CallbackInfo& info) {
 // sendmsg(fd, data, offset, length, fds: number[] | null, to: Uint8Array | null) -> bytes sent | -errno.
 // MSG_NOSIGNAL: a vanished peer is EPIPE, never SIGPIPE. The descriptors ride on this one call; a
 // stream socket delivers them with the first byte of it.
+//
+// The descriptors are read first, and the data's pointer and length only after: reading an array's
+// elements can run JavaScript (getters, proxies), which could detach or shrink the data's buffer, and a
+// pointer taken before would then send freed memory.
 Napi::Value Sendmsg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
-  auto data = info[1].As<Napi::Uint8Array>();
   size_t off = info[2].As<Napi::Number>().Uint32Value();
   size_t len = info[3].As<Napi::Number>().Uint32Value();
-  if (off > data.ByteLength() || len > data.ByteLength() - off) return Result(env, -EINVAL);
 
-  iovec iov;
-  iov.iov_base = data.Data() + off;
-  iov.iov_len = len;
   msghdr msg;
   std::memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-
-  sockaddr_un addr;
-  socklen_t addrlen;
-  if (info[5].IsTypedArray()) {
-    if (!FillAddr(info[5], &addr, &addrlen)) return Result(env, -ENAMETOOLONG);
-    msg.msg_name = &addr;
-    msg.msg_namelen = addrlen;
-  }
-
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
   if (info[4].IsArray()) {
     auto arr = info[4].As<Napi::Array>();
@@ -163,6 +151,23 @@ Napi::Value Sendmsg(const Napi::CallbackInfo& info) {
       for (uint32_t i = 0; i < n; i++) out[i] = arr.Get(i).As<Napi::Number>().Int32Value();
     }
   }
+
+  sockaddr_un addr;
+  socklen_t addrlen;
+  if (info[5].IsTypedArray()) {
+    if (!FillAddr(info[5], &addr, &addrlen)) return Result(env, -ENAMETOOLONG);
+    msg.msg_name = &addr;
+    msg.msg_namelen = addrlen;
+  }
+
+  // No JavaScript runs from here to the call.
+  auto data = info[1].As<Napi::Uint8Array>();
+  if (off > data.ByteLength() || len > data.ByteLength() - off) return Result(env, -EINVAL);
+  iovec iov;
+  iov.iov_base = data.Data() + off;
+  iov.iov_len = len;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
   ssize_t rc = IPCKIT_RETRY(sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT));
   return Result(env, rc == -1 ? -errno : static_cast<double>(rc));
 }

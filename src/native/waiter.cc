@@ -34,7 +34,15 @@ struct EnvWaiters;
 
 }  // namespace
 
+// Live WaitJob::State objects, process-wide (waiterStats().jobs): every submitted wait must release its
+// state exactly once, whichever way it ends (callback, failed start, environment gone).
+std::atomic<int64_t> g_live_states{0};
+
 struct WaitJob::State {
+  State() { g_live_states.fetch_add(1, std::memory_order_relaxed); }
+  ~State() { g_live_states.fetch_sub(1, std::memory_order_relaxed); }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
   uint32_t id = 0;
   std::atomic<bool> cancelled{false};
   bool running = false;  // guarded by EnvWaiters::mu
@@ -89,7 +97,15 @@ void RunJob(std::unique_ptr<WaitJob> job) {
   st->result = st->cancelled.load() ? -ECANCELED : job->body(*job);
   std::lock_guard<std::mutex> lk(owner->mu);
   st->running = false;
-  if (!owner->alive) return;  // the environment is gone; its callbacks were already released
+  if (!owner->alive) {
+    // The environment is gone (Teardown already Reset the callback on its loop thread): no OnComplete
+    // will release this job, so release it here. Leaving `pending` tells the orphan kicker it is done.
+    // The job itself (and its keep_alive) goes when `job` is destroyed, after the lock is released.
+    owner->pending.erase(st->id);
+    delete st;
+    job->state = nullptr;
+    return;
+  }
   owner->completed.push_back(std::move(job));
   uv_async_send(owner->async);
 }
@@ -118,21 +134,46 @@ void* ThreadMain(void* arg) {
   }
 }
 
-bool StartThread(WaitJob* job) {
+// A detached thread running fn(arg). The new thread inherits this mask: it starts with every signal
+// blocked, so no process-directed signal can be delivered to it (a waiter thread then narrows its mask
+// to SIGRTMAX alone; the orphan kicker keeps everything blocked).
+bool StartDetached(void* (*fn)(void*), void* arg) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 256 * 1024);
-  // The new thread inherits this mask: it starts with every signal blocked, so no process-directed
-  // signal can be delivered to it before it narrows the mask to SIGRTMAX alone.
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pthread_t tid;
-  int rc = pthread_create(&tid, &attr, ThreadMain, job);
+  int rc = pthread_create(&tid, &attr, fn, arg);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   pthread_attr_destroy(&attr);
   return rc == 0;
+}
+
+bool StartThread(WaitJob* job) { return StartDetached(ThreadMain, job); }
+
+// The kicker of an environment that is gone. Teardown interrupts each running job once, but that signal
+// can land between the body's check of the flag and its entry into the blocking call and be lost (the
+// race the 1 ms kicker timer closes while the loop lives). With the loop gone, this thread takes over:
+// it re-sends the interrupt every millisecond until every orphaned job has left `pending` (RunJob
+// erases them there), so no waiter thread stays blocked, for ever in an untimed msgrcv or semop, on
+// behalf of a worker that has exited.
+void* OrphanKicker(void* arg) {
+  std::unique_ptr<std::shared_ptr<EnvWaiters>> holder(static_cast<std::shared_ptr<EnvWaiters>*>(arg));
+  EnvWaiters* w = holder->get();
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lk(w->mu);
+      if (w->pending.empty()) return nullptr;
+      for (auto& [id, job] : w->pending) {
+        if (job->state->running) pthread_kill(job->state->thread, InterruptSignal());
+      }
+    }
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, nullptr);
+  }
 }
 
 void Kick(EnvWaiters* w) {
@@ -188,8 +229,11 @@ void OnComplete(uv_async_t* handle) {
   }
 }
 
-void CloseHandle(uv_handle_t* h) {
-  uv_close(h, [](uv_handle_t* hh) { delete hh; });
+// Deletes through the handle's own type: the handles were allocated as uv_async_t / uv_timer_t, and
+// deleting them as a uv_handle_t is undefined behaviour (AddressSanitizer: new-delete-type-mismatch).
+template <typename T>
+void CloseHandle(T* h) {
+  uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* hh) { delete reinterpret_cast<T*>(hh); });
 }
 
 void Teardown(void* arg) {
@@ -202,11 +246,23 @@ void Teardown(void* arg) {
     job->state->callback.Reset();
     if (job->state->running) pthread_kill(job->state->thread, InterruptSignal());
   }
+  // Completed jobs whose OnComplete will never run: release them here, on the loop thread.
+  for (auto& job : w->completed) {
+    w->pending.erase(job->state->id);
+    delete job->state;
+    job->state = nullptr;
+  }
   w->completed.clear();
   w->context.reset();
-  CloseHandle(reinterpret_cast<uv_handle_t*>(w->async));
-  CloseHandle(reinterpret_cast<uv_handle_t*>(w->kicker));
-  w->self.reset();  // jobs still running hold the last references
+  CloseHandle(w->async);
+  CloseHandle(w->kicker);
+  // What is left in `pending` is queued or running; RunJob releases each. The kicker timer is closed,
+  // so a thread takes over its job (see OrphanKicker).
+  if (!w->pending.empty()) {
+    auto* holder = new std::shared_ptr<EnvWaiters>(keep);
+    if (!StartDetached(OrphanKicker, holder)) delete holder;  // then at least the signal sent above remains
+  }
+  w->self.reset();  // jobs still running (and the orphan kicker) hold the last references
 }
 
 EnvWaiters* Waiters(Napi::Env env) { return static_cast<EnvWaiters*>(Data(env).waiters); }
@@ -250,6 +306,7 @@ Napi::Value WaiterStats(const Napi::CallbackInfo& info) {
     o.Set("threads", Napi::Number::New(env, static_cast<double>(p.threads)));
     o.Set("idle", Napi::Number::New(env, static_cast<double>(p.available)));
   }
+  o.Set("jobs", Napi::Number::New(env, static_cast<double>(g_live_states.load())));
   EnvWaiters* w = Waiters(env);
   std::lock_guard<std::mutex> lk(w->mu);
   o.Set("pending", Napi::Number::New(env, static_cast<double>(w->pending.size())));
