@@ -213,7 +213,9 @@ test('pages are reserved at creation: a size tmpfs cannot hold fails now with EN
   const name = uniqueName('shm');
   cleanup(t, name);
   const free = fs.statfsSync('/dev/shm');
-  const tooBig = (free.bavail + 1024) * free.bsize;
+  // More than the whole tmpfs (not merely its free space): shmem_fallocate refuses that at once, while a
+  // size between the free space and the total would first fill the tmpfs (RAM) page by page.
+  const tooBig = (free.blocks + 1024) * free.bsize;
   await assert.rejects(SharedMemory.create(name, { size: tooBig }), { code: 'ENOSPC', syscall: 'fallocate', path: name });
   assert.ok(!fs.existsSync(`/dev/shm${name}`));
   // Sparse on request: the same size is accepted, and only touched pages take room.
