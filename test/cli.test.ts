@@ -151,3 +151,93 @@ test('ls shows a POSIX queue with its queued bytes, and rm removes it through mq
   assert.equal((await ipckit(['rm', `mq:${name}`])).code, 0);
   assert.equal(await MessageQueue.unlink(name), false);
 });
+
+/** Starts `ipckit recv ...` and resolves once `ready()` says its endpoint exists. */
+async function startRecv(args: string[], ready: () => boolean) {
+  const child = spawn(process.execPath, [cli, 'recv', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d) => (err += d));
+  const deadline = Date.now() + 10_000;
+  while (!ready() && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+  return {
+    child,
+    done: async () => {
+      const { code } = await exited(child);
+      return { code, out, err };
+    },
+  };
+}
+
+test('send mq: with priorities, recv mq: prints them highest first', async (t) => {
+  const { MessageQueue } = await import('../src/index.js');
+  const name = uniqueName('cli');
+  const q = await MessageQueue.create(name, { maxMessages: 4, maxMessageSize: 64 });
+  t.after(() => q.close());
+  assert.equal((await ipckit(['send', `mq:${name}`, 'low', '--priority', '1'])).code, 0);
+  assert.equal((await ipckit(['send', `mq:${name}`, 'high', '--priority', '9'])).code, 0);
+  const r = await ipckit(['recv', `mq:${name}`, '--count', '2']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'high\nlow\n');
+  assert.equal((await ipckit(['send', `mq:${name}`, 'x', '--priority', '99999'])).code, 2);
+});
+
+test('send sysvmq: --type, recv sysvmq: --type selects by type like msgrcv', async (t) => {
+  const { SystemVMessageQueue } = await import('../src/index.js');
+  const key = (await import('./helpers/index.js')).uniqueKey();
+  const k = await SystemVMessageQueue.create(key);
+  t.after(() => k.close());
+  const url = `sysvmq:0x${(key >>> 0).toString(16)}`;
+  assert.equal((await ipckit(['send', url, 'job', '--type', '2'])).code, 0);
+  assert.equal((await ipckit(['send', url, 'log', '--type', '1'])).code, 0);
+  const r = await ipckit(['recv', url, '--type', '1', '--count', '1']);
+  assert.equal(r.stdout, 'log\n');
+  assert.equal(k.stat().messages, 1, 'the type-2 message is still queued');
+});
+
+test('recv unix: prints what socat sends, and removes its socket file', async (t) => {
+  const p = path.join(tmpDir(t), 'in.sock');
+  const recv = await startRecv([`unix:${p}`, '--count', '1'], () => fs.existsSync(p));
+  const socat = await run('socat', ['-', `UNIX-CONNECT:${p}`], { input: 'from socat\n' });
+  assert.equal(socat.code, 0, socat.stderr);
+  const r = await recv.done();
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'from socat\n');
+  assert.equal(fs.existsSync(p), false);
+});
+
+test('send unix+dgram: reaches a socat datagram receiver as one record', async (t) => {
+  const p = path.join(tmpDir(t), 'dg.sock');
+  const socat = spawn('socat', ['-u', `UNIX-RECV:${p}`, '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => socat.kill('SIGKILL'));
+  let out = '';
+  socat.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  const deadline = Date.now() + 10_000;
+  while (!fs.existsSync(p) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal((await ipckit(['send', `unix+dgram:${p}`, 'one record'])).code, 0);
+  while (out !== 'one record' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(out, 'one record');
+});
+
+test('recv udp: prints a datagram Python sends', async () => {
+  const port = 40000 + (process.pid % 20000);
+  const recv = await startRecv([`udp://127.0.0.1:${port}`, '--count', '1', '--json'], () => true);
+  // Until the receiver is bound, datagrams are lost (UDP): resend until it exits.
+  const py = spawn('python3', ['-c', `import socket, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor _ in range(200):\n    s.sendto(b"from python", ("127.0.0.1", ${port})); time.sleep(0.05)`], { stdio: 'ignore' });
+  const r = await recv.done();
+  py.kill('SIGKILL');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(JSON.parse(r.out.trim().split('\n')[0]!), { data: 'from python', bytes: 11 });
+});
+
+test('send and recv over shm: speak the Channel protocol through the ring', async () => {
+  const name = uniqueName('cli');
+  const recv = await startRecv([`shm:${name}`, '--count', '1'], () => fs.existsSync(`/dev/shm${name}`));
+  const s = await ipckit(['send', `shm:${name}`, 'through the ring']);
+  assert.equal(s.code, 0, s.stderr);
+  const r = await recv.done();
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'through the ring\n');
+  assert.equal(fs.existsSync(`/dev/shm${name}`), false);
+});
