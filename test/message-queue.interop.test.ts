@@ -5,21 +5,10 @@ import assert from 'node:assert/strict';
 import { MessageQueue, SystemVMessageQueue } from '../src/index.js';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { asNobody, childScript, compileC, uniqueKey, uniqueName, type RunResult } from './helpers/index.js';
+import { asNobody, childScript, compileC, uniqueKey, uniqueName, run } from './helpers/index.js';
 
 // helpers' run() writes to the child's stdin, which fails with EPIPE when a peer exits at once (it
 // reads nothing): these peers get no stdin at all.
-function run(cmd: string, args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 test("a C sender's priorities come out highest first", async (t) => {
   const bin = await compileC('mq_posix_send');

@@ -1,27 +1,11 @@
 // signals.send and signal names: kill(2) and sigqueue(3) as a C program's sigwaitinfo(2) sees them,
 // process groups, and the system errors of a refused send.
 import test from 'node:test';
-import { spawn, type SpawnOptions } from 'node:child_process';
 import assert from 'node:assert/strict';
 import readline from 'node:readline';
 import { signals } from '../src/index.js';
-import { asNobody, childScript, compileC, exited, firstLine, startPeer, type RunResult } from './helpers/index.js';
+import { asNobody, childScript, compileC, exited, firstLine, startPeer, run as runPeer } from './helpers/index.js';
 
-/**
- * Runs a command to completion with stdin closed. (helpers' run() writes to the child's stdin, which
- * races with peers that exit at once: EPIPE.)
- */
-function runPeer(cmd: string, args: string[], opts: SpawnOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 const SI_USER = 0;
 const SI_QUEUE = -1;

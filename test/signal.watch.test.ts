@@ -2,29 +2,14 @@
 // with siginfo on request, the refused ones, and the dispositions and process lifetime it leaves alone.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { signals, type SignalEvent, type SignalWatcher } from '../src/index.js';
-import { childScript, compileC, firstLine, root, startPeer, type RunResult } from './helpers/index.js';
+import { childScript, compileC, firstLine, root, startPeer, run as runPeer } from './helpers/index.js';
 
-/**
- * Runs a command to completion with stdin closed. (helpers' run() writes to the child's stdin, which
- * races with peers that exit at once: EPIPE.)
- */
-function runPeer(cmd: string, args: string[], opts: SpawnOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 /** The next n events; fails (instead of hanging) if they do not come within 10 s. */
 async function take(w: SignalWatcher, n: number): Promise<SignalEvent[]> {

@@ -8,21 +8,8 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { UnixServer, UnixSocket, UNIX_PATH_MAX, parseUnixEndpoint } from '../src/index.js';
 import { spawn } from 'node:child_process';
-import { asNobody, compileC, tmpDir } from './helpers/index.js';
+import { asNobody, compileC, tmpDir, run } from './helpers/index.js';
 
-/**
- * Runs a short-lived peer with stdin closed (helpers' run() writes stdin, which fails with EPIPE when
- * the peer has already exited).
- */
-function run(cmd: string, args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout!.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout }));
-  });
-}
 
 let n = 0;
 const abstractName = () => `ipckit-test-${process.pid}-${++n}`;

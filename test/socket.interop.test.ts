@@ -29,19 +29,6 @@ async function bound(addr: string, listening: boolean): Promise<void> {
   }
 }
 
-/**
- * Runs a short-lived peer with stdin closed (helpers' run() writes stdin, which can fail with EPIPE when
- * the peer has already exited).
- */
-function runPeer(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout!.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout }));
-  });
-}
 
 type Kind = 'stream' | 'dgram' | 'seqpacket';
 const socatOpt = (type: Kind) => (type === 'seqpacket' ? ',type=5' : '');
@@ -118,7 +105,7 @@ socket.send_fds(s, [b'a file'], [fd])
 os.close(fd)
 s.recv(1)
 `;
-  const r = runPeer('python3', ['-c', py, server.address, file]);
+  const r = run('python3', ['-c', py, server.address, file]);
   const conn = await server.accept({ timeout: 5000 });
   t.after(() => conn.close());
   const m = (await conn.receive({ timeout: 5000 }))!;
@@ -187,11 +174,11 @@ test('a C client running as nobody shows uid 65534; allow rejects it before read
     server.on('reject', (c) => rejected.push(c));
     const accepted = server.accept({ timeout: 10_000 });
     accepted.catch(() => {}); // awaited below; a failed assertion first must not leave it unhandled
-    const nobody = await runPeer(asNobody[0]!, [...asNobody.slice(1), client, type, server.address, 'from nobody']);
+    const nobody = await run(asNobody[0]!, [...asNobody.slice(1), client, type, server.address, 'from nobody']);
     assert.match(nobody.stdout, /^connected (\d+)\n(eof|recv errno \d+|send errno \d+)\n$/, nobody.stdout);
     const nobodyPid = Number(/^connected (\d+)/.exec(nobody.stdout)![1]);
     assert.deepEqual(rejected, [{ pid: nobodyPid, uid: 65534, gid: 65534 }]);
-    const root = runPeer(client, [type, server.address, 'from root']);
+    const root = run(client, [type, server.address, 'from root']);
     const conn = await accepted;
     t.after(() => conn.close());
     const first = type === 'stream' ? String((await once(conn, 'data'))[0]) : String((await conn.receive({ timeout: 5000 }))!.data);
@@ -209,9 +196,9 @@ test('datagrams: SCM_CREDENTIALS per message, and allow drops senders that do no
   t.after(() => sock.close());
   const rejected: (Credentials | null)[] = [];
   sock.on('reject', (c) => rejected.push(c));
-  const nobody = await runPeer(asNobody[0]!, [...asNobody.slice(1), client, 'dgram', sock.address!, 'bad']);
+  const nobody = await run(asNobody[0]!, [...asNobody.slice(1), client, 'dgram', sock.address!, 'bad']);
   assert.match(nobody.stdout, /sent/);
-  const root = await runPeer(client, ['dgram', sock.address!, 'good']);
+  const root = await run(client, ['dgram', sock.address!, 'good']);
   const rootPid = Number(/^connected (\d+)/.exec(root.stdout)![1]);
   const m = (await sock.receive({ timeout: 5000 }))!;
   assert.equal(String(m.data), 'good');
