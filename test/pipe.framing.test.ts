@@ -74,3 +74,22 @@ test('the decoder reassembles frames split at every byte boundary', () => {
     assert.deepEqual(out, ['alpha', '', 'omega!'], `cut at ${cut}`);
   }
 });
+
+test('a control word is reported where it stands, without a payload and outside the size limit', () => {
+  const seen: string[] = [];
+  const d = new FrameDecoder(8, { control: 0xffffffff, onControl: () => seen.push('control') });
+  const frame = (s: string) => {
+    const h = Buffer.alloc(4);
+    h.writeUInt32LE(s.length);
+    return Buffer.concat([h, Buffer.from(s)]);
+  };
+  const ctl = Buffer.from([0xff, 0xff, 0xff, 0xff]);
+  for (const f of d.push(Buffer.concat([frame('a'), frame('bc')]))) seen.push(String(f));
+  assert.equal(d.inFrame, false);
+  for (const f of d.push(Buffer.concat([ctl.subarray(0, 2)]))) seen.push(String(f));
+  assert.equal(d.inFrame, true, 'half a header is inside a frame');
+  for (const f of d.push(ctl.subarray(2))) seen.push(String(f));
+  assert.deepEqual(seen, ['a', 'bc', 'control']);
+  assert.equal(d.inFrame, false);
+  d.end();
+});

@@ -10,7 +10,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
-import { tooLarge } from '../internal/framing.js';
+import { FrameDecoder, tooLarge } from '../internal/framing.js';
 import { isPeerGone, peerDead, type Transport } from './transport.js';
 
 export const GOODBYE = 0xffffffff;
@@ -18,71 +18,6 @@ export const GOODBYE = 0xffffffff;
 export const STREAM_MAX = 0xfffffffe;
 
 const HDR = 4;
-
-/** Incremental decoder; yields Buffers and the GOODBYE marker. */
-export class StreamDecoder {
-  readonly max: number;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
-  #need = -1;
-
-  constructor(max: number) {
-    this.max = max;
-  }
-
-  get buffered(): number {
-    return this.#buffered;
-  }
-
-  push(chunk: Buffer, out: (Buffer | typeof GOODBYE)[]): void {
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    for (;;) {
-      if (this.#need < 0) {
-        if (this.#buffered < HDR) return;
-        const len = this.#take(HDR).readUInt32LE(0);
-        if (len === GOODBYE) {
-          out.push(GOODBYE);
-          continue;
-        }
-        if (len > this.max) {
-          throw new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${len} bytes exceeds the limit of ${this.max} bytes`, {
-            size: len,
-            limit: this.max,
-          });
-        }
-        this.#need = len;
-      }
-      if (this.#buffered < this.#need) return;
-      out.push(this.#take(this.#need));
-      this.#need = -1;
-    }
-  }
-
-  #take(n: number): Buffer {
-    const first = this.#chunks[0];
-    let out: Buffer;
-    if (n === 0) out = Buffer.alloc(0);
-    else if (first && first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let off = 0;
-      while (off < n) {
-        const c = this.#chunks[0]!;
-        const k = Math.min(c.length, n - off);
-        c.copy(out, off, 0, k);
-        off += k;
-        if (k === c.length) this.#chunks.shift();
-        else this.#chunks[0] = c.subarray(k);
-      }
-    }
-    this.#buffered -= n;
-    return out;
-  }
-}
 
 export interface StreamEnds {
   readable?: Readable;
@@ -101,9 +36,10 @@ export class StreamTransport implements Transport {
   readonly #r: Readable | undefined;
   readonly #w: Writable | undefined;
   readonly #release: (() => Promise<void> | void) | undefined;
-  readonly #decoder: StreamDecoder;
+  readonly #decoder: FrameDecoder;
   #queue: Buffer[] = [];
   #goodbye = false; // the peer said goodbye (after its last message in #queue)
+  #saidGoodbye = false; // the decoder met the goodbye; it takes effect after the frames decoded with it
   #eof = false;
   #error: Error | undefined;
   #waiter: Waiter | undefined;
@@ -118,7 +54,7 @@ export class StreamTransport implements Transport {
     this.canSend = !!ends.writable;
     this.canReceive = !!ends.readable;
     this.maxMessageSize = maxMessageSize;
-    this.#decoder = new StreamDecoder(maxMessageSize);
+    this.#decoder = new FrameDecoder(maxMessageSize, { control: GOODBYE, onControl: () => (this.#saidGoodbye = true) });
     const r = this.#r;
     if (r) {
       r.on('readable', () => this.#pump());
@@ -150,17 +86,13 @@ export class StreamTransport implements Transport {
   #pump(): void {
     const r = this.#r!;
     if (this.#queue.length > 0 && !this.#waiter) return;
-    const out: (Buffer | typeof GOODBYE)[] = [];
     try {
       while (this.#queue.length === 0 && !this.#goodbye) {
         const chunk = r.read() as Buffer | null;
         if (chunk === null) break;
-        this.#decoder.push(chunk, out);
-        for (const m of out) {
-          if (m === GOODBYE) this.#goodbye = true;
-          else if (!this.#goodbye) this.#queue.push(m);
-        }
-        out.length = 0;
+        // A peer sends nothing after its goodbye, so the frames of this chunk all came before it.
+        for (const m of this.#decoder.push(chunk)) this.#queue.push(m);
+        if (this.#saidGoodbye) this.#goodbye = true;
       }
     } catch (err) {
       this.#error ??= err as Error;
@@ -202,7 +134,7 @@ export class StreamTransport implements Transport {
       if (this.#goodbye) return null;
       if (this.#error) throw this.#error;
       if (this.#eof) {
-        if (this.#decoder.buffered > 0) throw new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${this.#what} died inside a message`);
+        if (this.#decoder.inFrame) throw new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${this.#what} died inside a message`);
         throw peerDead(this.#what);
       }
       this.#pump();

@@ -56,19 +56,38 @@ export function encodeFrame(payload: Uint8Array | string, maxFrameSize = DEFAULT
  * decoder.end(); // ERR_IPC_CORRUPT if the stream ended inside a frame
  * ```
  */
+export interface FrameDecoderOptions {
+  /**
+   * A length value that is not a frame but a control word with no payload (the Channel layer's
+   * "goodbye", 0xFFFFFFFF): `onControl` is called where it stands in the stream, and it is not checked
+   * against the size limit.
+   */
+  control?: number;
+  onControl?: () => void;
+}
+
 export class FrameDecoder {
   readonly maxFrameSize: number;
+  readonly #control: number | undefined;
+  readonly #onControl: (() => void) | undefined;
   #chunks: Buffer[] = [];
   #buffered = 0;
   #need = -1; // payload length of the frame in progress, -1 while its header is incomplete
 
-  constructor(maxFrameSize = DEFAULT_MAX_FRAME) {
+  constructor(maxFrameSize = DEFAULT_MAX_FRAME, opts: FrameDecoderOptions = {}) {
     this.maxFrameSize = maxFrameSize;
+    this.#control = opts.control;
+    this.#onControl = opts.onControl;
   }
 
   /** Bytes held for a frame not yet complete. */
   get buffered(): number {
     return this.#buffered;
+  }
+
+  /** Whether the stream so far ends inside a frame (its header or its payload). */
+  get inFrame(): boolean {
+    return this.#buffered > 0 || this.#need >= 0;
   }
 
   push(chunk: Buffer): Buffer[] {
@@ -78,6 +97,11 @@ export class FrameDecoder {
       let off = 0;
       while (chunk.length - off >= FRAME_HEADER) {
         const len = chunk.readUInt32LE(off);
+        if (len === this.#control) {
+          this.#onControl?.();
+          off += FRAME_HEADER;
+          continue;
+        }
         this.#checkLength(len);
         if (chunk.length - off - FRAME_HEADER < len) break;
         out.push(chunk.subarray(off + FRAME_HEADER, off + FRAME_HEADER + len));
@@ -92,6 +116,10 @@ export class FrameDecoder {
       if (this.#need < 0) {
         if (this.#buffered < FRAME_HEADER) break;
         const len = this.#take(FRAME_HEADER).readUInt32LE(0);
+        if (len === this.#control) {
+          this.#onControl?.();
+          continue;
+        }
         this.#checkLength(len);
         this.#need = len;
       }
