@@ -11,11 +11,12 @@
 // subscriber through one server. The largest message is the server's max_payload (1 MiB by default).
 // The client is loaded on first use: programs that never open a nats: channel do not pay for it.
 import type { Msg, NatsConnection } from 'nats';
-import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
+import { closedError, IpcError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
 import type { Endpoint } from './endpoint.js';
 import { registerAdapter, type Transport, type TransportOptions } from './transport.js';
+import { Waker } from '../internal/wait.js';
 
 type NatsEndpoint = Extract<Endpoint, { transport: 'nats' }>;
 const BYE = 'Ipckit-Goodbye';
@@ -35,13 +36,14 @@ class NatsTransport implements Transport {
   #queue: Uint8Array[] = [];
   #goodbye = false;
   #error: Error | undefined;
-  #waiter: ((err?: Error) => void) | undefined;
+  readonly #waker: Waker;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(ep: NatsEndpoint, nc: NatsConnection, listening: boolean, max: number, lib: typeof import('nats')) {
     this.#headers = lib.headers;
     this.#what = `channel ${ep.url}`;
+    this.#waker = new Waker(this.#what);
     this.#nc = nc;
     this.#listening = listening;
     this.#subject = ep.subject;
@@ -80,9 +82,7 @@ class NatsTransport implements Transport {
   }
 
   #wake(err?: Error): void {
-    const w = this.#waiter;
-    this.#waiter = undefined;
-    w?.(err);
+    this.#waker.wake(err);
   }
 
   async send(bytes: Uint8Array): Promise<void> {
@@ -103,22 +103,7 @@ class NatsTransport implements Transport {
       if (m) return m;
       if (this.#error) throw this.#error;
       if (this.#goodbye) return null;
-      if (this.#waiter) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what}: only one receive() may wait at a time`);
-      if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-      await new Promise<void>((resolve, reject) => {
-        let timer: NodeJS.Timeout | undefined;
-        const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
-        const done = (err?: Error) => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          if (this.#waiter === done) this.#waiter = undefined;
-          if (err) reject(err);
-          else resolve();
-        };
-        this.#waiter = done;
-        signal?.addEventListener('abort', onAbort, { once: true });
-        if (timeout !== undefined) timer = setTimeout(() => done(timeoutError(this.#what, timeout)), timeout);
-      });
+      await this.#waker.wait({ signal, timeout });
     }
   }
 

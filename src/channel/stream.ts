@@ -8,10 +8,11 @@
 // unread channel leaves the data in the stream's and the kernel's buffers and the sender's writes stall
 // (backpressure end to end, no unbounded queue in JS).
 import type { Readable, Writable } from 'node:stream';
-import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
+import { closedError, IpcError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { FrameDecoder, tooLarge } from '../internal/framing.js';
 import { isPeerGone, peerDead, type Transport } from './transport.js';
+import { Waker } from '../internal/wait.js';
 
 export const GOODBYE = 0xffffffff;
 /** The largest payload a stream frame can carry (0xFFFFFFFF is the goodbye). */
@@ -25,8 +26,6 @@ export interface StreamEnds {
   /** Releases whatever else this transport holds (a server, a FIFO's name). */
   release?: () => Promise<void> | void;
 }
-
-type Waiter = { resolve: () => void; reject: (e: Error) => void };
 
 export class StreamTransport implements Transport {
   readonly canSend: boolean;
@@ -42,12 +41,13 @@ export class StreamTransport implements Transport {
   #saidGoodbye = false; // the decoder met the goodbye; it takes effect after the frames decoded with it
   #eof = false;
   #error: Error | undefined;
-  #waiter: Waiter | undefined;
+  readonly #waker: Waker;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(what: string, ends: StreamEnds, maxMessageSize: number) {
     this.#what = what;
+    this.#waker = new Waker(this.#what);
     this.#r = ends.readable;
     this.#w = ends.writable;
     this.#release = ends.release;
@@ -77,15 +77,13 @@ export class StreamTransport implements Transport {
   }
 
   #wake(): void {
-    const w = this.#waiter;
-    this.#waiter = undefined;
-    w?.resolve();
+    this.#waker.wake();
   }
 
   /** Decodes what the stream has buffered, but only while the queue is empty (pull, for backpressure). */
   #pump(): void {
     const r = this.#r!;
-    if (this.#queue.length > 0 && !this.#waiter) return;
+    if (this.#queue.length > 0 && !this.#waker.waiting) return;
     try {
       while (this.#queue.length === 0 && !this.#goodbye) {
         const chunk = r.read() as Buffer | null;
@@ -139,28 +137,8 @@ export class StreamTransport implements Transport {
       }
       this.#pump();
       if (this.#queue.length > 0 || this.#goodbye) continue;
-      await this.#wait(opts);
+      await this.#waker.wait(opts);
     }
-  }
-
-  #wait({ signal, timeout }: WaitOptions): Promise<void> {
-    if (this.#waiter) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what}: only one receive() may wait at a time`);
-    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-    return new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => settle(new AbortError(undefined, { cause: signal!.reason }));
-      const settle = (err?: Error) => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (this.#waiter === w) this.#waiter = undefined;
-        if (err) reject(err);
-        else resolve();
-      };
-      const w: Waiter = { resolve: () => settle(), reject: settle };
-      this.#waiter = w;
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) timer = setTimeout(() => settle(timeoutError(this.#what, timeout)), timeout);
-    });
   }
 
   close(): Promise<void> {
@@ -170,8 +148,7 @@ export class StreamTransport implements Transport {
 
   async #doClose(): Promise<void> {
     this.#closed = true;
-    this.#waiter?.reject(closedError(this.#what, 'receive'));
-    this.#waiter = undefined;
+    this.#waker.wake(closedError(this.#what, 'receive'));
     const w = this.#w;
     if (w && !w.destroyed && !w.writableEnded) {
       const bye = Buffer.allocUnsafe(HDR);

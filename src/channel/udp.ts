@@ -11,11 +11,12 @@
 // Each datagram starts with one tag byte: 0 a message, 1 goodbye (the peer closed on purpose).
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
+import { closedError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
 import type { Endpoint } from './endpoint.js';
 import { isPeerGone, peerDead, registerAdapter, type Transport, type TransportOptions } from './transport.js';
+import { Waker } from '../internal/wait.js';
 
 export const UDP_MAX = 65506;
 const DATA = Buffer.from([0]);
@@ -39,13 +40,14 @@ class UdpTransport implements Transport {
   #queue: Buffer[] = [];
   #goodbye = false;
   #error: Error | undefined;
-  #waiter: ((err?: Error) => void) | undefined;
+  readonly #waker: Waker;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(url: string, sock: dgram.Socket, connected: boolean, max: number, limit: number) {
     this.url = url;
     this.#what = `channel ${url}`;
+    this.#waker = new Waker(this.#what);
     this.#sock = sock;
     this.#connected = connected;
     this.maxMessageSize = max;
@@ -76,9 +78,7 @@ class UdpTransport implements Transport {
   }
 
   #wake(err?: Error): void {
-    const w = this.#waiter;
-    this.#waiter = undefined;
-    w?.(err);
+    this.#waker.wake(err);
   }
 
   async send(bytes: Uint8Array): Promise<void> {
@@ -113,22 +113,7 @@ class UdpTransport implements Transport {
       if (m) return m;
       if (this.#goodbye) return null;
       if (this.#error) throw this.#error;
-      if (this.#waiter) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what}: only one receive() may wait at a time`);
-      if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-      await new Promise<void>((resolve, reject) => {
-        let timer: NodeJS.Timeout | undefined;
-        const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
-        const done = (err?: Error) => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          if (this.#waiter === done) this.#waiter = undefined;
-          if (err) reject(err);
-          else resolve();
-        };
-        this.#waiter = done;
-        signal?.addEventListener('abort', onAbort, { once: true });
-        if (timeout !== undefined) timer = setTimeout(() => done(timeoutError(this.#what, timeout)), timeout);
-      });
+      await this.#waker.wait({ signal, timeout });
     }
   }
 

@@ -3,7 +3,7 @@
 // - Readiness: an fd the kernel reports readiness on is watched by the event loop (fd_watch.cc).
 // Both honour { signal, timeout }. A timeout is a single timer armed for the wait, never a poll.
 import { native, type FdWatcher } from '../native.js';
-import { AbortError, closedError, errno, errnoException, timeoutError } from '../errors.js';
+import { AbortError, IpcError, closedError, errno, errnoException, timeoutError } from '../errors.js';
 import type { WaitOptions } from './validate.js';
 
 const ECANCELED = errno('ECANCELED');
@@ -189,5 +189,49 @@ export class Readiness {
     }
     const l = this.#listener;
     if (l && (status < 0 || (events & (l.events | DISCONNECT)) !== 0)) l.cb(status < 0 ? l.events : events);
+  }
+}
+
+/**
+ * One receiver waiting for something another callback reports (a message queued, a goodbye, an error):
+ * `wait()` resolves on `wake()`, rejects on `wake(err)`, and honours `{ signal, timeout }`. A second
+ * concurrent wait is refused: a transport that hands out messages in order has one reader at a time.
+ */
+export class Waker {
+  readonly #what: string;
+  #waiter: ((err?: Error) => void) | undefined;
+
+  constructor(what: string) {
+    this.#what = what;
+  }
+
+  get waiting(): boolean {
+    return this.#waiter !== undefined;
+  }
+
+  wait({ signal, timeout }: WaitOptions = {}): Promise<void> {
+    if (this.#waiter) return Promise.reject(new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what}: only one receive() may wait at a time`));
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => settle(new AbortError(undefined, { cause: signal!.reason }));
+      const settle = (err?: Error) => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (this.#waiter === settle) this.#waiter = undefined;
+        if (err) reject(err);
+        else resolve();
+      };
+      this.#waiter = settle;
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeout !== undefined) timer = setTimeout(() => settle(timeoutError(this.#what, timeout)), timeout);
+    });
+  }
+
+  /** Settles the waiting receive, if any: resolved, or rejected with `err`. */
+  wake(err?: Error): void {
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.(err);
   }
 }
