@@ -29,7 +29,7 @@ function counts(opts: BenchOptions): { rtt: number; tput: number } {
 // ---- the peer (this file run as a child) -----------------------------------------------------------
 
 async function peer(args: string[]): Promise<void> {
-  const [impl, type, mode, nStr, sizeStr, addr] = args as [string, UnixSocketType, string, string, string, string?];
+  const [impl, , mode, nStr, sizeStr, addr] = args as [string, UnixSocketType, string, string, string, string?];
   const total = Number(nStr) * Number(sizeStr);
   // The peer counts bytes and finishes by itself (a datagram socket sees no end of stream).
   if (impl === 'ipckit') {

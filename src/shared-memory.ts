@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { native, type ShmStat } from './native.js';
-import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
+import { check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
 import { posixName } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { connect, listen, type Channel, type ChannelOptions } from '../src/index.js';
+import { connect, listen, type ChannelOptions } from '../src/index.js';
 import { childScript, firstLine, startPeer, tmpDir, uniqueKey, uniqueName } from './helpers/index.js';
 
 export interface Subject {

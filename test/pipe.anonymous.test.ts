@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { pipe, pipeCapacity, PipeReader } from '../src/index.js';
+import { pipe, pipeCapacity } from '../src/index.js';
 import { exited, run } from './helpers/index.js';
 
 async function readAll(stream: AsyncIterable<Buffer | string>): Promise<Buffer> {

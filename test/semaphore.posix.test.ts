@@ -168,7 +168,7 @@ test('unlinkOnClose leaves alone a new semaphore made under the same name by som
   t.after(() => Semaphore.unlink(name));
   const first = await Semaphore.create(name, { value: 1 });
   await Semaphore.unlink(name);
-  await using second = await Semaphore.create(name, { value: 7, unlinkOnClose: false });
+  await using _second = await Semaphore.create(name, { value: 7, unlinkOnClose: false });
   first.close();
   assert.ok(fs.existsSync(semPath(name)));
   await using again = await Semaphore.open(name);

@@ -1,7 +1,6 @@
 // `ipckit signal send|watch` through the public API: one line per delivery, --json, --count.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import readline from 'node:readline';
 import { signals } from '../src/index.js';

@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { UnixServer, UnixSocket, UNIX_PATH_MAX, parseUnixEndpoint } from '../src/index.js';
-import { spawn } from 'node:child_process';
 import { asNobody, compileC, tmpDir, run } from './helpers/index.js';
 
 

@@ -3,7 +3,6 @@
 // including `allow` rejecting a peer before reading its data.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';

@@ -28,7 +28,6 @@ class NatsTransport implements Transport {
   readonly #what: string;
   readonly #nc: NatsConnection;
   readonly #listening: boolean;
-  readonly #subject: string;
   readonly #inbox: string | undefined;
   readonly #headers: typeof import('nats').headers;
   #peer: string | undefined; // where our sends go
@@ -46,7 +45,6 @@ class NatsTransport implements Transport {
     this.#waker = new Waker(this.#what);
     this.#nc = nc;
     this.#listening = listening;
-    this.#subject = ep.subject;
     this.maxMessageSize = Math.min(max, nc.info?.max_payload ?? max);
     if (listening) {
       nc.subscribe(ep.subject, { callback: (err, m) => this.#onMessage(err, m) });
