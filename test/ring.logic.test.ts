@@ -54,6 +54,78 @@ test('trySend reports a full ring; draining makes room; over the limit is ERR_IP
   assert.throws(() => tx.trySend(Buffer.alloc(tx.maxMessageSize + 1)), { code: 'ERR_IPC_MESSAGE_TOO_LARGE' });
 });
 
+test('tryWrite runs ahead of publication: the consumer sees a batch only at flush()', () => {
+  const { tx, rx, i32 } = ring(1024);
+  for (let i = 0; i < 5; i++) assert.equal(tx.tryWrite(Buffer.from([i, i])), true);
+  assert.equal(i32[OFF_HEAD / 4], 0, 'nothing published yet');
+  assert.equal(rx.tryReceive(), null);
+  tx.flush();
+  assert.equal(i32[OFF_HEAD / 4], 5 * 16);
+  for (let i = 0; i < 5; i++) assert.deepEqual(rx.tryReceive(), Buffer.from([i, i]));
+  assert.equal(rx.tryReceive(), null);
+  // A full ring: tryWrite says so; what was written is published by flush() (and by close()).
+  let n = 0;
+  while (tx.tryWrite(Buffer.alloc(100, n))) n++;
+  assert.equal(n, 8, 'from offset 80: eight records before the end, then no room for padding and a ninth');
+  assert.equal(rx.tryReceive(), null);
+  tx.close();
+  for (let i = 0; i < n; i++) assert.deepEqual(rx.tryReceive(), Buffer.alloc(100, i));
+  assert.equal(rx.ended, true);
+});
+
+test('tryReceiveInto copies into a reused buffer; trySend(bytes, length) sends a prefix', () => {
+  const { tx, rx } = ring(1024);
+  const buf = Buffer.alloc(64, 0xee);
+  assert.equal(rx.tryReceiveInto(buf), -1);
+  assert.equal(tx.trySend(Buffer.from('hello, world'), 5), true);
+  assert.equal(tx.trySend(Buffer.alloc(0)), true);
+  assert.equal(tx.trySend(Buffer.alloc(65, 1)), true);
+  assert.equal(rx.tryReceiveInto(buf), 5);
+  assert.equal(buf.subarray(0, 5).toString(), 'hello');
+  assert.equal(rx.tryReceiveInto(buf), 0);
+  // Too long for the buffer: an error, and the message stays for a larger one.
+  assert.throws(() => rx.tryReceiveInto(buf), { code: 'ERR_OUT_OF_RANGE' });
+  assert.deepEqual(rx.tryReceive(), Buffer.alloc(65, 1));
+  assert.throws(() => tx.trySend(Buffer.alloc(4), 5), { code: 'ERR_OUT_OF_RANGE' });
+  assert.throws(() => tx.trySend(Buffer.alloc(4), -1), { code: 'ERR_OUT_OF_RANGE' });
+});
+
+test('a large record wraps early to offset 0 when the ring is empty past its middle; never when it is not', () => {
+  const cap = 1 << 20;
+  const { tx, rx } = ring(cap);
+  const big = Buffer.alloc(300_000, 3);
+  const rec = 300_008;
+  const at = (v: Uint8Array) => v.byteOffset - RING_HEADER;
+  const roundTrip = () => {
+    assert.equal(tx.trySend(big), true);
+    const v = rx.peek()!;
+    const o = at(v);
+    assert.deepEqual(Buffer.from(v), big);
+    rx.release();
+    return o;
+  };
+  assert.equal(roundTrip(), 8);
+  assert.equal(roundTrip(), 8 + rec, 'before the middle: records follow each other');
+  assert.equal(roundTrip(), 8, 'past the middle and empty: back to offset 0');
+  assert.equal(roundTrip(), 8 + rec);
+  // Not empty past the middle: no early wrap, and a second record still fits behind the first.
+  assert.equal(roundTrip(), 8);
+  assert.equal(tx.trySend(big), true);
+  assert.equal(tx.trySend(big), true);
+  assert.equal(at(rx.peek()!), 8 + rec);
+  rx.release();
+  assert.equal(at(rx.peek()!), 8 + 2 * rec);
+  rx.release();
+  // After an early wrap, half the ring is still free: two records in flight.
+  assert.equal(tx.trySend(big), true);
+  assert.equal(tx.trySend(big), true);
+  assert.equal(at(rx.peek()!), 8);
+  rx.release();
+  assert.equal(at(rx.peek()!), 8 + rec);
+  rx.release();
+  assert.equal(rx.tryReceive(), null);
+});
+
 test('the largest message fits whatever the position (half the capacity less a header)', () => {
   const { tx, rx } = ring(128);
   for (let skew = 0; skew < 16; skew++) {

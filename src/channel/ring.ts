@@ -8,7 +8,8 @@
 //
 // Ordering. Each side keeps its own position in a local variable and publishes it with a seq-cst
 // Atomics.store after the bytes it covers are written (producer) or copied out (consumer); the other side
-// reads it with Atomics.load before touching those bytes. The side that is about to sleep sets its
+// reads it with Atomics.load before touching those bytes. Record headers and payloads are plain stores:
+// the one seq-cst store of the position orders them all, so a batch (tryWrite ... flush) costs one. The side that is about to sleep sets its
 // "sleeping" flag, re-reads the other side's position, and only then parks on that position's word with
 // the value it saw as the futex's expected value; the other side stores its position, then reads the
 // flag. With seq-cst on both sides one of the two always sees the other (Dekker), so a wake-up is never
@@ -261,10 +262,12 @@ abstract class RingSide {
     const onAbort = () => this.parker.notify(this.i32, word);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      for (;;) {
+      // The peer's pid (a kill(2) syscall) is checked after each slice that ended without a wake-up, not
+      // before the first park: that syscall would otherwise sit on every sleeping round trip.
+      for (let slept = false; ; slept = true) {
         if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
         if (this.closedSelf) throw closedError(this.what, 'wait');
-        if (check()) return;
+        if (slept && check()) return;
         const seen = Atomics.load(this.i32, word);
         const flag = this.parker.flagValue?.() ?? 1;
         this.store(flagOff, flag);
@@ -382,10 +385,12 @@ export class RingProducer extends RingSide {
     if (!(len >= 0 && len <= bytes.byteLength)) throw outOfRange('length', `>= 0 and <= ${bytes.byteLength}`, len);
     const rec = RECORD_HEADER + ((len + 7) & ~7);
     let off = this.#head & this.mask;
-    // A large record goes back to offset 0 when the consumer has caught up (a voluntary wrap, allowed by
-    // the format): the producer then keeps writing the same cache-hot bytes instead of walking the whole
-    // data area, which for messages near the maximum is a working set of the capacity instead of one message.
-    if (rec >= LARGE_RECORD && off !== 0 && rec <= off && (this.#free(this.capacity) === this.capacity)) {
+    // A large record goes back to offset 0 when the consumer has caught up and the producer is past the
+    // middle (a voluntary wrap, allowed by the format): the producer then keeps writing the first half of
+    // the data area, which stays in cache, instead of walking all of it. Past the middle, the padding
+    // leaves at least half the ring free, so one more record of any size can still be written while the
+    // consumer reads this one: the two sides keep overlapping.
+    if (rec >= LARGE_RECORD && off >= this.capacity >>> 1 && this.#free(this.capacity) === this.capacity) {
       this.i32[(RING_HEADER + off) >> 2] = WRAP | 0;
       this.#head = (this.#head + (this.capacity - off)) >>> 0;
       off = 0;

@@ -1,8 +1,9 @@
 // shm:/name — a channel over two shared-memory rings in one POSIX shared memory object (ring.ts, and
 // docs/ring-format.md for the segment and the handshake). Both directions; the listener creates the
 // object (exclusive, 0600) and the connector attaches and unlinks the name, so nothing stays in /dev/shm.
-// Parking is the cross-process futex (SharedMemory.wait/notify on a waiter thread); a message costs no
-// syscall and no native call unless the other side sleeps.
+// Parking is on doorbell FIFOs watched by the event loop when both sides are ipckit (BellParker below),
+// else the cross-process futex (SharedMemory.wait/notify on a waiter thread); a message costs no syscall
+// and no native call unless the other side sleeps.
 import fs from 'node:fs';
 import { IpcError, type IpcErrorCode } from '../errors.js';
 import { native } from '../native.js';
@@ -348,6 +349,7 @@ function ringOpts(opts: TransportOptions): ShmChannelOptions {
   if (opts.capacity !== undefined) o.capacity = opts.capacity as number;
   if (opts.spinMicros !== undefined) o.spinMicros = opts.spinMicros as number;
   if (opts.peerCheckMs !== undefined) o.peerCheckMs = opts.peerCheckMs as number;
+  if (opts.doorbell !== undefined) o.doorbell = opts.doorbell !== false;
   return o;
 }
 
