@@ -88,6 +88,19 @@ test('tryReceiveInto copies into a reused buffer; trySend(bytes, length) sends a
   assert.deepEqual(rx.tryReceive(), Buffer.alloc(65, 1));
   assert.throws(() => tx.trySend(Buffer.alloc(4), 5), { code: 'ERR_OUT_OF_RANGE' });
   assert.throws(() => tx.trySend(Buffer.alloc(4), -1), { code: 'ERR_OUT_OF_RANGE' });
+  // Every length around the word and short-copy boundaries, into aligned and unaligned buffers.
+  const backing = new Uint8Array(400);
+  for (const dst of [backing.subarray(0, 300), backing.subarray(1, 301), backing.subarray(4, 304), Buffer.alloc(300)]) {
+    for (let len = 0; len <= 300; len++) {
+      const m = Buffer.alloc(len);
+      for (let i = 0; i < len; i++) m[i] = (i * 31 + len) & 0xff;
+      dst.fill(0xaa);
+      assert.equal(tx.trySend(m), true);
+      assert.equal(rx.tryReceiveInto(dst), len);
+      assert.deepEqual(Buffer.from(dst.subarray(0, len)), m, `length ${len} at byteOffset ${dst.byteOffset}`);
+      assert.ok(dst.subarray(len).every((b) => b === 0xaa), 'nothing written past the message');
+    }
+  }
 });
 
 test('a large record wraps early to offset 0 when the ring is empty past its middle; never when it is not', () => {

@@ -185,6 +185,7 @@ abstract class RingSide {
   protected readonly what: string;
   protected readonly i32: Int32Array; // the whole header and data area, for Atomics and record headers
   protected readonly bulk: Uint8Array; // the data area through the plain view, for payload copies
+  protected readonly bulk32: Int32Array; // the same, by words, for short copies without an allocation
   protected readonly parker: Parker;
   protected readonly base: number; // i32 index of the header
   protected readonly mask: number;
@@ -197,6 +198,7 @@ abstract class RingSide {
     this.mask = this.capacity - 1;
     this.i32 = new Int32Array(mem.shared, mem.offset, (RING_HEADER + this.capacity) / 4);
     this.bulk = new Uint8Array(mem.plain ?? mem.shared, mem.offset + RING_HEADER, this.capacity);
+    this.bulk32 = new Int32Array(mem.plain ?? mem.shared, mem.offset + RING_HEADER, this.capacity >> 2);
     this.parker = mem.parker;
     this.base = 0;
     const max = maxPayload(this.capacity);
@@ -466,6 +468,9 @@ export class RingConsumer extends RingSide {
   #head: number; // the producer's position when last read (validated)
   #held = 0; // bytes of a record lent out by peek(), released by release()
   #published: number; // the last tail stored in shared memory
+  // The last tryReceiveInto() buffer and a word view of it (kept: the same buffer is usually reused).
+  #dst: Uint8Array | undefined;
+  #dst32: Int32Array | undefined;
   // The record #next() found (fields, not a tuple: no allocation per message).
   #at = 0;
   #len = 0;
@@ -563,7 +568,24 @@ export class RingConsumer extends RingSide {
     const at = this.#at;
     const len = this.#len;
     if (len > dst.byteLength) throw outOfRange('dst.byteLength', `>= ${len} (the next message)`, dst.byteLength);
-    if (len > 0) dst.set(this.bulk.subarray(at, at + len));
+    if (len > 0) {
+      if (len <= 256 && (dst.byteOffset & 3) === 0) {
+        // Short and word-aligned: copy by words through a word view of dst, made once per buffer (a
+        // subarray for set() would be an allocation per message, longer than the copy itself).
+        if (dst !== this.#dst) {
+          this.#dst = dst;
+          this.#dst32 = new Int32Array(dst.buffer, dst.byteOffset, dst.byteLength >> 2);
+        }
+        const d = this.#dst32!;
+        const src = this.bulk32;
+        const w = at >> 2; // payloads start 8-aligned
+        const words = len >> 2;
+        for (let i = 0; i < words; i++) d[i] = src[w + i]!;
+        for (let i = words << 2; i < len; i++) dst[i] = this.bulk[at + i]!;
+      } else {
+        dst.set(this.bulk.subarray(at, at + len));
+      }
+    }
     this.#advance(this.#n);
     return len;
   }

@@ -53,7 +53,7 @@ export const processParker: Parker = {
   },
 };
 
-const { O_RDWR, O_NONBLOCK } = fs.constants;
+const { O_RDWR, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
 const O_CLOEXEC = 0o2000000; // Linux; fs.constants does not carry it
 const ONE = new Uint8Array([1]);
 
@@ -73,7 +73,7 @@ function unlinkQuietly(path: string): void {
 
 /** Opens a doorbell FIFO read-write and non-blocking (fifo(7): never blocks, never EPIPE); -1 if it is not one. */
 function openBell(path: string): number {
-  const fd = native.open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
+  const fd = native.open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0);
   if (fd < 0) return -1;
   try {
     if (fs.fstatSync(fd).isFIFO()) return fd;
