@@ -101,6 +101,15 @@ test('tryReceiveInto copies into a reused buffer; trySend(bytes, length) sends a
       assert.ok(dst.subarray(len).every((b) => b === 0xaa), 'nothing written past the message');
     }
   }
+  // One send buffer reused (aligned and not) with prefixes of every length and new contents each time.
+  for (const src of [Buffer.alloc(300), backing.subarray(3, 303), backing.subarray(8, 308)]) {
+    for (let len = 0; len <= 300; len++) {
+      for (let i = 0; i < src.length; i++) src[i] = (i * 7 + len) & 0xff;
+      const want = Buffer.from(src.subarray(0, len));
+      assert.equal(tx.trySend(src, len), true);
+      assert.deepEqual(rx.tryReceive(), want, `prefix of ${len} from byteOffset ${src.byteOffset}`);
+    }
+  }
 });
 
 test('a large record wraps early to offset 0 when the ring is empty past its middle; never when it is not', () => {

@@ -309,6 +309,10 @@ export class RingProducer extends RingSide {
   #head: number; // our position, never re-read from shared memory
   #tail: number; // the consumer's position when last read: free space is at least what it implies
   #published: number; // the last head stored in shared memory (tryWrite runs ahead of it until flush)
+  // A short send buffer the caller reuses, and a word view of it (see #write); the last one seen.
+  #src: Uint8Array | undefined;
+  #src32: Int32Array | undefined;
+  #lastSrc: Uint8Array | undefined;
 
   constructor(mem: RingMemory, opts: RingOptions = {}) {
     super(mem, opts);
@@ -408,7 +412,27 @@ export class RingProducer extends RingSide {
     const h = (RING_HEADER + off) >> 2;
     this.i32[h] = len;
     this.i32[h + 1] = 0;
-    if (len > 0) this.bulk.set(len === bytes.byteLength ? bytes : bytes.subarray(0, len), off + RECORD_HEADER);
+    if (len > 0) {
+      const at = off + RECORD_HEADER;
+      if (len <= 256 && bytes === this.#src) {
+        // The same short buffer again (a reused send buffer): copy by words through its word view, made
+        // once, instead of a subarray per message for a prefix.
+        const s = this.#src32!;
+        const d = this.bulk32;
+        const w = at >> 2; // payloads start 8-aligned
+        const words = len >> 2;
+        for (let i = 0; i < words; i++) d[w + i] = s[i]!;
+        for (let i = words << 2; i < len; i++) this.bulk[at + i] = bytes[i]!;
+      } else {
+        this.bulk.set(len === bytes.byteLength ? bytes : bytes.subarray(0, len), at);
+        // Seen twice in a row, short and word-aligned: worth a word view from now on.
+        if (len <= 256 && bytes === this.#lastSrc && (bytes.byteOffset & 3) === 0) {
+          this.#src = bytes;
+          this.#src32 = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+        }
+        this.#lastSrc = bytes;
+      }
+    }
     this.#head = (this.#head + rec) >>> 0;
     return true;
   }
