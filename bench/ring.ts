@@ -1,7 +1,9 @@
 // The shared-memory ring between two Node processes (this one on CPU a, the peer on CPU b), beside the
 // same ping-pong in C over a MAP_SHARED mapping (bench/c/ring_pingpong.c):
-// - spinning round trip (both sides busy-poll; the fast path: pure JS, no syscall, no native call);
-// - sleeping round trip (both sides park on the futex between messages);
+// - spinning round trip (both sides busy-poll; the fast path: pure JS, no syscall, no native call), with
+//   the clock's own cost subtracted from every sample here and in C alike (clockCost());
+// - sleeping round trip (both sides park between messages): on the futex (doorbell: false), and on the
+//   doorbell FIFOs (the default between two ipckit processes);
 // - the Channel API over shm: (async send/receive, spinning);
 // - one-way throughput at 64 B and 1 MiB (the latter against single-thread memcpy).
 import { listen } from '../src/channel/index.js';
