@@ -1,25 +1,32 @@
 // Peer process of bench/ring.ts: attaches to the listener's shm: segment (openRingPair) and
 //   spin-echo   echoes every message back, busy-polling both rings (the fast path: pure JS, no syscall);
 //   sleep-echo  echoes with spinMicros 0: parks on the futex between messages (the wake-up path);
-//   sink        receives messages (busy-polling) until an empty one, then sends one byte back.
+//   sink        receives messages (busy-polling, tryReceiveInto a reused buffer) until an empty one, then
+//               sends one byte back; sink-inplace the same reading in place (peek/release).
 // It exits when the listener closes its producer.
 import { openRingPair } from '../src/channel/shm.js';
 
-const [name, mode] = process.argv.slice(2);
-const { tx, rx, shm } = await openRingPair(name!, { spinMicros: mode === 'sleep-echo' ? 0 : 1e6 });
+const [name, mode, ...flags] = process.argv.slice(2);
+const { tx, rx, shm } = await openRingPair(name!, { spinMicros: mode === 'sleep-echo' ? 0 : 1e6, doorbell: !flags.includes('nobell') });
 process.stdout.write('ready\n');
 if (mode === 'spin-echo') {
-  // Forward without a copy out: a view into the incoming ring, released once sent on.
+  // Copy in, copy out, like the C peer, without allocating: tryReceiveInto a reused buffer, trySend its prefix.
+  const buf = Buffer.alloc(rx.maxMessageSize);
   for (;;) {
-    const v = rx.peek();
-    if (v) {
-      while (!tx.trySend(v));
-      rx.release();
-    } else if (rx.ended) break;
+    const n = rx.tryReceiveInto(buf);
+    if (n >= 0) while (!tx.trySend(buf, n));
+    else if (rx.ended) break;
   }
 } else if (mode === 'sleep-echo') {
   for (let m; (m = await rx.receive({ spinMicros: 0 })) !== null; ) await tx.send(m, { spinMicros: 0 });
 } else if (mode === 'sink') {
+  // Copied out into one reused buffer: what a consumer of small messages does, without allocating.
+  const buf = Buffer.alloc(rx.maxMessageSize);
+  for (let n; (n = rx.tryReceiveInto(buf)) !== 0; );
+  tx.trySend(Buffer.from([1]));
+  while (!rx.ended) if (rx.tryReceive() === null) await new Promise((r) => setImmediate(r));
+} else if (mode === 'sink-inplace') {
+  // Read in place (peek/release, zero-copy): large messages.
   for (;;) {
     const v = rx.peek();
     if (v) {

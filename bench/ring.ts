@@ -1,7 +1,9 @@
 // The shared-memory ring between two Node processes (this one on CPU a, the peer on CPU b), beside the
 // same ping-pong in C over a MAP_SHARED mapping (bench/c/ring_pingpong.c):
-// - spinning round trip (both sides busy-poll; the fast path: pure JS, no syscall, no native call);
-// - sleeping round trip (both sides park on the futex between messages);
+// - spinning round trip (both sides busy-poll; the fast path: pure JS, no syscall, no native call), with
+//   the clock's own cost subtracted from every sample here and in C alike (clockCost());
+// - sleeping round trip (both sides park between messages): on the futex (doorbell: false), and on the
+//   doorbell FIFOs (the default between two ipckit processes);
 // - the Channel API over shm: (async send/receive, spinning);
 // - one-way throughput at 64 B and 1 MiB (the latter against single-thread memcpy).
 import { listen } from '../src/channel/index.js';
@@ -14,7 +16,7 @@ const uname = () => `/ipckit-bench-${process.pid}-${++seq}`;
 
 async function withPeer<T>(mode: string, capacity: number, args: string[], body: (p: RingPair) => Promise<T>): Promise<T> {
   const name = uname();
-  const pair = await createRingPair(name, { capacity, spinMicros: 1e6 });
+  const pair = await createRingPair(name, { capacity, spinMicros: 1e6, doorbell: !args.includes('nobell') });
   const { child } = await nodePeer('ring-peer', [name, mode, ...args]);
   try {
     return await body(pair);
@@ -30,8 +32,23 @@ async function withPeer<T>(mode: string, capacity: number, args: string[], body:
 // Each measurement stops at n samples or after `budget` ms, whichever comes first: on a loaded 2-core
 // machine a spinning peer may share its core, and a fixed count could take minutes.
 
-function spinRtt(p: RingPair, n: number, size: number, budget: number): Float64Array {
+/**
+ * The cost of reading the clock once, as a sample sees it (median of back-to-back reads): subtracted
+ * from every round-trip sample, here and in bench/c/ring_pingpong.c alike, so that a sub-microsecond
+ * round trip is not mostly the clock.
+ */
+export function clockCost(): number {
+  const d = new Float64Array(20_001);
+  for (let i = 0; i < d.length; i++) {
+    const a = process.hrtime.bigint();
+    d[i] = Number(process.hrtime.bigint() - a);
+  }
+  return d.sort()[d.length >> 1]!;
+}
+
+function spinRtt(p: RingPair, n: number, size: number, budget: number, clock: number): Float64Array {
   const msg = Buffer.alloc(size, 7);
+  const back = Buffer.alloc(p.rx.maxMessageSize); // the reply lands here: no allocation per message
   const out = new Float64Array(n);
   const warm = Math.max(1000, n / 10);
   const end = performance.now() + budget;
@@ -39,8 +56,8 @@ function spinRtt(p: RingPair, n: number, size: number, budget: number): Float64A
   for (let i = 0; k < n; i++) {
     const t0 = process.hrtime.bigint();
     while (!p.tx.trySend(msg));
-    while (p.rx.tryReceive() === null);
-    if (i >= warm) out[k++] = Number(process.hrtime.bigint() - t0);
+    while (p.rx.tryReceiveInto(back) < 0);
+    if (i >= warm) out[k++] = Math.max(0, Number(process.hrtime.bigint() - t0) - clock);
     if ((i & 1023) === 0 && performance.now() > end) break;
   }
   return out.subarray(0, k);
@@ -67,8 +84,16 @@ function throughput(p: RingPair, size: number, budget: number): [number, number]
   const t0 = process.hrtime.bigint();
   const end = performance.now() + budget;
   let n = 0;
+  // Batches of 64: written with tryWrite, published with one flush (one release store, one look at the
+  // consumer's sleep flag); a full ring publishes what is written and spins.
   for (;;) {
-    for (let i = 0; i < 64; i++, n++) while (!p.tx.trySend(msg));
+    for (let i = 0; i < 64; i++, n++) {
+      if (!p.tx.tryWrite(msg)) {
+        p.tx.flush();
+        while (!p.tx.tryWrite(msg));
+      }
+    }
+    p.tx.flush();
     if (performance.now() > end) break;
   }
   while (!p.tx.trySend(Buffer.alloc(0)));
@@ -113,17 +138,21 @@ async function channelRtt(opts: BenchOptions, size: number): Promise<BenchRow> {
 
 export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  const clock = clockCost();
   const spinN = opts.quick ? 100_000 : 1_000_000;
   const sleepN = opts.quick ? 2000 : 20000;
   const budget = opts.quick ? 2000 : 5000;
 
   rows.push(cRow('C spin ping-pong (MAP_SHARED)', 'shm-ring (spin)', 64, 'rtt', runC('ring_pingpong', ['spin', spinN, 64, CPU_A, CPU_B])));
   rows.push(
-    await withPeer('spin-echo', 1 << 16, [], async (p) => row('ipckit ring, spinning (tryReceive/trySend)', 'shm-ring (spin)', 64, 'rtt', percentiles(spinRtt(p, spinN, 64, budget)), 'includes one process.hrtime.bigint() per sample (about 70 ns here); the peer forwards with peek/trySend/release')),
+    await withPeer('spin-echo', 1 << 16, [], async (p) => row('ipckit ring, spinning (tryReceive/trySend)', 'shm-ring (spin)', 64, 'rtt', percentiles(spinRtt(p, spinN, 64, budget, clock)), `less the clock's own cost (${clock} ns, subtracted in C too); zero-allocation receive (tryReceiveInto) on both sides; the peer copies in and out like the C peer`)),
   );
   rows.push(cRow('C futex ping-pong', 'shm-ring (sleep)', 64, 'wakeup', runC('ring_pingpong', ['futex', sleepN, 64, CPU_A, CPU_B])));
   rows.push(
-    await withPeer('sleep-echo', 1 << 16, [], async (p) => row('ipckit ring, both sides parked (futex on waiter threads)', 'shm-ring (sleep)', 64, 'wakeup', percentiles(await sleepRtt(p, sleepN, 64, budget)))),
+    await withPeer('sleep-echo', 1 << 16, ['nobell'], async (p) => row('ipckit ring, both sides parked (futex on waiter threads)', 'shm-ring (sleep)', 64, 'wakeup', percentiles(await sleepRtt(p, sleepN, 64, budget)), 'doorbell: false')),
+  );
+  rows.push(
+    await withPeer('sleep-echo', 1 << 16, [], async (p) => row('ipckit ring, both sides parked (doorbell FIFOs on the event loop)', 'shm-ring (sleep)', 64, 'wakeup', percentiles(await sleepRtt(p, sleepN, 64, budget)), 'the default: each side parks in uv_poll on its own FIFO, the other writes a byte (one wake-up hop)')),
   );
   rows.push(await channelRtt(opts, 64));
 
@@ -133,7 +162,7 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
   const big = 1 << 20;
   // A 4 MiB ring, the smallest that takes 1 MiB messages (half the capacity): its working set stays in cache
   // like the memcpy baseline's.
-  const [nBig, nsBig] = await withPeer('sink', 4 << 20, [], async (p) => throughput(p, big, budget / 2));
+  const [nBig, nsBig] = await withPeer('sink-inplace', 4 << 20, [], async (p) => throughput(p, big, budget / 2));
   const mbs = (nBig * big) / (nsBig / 1e3);
   rows.push({ mechanism: 'memcpy', impl: 'ipckit', label: 'ipckit ring one way, 1 MiB, spinning', size: big, kind: 'throughput', msgs_per_s: Math.round(nBig / (nsBig / 1e9)), mb_per_s: Math.round(mbs), cores: CORES, note: `${nBig} messages; the producer copies each message into a 4 MiB ring, the consumer on the other core reads it in place (peek/release); compared with memcpy between two hot 1 MiB buffers` });
   return rows;

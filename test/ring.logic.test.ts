@@ -54,6 +54,100 @@ test('trySend reports a full ring; draining makes room; over the limit is ERR_IP
   assert.throws(() => tx.trySend(Buffer.alloc(tx.maxMessageSize + 1)), { code: 'ERR_IPC_MESSAGE_TOO_LARGE' });
 });
 
+test('tryWrite runs ahead of publication: the consumer sees a batch only at flush()', () => {
+  const { tx, rx, i32 } = ring(1024);
+  for (let i = 0; i < 5; i++) assert.equal(tx.tryWrite(Buffer.from([i, i])), true);
+  assert.equal(i32[OFF_HEAD / 4], 0, 'nothing published yet');
+  assert.equal(rx.tryReceive(), null);
+  tx.flush();
+  assert.equal(i32[OFF_HEAD / 4], 5 * 16);
+  for (let i = 0; i < 5; i++) assert.deepEqual(rx.tryReceive(), Buffer.from([i, i]));
+  assert.equal(rx.tryReceive(), null);
+  // A full ring: tryWrite says so; what was written is published by flush() (and by close()).
+  let n = 0;
+  while (tx.tryWrite(Buffer.alloc(100, n))) n++;
+  assert.equal(n, 8, 'from offset 80: eight records before the end, then no room for padding and a ninth');
+  assert.equal(rx.tryReceive(), null);
+  tx.close();
+  for (let i = 0; i < n; i++) assert.deepEqual(rx.tryReceive(), Buffer.alloc(100, i));
+  assert.equal(rx.ended, true);
+});
+
+test('tryReceiveInto copies into a reused buffer; trySend(bytes, length) sends a prefix', () => {
+  const { tx, rx } = ring(1024);
+  const buf = Buffer.alloc(64, 0xee);
+  assert.equal(rx.tryReceiveInto(buf), -1);
+  assert.equal(tx.trySend(Buffer.from('hello, world'), 5), true);
+  assert.equal(tx.trySend(Buffer.alloc(0)), true);
+  assert.equal(tx.trySend(Buffer.alloc(65, 1)), true);
+  assert.equal(rx.tryReceiveInto(buf), 5);
+  assert.equal(buf.subarray(0, 5).toString(), 'hello');
+  assert.equal(rx.tryReceiveInto(buf), 0);
+  // Too long for the buffer: an error, and the message stays for a larger one.
+  assert.throws(() => rx.tryReceiveInto(buf), { code: 'ERR_OUT_OF_RANGE' });
+  assert.deepEqual(rx.tryReceive(), Buffer.alloc(65, 1));
+  assert.throws(() => tx.trySend(Buffer.alloc(4), 5), { code: 'ERR_OUT_OF_RANGE' });
+  assert.throws(() => tx.trySend(Buffer.alloc(4), -1), { code: 'ERR_OUT_OF_RANGE' });
+  // Every length around the word and short-copy boundaries, into aligned and unaligned buffers.
+  const backing = new Uint8Array(400);
+  for (const dst of [backing.subarray(0, 300), backing.subarray(1, 301), backing.subarray(4, 304), Buffer.alloc(300)]) {
+    for (let len = 0; len <= 300; len++) {
+      const m = Buffer.alloc(len);
+      for (let i = 0; i < len; i++) m[i] = (i * 31 + len) & 0xff;
+      dst.fill(0xaa);
+      assert.equal(tx.trySend(m), true);
+      assert.equal(rx.tryReceiveInto(dst), len);
+      assert.deepEqual(Buffer.from(dst.subarray(0, len)), m, `length ${len} at byteOffset ${dst.byteOffset}`);
+      assert.ok(dst.subarray(len).every((b) => b === 0xaa), 'nothing written past the message');
+    }
+  }
+  // One send buffer reused (aligned and not) with prefixes of every length and new contents each time.
+  for (const src of [Buffer.alloc(300), backing.subarray(3, 303), backing.subarray(8, 308)]) {
+    for (let len = 0; len <= 300; len++) {
+      for (let i = 0; i < src.length; i++) src[i] = (i * 7 + len) & 0xff;
+      const want = Buffer.from(src.subarray(0, len));
+      assert.equal(tx.trySend(src, len), true);
+      assert.deepEqual(rx.tryReceive(), want, `prefix of ${len} from byteOffset ${src.byteOffset}`);
+    }
+  }
+});
+
+test('a large record wraps early to offset 0 when the ring is empty past its middle; never when it is not', () => {
+  const cap = 1 << 20;
+  const { tx, rx } = ring(cap);
+  const big = Buffer.alloc(300_000, 3);
+  const rec = 300_008;
+  const at = (v: Uint8Array) => v.byteOffset - RING_HEADER;
+  const roundTrip = () => {
+    assert.equal(tx.trySend(big), true);
+    const v = rx.peek()!;
+    const o = at(v);
+    assert.deepEqual(Buffer.from(v), big);
+    rx.release();
+    return o;
+  };
+  assert.equal(roundTrip(), 8);
+  assert.equal(roundTrip(), 8 + rec, 'before the middle: records follow each other');
+  assert.equal(roundTrip(), 8, 'past the middle and empty: back to offset 0');
+  assert.equal(roundTrip(), 8 + rec);
+  // Not empty past the middle: no early wrap, and a second record still fits behind the first.
+  assert.equal(roundTrip(), 8);
+  assert.equal(tx.trySend(big), true);
+  assert.equal(tx.trySend(big), true);
+  assert.equal(at(rx.peek()!), 8 + rec);
+  rx.release();
+  assert.equal(at(rx.peek()!), 8 + 2 * rec);
+  rx.release();
+  // After an early wrap, half the ring is still free: two records in flight.
+  assert.equal(tx.trySend(big), true);
+  assert.equal(tx.trySend(big), true);
+  assert.equal(at(rx.peek()!), 8);
+  rx.release();
+  assert.equal(at(rx.peek()!), 8 + rec);
+  rx.release();
+  assert.equal(rx.tryReceive(), null);
+});
+
 test('the largest message fits whatever the position (half the capacity less a header)', () => {
   const { tx, rx } = ring(128);
   for (let skew = 0; skew < 16; skew++) {

@@ -8,7 +8,8 @@
 //
 // Ordering. Each side keeps its own position in a local variable and publishes it with a seq-cst
 // Atomics.store after the bytes it covers are written (producer) or copied out (consumer); the other side
-// reads it with Atomics.load before touching those bytes. The side that is about to sleep sets its
+// reads it with Atomics.load before touching those bytes. Record headers and payloads are plain stores:
+// the one seq-cst store of the position orders them all, so a batch (tryWrite ... flush) costs one. The side that is about to sleep sets its
 // "sleeping" flag, re-reads the other side's position, and only then parks on that position's word with
 // the value it saw as the futex's expected value; the other side stores its position, then reads the
 // flag. With seq-cst on both sides one of the two always sees the other (Dekker), so a wake-up is never
@@ -17,7 +18,7 @@
 // Trust. The other side may be buggy, hostile or dead. Every position and length read from shared memory
 // is checked before use (ERR_IPC_CORRUPT, never an out-of-bounds access or a hang), and waits run in
 // bounded slices that check the peer's pid (ERR_IPC_PEER_DEAD within about `peerCheckMs`).
-import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
+import { AbortError, closedError, IpcError, outOfRange, timeoutError } from '../errors.js';
 import { tooLarge } from '../internal/framing.js';
 import type { WaitOptions } from '../internal/validate.js';
 
@@ -38,6 +39,8 @@ export const MAX_CAPACITY = 1 << 30;
 export const RECORD_HEADER = 8;
 /** A record length of 0xFFFFFFFF is the wrap marker: the rest of the data area up to its end is padding. */
 export const WRAP = 0xffffffff;
+/** Records of at least this many bytes may wrap early to reuse cache-hot memory (see tryWrite). */
+const LARGE_RECORD = 64 * 1024;
 
 // Byte offsets inside a ring header.
 export const OFF_MAGIC = 0;
@@ -70,8 +73,18 @@ function corrupt(what: string, props: Record<string, unknown>): IpcError {
 
 /** How a side parks: a futex that reaches the peer (SharedMemory.wait/notify across processes). */
 export interface Parker {
-  wait(i32: Int32Array, index: number, expected: number, timeoutMs: number): Promise<'ok' | 'not-equal' | 'timed-out'>;
-  notify(i32: Int32Array, index: number): void;
+  /** `flag`: the value this side stored in its sleep flag (what the waker will act on). */
+  wait(i32: Int32Array, index: number, expected: number, timeoutMs: number, signal?: AbortSignal, flag?: number): Promise<'ok' | 'not-equal' | 'timed-out'>;
+  /**
+   * Wakes the side parked on `index`. `flag` is the value the waker read from that side's sleep flag
+   * (1: parked on the futex; 2: parked on a doorbell, see shm.ts); undefined (closing, aborting): wake
+   * whatever it is parked on.
+   */
+  notify(i32: Int32Array, index: number, flag?: number): void;
+  /** The value a side stores in its sleep flag before it parks: 1 (futex, the default) or 2 (doorbell). */
+  flagValue?(): number;
+  /** Called once by each ring side's close(): a parker holding resources frees them after the last. */
+  release?(): void;
 }
 
 type WaitAsync = (
@@ -172,6 +185,7 @@ abstract class RingSide {
   protected readonly what: string;
   protected readonly i32: Int32Array; // the whole header and data area, for Atomics and record headers
   protected readonly bulk: Uint8Array; // the data area through the plain view, for payload copies
+  protected readonly bulk32: Int32Array; // the same, by words, for short copies without an allocation
   protected readonly parker: Parker;
   protected readonly base: number; // i32 index of the header
   protected readonly mask: number;
@@ -184,6 +198,7 @@ abstract class RingSide {
     this.mask = this.capacity - 1;
     this.i32 = new Int32Array(mem.shared, mem.offset, (RING_HEADER + this.capacity) / 4);
     this.bulk = new Uint8Array(mem.plain ?? mem.shared, mem.offset + RING_HEADER, this.capacity);
+    this.bulk32 = new Int32Array(mem.plain ?? mem.shared, mem.offset + RING_HEADER, this.capacity >> 2);
     this.parker = mem.parker;
     this.base = 0;
     const max = maxPayload(this.capacity);
@@ -249,12 +264,15 @@ abstract class RingSide {
     const onAbort = () => this.parker.notify(this.i32, word);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      for (;;) {
+      // The peer's pid (a kill(2) syscall) is checked after each slice that ended without a wake-up, not
+      // before the first park: that syscall would otherwise sit on every sleeping round trip.
+      for (let slept = false; ; slept = true) {
         if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
         if (this.closedSelf) throw closedError(this.what, 'wait');
-        if (check()) return;
+        if (slept && check()) return;
         const seen = Atomics.load(this.i32, word);
-        this.store(flagOff, 1);
+        const flag = this.parker.flagValue?.() ?? 1;
+        this.store(flagOff, flag);
         // Re-check after raising the flag: the peer may have moved just before it saw the flag.
         if (ready() || Atomics.load(this.i32, word) !== seen) {
           this.store(flagOff, 0);
@@ -262,7 +280,12 @@ abstract class RingSide {
         }
         const left = deadline - performance.now();
         if (left <= 0) throw timeoutError(this.what, timeout!);
-        await this.parker.wait(this.i32, word, seen, Math.max(1, Math.min(this.peerCheckMs, left)));
+        try {
+          await this.parker.wait(this.i32, word, seen, Math.max(1, Math.min(this.peerCheckMs, left)), signal, flag);
+        } catch (err) {
+          this.store(flagOff, 0);
+          throw err;
+        }
         this.store(flagOff, 0);
         if (ready()) return;
       }
@@ -285,11 +308,17 @@ abstract class RingSide {
 export class RingProducer extends RingSide {
   #head: number; // our position, never re-read from shared memory
   #tail: number; // the consumer's position when last read: free space is at least what it implies
+  #published: number; // the last head stored in shared memory (tryWrite runs ahead of it until flush)
+  // A short send buffer the caller reuses, and a word view of it (see #write); the last one seen.
+  #src: Uint8Array | undefined;
+  #src32: Int32Array | undefined;
+  #lastSrc: Uint8Array | undefined;
 
   constructor(mem: RingMemory, opts: RingOptions = {}) {
     super(mem, opts);
     this.#head = this.load(OFF_HEAD) >>> 0;
     this.#tail = this.#head;
+    this.#published = this.#head;
   }
 
   /** Claims the producer slot for `pid` (the peer's liveness checks look at it). */
@@ -327,15 +356,53 @@ export class RingProducer extends RingSide {
     return rec <= toEnd ? rec : toEnd + rec;
   }
 
-  /** Sends at once if there is room; false when the ring is full. Never waits, never calls native. */
-  trySend(bytes: Uint8Array): boolean {
+  /**
+   * Sends at once if there is room; false when the ring is full. Never waits, never calls native.
+   * `length` sends only the first `length` bytes of `bytes` (a reusable buffer, no subarray needed).
+   */
+  trySend(bytes: Uint8Array, length?: number): boolean {
+    if (!this.#write(bytes, length === undefined ? bytes.byteLength : length)) return false;
+    this.#published = this.#head;
+    this.store(OFF_HEAD, this.#head);
+    const s = this.load(OFF_CONSUMER_SLEEPING);
+    if (s !== 0) this.parker.notify(this.i32, OFF_HEAD >> 2, s);
+    return true;
+  }
+
+  /**
+   * Writes a message into the ring without publishing it: the consumer sees it (and everything written
+   * before it) only at the next flush() or trySend(). For bursts: one release store and one look at the
+   * consumer's sleep flag per batch instead of per message. False when the ring is full (flush() first if
+   * the consumer must drain what is already written).
+   *
+   * @example
+   * ```ts
+   * for (const m of batch) while (!tx.tryWrite(m)) tx.flush();
+   * tx.flush();
+   * ```
+   */
+  tryWrite(bytes: Uint8Array, length?: number): boolean {
+    return this.#write(bytes, length === undefined ? bytes.byteLength : length);
+  }
+
+  #write(bytes: Uint8Array, len: number): boolean {
     this.#checkOpen('send');
-    const len = bytes.byteLength;
     if (len > this.maxMessageSize) throw tooLarge(len, this.maxMessageSize);
-    const need = this.#need(len);
-    if (need > this.#free(need)) return false;
+    if (!(len >= 0 && len <= bytes.byteLength)) throw outOfRange('length', `>= 0 and <= ${bytes.byteLength}`, len);
     const rec = RECORD_HEADER + ((len + 7) & ~7);
     let off = this.#head & this.mask;
+    // A large record goes back to offset 0 when the consumer has caught up and the producer is past the
+    // middle (a voluntary wrap, allowed by the format): the producer then keeps writing the first half of
+    // the data area, which stays in cache, instead of walking all of it. Past the middle, the padding
+    // leaves at least half the ring free, so one more record of any size can still be written while the
+    // consumer reads this one: the two sides keep overlapping.
+    if (rec >= LARGE_RECORD && off >= this.capacity >>> 1 && this.#free(this.capacity) === this.capacity) {
+      this.i32[(RING_HEADER + off) >> 2] = WRAP | 0;
+      this.#head = (this.#head + (this.capacity - off)) >>> 0;
+      off = 0;
+    }
+    const need = rec <= this.capacity - off ? rec : this.capacity - off + rec;
+    if (need > this.#free(need)) return false;
     if (rec > this.capacity - off) {
       // Not enough contiguous room before the end: a wrap marker, and the record goes at the start.
       this.i32[(RING_HEADER + off) >> 2] = WRAP | 0;
@@ -345,16 +412,44 @@ export class RingProducer extends RingSide {
     const h = (RING_HEADER + off) >> 2;
     this.i32[h] = len;
     this.i32[h + 1] = 0;
-    if (len > 0) this.bulk.set(bytes, off + RECORD_HEADER);
+    if (len > 0) {
+      const at = off + RECORD_HEADER;
+      if (len <= 256 && bytes === this.#src) {
+        // The same short buffer again (a reused send buffer): copy by words through its word view, made
+        // once, instead of a subarray per message for a prefix.
+        const s = this.#src32!;
+        const d = this.bulk32;
+        const w = at >> 2; // payloads start 8-aligned
+        const words = len >> 2;
+        for (let i = 0; i < words; i++) d[w + i] = s[i]!;
+        for (let i = words << 2; i < len; i++) this.bulk[at + i] = bytes[i]!;
+      } else {
+        this.bulk.set(len === bytes.byteLength ? bytes : bytes.subarray(0, len), at);
+        // Seen twice in a row, short and word-aligned: worth a word view from now on.
+        if (len <= 256 && bytes === this.#lastSrc && (bytes.byteOffset & 3) === 0) {
+          this.#src = bytes;
+          this.#src32 = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+        }
+        this.#lastSrc = bytes;
+      }
+    }
     this.#head = (this.#head + rec) >>> 0;
-    this.store(OFF_HEAD, this.#head);
-    if (this.load(OFF_CONSUMER_SLEEPING) !== 0) this.parker.notify(this.i32, OFF_HEAD >> 2);
     return true;
+  }
+
+  /** Publishes everything written (one seq-cst store), and wakes the consumer if it sleeps. */
+  flush(): void {
+    if (this.#head === this.#published) return;
+    this.#published = this.#head;
+    this.store(OFF_HEAD, this.#head);
+    const s = this.load(OFF_CONSUMER_SLEEPING);
+    if (s !== 0) this.parker.notify(this.i32, OFF_HEAD >> 2, s);
   }
 
   /** Sends, waiting for room (spin, then park) when the ring is full. */
   async send(bytes: Uint8Array, opts: RingWaitOptions = {}): Promise<void> {
     if (this.trySend(bytes)) return;
+    this.flush();
     const need = this.#need(bytes.byteLength);
     for (;;) {
       await this.waitFor(
@@ -375,9 +470,11 @@ export class RingProducer extends RingSide {
   /** Marks the producer closed (the consumer drains what is left, then sees the end) and wakes the consumer. */
   close(): void {
     if (this.closedSelf) return;
+    this.flush();
     this.closedSelf = true;
     this.store(OFF_PRODUCER_CLOSED, 1);
     this.parker.notify(this.i32, OFF_HEAD >> 2);
+    this.parker.release?.();
   }
 }
 
@@ -394,11 +491,20 @@ export class RingConsumer extends RingSide {
   #tail: number;
   #head: number; // the producer's position when last read (validated)
   #held = 0; // bytes of a record lent out by peek(), released by release()
+  #published: number; // the last tail stored in shared memory
+  // The last tryReceiveInto() buffer and a word view of it (kept: the same buffer is usually reused).
+  #dst: Uint8Array | undefined;
+  #dst32: Int32Array | undefined;
+  // The record #next() found (fields, not a tuple: no allocation per message).
+  #at = 0;
+  #len = 0;
+  #n = 0;
 
   constructor(mem: RingMemory, opts: RingOptions = {}) {
     super(mem, opts);
     this.#tail = this.load(OFF_TAIL) >>> 0;
     this.#head = this.#tail;
+    this.#published = this.#tail;
   }
 
   attach(pid = process.pid): void {
@@ -414,7 +520,7 @@ export class RingConsumer extends RingSide {
    * Locates the next record: [offset of payload in the data area, length, bytes to consume], or null if
    * the ring is empty. Everything read from shared memory is checked here.
    */
-  #next(): [number, number, number] | null {
+  #next(): boolean {
     if (this.closedSelf) throw closedError(this.what, 'receive');
     if (this.broken) throw this.broken;
     if (this.#held) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.what}: release() the record from peek() first`);
@@ -424,7 +530,7 @@ export class RingConsumer extends RingSide {
     if (avail === 0) {
       head = this.load(OFF_HEAD) >>> 0;
       avail = (head - this.#tail) >>> 0;
-      if (avail === 0) return null;
+      if (avail === 0) return false;
       if (avail > this.capacity || (avail & 7) !== 0) this.fail(corrupt('producer position out of range', { head, tail: this.#tail }));
       this.#head = head;
     }
@@ -445,24 +551,67 @@ export class RingConsumer extends RingSide {
     }
     const rec = RECORD_HEADER + ((len + 7) & ~7);
     if (rec > avail || rec > this.capacity - off) this.fail(corrupt('record runs past the producer position', { length: len, head, tail: this.#tail }));
-    return [off + RECORD_HEADER, len, skip + rec];
+    this.#at = off + RECORD_HEADER;
+    this.#len = len;
+    this.#n = skip + rec;
+    return true;
   }
 
   #advance(n: number): void {
-    this.#tail = (this.#tail + n) >>> 0;
-    this.store(OFF_TAIL, this.#tail);
-    if (this.load(OFF_PRODUCER_WAITING) !== 0) this.parker.notify(this.i32, OFF_TAIL >> 2);
+    const tail = (this.#tail = (this.#tail + n) >>> 0);
+    this.#published = tail;
+    this.store(OFF_TAIL, tail);
+    const s = this.load(OFF_PRODUCER_WAITING);
+    if (s !== 0) this.parker.notify(this.i32, OFF_TAIL >> 2, s);
   }
 
   /** The next message (a copy), or null if there is none now. Never waits, never calls native. */
   tryReceive(): Buffer | null {
-    const r = this.#next();
-    if (!r) return null;
-    const [at, len, n] = r;
+    if (!this.#next()) return null;
+    const at = this.#at;
+    const len = this.#len;
     const out = Buffer.allocUnsafe(len);
     if (len > 0) out.set(this.bulk.subarray(at, at + len));
-    this.#advance(n);
+    this.#advance(this.#n);
     return out;
+  }
+
+  /**
+   * Copies the next message into `dst` without allocating: its length, or -1 if there is none now.
+   * A message longer than `dst` is left in the ring and throws ERR_OUT_OF_RANGE.
+   *
+   * @example
+   * ```ts
+   * const buf = Buffer.allocUnsafe(rx.maxMessageSize);
+   * const n = rx.tryReceiveInto(buf);
+   * if (n >= 0) handle(buf.subarray(0, n));
+   * ```
+   */
+  tryReceiveInto(dst: Uint8Array): number {
+    if (!this.#next()) return -1;
+    const at = this.#at;
+    const len = this.#len;
+    if (len > dst.byteLength) throw outOfRange('dst.byteLength', `>= ${len} (the next message)`, dst.byteLength);
+    if (len > 0) {
+      if (len <= 256 && (dst.byteOffset & 3) === 0) {
+        // Short and word-aligned: copy by words through a word view of dst, made once per buffer (a
+        // subarray for set() would be an allocation per message, longer than the copy itself).
+        if (dst !== this.#dst) {
+          this.#dst = dst;
+          this.#dst32 = new Int32Array(dst.buffer, dst.byteOffset, dst.byteLength >> 2);
+        }
+        const d = this.#dst32!;
+        const src = this.bulk32;
+        const w = at >> 2; // payloads start 8-aligned
+        const words = len >> 2;
+        for (let i = 0; i < words; i++) d[i] = src[w + i]!;
+        for (let i = words << 2; i < len; i++) dst[i] = this.bulk[at + i]!;
+      } else {
+        dst.set(this.bulk.subarray(at, at + len));
+      }
+    }
+    this.#advance(this.#n);
+    return len;
   }
 
   /**
@@ -470,10 +619,9 @@ export class RingConsumer extends RingSide {
    * until release(), which hands its bytes back to the producer; no other receive may happen before.
    */
   peek(): Uint8Array | null {
-    const r = this.#next();
-    if (!r) return null;
-    this.#held = r[2];
-    return this.bulk.subarray(r[0], r[0] + r[1]);
+    if (!this.#next()) return null;
+    this.#held = this.#n;
+    return this.bulk.subarray(this.#at, this.#at + this.#len);
   }
 
   release(): void {
@@ -511,7 +659,9 @@ export class RingConsumer extends RingSide {
   close(): void {
     if (this.closedSelf) return;
     this.closedSelf = true;
+    if (this.#published !== this.#tail) this.store(OFF_TAIL, (this.#published = this.#tail));
     this.store(OFF_CONSUMER_CLOSED, 1);
     this.parker.notify(this.i32, OFF_TAIL >> 2);
+    this.parker.release?.();
   }
 }

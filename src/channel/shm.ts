@@ -1,9 +1,13 @@
 // shm:/name — a channel over two shared-memory rings in one POSIX shared memory object (ring.ts, and
 // docs/ring-format.md for the segment and the handshake). Both directions; the listener creates the
 // object (exclusive, 0600) and the connector attaches and unlinks the name, so nothing stays in /dev/shm.
-// Parking is the cross-process futex (SharedMemory.wait/notify on a waiter thread); a message costs no
-// syscall and no native call unless the other side sleeps.
+// Parking is on doorbell FIFOs watched by the event loop when both sides are ipckit (BellParker below),
+// else the cross-process futex (SharedMemory.wait/notify on a waiter thread); a message costs no syscall
+// and no native call unless the other side sleeps.
+import fs from 'node:fs';
 import { IpcError, type IpcErrorCode } from '../errors.js';
+import { native } from '../native.js';
+import { Readiness, READABLE } from '../internal/wait.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { SharedMemory } from '../shared-memory.js';
 import {
@@ -31,6 +35,8 @@ const I_CAPACITY = 2;
 const I_RINGS = 3;
 const I_LISTENER_PID = 4;
 const I_CONNECTOR_PID = 5;
+const I_BELLS = 6; // byte 24: 1 = the listener made doorbell FIFOs (docs/ring-format.md, "Doorbells")
+const I_BELLS_ACK = 7; // byte 28: 1 = the connector opened them: both sides may park on them
 
 /** Default capacity of each ring: 4 MiB (messages up to 2 MiB − 8 bytes). */
 export const DEFAULT_CAPACITY = 4 << 20;
@@ -47,9 +53,129 @@ export const processParker: Parker = {
   },
 };
 
+const { O_RDWR, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
+const O_CLOEXEC = 0o2000000; // Linux; fs.constants does not carry it
+const ONE = new Uint8Array([1]);
+
+/** The doorbell FIFOs of a segment: [the listener's, the connector's], next to the segment in /dev/shm. */
+function bellPaths(name: string, listenerPid: number): [string, string] {
+  const base = `/dev/shm/${name.slice(1)}.${listenerPid}.bell`;
+  return [`${base}-l`, `${base}-c`];
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    fs.unlinkSync(path);
+  } catch {
+    // ENOENT: the peer unlinked it already
+  }
+}
+
+/** Opens a doorbell FIFO read-write and non-blocking (fifo(7): never blocks, never EPIPE); -1 if it is not one. */
+function openBell(path: string): number {
+  const fd = native.open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  try {
+    if (fs.fstatSync(fd).isFIFO()) return fd;
+  } catch {
+    // fall through
+  }
+  native.close(fd);
+  return -1;
+}
+
+/** Makes both doorbells as the listener: their fds, or undefined (then both sides use the futex). */
+function makeBells(paths: [string, string]): [number, number] | undefined {
+  const made: string[] = [];
+  const fds: number[] = [];
+  for (const p of paths) {
+    if (native.mkfifo(p, 0o600) < 0) break;
+    made.push(p);
+    const fd = openBell(p);
+    if (fd < 0) break;
+    fds.push(fd);
+  }
+  if (fds.length === 2) return [fds[0]!, fds[1]!];
+  for (const fd of fds) native.close(fd);
+  for (const p of made) unlinkQuietly(p);
+  return undefined;
+}
+
+/**
+ * Parking on doorbells: a side that parks waits for its own FIFO to become readable through uv_poll on
+ * the event loop, and the other side wakes it by writing a byte. One hop (the kernel marks the fd ready,
+ * the loop runs the callback) instead of the futex's two (a waiter thread wakes, then uv_async wakes the
+ * loop): measured here 24–27 µs against 28 µs for the round trip. Used only once both sides said they
+ * have the doorbells (I_BELLS, I_BELLS_ACK); the sleep flag then reads 2, and a side whose peer parks
+ * with flag 1 (the futex, a C peer, or the listener before the connector arrived) wakes the futex.
+ * Dead-peer checks are unchanged: every wait is a slice of at most peerCheckMs.
+ */
+class BellParker implements Parker {
+  readonly #own: number;
+  readonly #peer: number;
+  readonly #ready: Readiness;
+  readonly #acked: () => boolean;
+  readonly #paths: [string, string];
+  #refs = 2; // the RingProducer and the RingConsumer of one side
+  #closed = false;
+
+  constructor(own: number, peer: number, acked: () => boolean, paths: [string, string], what: string) {
+    this.#own = own;
+    this.#peer = peer;
+    this.#acked = acked;
+    this.#paths = paths;
+    this.#ready = new Readiness(own, what);
+  }
+
+  flagValue(): number {
+    return !this.#closed && this.#acked() ? 2 : 1;
+  }
+
+  async wait(i32: Int32Array, index: number, expected: number, timeoutMs: number, signal?: AbortSignal, flag?: number): Promise<'ok' | 'not-equal' | 'timed-out'> {
+    if (flag !== 2 || this.#closed) return processParker.wait(i32, index, expected, timeoutMs);
+    if (Atomics.load(i32, index) !== expected) return 'not-equal';
+    // No draining before the wait: a byte written between our flag store and here is the wake-up. A
+    // stale byte (rung after we had stopped waiting) only makes the next wait return early and re-check.
+    try {
+      await this.#ready.wait(READABLE, { signal, timeout: timeoutMs });
+    } catch (err) {
+      if ((err as IpcError).code === 'ERR_IPC_TIMEOUT') return 'timed-out';
+      throw err;
+    } finally {
+      if (!this.#closed) native.drain(this.#own);
+    }
+    return 'ok';
+  }
+
+  notify(i32: Int32Array, index: number, flag?: number): void {
+    if (flag !== 2) processParker.notify(i32, index);
+    if (flag !== 1 && !this.#closed) {
+      try {
+        fs.writeSync(this.#peer, ONE);
+      } catch {
+        // EAGAIN: the FIFO is full, the bell is rung already
+      }
+    }
+  }
+
+  release(): void {
+    if (--this.#refs > 0 || this.#closed) return;
+    this.#closed = true;
+    this.#ready.close();
+    native.close(this.#own);
+    native.close(this.#peer);
+    for (const p of this.#paths) unlinkQuietly(p);
+  }
+}
+
 export interface ShmChannelOptions extends RingOptions {
   /** Data bytes of each ring (a power of two, 64..2^30). Default 4 MiB. */
   capacity?: number;
+  /**
+   * Park on doorbell FIFOs watched by the event loop (one wake-up hop) when the peer supports them;
+   * false: always the futex on a waiter thread. Default true.
+   */
+  doorbell?: boolean;
 }
 
 function fail(code: IpcErrorCode, msg: string, props: Record<string, unknown> = {}): IpcError {
@@ -81,6 +207,7 @@ export async function createRingPair(name: string, opts: ShmChannelOptions = {})
     throw outOfRange('options.capacity', `a power of two >= ${MIN_CAPACITY} and <= ${MAX_CAPACITY}`, capacity);
   }
   const shm = await SharedMemory.create(name, { size: segmentBytes(capacity) });
+  let parker: Parker = processParker;
   try {
     const sab = shm.buffer;
     const r0 = SEGMENT_HEADER;
@@ -93,14 +220,30 @@ export async function createRingPair(name: string, opts: ShmChannelOptions = {})
     head[I_RINGS] = 2;
     head[I_LISTENER_PID] = process.pid;
     const ro = { ...opts, what: opts.what ?? `channel shm:${name}` };
-    const rx = new RingConsumer({ shared: sab, plain: shm.arrayBuffer, offset: r0, parker: processParker }, ro);
-    const tx = new RingProducer({ shared: sab, plain: shm.arrayBuffer, offset: r1, parker: processParker }, ro);
+    if (opts.doorbell !== false) {
+      const paths = bellPaths(name, process.pid);
+      const bells = makeBells(paths);
+      if (bells) {
+        head[I_BELLS] = 1;
+        let acked = false;
+        parker = new BellParker(bells[0], bells[1], () => {
+          if (acked) return true;
+          if (Atomics.load(head, I_BELLS_ACK) !== 1) return false;
+          for (const p of paths) unlinkQuietly(p); // the connector has them open: the names are done
+          return (acked = true);
+        }, paths, ro.what);
+      }
+    }
+    const rx = new RingConsumer({ shared: sab, plain: shm.arrayBuffer, offset: r0, parker }, ro);
+    const tx = new RingProducer({ shared: sab, plain: shm.arrayBuffer, offset: r1, parker }, ro);
     rx.attach();
     tx.attach();
     // Last: a connector that sees the magic sees everything above (seq-cst store, docs/ring-format.md).
     Atomics.store(head, I_MAGIC, SEGMENT_MAGIC | 0);
     return { tx, rx, shm };
   } catch (err) {
+    parker.release?.();
+    parker.release?.();
     shm.close();
     throw err;
   }
@@ -117,6 +260,7 @@ export async function createRingPair(name: string, opts: ShmChannelOptions = {})
  */
 export async function openRingPair(name: string, opts: ShmChannelOptions & WaitOptions = {}): Promise<RingPair> {
   const shm = await SharedMemory.open(name);
+  let parker: Parker = processParker;
   try {
     const sab = shm.buffer;
     if (sab.byteLength < SEGMENT_HEADER) throw fail('ERR_IPC_CORRUPT', `${name} is too small for a channel segment`, { size: sab.byteLength });
@@ -139,8 +283,19 @@ export async function openRingPair(name: string, opts: ShmChannelOptions & WaitO
     if (prev !== 0) throw fail('ERR_IPC_LIMIT', `${name} already has a peer (pid ${prev})`, { pid: prev });
     const listener = Atomics.load(head, I_LISTENER_PID);
     const ro = { ...opts, what: opts.what ?? `channel shm:${name}` };
-    const tx = new RingProducer({ shared: sab, plain: shm.arrayBuffer, offset: r0, parker: processParker }, ro);
-    const rx = new RingConsumer({ shared: sab, plain: shm.arrayBuffer, offset: r1, parker: processParker }, ro);
+    if (opts.doorbell !== false && Atomics.load(head, I_BELLS) === 1 && listener > 0) {
+      const paths = bellPaths(name, listener);
+      const l = openBell(paths[0]);
+      const c = l >= 0 ? openBell(paths[1]) : -1;
+      if (c >= 0) {
+        parker = new BellParker(c, l, () => true, paths, ro.what);
+        // Only now may the listener park on its bell: we can ring it.
+        Atomics.store(head, I_BELLS_ACK, 1);
+      } else if (l >= 0) native.close(l);
+      for (const p of paths) unlinkQuietly(p);
+    }
+    const tx = new RingProducer({ shared: sab, plain: shm.arrayBuffer, offset: r0, parker }, ro);
+    const rx = new RingConsumer({ shared: sab, plain: shm.arrayBuffer, offset: r1, parker }, ro);
     tx.attach();
     rx.attach();
     // Established: the name has done its job. Unlinking now leaves nothing in /dev/shm whatever happens
@@ -149,6 +304,8 @@ export async function openRingPair(name: string, opts: ShmChannelOptions & WaitO
     if (listener > 0 && !pidAlive(listener)) throw fail('ERR_IPC_PEER_DEAD', `the listener (pid ${listener}) is gone`, { pid: listener });
     return { tx, rx, shm };
   } catch (err) {
+    parker.release?.();
+    parker.release?.();
     shm.close();
     throw err;
   }
@@ -192,6 +349,7 @@ function ringOpts(opts: TransportOptions): ShmChannelOptions {
   if (opts.capacity !== undefined) o.capacity = opts.capacity as number;
   if (opts.spinMicros !== undefined) o.spinMicros = opts.spinMicros as number;
   if (opts.peerCheckMs !== undefined) o.peerCheckMs = opts.peerCheckMs as number;
+  if (opts.doorbell !== undefined) o.doorbell = opts.doorbell !== false;
   return o;
 }
 
