@@ -22,7 +22,7 @@ if (mode === 'spin-echo') {
 } else if (mode === 'sink') {
   // Copied out into one reused buffer: what a consumer of small messages does, without allocating.
   const buf = Buffer.alloc(rx.maxMessageSize);
-  for (let n; (n = rx.tryReceiveInto(buf)) !== 0; );
+  while (rx.tryReceiveInto(buf) !== 0); // until the empty end marker (-1: nothing yet)
   tx.trySend(Buffer.from([1]));
   while (!rx.ended) if (rx.tryReceive() === null) await new Promise((r) => setImmediate(r));
 } else if (mode === 'sink-inplace') {

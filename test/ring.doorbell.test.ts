@@ -29,10 +29,10 @@ async function parkedFlag(p: RingPair): Promise<number> {
 
 test('both sides agree on doorbells: the FIFOs are unlinked once connected, a parked receive is rung awake', async (t) => {
   const name = uniqueName('bell');
-  const l = await createRingPair(name, { capacity: 4096, spinMicros: 0 });
+  const l = await createRingPair(name, { capacity: 4096, spinMicros: 0, doorbell: true });
   t.after(() => closePair(l));
   assert.equal(bellFiles(name).length, 2, 'the listener made two FIFOs next to the segment');
-  const c = await openRingPair(name, { spinMicros: 0 });
+  const c = await openRingPair(name, { spinMicros: 0, doorbell: true });
   t.after(() => closePair(c));
   assert.deepEqual(bellFiles(name), [], 'the connector unlinked them');
   assert.equal(new Int32Array(l.shm.buffer)[7], 1, 'the connector acknowledged (segment byte 28)');
@@ -49,7 +49,7 @@ test('both sides agree on doorbells: the FIFOs are unlinked once connected, a pa
 
 test('doorbell: false on the connector leaves both sides on the futex (flag 1), and works', async (t) => {
   const name = uniqueName('bell');
-  const l = await createRingPair(name, { capacity: 4096, spinMicros: 0 });
+  const l = await createRingPair(name, { capacity: 4096, spinMicros: 0, doorbell: true });
   t.after(() => closePair(l));
   const c = await openRingPair(name, { spinMicros: 0, doorbell: false });
   t.after(() => closePair(c));
@@ -65,7 +65,7 @@ test('doorbell: false on the connector leaves both sides on the futex (flag 1), 
 
 test('a listener closed before any peer came leaves nothing in /dev/shm; doorbell: false makes no FIFOs', async (t) => {
   const name = uniqueName('bell');
-  const l = await createRingPair(name, { capacity: 4096 });
+  const l = await createRingPair(name, { capacity: 4096, doorbell: true });
   t.after(() => closePair(l));
   assert.equal(bellFiles(name).length, 2);
   closePair(l);
@@ -78,9 +78,9 @@ test('a listener closed before any peer came leaves nothing in /dev/shm; doorbel
 
 test('a receive parked on the doorbell is aborted by its signal and times out on time', async (t) => {
   const name = uniqueName('bell');
-  const l = await createRingPair(name, { capacity: 4096, spinMicros: 0 });
+  const l = await createRingPair(name, { capacity: 4096, spinMicros: 0, doorbell: true });
   t.after(() => closePair(l));
-  const c = await openRingPair(name, { spinMicros: 0 });
+  const c = await openRingPair(name, { spinMicros: 0, doorbell: true });
   t.after(() => closePair(c));
   const ac = new AbortController();
   const p = l.rx.receive({ signal: ac.signal });
