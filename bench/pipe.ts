@@ -41,7 +41,7 @@ async function nodeThroughput(mib: number, kind: 'pipe' | 'fifo'): Promise<Bench
     mb_per_s: Math.round(mbs),
     msgs_per_s: Math.round((mbs * 1e6) / (1 << 20)),
     cores: CORES,
-    note: `${bytes >> 20} MiB`,
+    note: `${Math.round(bytes / 2 ** 20)} MiB`,
   };
 }
 
