@@ -213,17 +213,24 @@ export function listIpcObjects(): Inventory {
     }
   }
 
-  for (const r of readSysv('msg')) {
+  // The columns every /proc/sysvipc table shares; each kind adds its own size, count and pids.
+  const sysv = (r: Record<string, string>, kind: IpcObjectKind, scheme: string, idCol: string): IpcObject => {
     const uid = Number(r.uid);
-    objects.push({
-      kind: 'sysv-msg',
-      ref: `sysvmq:id=${r.msqid}`,
+    return {
+      kind,
+      ref: `${scheme}:id=${r[idCol]}`,
       key: Number(r.key) >>> 0,
-      id: Number(r.msqid),
+      id: Number(r[idCol]),
       uid,
       gid: Number(r.gid),
       owner: owner(uid),
       mode: Number.parseInt(r.perms!, 8) & 0o777,
+      size: 0,
+    };
+  };
+  for (const r of readSysv('msg')) {
+    objects.push({
+      ...sysv(r, 'sysv-msg', 'sysvmq', 'msqid'),
       size: Number(r.cbytes),
       count: Number(r.qnum),
       countOf: 'messages',
@@ -231,16 +238,8 @@ export function listIpcObjects(): Inventory {
     });
   }
   for (const r of readSysv('shm')) {
-    const uid = Number(r.uid);
     objects.push({
-      kind: 'sysv-shm',
-      ref: `sysvshm:id=${r.shmid}`,
-      key: Number(r.key) >>> 0,
-      id: Number(r.shmid),
-      uid,
-      gid: Number(r.gid),
-      owner: owner(uid),
-      mode: Number.parseInt(r.perms!, 8) & 0o777,
+      ...sysv(r, 'sysv-shm', 'sysvshm', 'shmid'),
       size: Number(r.size),
       count: Number(r.nattch),
       countOf: 'attached',
@@ -248,20 +247,7 @@ export function listIpcObjects(): Inventory {
     });
   }
   for (const r of readSysv('sem')) {
-    const uid = Number(r.uid);
-    objects.push({
-      kind: 'sysv-sem',
-      ref: `sysvsem:id=${r.semid}`,
-      key: Number(r.key) >>> 0,
-      id: Number(r.semid),
-      uid,
-      gid: Number(r.gid),
-      owner: owner(uid),
-      mode: Number.parseInt(r.perms!, 8) & 0o777,
-      size: 0,
-      count: Number(r.nsems),
-      countOf: 'semaphores',
-    });
+    objects.push({ ...sysv(r, 'sysv-sem', 'sysvsem', 'semid'), count: Number(r.nsems), countOf: 'semaphores' });
   }
   return { objects, notes, limits: { messageQueues: messageQueueLimits() } };
 }
