@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchRoot, compileC, type BenchOptions } from './lib.js';
 
-/** CPUs of the machine, read before runBench pins this process (which narrows availableParallelism). */
-export const NCPU = os.availableParallelism();
+/** CPUs of the machine (os.cpus(): availableParallelism() narrows to this process's affinity when pinned). */
+export const NCPU = os.cpus().length;
 export const CPU_A = 0;
 export const CPU_B = NCPU > 1 ? 1 : 0;
 

@@ -1,6 +1,6 @@
 // Shared pieces of `ipckit bench`: the row every measurement produces, percentile summaries
 // (hdr-histogram-js), C reference programs compiled on the spot, and core pinning.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -67,9 +67,24 @@ export function compileC(name: string): string {
   return bin;
 }
 
-/** A command line prefixed to run on one CPU (taskset), when there is taskset and that CPU. */
+/** Runs a peer to completion and returns its stdout ('close', not 'exit': all of stdout has been read). */
+export function collect(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code, sig) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: ${code ?? sig}`))));
+  });
+}
+
+/**
+ * A command line prefixed to run on one CPU (taskset), when there is taskset and that CPU. The machine's
+ * CPUs are os.cpus(), not availableParallelism(), which shrinks to this process's affinity when the
+ * harness itself runs pinned.
+ */
 export function pinned(cpu: number, cmd: string, args: string[]): [string, string[]] {
-  if (cpu < os.availableParallelism() && hasTaskset()) return ['taskset', ['-c', String(cpu), cmd, ...args]];
+  if (cpu < os.cpus().length && hasTaskset()) return ['taskset', ['-c', String(cpu), cmd, ...args]];
   return [cmd, args];
 }
 

@@ -8,23 +8,13 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MessageQueue, SystemVMessageQueue } from '../src/index.js';
-import { compileC, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
+import { collect, compileC, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
 
 type Kind = 'posix' | 'sysv';
 type Mode = 'rtt' | 'tput';
 
 const self = fileURLToPath(import.meta.url);
 const SIZES = [64, 4096];
-
-function collect(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('close', (code, sig) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: ${code ?? sig}`))));
-  });
-}
 
 function exitOf(child: ReturnType<typeof spawn>): Promise<void> {
   return new Promise((resolve, reject) =>

@@ -5,11 +5,10 @@
 //   semaphore    two in-memory semaphores: post -> wait with a sleeping waiter
 // The Node sides are two child processes (this file run as `child`), pinned to different CPUs like the
 // C program's two processes, so both measure the same cross-core wake-up.
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Semaphore, SharedMemory } from '../src/index.js';
-import { compileC, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
+import { collect, compileC, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 type Mode = 'spin' | 'futex' | 'sem';
@@ -23,18 +22,8 @@ const LABEL: Record<Mode, [string, string]> = {
   sem: ['ipckit Semaphore.inSharedMemory post/wait', 'C sem_post/sem_wait (pshared)'],
 };
 
-function collect(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('exit', (code, sig) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: ${code ?? sig}`))));
-  });
-}
-
 function cores(): [number, number] {
-  return os.availableParallelism() > 1 ? [0, 1] : [0, 0];
+  return os.cpus().length > 1 ? [0, 1] : [0, 0];
 }
 
 async function nodeRun(mode: Mode, rounds: number): Promise<number[]> {
