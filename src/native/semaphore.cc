@@ -308,14 +308,18 @@ union semun {
   unsigned short* array;
 };
 
+int SemStat(int id, struct semid_ds* ds) {
+  union semun arg;
+  arg.buf = ds;
+  return semctl(id, 0, IPC_STAT, arg);
+}
+
 // semctlStat(id) -> { count, key, uid, gid, cuid, cgid, mode, otime, ctime } | -errno
 Napi::Value SemctlStat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int id = info[0].As<Napi::Number>().Int32Value();
   struct semid_ds ds;
-  union semun arg;
-  arg.buf = &ds;
-  if (semctl(id, 0, IPC_STAT, arg) == -1) return ErrnoResult(env);
+  if (SemStat(id, &ds) == -1) return ErrnoResult(env);
   Napi::Object o = Napi::Object::New(env);
   auto num = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
   num("count", static_cast<double>(ds.sem_nsems));
@@ -340,12 +344,11 @@ Napi::Value SemctlGetAll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int id = info[0].As<Napi::Number>().Int32Value();
   struct semid_ds ds;
-  union semun arg;
-  arg.buf = &ds;
-  if (semctl(id, 0, IPC_STAT, arg) == -1) return ErrnoResult(env);
+  if (SemStat(id, &ds) == -1) return ErrnoResult(env);
   size_t nsems = ds.sem_nsems;
   size_t room = std::max<size_t>(nsems, info[1].As<Napi::Number>().Uint32Value());
   std::vector<unsigned short> vals(room == 0 ? 1 : room);
+  union semun arg;
   arg.array = vals.data();
   if (semctl(id, 0, GETALL, arg) == -1) return ErrnoResult(env);
   vals.resize(nsems);
