@@ -60,31 +60,73 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a command to completion, collecting its output. */
-export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: string | Buffer } = {}): Promise<RunResult> {
+/** How long any peer or CLI child may run before it is SIGKILLed, unless a test says otherwise. */
+export const PEER_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs a command to completion, collecting its output. The child is SIGKILLed after `timeout` ms
+ * (PEER_TIMEOUT_MS by default), and the promise rejects at once if it cannot be spawned.
+ */
+export function run(
+  cmd: string,
+  args: string[],
+  opts: SpawnOptions & { input?: string | Buffer; timeout?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const { input, timeout = PEER_TIMEOUT_MS, ...spawnOpts } = opts;
+    const child = spawn(cmd, args, { ...spawnOpts, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    const timer = setTimeout(() => {
+      stderr += `\n[test helper: ${cmd} killed after ${timeout} ms]`;
+      child.kill('SIGKILL');
+    }, timeout);
     child.stdout!.setEncoding('utf8').on('data', (d) => (stdout += d));
     child.stderr!.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    if (opts.input !== undefined) {
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    if (input !== undefined) {
       child.stdin!.on('error', () => {}); // a peer that exits without reading its input is not our failure
-      child.stdin!.end(opts.input);
+      child.stdin!.end(input);
     }
   });
 }
 
-/** Starts a long-running peer; it is SIGKILLed after the test if still running. */
-export function startPeer(t: TestContext, cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'], ...opts });
+/**
+ * Starts a long-running peer; it is SIGKILLed after the test if still running, or after `timeout` ms
+ * (PEER_TIMEOUT_MS by default) whatever happens. A peer that cannot be spawned is reported by
+ * firstLine()/exited() at once, so its test ends instead of waiting.
+ */
+export function startPeer(
+  t: TestContext,
+  cmd: string,
+  args: string[],
+  opts: SpawnOptions & { timeout?: number } = {},
+): ChildProcess {
+  const { timeout = PEER_TIMEOUT_MS, ...spawnOpts } = opts;
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'], ...spawnOpts });
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const timer = setTimeout(() => running() && child.kill('SIGKILL'), timeout);
+  timer.unref();
+  child.on('error', (err) => {
+    clearTimeout(timer);
+    spawnErrors.set(child, err);
+  });
+  child.once('exit', () => clearTimeout(timer));
   t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    clearTimeout(timer);
+    if (running()) child.kill('SIGKILL');
   });
   return child;
 }
+
+const spawnErrors = new WeakMap<ChildProcess, Error>();
 
 /** Resolves with the first line the child prints on stdout (a peer saying it is ready). */
 export function firstLine(child: ChildProcess): Promise<string> {
@@ -98,6 +140,9 @@ export function firstLine(child: ChildProcess): Promise<string> {
         resolve(buf.slice(0, i));
       }
     };
+    const failed = spawnErrors.get(child);
+    if (failed) return reject(failed);
+    child.once('error', reject);
     child.stdout!.on('data', onData);
     child.once('exit', (code, sig) => reject(new Error(`peer exited (${code ?? sig}) before printing a line: ${buf}`)));
   });
@@ -108,8 +153,137 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
   if (child.exitCode !== null || child.signalCode !== null) {
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode as NodeJS.Signals | null });
   }
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const failed = spawnErrors.get(child);
+  if (failed) return Promise.reject(failed);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
 }
 
 /** The command prefix that runs a peer as the unprivileged user nobody (the suite runs as root). */
 export const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+
+// Peers the suite talks to that a bare machine may lack, with the command that installs each.
+const installs: Record<string, string> = {
+  socat: 'apt-get install socat',
+  'nats-server': 'apt-get install nats-server',
+  python3: 'apt-get install python3',
+  cc: 'apt-get install gcc',
+  setpriv: 'apt-get install util-linux',
+  ipcs: 'apt-get install util-linux',
+  ipcmk: 'apt-get install util-linux',
+  ipcrm: 'apt-get install util-linux',
+};
+
+const found = new Map<string, boolean>();
+
+/** Whether `cmd` is an executable on PATH (looked up once per process). */
+export function have(cmd: string): boolean {
+  let yes = found.get(cmd);
+  if (yes === undefined) {
+    yes = (process.env.PATH ?? '').split(':').some((dir) => {
+      try {
+        fs.accessSync(path.join(dir || '.', cmd), fs.constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    found.set(cmd, yes);
+  }
+  return yes;
+}
+
+/**
+ * For `test(name, { skip: missing('socat') }, ...)`: false when every peer is installed, otherwise the
+ * skip reason, naming each missing peer and the command that installs it. The run's closing summary
+ * (test/helpers/skip-summary) collects these reasons.
+ */
+export function missing(...cmds: string[]): string | false {
+  const absent = cmds.filter((c) => !have(c));
+  if (absent.length === 0) return false;
+  return 'needs ' + absent.map((c) => `${c} (${installs[c] ?? `install ${c}`})`).join(', ');
+}
+
+/** Skip reason for tests that list /dev/mqueue: false when mqueue is mounted there. */
+export function missingMqueueMount(): string | false {
+  try {
+    // The mqueue filesystem's magic number; a plain directory at /dev/mqueue is not a mount.
+    if (fs.statfsSync('/dev/mqueue').type === 0x19800202) return false;
+  } catch {}
+  return 'needs /dev/mqueue mounted (mount -t mqueue none /dev/mqueue)';
+}
+
+/** Skip reason for tests whose peer runs as nobody: needs setpriv and a real root to drop from. */
+export function missingNobody(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root (to run a peer as nobody)';
+  return missing('setpriv');
+}
+
+let nobodyRoot: string | undefined;
+
+/**
+ * A world-readable copy of what a peer run as nobody needs: the compiled tests and library (dist/),
+ * the addon, package.json, the runtime dependencies and, if nobody cannot reach it, the node binary.
+ * A checkout under a 0700 directory (root's home, a mktemp -d folder) is out of nobody's reach. The
+ * copy is made once per test process, under /tmp (not TMPDIR, which may itself be 0700), and removed
+ * when the process exits.
+ */
+export function nobodyCopy(): { root: string; node: string; script(name: string): string; path(rel: string): string } {
+  if (!nobodyRoot) {
+    const dir = fs.mkdtempSync('/tmp/ipckit-nobody-');
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    fs.chmodSync(dir, 0o755);
+    const copy = (rel: string) => {
+      const from = path.join(root, rel);
+      if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, rel), { recursive: true, dereference: true });
+    };
+    for (const rel of ['package.json', 'dist', 'build/Release/ipckit.node']) copy(rel);
+    for (const dep of fs.readdirSync(path.join(root, 'node_modules'))) {
+      if (dep !== 'typescript' && dep !== '@types' && dep !== '.bin') copy(path.join('node_modules', dep));
+    }
+    let node = process.execPath;
+    if (!reachableByAll(node)) {
+      const to = path.join(dir, 'node');
+      try {
+        fs.linkSync(node, to);
+      } catch {
+        fs.copyFileSync(node, to);
+      }
+      fs.chmodSync(to, 0o755);
+      node = to;
+    }
+    nobodyNode = node;
+    nobodyRoot = dir;
+  }
+  const base = nobodyRoot;
+  return {
+    root: base,
+    node: nobodyNode!,
+    script: (name) => path.join(base, 'dist/test/fixtures', `${name}.js`),
+    path: (rel) => path.join(base, rel),
+  };
+}
+
+let nobodyNode: string | undefined;
+
+/** Whether every directory above `file` is searchable by others and the file readable by them. */
+export function reachableByAll(file: string): boolean {
+  let p = path.resolve(file);
+  if ((fs.statSync(p).mode & 0o005) !== 0o005) return false;
+  while (p !== '/') {
+    p = path.dirname(p);
+    if ((fs.statSync(p).mode & 0o001) === 0) return false;
+  }
+  return true;
+}
+
+/** Copies a compiled C peer where nobody can run it; returns the copy's path. */
+export function forNobody(bin: string): string {
+  if (reachableByAll(bin)) return bin;
+  const to = path.join(nobodyCopy().root, path.basename(bin));
+  if (!fs.existsSync(to)) fs.copyFileSync(bin, to);
+  fs.chmodSync(to, 0o755);
+  return to;
+}

@@ -1,0 +1,40 @@
+// A second reporter for `npm test`, beside spec: after the run, one summary of every skipped test
+// grouped by reason (a missing peer names itself and the command that installs it), then one plain
+// closing line with the counts.
+import type { TestEvent } from 'node:test/reporters';
+
+interface Counted {
+  passed: number;
+  failed: number;
+  skipped: number;
+  reasons: Map<string, string[]>;
+}
+
+export default async function* skipSummary(source: AsyncIterable<TestEvent>): AsyncGenerator<string> {
+  const c: Counted = { passed: 0, failed: 0, skipped: 0, reasons: new Map() };
+  for await (const ev of source) {
+    if (ev.type !== 'test:pass' && ev.type !== 'test:fail') continue;
+    const data = ev.data as { name: string; skip?: string | boolean; todo?: string | boolean; details: { type?: string } };
+    if (data.details?.type === 'suite') continue;
+    if (ev.type === 'test:fail') {
+      c.failed++;
+    } else if (data.skip !== undefined && data.skip !== false) {
+      c.skipped++;
+      const reason = typeof data.skip === 'string' ? data.skip : '(no reason given)';
+      const names = c.reasons.get(reason) ?? [];
+      names.push(data.name);
+      c.reasons.set(reason, names);
+    } else {
+      c.passed++;
+    }
+  }
+  let out = '\n';
+  if (c.skipped > 0) {
+    out += `Skipped ${c.skipped} test(s):\n`;
+    for (const [reason, names] of [...c.reasons].sort((a, b) => b[1].length - a[1].length)) {
+      out += `  ${names.length} × ${reason}\n`;
+    }
+  }
+  out += `summary: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped\n`;
+  yield out;
+}
