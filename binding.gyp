@@ -8,7 +8,7 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags": ["-Wall", "-Wextra", "-fvisibility=hidden"],
-      "cflags_cc": ["-Wall", "-Wextra", "-fvisibility=hidden", "-std=gnu++17", "-fexceptions"],
+      "cflags_cc": ["-Wall", "-Wextra", "-fvisibility=hidden", "-std=gnu++20", "-fexceptions"],
       "libraries": ["-lrt", "-lpthread"]
     }
   ]

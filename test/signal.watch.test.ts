@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import os from 'node:os';
 import path from 'node:path';
 import { signals, type SignalEvent, type SignalWatcher } from '../src/index.js';
 import { childScript, compileC, firstLine, root, startPeer, run as runPeer } from './helpers/index.js';
@@ -62,30 +63,37 @@ test('shell kill: bash\'s `kill -s` gives SI_USER and the shell\'s pid; util-lin
   assert.deepEqual(ev2, { signal: 'SIGRTMAX-3', signo: 61, code: 'SI_QUEUE', pid: kill.pid, uid: 0, value: 17 });
 });
 
+// A standard signal with no process.on listener of Node's own in this process. Node 24's test runner
+// starts each test file with --report-signal=SIGUSR2 and a diagnostic-report listener on it, which
+// (rightly) makes ipckit refuse { siginfo: true } there; SIGURG is ignored by default, so a stray one
+// harms nothing.
+const FREE = (['SIGUSR2', 'SIGURG'] as const).find((s) => process.listenerCount(s) === 0)!;
+const FREE_NO = os.constants.signals[FREE];
+
 test('a standard signal goes through Node by default: no sender, and process.on sees it too', async () => {
   let nodeSaw = 0;
   const listener = () => nodeSaw++;
-  process.on('SIGUSR2', listener);
+  process.on(FREE, listener);
   try {
-    using w = signals.watch('SIGUSR2', { ref: true });
-    assert.equal(process.listenerCount('SIGUSR2'), 2);
-    process.kill(process.pid, 'SIGUSR2');
-    assert.deepEqual(await take(w, 1), [{ signal: 'SIGUSR2', signo: 12 }]);
+    using w = signals.watch(FREE, { ref: true });
+    assert.equal(process.listenerCount(FREE), 2);
+    process.kill(process.pid, FREE);
+    assert.deepEqual(await take(w, 1), [{ signal: FREE, signo: FREE_NO }]);
     assert.equal(nodeSaw, 1);
   } finally {
-    process.off('SIGUSR2', listener);
+    process.off(FREE, listener);
   }
-  assert.equal(process.listenerCount('SIGUSR2'), 0, 'the watcher removed its own listener');
+  assert.equal(process.listenerCount(FREE), 0, 'the watcher removed its own listener');
 });
 
 test('{ siginfo: true } on a standard signal gives the sender; refused while Node has listeners for it', async () => {
   {
-    using w = signals.watch('SIGUSR2', { siginfo: true, ref: true });
-    const bash = await runPeer('bash', ['-c', `kill -USR2 ${process.pid}; echo $$`]);
-    assert.deepEqual(await take(w, 1), [{ signal: 'SIGUSR2', signo: 12, code: 'SI_USER', pid: Number(bash.stdout), uid: 0 }]);
+    using w = signals.watch(FREE, { siginfo: true, ref: true });
+    const bash = await runPeer('bash', ['-c', `kill -${FREE.slice(3)} ${process.pid}; echo $$`]);
+    assert.deepEqual(await take(w, 1), [{ signal: FREE, signo: FREE_NO, code: 'SI_USER', pid: Number(bash.stdout), uid: 0 }]);
     // A plain watcher of a signal already taken with siginfo shares that stream.
-    using plain = signals.watch('SIGUSR2', { ref: true });
-    process.kill(process.pid, 'SIGUSR2');
+    using plain = signals.watch(FREE, { ref: true });
+    process.kill(process.pid, FREE);
     assert.equal((await take(plain, 1))[0]!.pid, process.pid);
     assert.equal((await take(w, 1))[0]!.code, 'SI_USER');
   }

@@ -96,13 +96,17 @@ type WaitAsync = (
 
 /**
  * Parking for threads of one process (worker_threads): V8's Atomics.waitAsync/notify. A pending
- * waitAsync does not keep the event loop alive, so a timer of the wait's length does.
+ * waitAsync does not keep the event loop alive, so a referenced timer does, until the wait settles.
+ * The timer must outlive the wait whatever the timing: V8 settles a timed-out waitAsync through a
+ * delayed platform task that does not keep the loop alive either, and on Node 22 (seen: 6 tests of
+ * ring.logic cancelled in 4 of 5 runs) a keep-alive of the wait's own length plus 10 ms fired first and
+ * let the loop end with the wait still pending.
  */
 export const threadParker: Parker = {
   async wait(i32, index, expected, timeoutMs) {
     const r = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(i32, index, expected, timeoutMs);
     if (!r.async) return r.value;
-    const keep = setTimeout(() => {}, timeoutMs + 10);
+    const keep = setTimeout(() => {}, 0x7fffffff);
     try {
       return await r.value;
     } finally {
