@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { exited, root, run, tmpDir, uniqueName } from './helpers/index.js';
+import { exited, root, run, tmpDir, uniqueName, missing } from './helpers/index.js';
 
 const cli = path.join(root, 'dist/src/cli/main.js');
 const ipckit = (args: string[], input?: string) => run(process.execPath, [cli, ...args], { input });
@@ -19,7 +19,7 @@ test('--help exits 0, an unknown command or option exits 2', async () => {
   assert.equal((await ipckit(['ls', '--bogus'])).code, 2);
 });
 
-test('ls lists a POSIX shm object made by Python with its size and mode, and rm removes it', async (t) => {
+test('ls lists a POSIX shm object made by Python with its size and mode, and rm removes it', { skip: missing('python3') }, async (t) => {
   const name = uniqueName('cli');
   const file = `/dev/shm/${name.slice(1)}`;
   t.after(() => fs.rmSync(file, { force: true }));
@@ -39,7 +39,7 @@ test('ls lists a POSIX shm object made by Python with its size and mode, and rm 
   assert.equal((await ipckit(['rm', '-f', `shm:${name}`])).code, 0);
 });
 
-test('ls shows a System V queue made by ipcmk, with the key and id ipcs shows', async (t) => {
+test('ls shows a System V queue made by ipcmk, with the key and id ipcs shows', { skip: missing('ipcmk', 'ipcrm', 'ipcs') }, async (t) => {
   const mk = await run('ipcmk', ['-Q', '-p', '0600']);
   assert.equal(mk.code, 0, mk.stderr);
   const id = Number(/(\d+)\s*$/.exec(mk.stdout.trim())![1]);
@@ -120,7 +120,7 @@ test('the tour runs every section between real processes and exits 0', async () 
   assert.match(r.stdout, /wc -c counted 16777216 bytes/);
 });
 
-test('rm removes System V segments and semaphore sets made by ipcmk, by id and by key', async (t) => {
+test('rm removes System V segments and semaphore sets made by ipcmk, by id and by key', { skip: missing('ipcmk', 'ipcrm', 'ipcs') }, async (t) => {
   const shm = await run('ipcmk', ['-M', '4096']);
   const sem = await run('ipcmk', ['-S', '2']);
   const shmId = Number(/(\d+)\s*$/.exec(shm.stdout.trim())![1]);
@@ -196,7 +196,7 @@ test('send sysvmq: --type, recv sysvmq: --type selects by type like msgrcv', asy
   assert.equal(k.stat().messages, 1, 'the type-2 message is still queued');
 });
 
-test('recv unix: prints what socat sends, and removes its socket file', async (t) => {
+test('recv unix: prints what socat sends, and removes its socket file', { skip: missing('socat') }, async (t) => {
   const p = path.join(tmpDir(t), 'in.sock');
   const recv = await startRecv([`unix:${p}`, '--count', '1'], () => fs.existsSync(p));
   const socat = await run('socat', ['-', `UNIX-CONNECT:${p}`], { input: 'from socat\n' });
@@ -207,7 +207,7 @@ test('recv unix: prints what socat sends, and removes its socket file', async (t
   assert.equal(fs.existsSync(p), false);
 });
 
-test('send unix+dgram: reaches a socat datagram receiver as one record', async (t) => {
+test('send unix+dgram: reaches a socat datagram receiver as one record', { skip: missing('socat') }, async (t) => {
   const p = path.join(tmpDir(t), 'dg.sock');
   const socat = spawn('socat', ['-u', `UNIX-RECV:${p}`, '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => socat.kill('SIGKILL'));
@@ -220,7 +220,7 @@ test('send unix+dgram: reaches a socat datagram receiver as one record', async (
   assert.equal(out, 'one record');
 });
 
-test('recv udp: prints a datagram Python sends', async () => {
+test('recv udp: prints a datagram Python sends', { skip: missing('python3') }, async () => {
   const port = 40000 + (process.pid % 20000);
   const recv = await startRecv([`udp://127.0.0.1:${port}`, '--count', '1', '--json'], () => true);
   // Until the receiver is bound, datagrams are lost (UDP): resend until it exits.

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { MessageQueue, SystemVMessageQueue } from '../src/index.js';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { asNobody, childScript, compileC, uniqueKey, uniqueName, run } from './helpers/index.js';
+import { asNobodyCommand, childScript, compileC, uniqueKey, uniqueName, run, missing, missingNobody } from './helpers/index.js';
 
 // helpers' run() writes to the child's stdin, which fails with EPIPE when a peer exits at once (it
 // reads nothing): these peers get no stdin at all.
 
-test("a C sender's priorities come out highest first", async (t) => {
+test("a C sender's priorities come out highest first", { skip: missing('cc') }, async (t) => {
   const bin = await compileC('mq_posix_send');
   await using q = await MessageQueue.create(uniqueName(), { maxMessages: 8, maxMessageSize: 64 });
   const r = await run(bin, [q.name, '1:a', '5:b', '3:c', '5:d', '0:e']);
@@ -21,7 +21,7 @@ test("a C sender's priorities come out highest first", async (t) => {
   t.diagnostic('priority order kept across languages');
 });
 
-test('a receive waiting on the event loop wakes for a C sender', async () => {
+test('a receive waiting on the event loop wakes for a C sender', { skip: missing('cc') }, async () => {
   const bin = await compileC('mq_posix_send');
   await using q = await MessageQueue.create(uniqueName(), { maxMessages: 8, maxMessageSize: 64 });
   const p = q.receive({ timeout: 5000 });
@@ -29,7 +29,7 @@ test('a receive waiting on the event loop wakes for a C sender', async () => {
   assert.deepEqual(await p, { data: Buffer.from('from C'), priority: 7 });
 });
 
-test('Python (ctypes over librt) receives what ipckit sent, in priority order', async () => {
+test('Python (ctypes over librt) receives what ipckit sent, in priority order', { skip: missing('python3') }, async () => {
   await using q = await MessageQueue.create(uniqueName(), { maxMessages: 8, maxMessageSize: 64 });
   await q.send('low', { priority: 1 });
   await q.send('high', { priority: 9 });
@@ -55,7 +55,7 @@ for _ in range(3):
   assert.equal(q.attributes().currentMessages, 0);
 });
 
-test('a C receiver selects the typed messages ipckit sent by type, and ipcs -q shows the counts', async () => {
+test('a C receiver selects the typed messages ipckit sent by type, and ipcs -q shows the counts', { skip: missing('cc', 'ipcs') }, async () => {
   const bin = await compileC('mq_sysv_recv');
   const key = uniqueKey();
   await using q = await SystemVMessageQueue.create(key);
@@ -72,7 +72,7 @@ test('a C receiver selects the typed messages ipckit sent by type, and ipcs -q s
   assert.equal(q.stat().lastReceivePid > 0 && q.stat().lastReceivePid !== process.pid, true);
 });
 
-test('ipckit selects by type what a C sender sent, keeping the type', async () => {
+test('ipckit selects by type what a C sender sent, keeping the type', { skip: missing('cc') }, async () => {
   const bin = await compileC('mq_sysv_send');
   const key = uniqueKey();
   await using q = await SystemVMessageQueue.create(key);
@@ -84,20 +84,20 @@ test('ipckit selects by type what a C sender sent, keeping the type', async () =
   assert.deepEqual(await q.receive(), { type: 2147483647, data: Buffer.from('big') });
 });
 
-test('an unprivileged peer (nobody) is denied a 0600 queue of either kind: EACCES', async () => {
+test('an unprivileged peer (nobody) is denied a 0600 queue of either kind: EACCES', { skip: missingNobody() }, async () => {
   await using pq = await MessageQueue.create(uniqueName(), { maxMessages: 2, maxMessageSize: 8 });
   await using sq = await SystemVMessageQueue.create(uniqueKey());
-  const p = await run(asNobody[0]!, [...asNobody.slice(1), process.execPath, childScript('mq-peer'), 'open-posix', pq.name]);
+  const p = await run(...asNobodyCommand(process.execPath, childScript('mq-peer'), 'open-posix', pq.name));
   assert.deepEqual(JSON.parse(p.stdout), { code: 'EACCES' });
-  const s = await run(asNobody[0]!, [...asNobody.slice(1), process.execPath, childScript('mq-peer'), 'open-sysv', String(sq.key)]);
+  const s = await run(...asNobodyCommand(process.execPath, childScript('mq-peer'), 'open-sysv', String(sq.key)));
   assert.deepEqual(JSON.parse(s.stdout), { code: 'EACCES' });
 });
 
-test('an unprivileged create past fs.mqueue.msg_max fails with ERR_IPC_LIMIT naming it', async (t) => {
+test('an unprivileged create past fs.mqueue.msg_max fails with ERR_IPC_LIMIT naming it', { skip: missingNobody() }, async (t) => {
   const name = uniqueName();
   t.after(() => MessageQueue.unlink(name));
   const msgMax = Number(fs.readFileSync('/proc/sys/fs/mqueue/msg_max', 'utf8'));
-  const r = await run(asNobody[0]!, [...asNobody.slice(1), process.execPath, childScript('mq-peer'), 'create-posix', name, String(msgMax + 1), '8']);
+  const r = await run(...asNobodyCommand(process.execPath, childScript('mq-peer'), 'create-posix', name, String(msgMax + 1), '8'));
   assert.deepEqual(JSON.parse(r.stdout), { code: 'ERR_IPC_LIMIT', limit: 'fs.mqueue.msg_max', max: msgMax });
 });
 

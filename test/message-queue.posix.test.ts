@@ -5,15 +5,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { MessageQueue, messageQueueLimits } from '../src/index.js';
 import { native } from '../src/native.js';
-import { uniqueName } from './helpers/index.js';
+import { mqExists, mqMode, uniqueName } from './helpers/index.js';
 
-const exists = (name: string) => fs.existsSync('/dev/mqueue' + name);
+const exists = mqExists;
 
 test('create makes an exclusive 0600 queue that close() unlinks', async (t) => {
   const name = uniqueName();
   t.after(() => MessageQueue.unlink(name));
   const q = await MessageQueue.create(name, { maxMessages: 5, maxMessageSize: 128 });
-  assert.equal(fs.statSync('/dev/mqueue' + name).mode & 0o777, 0o600);
+  assert.equal(mqMode(name), 0o600);
   assert.deepEqual(q.attributes(), { maxMessages: 5, maxMessageSize: 128, currentMessages: 0 });
   await assert.rejects(MessageQueue.create(name), { code: 'EEXIST', syscall: 'mq_open' });
   q.close();

@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Mutex, SharedMemory } from '../src/index.js';
 import { native } from '../src/native.js';
-import { childScript, compileC, exited, firstLine, startPeer, uniqueName } from './helpers/index.js';
+import { childScript, compileC, exited, firstLine, startPeer, uniqueName, missing } from './helpers/index.js';
 import { exec } from './fixtures/shm-helpers.js';
 
 /** Until FUTEX_WAITERS is set in the lock word of the mutex at offset 0 (a locker is going to sleep). */
@@ -146,7 +146,7 @@ test('attaching where no robust shared mutex was initialised is ERR_IPC_CORRUPT;
   m.close();
 });
 
-test('interoperates with C pthread_mutex_lock in both directions (the FUTEX_WAITERS protocol)', async (t) => {
+test('interoperates with C pthread_mutex_lock in both directions (the FUTEX_WAITERS protocol)', { skip: missing('cc') }, async (t) => {
   const shm = await segment(t);
   const m = Mutex.inSharedMemory(shm, 0, { init: true });
   t.after(() => m.close());

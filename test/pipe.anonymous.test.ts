@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { pipe, pipeCapacity } from '../src/index.js';
-import { exited, run } from './helpers/index.js';
+import { exited, run, missing } from './helpers/index.js';
 
 async function readAll(stream: AsyncIterable<Buffer | string>): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -100,7 +100,7 @@ test('pipeCapacity reads and grows the kernel buffer', async (t) => {
   assert.ok(pipeCapacity(reader) >= 1 << 20, 'both ends share one buffer');
 });
 
-test('interop: Python writes into our pipe (os.write on an inherited fd)', async (t) => {
+test('interop: Python writes into our pipe (os.write on an inherited fd)', { skip: missing('python3') }, async (t) => {
   const { reader, writer } = pipe();
   t.after(() => reader.close());
   const child = spawn('python3', ['-c', 'import os; os.write(3, b"from python"); os.close(3)'], {
@@ -111,7 +111,7 @@ test('interop: Python writes into our pipe (os.write on an inherited fd)', async
   assert.equal((await exited(child)).code, 0);
 });
 
-test("interop: a pipe made by Python's os.pipe is read by ipckit in a Node child", async () => {
+test("interop: a pipe made by Python's os.pipe is read by ipckit in a Node child", { skip: missing('python3') }, async () => {
   const script = `
 import os, subprocess, sys
 r, w = os.pipe()

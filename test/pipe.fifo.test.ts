@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Fifo } from '../src/index.js';
-import { exited, run, tmpDir } from './helpers/index.js';
+import { exited, run, tmpDir, missing } from './helpers/index.js';
 
 async function readAll(stream: AsyncIterable<Buffer | string>): Promise<string> {
   let s = '';
@@ -128,7 +128,7 @@ test('bad paths are refused before any syscall', async () => {
   await assert.rejects(Fifo.openWriter('/tmp/x', { timeout: -1 }), { code: 'ERR_OUT_OF_RANGE' });
 });
 
-test("interop: Python's os.mkfifo FIFO, written by ipckit and read by Python", async (t) => {
+test("interop: Python's os.mkfifo FIFO, written by ipckit and read by Python", { skip: missing('python3') }, async (t) => {
   const p = path.join(tmpDir(t), 'py.fifo');
   const py = spawn('python3', ['-c', `import os,sys; os.mkfifo(sys.argv[1], 0o600); print("ready", flush=True); print(open(sys.argv[1]).read(), end="")`, p], {
     stdio: ['ignore', 'pipe', 'inherit'],

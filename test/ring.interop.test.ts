@@ -4,9 +4,9 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { listen } from '../src/index.js';
-import { compileC, firstLine, startPeer, uniqueName, exited } from './helpers/index.js';
+import { compileC, firstLine, startPeer, uniqueName, exited, missing } from './helpers/index.js';
 
-test('a C peer speaking docs/ring-format.md echoes messages of every size across many wraps', async (t) => {
+test('a C peer speaking docs/ring-format.md echoes messages of every size across many wraps', { skip: missing('cc') }, async (t) => {
   const bin = await compileC('ring_peer');
   const name = uniqueName('ring');
   const ch = await listen<Buffer>(`shm:${name}`, { capacity: 4096, spinMicros: 0 });
@@ -30,7 +30,7 @@ test('a C peer speaking docs/ring-format.md echoes messages of every size across
   assert.deepEqual(await exited(peer), { code: 0, signal: null });
 });
 
-test('a C peer that is SIGKILLed is noticed within 1 s (ERR_IPC_PEER_DEAD)', async (t) => {
+test('a C peer that is SIGKILLed is noticed within 1 s (ERR_IPC_PEER_DEAD)', { skip: missing('cc') }, async (t) => {
   const bin = await compileC('ring_peer');
   const name = uniqueName('ring');
   const ch = await listen<Buffer>(`shm:${name}`, { capacity: 4096 });

@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { SharedMemory } from '../src/index.js';
-import { asNobody, compileC, exited, firstLine, startPeer, uniqueName } from './helpers/index.js';
+import { asNobodyCommand, compileC, exited, firstLine, startPeer, uniqueName, missing, missingNobody } from './helpers/index.js';
 import { exec } from './fixtures/shm-helpers.js';
 
 // The Python peer, standard library only (run with python3 -c).
@@ -36,7 +36,7 @@ else:
     shm.close()
 `;
 
-test('a segment Python creates and writes is read here, and what we write back Python reads', async (t) => {
+test('a segment Python creates and writes is read here, and what we write back Python reads', { skip: missing('python3') }, async (t) => {
   const name = uniqueName('py');
   t.after(() => SharedMemory.unlink(name));
   // Python takes names without the leading '/'.
@@ -54,7 +54,7 @@ test('a segment Python creates and writes is read here, and what we write back P
   assert.ok(!fs.existsSync(`/dev/shm${name}`), 'Python unlinked what it created');
 });
 
-test('Python attaches to a segment ipckit created, reads it and writes back', async (t) => {
+test('Python attaches to a segment ipckit created, reads it and writes back', { skip: missing('python3') }, async (t) => {
   const name = uniqueName('py');
   t.after(() => SharedMemory.unlink(name));
   await using shm = await SharedMemory.create(name, { size: 8192 });
@@ -66,7 +66,7 @@ test('Python attaches to a segment ipckit created, reads it and writes back', as
   assert.ok(fs.existsSync(`/dev/shm${name}`), 'Python did not unlink what it only attached');
 });
 
-test('a C program maps the same object and writes bytes we see', async (t) => {
+test('a C program maps the same object and writes bytes we see', { skip: missing('cc') }, async (t) => {
   const name = uniqueName('c');
   t.after(() => SharedMemory.unlink(name));
   await using shm = await SharedMemory.create(name, { size: 64 });
@@ -77,18 +77,18 @@ test('a C program maps the same object and writes bytes we see', async (t) => {
   assert.deepEqual([...new Uint8Array(shm.buffer, 16, 8)], [0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7]);
 });
 
-test('an unprivileged peer is denied a 0600 object (EACCES) and allowed a 0666 one', async (t) => {
+test('an unprivileged peer is denied a 0600 object (EACCES) and allowed a 0666 one', { skip: missing('cc') || missingNobody() }, async (t) => {
   const bin = await compileC('shm_peer');
   const closed = uniqueName('perm');
   t.after(() => SharedMemory.unlink(closed));
   await using a = await SharedMemory.create(closed, { size: 64 });
-  const denied = await exec(asNobody[0]!, [...asNobody.slice(1), bin, closed]);
+  const denied = await exec(...asNobodyCommand(bin, closed));
   assert.equal(denied.code, 1);
   assert.equal(denied.stdout.trim(), 'errno EACCES');
   const open = uniqueName('perm');
   t.after(() => SharedMemory.unlink(open));
   await using b = await SharedMemory.create(open, { size: 64, mode: 0o666 });
-  const allowed = await exec(asNobody[0]!, [...asNobody.slice(1), bin, open]);
+  const allowed = await exec(...asNobodyCommand(bin, open));
   assert.equal(allowed.code, 0, allowed.stderr);
   assert.equal(new Uint8Array(b.buffer)[16], 0xc0);
   assert.equal(new Uint8Array(a.buffer)[16], 0, 'the denied peer wrote nothing');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import readline from 'node:readline';
 import { signals } from '../src/index.js';
-import { childScript, compileC, firstLine, startPeer } from './helpers/index.js';
+import { childScript, compileC, firstLine, startPeer, missing } from './helpers/index.js';
 
 function cli(t: test.TestContext, args: string[]) {
   return startPeer(t, process.execPath, [childScript('signal-cli'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -43,7 +43,7 @@ test('signal watch prints one human line per delivery', async (t) => {
   assert.equal(await firstLine(child), `SIGRTMIN+1   pid=${process.pid} uid=0 value=-3 code=SI_QUEUE`);
 });
 
-test('signal send --value reaches a C program\'s sigwaitinfo; a failed send exits 1, a usage error 2', async (t) => {
+test('signal send --value reaches a C program\'s sigwaitinfo; a failed send exits 1, a usage error 2', { skip: missing('cc') }, async (t) => {
   const bin = await compileC('signal_sigwait');
   const peer = startPeer(t, bin, ['36', '1']);
   const closed = once(peer, 'close');

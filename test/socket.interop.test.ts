@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { UnixServer, UnixSocket, type Credentials } from '../src/index.js';
-import { asNobody, compileC, exited, firstLine, run, startPeer, tmpDir } from './helpers/index.js';
+import { asNobodyCommand, compileC, exited, firstLine, run, startPeer, tmpDir, missing, missingNobody } from './helpers/index.js';
 
 let n = 0;
 const abstractName = () => `ipckit-interop-${process.pid}-${++n}`;
@@ -34,7 +34,7 @@ const socatOpt = (type: Kind) => (type === 'seqpacket' ? ',type=5' : '');
 
 for (const type of ['stream', 'seqpacket', 'dgram'] as Kind[]) {
   for (const where of ['path', 'abstract'] as const) {
-    test(`socat as ${type} server on a ${where}: ipckit connects and gets its echo`, async (t) => {
+    test(`socat as ${type} server on a ${where}: ipckit connects and gets its echo`, { skip: missing('socat') }, async (t) => {
       const addr = where === 'path' ? path.join(tmpDir(t), 'socat.sock') : '@' + abstractName();
       const prefix = where === 'path' ? 'UNIX' : 'ABSTRACT';
       const name = where === 'path' ? addr : addr.slice(1);
@@ -54,7 +54,7 @@ for (const type of ['stream', 'seqpacket', 'dgram'] as Kind[]) {
       }
     });
 
-    test(`socat as ${type} client to an ipckit server on a ${where}`, async (t) => {
+    test(`socat as ${type} client to an ipckit server on a ${where}`, { skip: missing('socat') }, async (t) => {
       const addr = where === 'path' ? { path: path.join(tmpDir(t), 'ipckit.sock') } : { abstract: abstractName() };
       // allowHalfOpen: socat shuts its side down right after 'hello'; our answer must still go out.
       const server = await UnixServer.listen({ ...addr, type, allowHalfOpen: true });
@@ -88,7 +88,7 @@ for (const type of ['stream', 'seqpacket', 'dgram'] as Kind[]) {
   }
 }
 
-test('Python send_fds → ipckit: an open file arrives over seqpacket', async (t) => {
+test('Python send_fds → ipckit: an open file arrives over seqpacket', { skip: missing('python3') }, async (t) => {
   const dir = tmpDir(t);
   const file = path.join(dir, 'from-python.txt');
   const server = await UnixServer.listen({ path: path.join(dir, 's.sock'), type: 'seqpacket' });
@@ -116,7 +116,7 @@ s.recv(1)
   assert.equal((await r).code, 0);
 });
 
-test('ipckit → Python recv_fds: an open file crosses a stream socket', async (t) => {
+test('ipckit → Python recv_fds: an open file crosses a stream socket', { skip: missing('python3') }, async (t) => {
   const dir = tmpDir(t);
   const sockPath = path.join(dir, 'py.sock');
   const file = path.join(dir, 'from-node.txt');
@@ -143,7 +143,7 @@ os.unlink(sys.argv[1])
   assert.equal((await exited(child)).code, 0);
 });
 
-test("a Python client's pid and uid appear in peerCredentials()", async (t) => {
+test("a Python client's pid and uid appear in peerCredentials()", { skip: missing('python3') }, async (t) => {
   const server = await UnixServer.listen({ abstract: abstractName() });
   t.after(() => server.close());
   const py = `
@@ -164,7 +164,7 @@ s.recv(1)
   await exited(child);
 });
 
-test('a C client running as nobody shows uid 65534; allow rejects it before reading, a root peer gets in', async (t) => {
+test('a C client running as nobody shows uid 65534; allow rejects it before reading, a root peer gets in', { skip: missing('cc') || missingNobody() }, async (t) => {
   const client = await compileC('socket_client');
   for (const type of ['stream', 'seqpacket'] as const) {
     const server = await UnixServer.listen({ abstract: abstractName(), type, allow: { uid: 0 } });
@@ -173,7 +173,7 @@ test('a C client running as nobody shows uid 65534; allow rejects it before read
     server.on('reject', (c) => rejected.push(c));
     const accepted = server.accept({ timeout: 10_000 });
     accepted.catch(() => {}); // awaited below; a failed assertion first must not leave it unhandled
-    const nobody = await run(asNobody[0]!, [...asNobody.slice(1), client, type, server.address, 'from nobody']);
+    const nobody = await run(...asNobodyCommand(client, type, server.address, 'from nobody'));
     assert.match(nobody.stdout, /^connected (\d+)\n(eof|recv errno \d+|send errno \d+)\n$/, nobody.stdout);
     const nobodyPid = Number(/^connected (\d+)/.exec(nobody.stdout)![1]);
     assert.deepEqual(rejected, [{ pid: nobodyPid, uid: 65534, gid: 65534 }]);
@@ -189,13 +189,13 @@ test('a C client running as nobody shows uid 65534; allow rejects it before read
   }
 });
 
-test('datagrams: SCM_CREDENTIALS per message, and allow drops senders that do not match', async (t) => {
+test('datagrams: SCM_CREDENTIALS per message, and allow drops senders that do not match', { skip: missing('cc') || missingNobody() }, async (t) => {
   const client = await compileC('socket_client');
   const sock = await UnixSocket.create({ abstract: abstractName(), type: 'dgram', allow: (c) => c.uid === 0 });
   t.after(() => sock.close());
   const rejected: (Credentials | null)[] = [];
   sock.on('reject', (c) => rejected.push(c));
-  const nobody = await run(asNobody[0]!, [...asNobody.slice(1), client, 'dgram', sock.address!, 'bad']);
+  const nobody = await run(...asNobodyCommand(client, 'dgram', sock.address!, 'bad'));
   assert.match(nobody.stdout, /sent/);
   const root = await run(client, ['dgram', sock.address!, 'good']);
   const rootPid = Number(/^connected (\d+)/.exec(root.stdout)![1]);

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import { native } from '../../src/native.js';
 
 /** The repository root (this file is dist/test/helpers/index.js once compiled). */
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -215,6 +216,28 @@ export function missingMqueueMount(): string | false {
   return 'needs /dev/mqueue mounted (mount -t mqueue none /dev/mqueue)';
 }
 
+/**
+ * Whether a POSIX message queue exists, without /dev/mqueue: mq_open(2) reaches the kernel's own
+ * mqueue mount even where none is mounted in the filesystem.
+ */
+export function mqExists(name: string): boolean {
+  const fd = native.mqOpen(name, fs.constants.O_RDONLY, 0, 0, 0);
+  if (fd < 0) return false;
+  native.mqClose(fd);
+  return true;
+}
+
+/** The permission bits of a POSIX message queue, from fstat(2) of a descriptor to it. */
+export function mqMode(name: string): number {
+  const fd = native.mqOpen(name, fs.constants.O_RDONLY, 0, 0, 0);
+  if (fd < 0) throw new Error(`mq_open ${name}: ${fd}`);
+  try {
+    return fs.fstatSync(fd).mode & 0o777;
+  } finally {
+    native.mqClose(fd);
+  }
+}
+
 /** Skip reason for tests whose peer runs as nobody: needs setpriv and a real root to drop from. */
 export function missingNobody(): string | false {
   if (process.getuid?.() !== 0) return 'needs root (to run a peer as nobody)';
@@ -277,6 +300,23 @@ export function reachableByAll(file: string): boolean {
     if ((fs.statSync(p).mode & 0o001) === 0) return false;
   }
   return true;
+}
+
+/**
+ * A command line run as nobody: `run(...asNobodyCommand(process.execPath, childScript('x'), arg))`.
+ * Each argument that is a file nobody cannot reach (the node binary, a script of this checkout, a C
+ * peer compiled into a 0700 TMPDIR) is replaced by its world-readable copy; other arguments pass as
+ * they are.
+ */
+export function asNobodyCommand(...argv: string[]): [string, string[]] {
+  const mapped = argv.map((a) => {
+    if (!path.isAbsolute(a) || !fs.existsSync(a) || !fs.statSync(a).isFile() || reachableByAll(a)) return a;
+    if (a === process.execPath) return nobodyCopy().node;
+    const rel = path.relative(root, a);
+    if (!rel.startsWith('..') && !path.isAbsolute(rel)) return nobodyCopy().path(rel);
+    return forNobody(a);
+  });
+  return [asNobody[0]!, [...asNobody.slice(1), ...mapped]];
 }
 
 /** Copies a compiled C peer where nobody can run it; returns the copy's path. */
