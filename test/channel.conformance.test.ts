@@ -4,11 +4,11 @@
 // receives, which is the one direction every transport has (fifo: is one-way).
 import test, { after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { connect, listen, type ChannelOptions } from '../src/index.js';
-import { childScript, firstLine, startPeer, tmpDir, uniqueKey, uniqueName } from './helpers/index.js';
+import { childScript, firstLine, startPeer, tmpDir, uniqueKey, uniqueName, missing } from './helpers/index.js';
 
 export interface Subject {
   name: string;
@@ -36,11 +36,10 @@ export interface Subject {
 
 // A real nats-server on loopback for the nats:// transport (Debian package nats-server), on a port it
 // picks itself; the transport is skipped, with the reason, where the binary is missing.
-const natsBin = spawnSync('sh', ['-c', 'command -v nats-server']).stdout?.toString().trim();
 let natsPort = 0;
-let natsSkip: string | undefined = natsBin ? undefined : 'nats-server is not installed (Debian package nats-server)';
-if (natsBin) {
-  const server = spawn(natsBin, ['-a', '127.0.0.1', '-p', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+let natsSkip: string | undefined = missing('nats-server') || undefined;
+if (!natsSkip) {
+  const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
   after(() => {
     server.kill('SIGKILL');
   });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { exited, root, run, tmpDir, uniqueName, missing } from './helpers/index.js';
+import { exited, root, run, tmpDir, uniqueName, missing, missingMqueueMount } from './helpers/index.js';
 
 const cli = path.join(root, 'dist/src/cli/main.js');
 const ipckit = (args: string[], input?: string) => run(process.execPath, [cli, ...args], { input });
@@ -135,7 +135,7 @@ test('rm removes System V segments and semaphore sets made by ipcmk, by id and b
   assert.ok(!ipcs.includes(String(shmId)) && !ipcs.includes(String(semId)), 'ipcs no longer shows them');
 });
 
-test('ls shows a POSIX queue with its queued bytes, and rm removes it through mq_unlink', async (t) => {
+test('ls shows a POSIX queue with its queued bytes, and rm removes it through mq_unlink', { skip: missingMqueueMount() }, async (t) => {
   const { MessageQueue } = await import('../src/index.js');
   const name = uniqueName('cli');
   const q = await MessageQueue.create(name, { maxMessages: 4, maxMessageSize: 64, unlinkOnClose: false });
