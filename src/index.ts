@@ -1,3 +1,7 @@
+/// <reference types="node" preserve="true" />
+// The reference is kept in index.d.ts so that a consumer gets Node's types (Buffer, AbortSignal,
+// AsyncDisposable...) from its own @types/node even when its tsconfig lists no "types" (TypeScript 6
+// and later include none by default).
 /**
  * ipckit: every Unix IPC mechanism as real kernel objects, for Node.js.
  * @module
