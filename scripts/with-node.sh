@@ -46,7 +46,8 @@ export PATH="$pkg/bin:$PATH"
 export npm_config_nodedir="$pkg"
 echo "with-node: $(node --version) from $pkg" >&2
 start=$(date +%s)
-npm ci --no-audit --no-fund --loglevel=error
+# Bounded: a registry fetch can hang. Tried twice.
+timeout 600 npm ci --no-audit --no-fund --loglevel=error || timeout 600 npm ci --no-audit --no-fund --loglevel=error
 echo "with-node: npm ci (addon built against $(node --version)) took $(( $(date +%s) - start )) s" >&2
 if [ $# -eq 0 ]; then set -- npm test; fi
 exec "$@"

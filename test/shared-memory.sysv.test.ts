@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { SystemVSharedMemory } from '../src/index.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { childScript, uniqueKey } from './helpers/index.js';
+import { childScript, uniqueKey, missing } from './helpers/index.js';
 import { exec } from './fixtures/shm-helpers.js';
 
 /** The `ipcs -m` line of segment `id` (execFile: ipcs never reads stdin, a piped stdin races EPIPE). */
@@ -13,7 +13,7 @@ async function ipcsLine(id: number): Promise<string | undefined> {
   return stdout.split('\n').find((l) => l.trim().split(/\s+/)[1] === String(id));
 }
 
-test('a keyed segment is listed by ipcs -m, shared with another process, and removed on close', async (t) => {
+test('a keyed segment is listed by ipcs -m, shared with another process, and removed on close', { skip: missing('ipcs') }, async (t) => {
   const key = uniqueKey();
   const seg = await SystemVSharedMemory.create(key, { size: 5000 });
   t.after(() => SystemVSharedMemory.removeId(seg.id));
@@ -52,7 +52,7 @@ test('create is exclusive; open attaches with the creator size; openOrCreate doe
   assert.equal(new Int32Array(c.buffer)[10], 77);
 });
 
-test("'private' segments are distinct, mode is applied, remove() takes them out of ipcs", async (t) => {
+test("'private' segments are distinct, mode is applied, remove() takes them out of ipcs", { skip: missing('ipcs') }, async (t) => {
   const a = await SystemVSharedMemory.create('private', { size: 100, mode: 0o640, removeOnClose: false });
   t.after(() => SystemVSharedMemory.removeId(a.id));
   const b = await SystemVSharedMemory.create('private', { size: 100 });
@@ -77,7 +77,7 @@ test('removeId returns false for an id that does not exist; bad keys and sizes a
   await assert.rejects(SystemVSharedMemory.open('private' as never), { code: 'ERR_OUT_OF_RANGE' });
 });
 
-test('a key with the top bit set reads the same, unsigned, in the object, in stat(), and in ipcs', async (t) => {
+test('a key with the top bit set reads the same, unsigned, in the object, in stat(), and in ipcs', { skip: missing('ipcs') }, async (t) => {
   const key = (0x80000000 | (uniqueKey() & 0x0fffffff)) >>> 0;
   const seg = await SystemVSharedMemory.create(key, { size: 64 });
   t.after(() => seg.close());

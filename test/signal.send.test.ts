@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import readline from 'node:readline';
 import { signals } from '../src/index.js';
-import { asNobodyCommand, childScript, compileC, exited, firstLine, startPeer, run as runPeer, missingNobody } from './helpers/index.js';
+import { asNobodyCommand, childScript, compileC, exited, firstLine, startPeer, run as runPeer, missingNobody, missing } from './helpers/index.js';
 
 
 const SI_USER = 0;
@@ -71,7 +71,7 @@ test('unknown signal names and numbers out of range are refused before any sysca
   assert.throws(() => signals.send(0, 'SIGRTMIN+1', { value: 1 }), { code: 'ERR_OUT_OF_RANGE' });
 });
 
-test('a C program\'s sigwaitinfo sees the values ipckit sigqueues, with SI_QUEUE, our pid and uid', async (t) => {
+test('a C program\'s sigwaitinfo sees the values ipckit sigqueues, with SI_QUEUE, our pid and uid', { skip: missing('cc') }, async (t) => {
   const sig = signals.number('SIGRTMIN+4');
   const peer = await sigwaitPeer(t, sig, 4);
   const values = [0, -5, 2 ** 31 - 1, -(2 ** 31)];
@@ -82,7 +82,7 @@ test('a C program\'s sigwaitinfo sees the values ipckit sigqueues, with SI_QUEUE
   assert.deepEqual(await exited(peer.child), { code: 0, signal: null });
 });
 
-test('without a value the signal goes by kill(2): the peer sees SI_USER', async (t) => {
+test('without a value the signal goes by kill(2): the peer sees SI_USER', { skip: missing('cc') }, async (t) => {
   const sig = signals.number('SIGUSR2');
   const peer = await sigwaitPeer(t, sig, 1);
   signals.send(peer.child.pid!, sig);
@@ -91,7 +91,7 @@ test('without a value the signal goes by kill(2): the peer sees SI_USER', async 
   assert.equal(seen.pid, process.pid);
 });
 
-test('pid -PGID reaches a whole process group (kill(2))', async (t) => {
+test('pid -PGID reaches a whole process group (kill(2))', { skip: missing('cc') }, async (t) => {
   const sig = signals.number('SIGRTMIN+2');
   // detached: the peer leads a new session and process group whose id is its pid.
   const peer = await sigwaitPeer(t, sig, 1, { detached: true });
