@@ -777,7 +777,7 @@ for (const [what, call] of withOptions) {
 }
 
 test('options: try* twins validate their options too', async (t) => {
-  const q = await MessageQueue.create(uniqueName('api'));
+  const q = await MessageQueue.create(uniqueName('api'), { maxMessages: 1, maxMessageSize: 16 });
   const sq = await SystemVMessageQueue.create('private');
   const set = await SystemVSemaphoreSet.create('private', { count: 1 });
   t.after(() => (q.close(), sq.close(), set.close()));
