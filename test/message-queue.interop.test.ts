@@ -3,9 +3,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageQueue, SystemVMessageQueue } from '../src/index.js';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { asNobodyCommand, childScript, compileC, uniqueKey, uniqueName, run, missing, missingNobody } from './helpers/index.js';
+import { asNobodyCommand, childScript, compileC, uniqueKey, uniqueName, run, missing, missingNobody, startPeer } from './helpers/index.js';
 
 // helpers' run() writes to the child's stdin, which fails with EPIPE when a peer exits at once (it
 // reads nothing): these peers get no stdin at all.
@@ -106,13 +105,13 @@ for (const kind of ['posix', 'sysv'] as const) {
     const pq = kind === 'posix' ? await MessageQueue.create(uniqueName(), { maxMessages: 2, maxMessageSize: 16 }) : undefined;
     const sq = kind === 'sysv' ? await SystemVMessageQueue.create(uniqueKey()) : undefined;
     t.after(() => (pq ?? sq)!.close());
-    const child = spawn(process.execPath, [childScript('mq-peer'), 'receive-once', kind, pq ? pq.name : String(sq!.key)], {
+    const child = startPeer(t, process.execPath, [childScript('mq-peer'), 'receive-once', kind, pq ? pq.name : String(sq!.key)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     t.after(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-    while (!out.includes('\n')) await new Promise((r) => child.stdout.once('data', r));
+    child.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+    while (!out.includes('\n')) await new Promise((r) => child.stdout!.once('data', r));
     assert.deepEqual(JSON.parse(out.split('\n')[0]!), { ready: true });
     if (pq) await pq.send('wake');
     else await sq!.send(1, 'wake');

@@ -2,11 +2,10 @@
 // EOF and EPIPE semantics, and interop with Python's os.pipe.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { pipe, pipeCapacity } from '../src/index.js';
-import { exited, run, missing } from './helpers/index.js';
+import { exited, run, missing, startPeer } from './helpers/index.js';
 
 async function readAll(stream: AsyncIterable<Buffer | string>): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -33,7 +32,7 @@ test('the pipe is half-duplex: the read end is not writable, even through its fd
 test('a child writes into our pipe through spawn stdio, and EOF comes when its copy closes', async (t) => {
   const { reader, writer } = pipe();
   t.after(() => reader.close());
-  const child = spawn('sh', ['-c', 'echo one; echo two >&3'], { stdio: ['ignore', writer, 'inherit', writer] });
+  const child = startPeer(t, 'sh', ['-c', 'echo one; echo two >&3'], { stdio: ['ignore', writer, 'inherit', writer] });
   await writer.close(); // ours; the child holds its own copies
   assert.equal(String(await readAll(reader)), 'one\ntwo\n');
   assert.equal((await exited(child)).code, 0);
@@ -43,7 +42,7 @@ test('a child reads from our pipe as its stdin, and the fd it gets is blocking',
   const { reader, writer } = pipe();
   t.after(() => writer.close());
   // A non-blocking stdin makes `cat` fail with EAGAIN: the lazily attached stream must not have set it.
-  const child = spawn('sh', ['-c', 'cat; echo " rc=$?"'], { stdio: [reader, 'pipe', 'inherit'] });
+  const child = startPeer(t, 'sh', ['-c', 'cat; echo " rc=$?"'], { stdio: [reader, 'pipe', 'inherit'] });
   await reader.close();
   writer.end('through cat');
   assert.equal(String(await readAll(child.stdout!)), 'through cat rc=0\n');
@@ -52,7 +51,7 @@ test('a child reads from our pipe as its stdin, and the fd it gets is blocking',
 test('the pipe ends are close-on-exec: a child that is not given them does not hold them open', async (t) => {
   const { reader, writer } = pipe();
   t.after(() => reader.close());
-  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  const child = startPeer(t, 'sleep', ['30'], { stdio: 'ignore' });
   t.after(() => child.kill('SIGKILL'));
   await writer.close();
   // If `sleep` had inherited the write end, this would wait 30 s for EOF.
@@ -103,7 +102,7 @@ test('pipeCapacity reads and grows the kernel buffer', async (t) => {
 test('interop: Python writes into our pipe (os.write on an inherited fd)', { skip: missing('python3') }, async (t) => {
   const { reader, writer } = pipe();
   t.after(() => reader.close());
-  const child = spawn('python3', ['-c', 'import os; os.write(3, b"from python"); os.close(3)'], {
+  const child = startPeer(t, 'python3', ['-c', 'import os; os.write(3, b"from python"); os.close(3)'], {
     stdio: ['ignore', 'inherit', 'inherit', writer],
   });
   await writer.close();

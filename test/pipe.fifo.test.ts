@@ -2,11 +2,10 @@
 // readers, refusal of paths that are not FIFOs, and interop with the shell and Python.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Fifo } from '../src/index.js';
-import { exited, run, tmpDir, missing } from './helpers/index.js';
+import { exited, run, tmpDir, missing, startPeer } from './helpers/index.js';
 
 async function readAll(stream: AsyncIterable<Buffer | string>): Promise<string> {
   let s = '';
@@ -49,7 +48,7 @@ test('a shell `echo > fifo` reaches an ipckit reader, which sees EOF when the wr
   const p = path.join(tmpDir(t), 'f');
   await using fifo = await Fifo.create(p);
   const reader = await fifo.openReader();
-  const sh = spawn('sh', ['-c', `echo hello from sh > '${p}'`], { stdio: 'inherit' });
+  const sh = startPeer(t, 'sh', ['-c', `echo hello from sh > '${p}'`], { stdio: 'inherit' });
   assert.equal(await readAll(reader), 'hello from sh\n');
   assert.equal((await exited(sh)).code, 0);
 });
@@ -59,7 +58,7 @@ test('an ipckit writer waits for a reader (shell mkfifo + cat), then writes', as
   assert.equal((await run('mkfifo', [p])).code, 0);
   t.after(() => Fifo.unlink(p));
   const opening = Fifo.openWriter(p, { timeout: 10_000 });
-  const cat = spawn('cat', [p], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const cat = startPeer(t, 'cat', [p], { stdio: ['ignore', 'pipe', 'inherit'] });
   const writer = await opening;
   writer.end('to cat');
   assert.equal(await readAll(cat.stdout!), 'to cat');
@@ -130,7 +129,7 @@ test('bad paths are refused before any syscall', async () => {
 
 test("interop: Python's os.mkfifo FIFO, written by ipckit and read by Python", { skip: missing('python3') }, async (t) => {
   const p = path.join(tmpDir(t), 'py.fifo');
-  const py = spawn('python3', ['-c', `import os,sys; os.mkfifo(sys.argv[1], 0o600); print("ready", flush=True); print(open(sys.argv[1]).read(), end="")`, p], {
+  const py = startPeer(t, 'python3', ['-c', `import os,sys; os.mkfifo(sys.argv[1], 0o600); print("ready", flush=True); print(open(sys.argv[1]).read(), end="")`, p], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   t.after(() => Fifo.unlink(p));

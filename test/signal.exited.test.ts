@@ -1,7 +1,6 @@
 // signals.exited: any process's exit through a pidfd on the event loop, without reaping children.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import { signals } from '../src/index.js';
@@ -32,11 +31,11 @@ test('resolves when a process that is not our child exits', async (t) => {
   assert.match(state, /^(Z|X|gone)$/);
 });
 
-test('a child\'s exit is seen without reaping it: child_process still gets its exit code', async () => {
-  const child = spawn('sh', ['-c', 'read x; exit 7'], { stdio: ['pipe', 'ignore', 'ignore'] });
+test('a child\'s exit is seen without reaping it: child_process still gets its exit code', async (t) => {
+  const child = startPeer(t, 'sh', ['-c', 'read x; exit 7'], { stdio: ['pipe', 'ignore', 'ignore'] });
   const exit = once(child, 'exit');
   const done = signals.exited(child.pid!);
-  child.stdin.end('go\n');
+  child.stdin!.end('go\n');
   await done;
   assert.deepEqual(await exit, [7, null]);
 });

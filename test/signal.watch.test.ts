@@ -2,7 +2,7 @@
 // with siginfo on request, the refused ones, and the dispositions and process lifetime it leaves alone.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
@@ -121,9 +121,9 @@ test('signals that cannot or must not be watched are refused with ERR_IPC_SIGNAL
   assert.throws(() => signals.watch('SIGRTMIN', { ref: 1 as never }), { code: 'ERR_INVALID_ARG_TYPE' });
 });
 
-test('SIGCHLD can still be watched through Node: a child\'s exit is seen, and child_process still works', async () => {
+test('SIGCHLD can still be watched through Node: a child\'s exit is seen, and child_process still works', async (t) => {
   using w = signals.watch('SIGCHLD', { ref: true });
-  const child = spawn('true', [], { stdio: 'ignore' });
+  const child = startPeer(t, 'true', [], { stdio: 'ignore' });
   const [code] = await once(child, 'exit');
   assert.equal(code, 0, 'libuv still reaped the child');
   assert.equal((await take(w, 1))[0]!.signal, 'SIGCHLD');
