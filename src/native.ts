@@ -1,5 +1,5 @@
 /**
- * The only module that loads the compiled addon, and the typed declaration of everything it exports.
+ * The typed declaration of everything the compiled addon exports (src/addon.ts loads it).
  *
  * Conventions of the native surface (see src/native/addon.h):
  * - every function is one syscall (or one tight sequence) and returns `>= 0` or `-errno`; it never
@@ -8,7 +8,7 @@
  *   id for `waiterCancel(id)`;
  * - arguments are validated by the TypeScript caller; native trusts their types and ranges.
  */
-import { createRequire } from 'node:module';
+import { loadAddon } from './addon.js';
 
 /** Callback of a wait that ran on a waiter thread: `rc >= 0` or `-errno` (`-ECANCELED` once cancelled). */
 export type WaitCallback = (rc: number, payload: Buffer | undefined, aux: number) => void;
@@ -284,24 +284,5 @@ export type Native = NativeErrno &
   NativeSemaphore &
   NativeSocket;
 
-const require = createRequire(import.meta.url);
-
-function load(): Native {
-  // dist/src/native.js and src/native.ts both sit two levels below the package root.
-  const candidates = ['../../build/Release/ipckit.node', '../build/Release/ipckit.node', '../../build/Debug/ipckit.node'];
-  let first: unknown;
-  for (const rel of candidates) {
-    try {
-      return require(rel) as Native;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-      first ??= err;
-    }
-  }
-  throw new Error('ipckit: the native addon is not built; run `npm rebuild ipckit` (needs python3, make, g++)', {
-    cause: first,
-  });
-}
-
 /** The addon. */
-export const native: Native = load();
+export const native = loadAddon() as Native;

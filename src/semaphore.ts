@@ -14,9 +14,9 @@ import { native, type NativeHandle, type SemStat } from './native.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
 import { posixName } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
-import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { waitOnThread } from './internal/wait.js';
-import { validateSysvKey, type SharedSegment } from './shared-memory.js';
+import type { SharedSegment } from './internal/segment.js';
 
 const { O_CREAT, O_EXCL } = fs.constants;
 const EEXIST = errno('EEXIST');

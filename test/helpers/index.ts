@@ -145,7 +145,8 @@ export function firstLine(child: ChildProcess): Promise<string> {
     if (failed) return reject(failed);
     child.once('error', reject);
     child.stdout!.on('data', onData);
-    child.once('exit', (code, sig) => reject(new Error(`peer exited (${code ?? sig}) before printing a line: ${buf}`)));
+    // 'close', not 'exit': the exit status can arrive before the last bytes of the stdout pipe are read.
+    child.once('close', (code, sig) => reject(new Error(`peer exited (${code ?? sig}) before printing a line: ${buf}`)));
   });
 }
 
