@@ -36,3 +36,34 @@ export function describeError(err: unknown): string {
   if (e && typeof e === 'object' && 'message' in e) return e.code && !e.message.startsWith(e.code) ? `${e.code}: ${e.message}` : e.message;
   return String(err);
 }
+
+/** A usage error: printed without a stack, exit code 2 (the arguments were wrong; nothing was tried). */
+export function usageError(message: string): CliError {
+  return new CliError(message, 2);
+}
+
+/**
+ * Runs `f` (parsing of an argument), turning what it throws into a usage error: an endpoint, an object
+ * name or a signal that does not parse is the caller's mistake (exit 2), not a failed operation (exit 1).
+ */
+export function parsed<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw usageError(`${what}: ${describeError(err)}`);
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Bytes as JSON: text when they are valid UTF-8, base64 otherwise, with `encoding` saying which (the form
+ * `recv --json` prints and `send --json` reads back).
+ */
+export function jsonData(data: Buffer): { data: string; encoding: 'utf8' | 'base64'; bytes: number } {
+  try {
+    return { data: utf8.decode(data), encoding: 'utf8', bytes: data.length };
+  } catch {
+    return { data: data.toString('base64'), encoding: 'base64', bytes: data.length };
+  }
+}
