@@ -55,9 +55,9 @@ test('ls shows a System V queue made by ipcmk, with the key and id ipcs shows', 
   assert.equal(obj.count, 0);
 });
 
-test('rm refuses an object it cannot parse with exit 1', async () => {
+test('rm refuses an object it cannot parse with exit 2 (usage)', async () => {
   const r = await ipckit(['rm', 'nonsense']);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.match(r.stderr, /ERR_IPC_NAME_INVALID/);
 });
 

@@ -3,7 +3,7 @@
 export function table(rows: string[][], head: string[]): string {
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const right = head.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.,]+( [KMG]i?B)?$|^-$/.test(r[i] ?? '')));
+  const right = head.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.,]+( [KMG]i?B)?$|^[-?]$/.test(r[i] ?? '')));
   return all
     .map((r) =>
       r

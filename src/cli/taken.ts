@@ -5,6 +5,7 @@
 // root; an unprivileged user sees only its own processes, which the explanation then says).
 import fs from 'node:fs';
 import { listIpcObjects, parseEndpoint, type IpcObject } from '../index.js';
+import { doorbellsOf } from './doorbells.js';
 import { bytes } from './output.js';
 
 interface Holder {
@@ -97,19 +98,6 @@ function ownerOf(uid: number): string {
     }
   } catch {}
   return String(uid);
-}
-
-/** A segment's doorbell FIFOs in /dev/shm (NAME.PID.bell-l, NAME.PID.bell-c; see src/channel/shm.ts). */
-export function doorbellsOf(name: string): string[] {
-  const base = name.slice(1);
-  try {
-    return fs
-      .readdirSync('/dev/shm')
-      .filter((f) => f.startsWith(`${base}.`) && /^\.\d+\.bell-[lc]$/.test(f.slice(base.length)))
-      .map((f) => `/dev/shm/${f}`);
-  } catch {
-    return [];
-  }
 }
 
 function shm(name: string): string[] {
