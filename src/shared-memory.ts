@@ -46,21 +46,8 @@ const IPC_EXCL = 0o2000;
  */
 export const MAX_SHARED_MEMORY_SIZE = 2 ** 47;
 
-/**
- * What semaphores and mutexes can live in: any mapped segment.
- *
- * @example
- * ```ts
- * function counter(segment: SharedSegment): Int32Array {
- *   return new Int32Array(segment.buffer, 0, 1);
- * }
- * ```
- */
-export interface SharedSegment {
-  readonly buffer: SharedArrayBuffer;
-  readonly size: number;
-  readonly closed: boolean;
-}
+export type { SharedSegment } from './internal/in-memory.js';
+import type { SharedSegment } from './internal/in-memory.js';
 
 /**
  * Options of `SharedMemory.create` and `SharedMemory.openOrCreate`.

@@ -53,6 +53,29 @@ export function waitOnThread(
   });
 }
 
+/**
+ * Pending waits of one object: each gets a signal that also fires when the object closes, so that
+ * close() rejects them with ERR_IPC_CLOSED (and their threads are released).
+ */
+export class Waits {
+  #closer = new AbortController();
+  readonly #what: string;
+  constructor(what: string) {
+    this.#what = what;
+  }
+  signal(user: AbortSignal | undefined): AbortSignal {
+    return user ? AbortSignal.any([user, this.#closer.signal]) : this.#closer.signal;
+  }
+  /** Maps the rejection of a wait interrupted by close() to ERR_IPC_CLOSED. */
+  rethrow(err: unknown, op: string): never {
+    if (this.#closer.signal.aborted && err instanceof AbortError) throw closedError(this.#what, op);
+    throw err;
+  }
+  close(): void {
+    this.#closer.abort();
+  }
+}
+
 export const READABLE = 1;
 export const WRITABLE = 2;
 export const DISCONNECT = 4;

@@ -42,6 +42,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMessageQueue(env, exports);
   InitSharedMemory(env, exports);
   InitSemaphore(env, exports);
+  InitMutex(env, exports);
   InitSocket(env, exports);
   return exports;
 }

@@ -134,24 +134,6 @@ void* ThreadMain(void* arg) {
   }
 }
 
-// A detached thread running fn(arg). The new thread inherits this mask: it starts with every signal
-// blocked, so no process-directed signal can be delivered to it (a waiter thread then narrows its mask
-// to SIGRTMAX alone; the orphan kicker keeps everything blocked).
-bool StartDetached(void* (*fn)(void*), void* arg) {
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 256 * 1024);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_t tid;
-  int rc = pthread_create(&tid, &attr, fn, arg);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  pthread_attr_destroy(&attr);
-  return rc == 0;
-}
-
 bool StartThread(WaitJob* job) { return StartDetached(ThreadMain, job); }
 
 // The kicker of an environment that is gone. Teardown interrupts each running job once, but that signal
@@ -293,8 +275,7 @@ Napi::Value WaiterSleep(const Napi::CallbackInfo& info) {
     }
     return 0;
   };
-  uint32_t id = SubmitWait(info.Env(), std::move(job), info[1].As<Napi::Function>());
-  return Napi::Number::New(info.Env(), id);
+  return Napi::Number::New(info.Env(), static_cast<double>(SubmitWait(info.Env(), std::move(job), info[1].As<Napi::Function>())));
 }
 
 Napi::Value WaiterStats(const Napi::CallbackInfo& info) {
@@ -315,7 +296,26 @@ Napi::Value WaiterStats(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-uint32_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function callback) {
+// The new thread inherits this mask: it starts with every signal blocked, so no process-directed signal
+// can be delivered to it (a waiter thread then narrows its mask to SIGRTMAX alone; the orphan kicker and
+// the mutex lock thread keep everything blocked).
+bool StartDetached(void* (*fn)(void*), void* arg) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t tid;
+  int rc = pthread_create(&tid, &attr, fn, arg);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&attr);
+  return rc == 0;
+}
+
+
+int64_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function callback) {
   EnvWaiters* w = Waiters(env);
   auto* st = new WaitJob::State();
   st->callback = Napi::Persistent(callback);
@@ -349,7 +349,7 @@ uint32_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function 
     st->callback.Reset();
     delete st;
     delete raw;
-    throw Napi::Error::New(env, "ipckit: cannot start a waiter thread");
+    return -EAGAIN;  // pthread_create(3) fails with EAGAIN when threads or memory run out
   }
   return id;
 }
