@@ -229,6 +229,22 @@ test('a worker that ends holding the lock releases it: the next locker is told o
   await exitedWorker;
 });
 
+test('a worker that is the only user of the addon ends holding the lock: its process survives, the lock is released', async (t) => {
+  const shm = await segment(t);
+  const m = Mutex.inSharedMemory(shm, 0, { init: true });
+  t.after(() => m.close());
+  // The child's main thread never loads ipckit: the addon is loaded, and then left, by the worker alone.
+  const code = `
+    import { Worker } from 'node:worker_threads';
+    const w = new Worker(process.argv[1], { workerData: { name: process.argv[2] }, execArgv: [] });
+    w.on('message', (m) => console.log(JSON.stringify(m)));
+    w.on('exit', (c) => console.log('exit ' + c));`;
+  const r = await exec(process.execPath, ['--input-type=module', '-e', code, childScript('mutex-worker'), shm.name]);
+  assert.deepEqual({ code: r.code, signal: r.signal, stdout: r.stdout }, { code: 0, signal: null, stdout: '{"ownerDied":false}\nexit 0\n' }, r.stderr);
+  assert.deepEqual(await m.lock({ timeout: 10_000 }), { ownerDied: true });
+  m.unlock();
+});
+
 test('a lock word overwritten with an impossible state rejects lock() with ERR_IPC_CORRUPT (no spin, no hang)', async (t) => {
   const shm = await segment(t);
   const m = Mutex.inSharedMemory(shm, 0, { init: true });

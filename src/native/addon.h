@@ -33,6 +33,7 @@ uv_loop_t* Loop(Napi::Env env);
 struct EnvData {
   void* waiters = nullptr;
   void* signals = nullptr;
+  void* fd_watchers = nullptr;  // fd_watch.cc
   void* spare[6] = {};
 };
 EnvData& Data(Napi::Env env);
