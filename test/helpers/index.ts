@@ -150,6 +150,18 @@ export function firstLine(child: ChildProcess): Promise<string> {
   });
 }
 
+/** Resolves with everything the child prints on stdout, once its stdout has closed. */
+export function output(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const failed = spawnErrors.get(child);
+    if (failed) return reject(failed);
+    child.once('error', reject);
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (buf += d));
+    child.stdout!.once('close', () => resolve(buf));
+  });
+}
+
 /** Resolves with the child's exit code / signal. */
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) {
