@@ -15,12 +15,12 @@ import { native } from './native.js';
 import { IpcError, check, closedError, errno, errnoException, invalidArgType } from './errors.js';
 import { fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
+import { O_CLOEXEC, euid, foreignOwner } from './internal/owner.js';
 import { Readiness, READABLE } from './internal/wait.js';
 import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, encodeFrame } from './internal/framing.js';
 
-const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK } = fs.constants;
-const O_CLOEXEC = 0o2000000; // Linux; fs.constants does not carry it
+const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
 const ENXIO = errno('ENXIO');
 const IN_OPEN = 0x20;
 const IN_ATTRIB = 0x04;
@@ -361,6 +361,37 @@ function openFifoFd(path: string, flags: number): number {
   return fd;
 }
 
+/**
+ * Gives the FIFO mkfifo(3) just made its exact mode. mkfifo applied the umask, which can only remove
+ * bits, so the FIFO was never more open than asked; widening it is done on a descriptor (fchmod), never
+ * on the path: between mkfifo and here anybody who can write the directory may have put a symlink or a
+ * FIFO of theirs at the path, and chmod(path) would then change the mode of whatever it points at. The
+ * open is O_NOFOLLOW (a symlink fails with ELOOP), O_NONBLOCK|O_RDWR (a FIFO opens at once, fifo(7)),
+ * and fstat must show a FIFO owned by us. On failure the path is removed only if it is still a FIFO of
+ * ours; anything else there is left alone.
+ */
+function setCreatedFifoMode(path: string, mode: number): void {
+  try {
+    const fd = check(native.open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0), 'open', path);
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFIFO()) throw notFifo(path, describeStat(st));
+      if (st.uid !== euid()) throw foreignOwner(`FIFO ${path}`, st.uid, { path });
+      if ((st.mode & 0o7777) !== mode) fs.fchmodSync(fd, mode);
+    } finally {
+      native.close(fd);
+    }
+  } catch (err) {
+    try {
+      const st = fs.lstatSync(path);
+      if (st.isFIFO() && st.uid === euid()) fs.unlinkSync(path);
+    } catch {
+      // Gone already: nothing of ours to remove.
+    }
+    throw err;
+  }
+}
+
 const POLLERR = 0x008;
 const IN_EVENT_SIZE = 16; // struct inotify_event without a name (the watch is on the FIFO itself)
 
@@ -443,13 +474,7 @@ export class Fifo implements AsyncDisposable {
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
     validateOwnership(opts, true);
     check(native.mkfifo(path, mode), 'mkfifo', path);
-    // mkfifo applied the umask, which can only remove bits: the FIFO was never more open than asked.
-    try {
-      fs.chmodSync(path, mode);
-    } catch (err) {
-      fs.rmSync(path, { force: true });
-      throw err;
-    }
+    setCreatedFifoMode(path, mode);
     return new Fifo(path, validateOwnership(opts, true));
   }
 
@@ -465,7 +490,7 @@ export class Fifo implements AsyncDisposable {
       return new Fifo(path, validateOwnership(opts, false));
     }
     check(rc, 'mkfifo', path);
-    fs.chmodSync(path, mode);
+    setCreatedFifoMode(path, mode);
     return new Fifo(path, validateOwnership(opts, true));
   }
 

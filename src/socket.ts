@@ -19,6 +19,7 @@ import { Duplex } from 'node:stream';
 import { native } from './native.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
 import { disarm, guard } from './internal/lifetime.js';
+import { setSocketFileMode } from './internal/owner.js';
 import { Readiness, READABLE, WRITABLE } from './internal/wait.js';
 import { toBytes, validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { tooLarge } from './internal/framing.js';
@@ -382,15 +383,6 @@ interface Owned {
   path: string;
   dev: number;
   ino: number;
-}
-
-function statOwned(path: string): Owned | undefined {
-  try {
-    const st = fs.lstatSync(path);
-    return { path, dev: st.dev, ino: st.ino };
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -1071,9 +1063,11 @@ function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr
     check(rc, 'bind', addr.display);
     let owned: Owned | undefined;
     if (addr.path !== undefined) {
-      owned = statOwned(addr.path);
-      // The umask can only have narrowed the mode: widen it to exactly what was asked.
-      if (owned && (fs.lstatSync(addr.path).mode & 0o7777) !== mode) fs.chmodSync(addr.path, mode);
+      // The umask can only have narrowed the mode: widen it to exactly what was asked, on the inode
+      // (an O_PATH|O_NOFOLLOW descriptor checked to be a socket of ours), never through the path, which
+      // anybody who can write the directory may have swapped for a symlink since bind(2).
+      const st = setSocketFileMode(addr.path, mode);
+      owned = { path: addr.path, dev: st.dev, ino: st.ino };
       if (!own) owned = undefined;
     }
     return { fd, addr, owned };
