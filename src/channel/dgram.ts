@@ -9,6 +9,7 @@ import { UnixSocket } from '../socket.js';
 import type { Endpoint } from './endpoint.js';
 import { RecordTransport, type RecordCarrier } from './record.js';
 import { registerAdapter } from './transport.js';
+import { listenerOptions } from './unix.js';
 
 type DgramEndpoint = Extract<Endpoint, { transport: 'unix+dgram' }>;
 
@@ -65,7 +66,7 @@ function connectorCarrier(sock: UnixSocket): RecordCarrier {
 
 registerAdapter('unix+dgram', {
   async listen(ep, opts) {
-    const sock = await UnixSocket.create({ ...address(ep), type: 'dgram', receiveFds: false });
+    const sock = await UnixSocket.create({ ...address(ep), type: 'dgram', receiveFds: false, ...listenerOptions(opts) });
     return new RecordTransport(`channel ${ep.url}`, listenerCarrier(sock), opts.maxMessageSize, sock.maxMessageSize);
   },
   async connect(ep, opts) {

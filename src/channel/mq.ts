@@ -11,7 +11,7 @@ import { closedError, IpcError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
 import { MessageQueue } from '../message-queue.js';
-import { registerAdapter, type Transport } from './transport.js';
+import { adoptOptions, registerAdapter, type Transport } from './transport.js';
 
 const DATA = 1;
 const BYE = 0;
@@ -80,7 +80,7 @@ registerAdapter('mq', {
     return new MqTransport(ep.url, q, false, opts.maxMessageSize);
   },
   async connect(ep, opts) {
-    const q = await MessageQueue.open(ep.name, { access: 'write' });
+    const q = await MessageQueue.open(ep.name, { access: 'write', ...adoptOptions(opts) });
     return new MqTransport(ep.url, q, true, opts.maxMessageSize);
   },
 });

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { SystemVMessageQueue } from '../message-queue.js';
 import { RecordTransport, type RecordCarrier } from './record.js';
-import { registerAdapter } from './transport.js';
+import { adoptOptions, registerAdapter } from './transport.js';
 
 const TO_LISTENER = 1;
 const TO_CONNECTOR = 2;
@@ -47,7 +47,7 @@ registerAdapter('sysvmq', {
     return new RecordTransport(`channel ${ep.url}`, carrier(q, TO_CONNECTOR, TO_LISTENER, max), opts.maxMessageSize, max);
   },
   async connect(ep, opts) {
-    const q = await SystemVMessageQueue.open(ep.key);
+    const q = await SystemVMessageQueue.open(ep.key, adoptOptions(opts));
     const max = msgmax();
     return new RecordTransport(`channel ${ep.url}`, carrier(q, TO_LISTENER, TO_CONNECTOR, max), opts.maxMessageSize, max);
   },

@@ -31,6 +31,12 @@ export interface TransportOptions {
   [key: string]: unknown;
 }
 
+/** `allowForeignOwner` of the channel options, for the adapters that adopt an existing object. */
+export function adoptOptions(opts: TransportOptions): { allowForeignOwner?: boolean } {
+  // The mechanism modules validate the type (ERR_INVALID_ARG_TYPE).
+  return opts.allowForeignOwner === undefined ? {} : { allowForeignOwner: opts.allowForeignOwner as boolean };
+}
+
 export interface Adapter<E extends Endpoint = Endpoint> {
   connect(endpoint: E, opts: TransportOptions & WaitOptions): Promise<Transport>;
   listen(endpoint: E, opts: TransportOptions & WaitOptions): Promise<Transport>;
