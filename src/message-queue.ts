@@ -25,6 +25,8 @@ const C = native.mqConstants;
 const EAGAIN = errno('EAGAIN');
 const EEXIST = errno('EEXIST');
 const ENOENT = errno('ENOENT');
+const LOCK_EX = 2;
+const LOCK_NB = 4;
 const EINVAL = errno('EINVAL');
 const EIDRM = errno('EIDRM');
 const ENOMSG = errno('ENOMSG');
@@ -644,6 +646,24 @@ export class MessageQueue implements AsyncDisposable, Disposable {
    * Closes the descriptor (idempotent); pending sends and receives reject with ERR_IPC_CLOSED. Unlinks the
    * name first if this object owns it.
    */
+  /**
+   * Takes an exclusive advisory lock on this queue descriptor (flock(2), non-blocking): true if it is
+   * ours now, false if another descriptor of the queue holds it. The kernel releases it when this
+   * object closes or its process dies. The `mq:` channel's connector uses it to be the only one.
+   *
+   * @example
+   * ```ts
+   * if (!q.tryLock()) throw new Error('another producer has the queue');
+   * ```
+   */
+  tryLock(): boolean {
+    this.#assertOpen('tryLock');
+    const rc = native.flock(this.#fd, LOCK_EX | LOCK_NB);
+    if (rc === EAGAIN) return false;
+    check(rc, 'flock', this.name);
+    return true;
+  }
+
   close(): void {
     if (this.#fd < 0) return;
     const fd = this.#fd;

@@ -347,6 +347,12 @@ export interface UnixSocketOptions {
  */
 export interface ConnectOptions extends UnixAddress, UnixSocketOptions {
   type?: UnixSocketType;
+  /**
+   * Datagrams: bind to this address before connecting (default: an autobound abstract name, Linux). A
+   * bound name is exclusive (EADDRINUSE) and released by the kernel when the socket closes or its
+   * process dies.
+   */
+  bindTo?: UnixAddressLike;
 }
 
 /**
@@ -504,9 +510,12 @@ export class UnixSocket extends Duplex {
     if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
     const type = validateType(opts.type);
     const addr = encodeAddress(opts);
+    if (opts.bindTo !== undefined && type !== 'dgram') throw invalidArgType('options.bindTo', 'given only for datagram sockets', opts.bindTo);
+    const local = opts.bindTo === undefined ? undefined : encodeAddress(opts.bindTo, 'options.bindTo');
     const fd = check(native.socket(TYPE_CODE[type]), 'socket');
     try {
-      if (type === 'dgram' && process.platform === 'linux') check(native.bind(fd, Buffer.alloc(0)), 'bind');
+      if (local) check(native.bind(fd, local.bytes), 'bind', local.display);
+      else if (type === 'dgram' && process.platform === 'linux') check(native.bind(fd, Buffer.alloc(0)), 'bind');
       check(native.connect(fd, addr.bytes), 'connect', addr.display);
     } catch (err) {
       native.close(fd);
@@ -733,6 +742,24 @@ export class UnixSocket extends Duplex {
       }
       await waitReadable(this, opts);
     }
+  }
+
+  /**
+   * Datagram sockets: connect(2) this (bound) socket to one peer. From then on it receives only that
+   * peer's datagrams, and the kernel refuses every other socket's connect and send to it with EPERM
+   * (unix_may_send), so a second sender is told at once instead of being dropped unread.
+   *
+   * @example
+   * ```ts
+   * const first = (await server.receive())!;
+   * server.connectTo(first.from!);
+   * ```
+   */
+  connectTo(to: UnixAddressLike): void {
+    this.#assertOpen('connectTo');
+    if (this.type !== 'dgram') throw new IpcError('ERR_IPC_UNSUPPORTED', 'connectTo() is for datagram sockets (stream and seqpacket sockets connect once, with UnixSocket.connect)');
+    const addr = encodeAddress(to, 'to');
+    check(native.connect(this.#fd, addr.bytes), 'connect', addr.display);
   }
 
   /** Shuts down one or both directions (shutdown(2)). */

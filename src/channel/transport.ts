@@ -71,6 +71,11 @@ export function transports(): TransportName[] {
   return [...adapters.keys()];
 }
 
+/** A connector of a one-peer endpoint that already has its peer (connectionless transports). */
+export function busy(url: string, why: string): IpcError {
+  return new IpcError('ERR_IPC_BUSY', `${url} already has its one connector (${why}); a channel has exactly one peer`, { url });
+}
+
 export function peerDead(what: string, cause?: unknown): IpcError {
   return new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${what} went away without closing`, {}, cause ? { cause } : undefined);
 }
