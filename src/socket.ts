@@ -31,6 +31,9 @@ const EMSGSIZE = errno('EMSGSIZE');
 const EADDRINUSE = errno('EADDRINUSE');
 const ECONNREFUSED = errno('ECONNREFUSED');
 const ENOENT = errno('ENOENT');
+const ECONNABORTED = errno('ECONNABORTED');
+/** accept(2) failures that pass: descriptors or memory run out, for a while (accept(2) ERRORS). */
+const TRANSIENT = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM'].map((e) => errno(e)));
 
 /**
  * The three AF_UNIX socket types.
@@ -1164,6 +1167,8 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
   #allow: AllowRule | undefined;
   #opts: UnixSocketOptions;
   #looping = false;
+  #refed = true;
+  #backoff = 0;
 
   private constructor(fd: number, type: UnixSocketType, address: string, owned: Owned | undefined, opts: ListenOptions, socket?: UnixSocket) {
     super();
@@ -1242,14 +1247,29 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
   async accept(opts: WaitOptions = {}): Promise<UnixSocket> {
     if (this.socket) throw new IpcError('ERR_IPC_UNSUPPORTED', 'a datagram server has no connections: use server.socket');
     validateWaitOptions(opts);
+    const deadline = opts.timeout === undefined ? undefined : Date.now() + opts.timeout;
+    const left = (): WaitOptions => (deadline === undefined ? opts : { signal: opts.signal, timeout: Math.max(0, deadline - Date.now()) });
     for (;;) {
       if (this.#fd < 0) throw closedError(`unix ${this.type} server`, 'accept');
       const c = native.accept(this.#fd);
       if (c === EAGAIN) {
-        await this.#ready!.wait(READABLE, opts);
+        await this.#ready!.wait(READABLE, left());
+        continue;
+      }
+      if (c === ECONNABORTED) continue; // the client gave up before we took it: nothing to do
+      if (TRANSIENT.has(c)) {
+        // Out of descriptors or memory (a client may be exhausting them on purpose). The connection
+        // stays in the backlog and the socket stays readable, so waiting for readiness would spin:
+        // back off on a timer, report it, and try again; one success resets the delay (libuv keeps
+        // accepting the same way). Never thrown: a server must outlive its clients' attacks.
+        const err = errnoException(c, 'accept4', this.address);
+        this.#backoff = Math.min(this.#backoff ? this.#backoff * 2 : 10, 1000);
+        this.emit('acceptError', err, this.#backoff);
+        await this.#pause(this.#backoff, left());
         continue;
       }
       if (c < 0) throw errnoException(c, 'accept4', this.address);
+      this.#backoff = 0;
       if (this.#allow !== undefined) {
         const cr = native.getPeerCred(c);
         const creds = typeof cr === 'number' ? undefined : { pid: cr[0], uid: cr[1], gid: cr[2] };
@@ -1275,6 +1295,28 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     }
   }
 
+  /** Sleeps `ms` for a backoff; ends early (resolved) when the server closes, rejects on abort/timeout. */
+  #pause(ms: number, opts: WaitOptions): Promise<void> {
+    const { signal, timeout } = opts;
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    return new Promise((resolve, reject) => {
+      const timedOut = timeout !== undefined && timeout < ms;
+      const timer = setTimeout(() => done(timedOut ? timeoutError('accept', timeout!) : undefined), timedOut ? timeout : ms);
+      if (!this.#refed) timer.unref();
+      const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
+      const onClose = () => done();
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.once('close', onClose);
+    });
+  }
+
   async #acceptLoop(): Promise<void> {
     if (this.#looping) return;
     this.#looping = true;
@@ -1284,19 +1326,26 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
         this.emit('connection', conn);
       }
     } catch (err) {
-      if ((err as IpcError).code !== 'ERR_IPC_CLOSED') this.emit('error', err);
+      // accept() throws only when the server is closed or broken (EBADF, EINVAL...): transient failures
+      // are retried inside it. With nobody listening for 'error', emitting one would crash the process.
+      if ((err as IpcError).code !== 'ERR_IPC_CLOSED') {
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+        else process.emitWarning(err as Error);
+      }
     } finally {
       this.#looping = false;
     }
   }
 
   ref(): this {
+    this.#refed = true;
     this.#ready?.ref();
     this.socket?.ref();
     return this;
   }
 
   unref(): this {
+    this.#refed = false;
     this.#ready?.unref();
     this.socket?.unref();
     return this;
