@@ -12,13 +12,12 @@
  */
 import fs from 'node:fs';
 import { native, type MsgStat } from './native.js';
-import { validateSysvKey } from './shared-memory.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
 import { posixName, fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { checkOwner, type AdoptOptions } from './internal/owner.js';
 import { Readiness, READABLE, WRITABLE, waitOnThread } from './internal/wait.js';
-import { toBytes, validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { toBytes, validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 
 const C = native.mqConstants;
 

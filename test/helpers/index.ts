@@ -145,7 +145,20 @@ export function firstLine(child: ChildProcess): Promise<string> {
     if (failed) return reject(failed);
     child.once('error', reject);
     child.stdout!.on('data', onData);
-    child.once('exit', (code, sig) => reject(new Error(`peer exited (${code ?? sig}) before printing a line: ${buf}`)));
+    // 'close', not 'exit': the exit status can arrive before the last bytes of the stdout pipe are read.
+    child.once('close', (code, sig) => reject(new Error(`peer exited (${code ?? sig}) before printing a line: ${buf}`)));
+  });
+}
+
+/** Resolves with everything the child prints on stdout, once its stdout has closed. */
+export function output(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const failed = spawnErrors.get(child);
+    if (failed) return reject(failed);
+    child.once('error', reject);
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (buf += d));
+    child.stdout!.once('close', () => resolve(buf));
   });
 }
 
