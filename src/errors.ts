@@ -25,6 +25,8 @@ export type IpcErrorCode =
   | 'ERR_IPC_UNSUPPORTED'
   | 'ERR_IPC_TIMEOUT'
   | 'ERR_IPC_NOT_FIFO'
+  | 'ERR_IPC_FOREIGN_OWNER'
+  | 'ERR_IPC_BUSY'
   | 'ERR_IPC_LIMIT'
   | 'ERR_IPC_SIGNAL_RESERVED';
 
