@@ -192,3 +192,72 @@ function hasTaskset(): boolean {
   taskset ??= spawnSync('taskset', ['-c', '0', 'true']).status === 0;
   return taskset;
 }
+
+// ---- the verification exchange (BenchModule.verify) ------------------------------------------------
+// Before a module measures, each of its C peers and Node peers moves a few messages of a known pattern
+// (message i carries byte (i + j) & 0xff at offset j) and the receiving side folds every byte it got into
+// FNV-1a (32 bits, seed 0x811c9dc5). Both must report exactly what patternDigest() computes: the same
+// count of bytes and the same hash, or the two sides do not move the same bytes and their figures are
+// not comparable. The C programs carry the same two functions (fill, fnv) in their `verify` mode.
+
+/** What the receiving side of a verification exchange saw. */
+export interface Digest {
+  bytes: number;
+  fnv: number;
+}
+
+export const FNV_SEED = 0x811c9dc5;
+
+/** FNV-1a over `data`, continuing from `h`. */
+export function fnv1a(h: number, data: Uint8Array): number {
+  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i]!, 16777619) >>> 0;
+  return h;
+}
+
+/** Message `i` of a verification exchange. */
+export function patternMessage(size: number, i: number): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  for (let j = 0; j < size; j++) b[j] = (i + j) & 0xff;
+  return b;
+}
+
+/** The digest of `n` pattern messages of `size` bytes, in order. */
+export function patternDigest(size: number, n: number): Digest {
+  let h = FNV_SEED;
+  for (let i = 0; i < n; i++) h = fnv1a(h, patternMessage(size, i));
+  return { bytes: size * n, fnv: h };
+}
+
+/** A running digest, for receivers. */
+export class DigestAcc implements Digest {
+  bytes = 0;
+  fnv = FNV_SEED;
+  add(data: Uint8Array): void {
+    this.bytes += data.length;
+    this.fnv = fnv1a(this.fnv, data);
+  }
+  toJSON(): Digest {
+    return { bytes: this.bytes, fnv: this.fnv };
+  }
+}
+
+/**
+ * Checks each side's digest against the pattern's; returns one line saying what agreed, throws naming
+ * every side that did not.
+ */
+export function checkDigests(what: string, size: number, n: number, sides: Record<string, Digest | string>): string {
+  const want = patternDigest(size, n);
+  const bad: string[] = [];
+  for (const [side, got] of Object.entries(sides)) {
+    let d: Digest;
+    try {
+      d = typeof got === 'string' ? (JSON.parse(got.trim().split('\n').pop()!) as Digest) : got;
+    } catch {
+      bad.push(`${side} printed ${JSON.stringify(String(got).slice(0, 80))}`);
+      continue;
+    }
+    if (d.bytes !== want.bytes || d.fnv >>> 0 !== want.fnv) bad.push(`${side} saw ${d.bytes} B fnv ${(d.fnv >>> 0).toString(16)}`);
+  }
+  if (bad.length) throw new Error(`${what}: ${n} × ${size} B should be ${want.bytes} B fnv ${want.fnv.toString(16)}, but ${bad.join(', ')}`);
+  return `${what}: ${Object.keys(sides).join(' and ')} each received ${n} × ${size} B = ${want.bytes} B, fnv ${want.fnv.toString(16)}`;
+}

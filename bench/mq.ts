@@ -3,15 +3,16 @@
 // CPU 0, server on CPU 1). Round trips (64 B and 4 KiB, p50/p99) and one-way throughput.
 //
 //   node dist/bench/mq.js [--quick] [--json]     standalone: prints a table (or the rows as JSON)
-//   node dist/bench/mq.js --role client|server <posix|sysv> <rtt|tput> SIZE N TARGET
-//                                                 the two Node sides (internal)
+//   node dist/bench/mq.js --role client|server <posix|sysv> <rtt|tput|verify> SIZE N TARGET
+//                                                 the two Node sides (internal); verify: N pattern
+//                                                 messages one way, the server prints their digest
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MessageQueue, SystemVMessageQueue } from '../src/index.js';
-import { collect, compileC, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
+import { checkDigests, collect, compileC, DigestAcc, patternMessage, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
 
 type Kind = 'posix' | 'sysv';
-type Mode = 'rtt' | 'tput';
+type Mode = 'rtt' | 'tput' | 'verify';
 
 const self = fileURLToPath(import.meta.url);
 const SIZES = [64, 4096];
@@ -29,7 +30,11 @@ async function server(kind: Kind, mode: Mode, n: number, target: string): Promis
   if (kind === 'posix') {
     const a = await MessageQueue.open(target + '-a', { access: 'read' });
     const b = await MessageQueue.open(target + '-b', { access: 'write' });
-    if (mode === 'rtt') {
+    if (mode === 'verify') {
+      const d = new DigestAcc();
+      for (let i = 0; i < n; i++) d.add((a.tryReceive() ?? (await a.receive({ timeout: 10_000 }))).data);
+      process.stdout.write(`${JSON.stringify(d)}\n`);
+    } else if (mode === 'rtt') {
       for (;;) {
         const m = a.tryReceive() ?? (await a.receive());
         if (m.data.length === 0) break;
@@ -44,7 +49,11 @@ async function server(kind: Kind, mode: Mode, n: number, target: string): Promis
   } else {
     // A private queue: known to the server by its id, not a key.
     const q = SystemVMessageQueue.fromId(Number(target));
-    if (mode === 'rtt') {
+    if (mode === 'verify') {
+      const d = new DigestAcc();
+      for (let i = 0; i < n; i++) d.add((q.tryReceive({ type: 1 }) ?? (await q.receive({ type: 1, timeout: 10_000 }))).data);
+      process.stdout.write(`${JSON.stringify(d)}\n`);
+    } else if (mode === 'rtt') {
       for (;;) {
         const m = q.tryReceive({ type: 1 }) ?? (await q.receive({ type: 1 }));
         if (m.data.length === 0) break;
@@ -89,7 +98,12 @@ async function client(kind: Kind, mode: Mode, size: number, n: number): Promise<
   const srv = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const done = exitOf(srv);
   try {
-    if (mode === 'rtt') {
+    if (mode === 'verify') {
+      // The server prints the digest (its stdout is ours); nothing else goes out.
+      for (let i = 0; i < n; i++) await send(patternMessage(size, i));
+      await done;
+      return;
+    } else if (mode === 'rtt') {
       for (let i = 0; i < warm + n; i++) {
         const t0 = process.hrtime.bigint();
         await send(payload);
@@ -155,6 +169,19 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
     }
   }
   return rows;
+}
+
+/** Pattern messages one way through every C program and every Node pair, each digest checked. */
+export async function verify(): Promise<string[]> {
+  const n = 25;
+  const out: string[] = [];
+  for (const [kind, prog, what] of [['posix', 'mq_posix', 'POSIX mq'], ['sysv', 'mq_sysv', 'System V mq']] as const) {
+    for (const size of SIZES) {
+      const [cmd, args] = pinned(0, process.execPath, [self, '--role', 'client', kind, 'verify', String(size), String(n)]);
+      out.push(checkDigests(`${what} ${size} B`, size, n, { [`C ${prog}`]: await collect(compileC(prog), ['verify', String(size), String(n)]), 'ipckit server': await collect(cmd, args) }));
+    }
+  }
+  return out;
 }
 
 function table(rows: BenchRow[]): string {
