@@ -1,9 +1,12 @@
-// The bench harness's pure logic: medians over repetitions (--repeat), the spread it reports, how the
-// number of repetitions is chosen, and the growth rows turned into curves, tables and plots. No
-// measurement runs here: speed claims come from `ipckit bench`, never from tests.
+// The bench harness's logic: medians over repetitions (--repeat), the spread it reports, how the number
+// of repetitions is chosen, the growth rows turned into curves, tables and plots, and the verification
+// exchange (the C programs' verify mode digests exactly what the harness computes). No measurement runs
+// here: speed claims come from `ipckit bench`, never from tests.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { median, mergeRuns, spreadMetric, type BenchRow } from '../bench/lib.js';
+import { spawnSync } from 'node:child_process';
+import { checkDigests, compileC, DigestAcc, median, mergeRuns, patternDigest, patternMessage, spreadMetric, type BenchRow } from '../bench/lib.js';
+import { missing } from './helpers/index.js';
 import { curves, fmtSpread, growthTargets, repetitions, svg, table, type BenchRun } from '../bench/index.js';
 
 const rtt = (p50: number, p99: number, extra: Partial<BenchRow> = {}): BenchRow => ({
@@ -134,4 +137,37 @@ test('table() and svg() show growth sweeps apart from the main rows, and the spr
   assert.match(s, /^<svg /);
   assert.match(s, /<polyline /);
   assert.equal((s.match(/<svg /g) ?? []).length, 1);
+});
+
+test('patternDigest() is FNV-1a over the pattern messages, in order, and a running DigestAcc agrees', () => {
+  // 5 × 100 B: the figure the C programs print for `verify` with the same arguments.
+  assert.deepEqual(patternDigest(100, 5), { bytes: 500, fnv: 2639482185 });
+  const d = new DigestAcc();
+  const all = Buffer.concat([0, 1, 2, 3, 4].map((i) => patternMessage(100, i)));
+  for (let off = 0; off < all.length; off += 7) d.add(all.subarray(off, off + 7)); // any chunking
+  assert.deepEqual(d.toJSON(), patternDigest(100, 5));
+});
+
+test('checkDigests() passes matching sides and throws naming each side that saw other bytes', () => {
+  const good = patternDigest(64, 3);
+  assert.match(checkDigests('x', 64, 3, { C: good, node: JSON.stringify(good) }), /C and node each received 3 × 64 B = 192 B/);
+  assert.throws(() => checkDigests('x', 64, 3, { C: good, node: { bytes: 192, fnv: good.fnv ^ 1 } }), /node saw 192 B/);
+  assert.throws(() => checkDigests('x', 64, 3, { C: { bytes: 128, fnv: good.fnv }, node: good }), /C saw 128 B/);
+  assert.throws(() => checkDigests('x', 64, 3, { C: 'garbage' }), /C printed "garbage"/);
+});
+
+test('the C bench programs\' verify mode receives exactly the pattern the harness computes', { skip: missing('cc') }, () => {
+  const runs: [string, string[], number, number][] = [
+    ['socket_unix', ['stream', 'verify', '7', '3000'], 3000, 7],
+    ['socket_unix', ['dgram', 'verify', '7', '300'], 300, 7],
+    ['socket_unix', ['seqpacket', 'verify', '7', '300'], 300, 7],
+    ['pipe_pingpong', ['7', '300', '0', '0', 'verify'], 300, 7],
+    ['mq_sysv', ['verify', '300', '7'], 300, 7],
+    ['mq_posix', ['verify', '300', '7'], 300, 7],
+  ];
+  for (const [prog, args, size, n] of runs) {
+    const r = spawnSync(compileC(prog), args, { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(r.status, 0, `${prog} ${args.join(' ')}: ${r.stderr}`);
+    assert.deepEqual(JSON.parse(r.stdout), patternDigest(size, n), `${prog} ${args.join(' ')}`);
+  }
 });
