@@ -33,6 +33,8 @@ export interface BenchRun {
   skipped: { module: string; reason: string }[];
   /** Modules whose peers were checked first (verify()), with what each check saw. */
   verified: { module: string; checks: string[] }[];
+  /** Modules that ran without a verify() of their own. */
+  unverified?: string[];
   /** The growth sweeps (bench/growth.ts) as curves: x, and the figure plotted, per series. */
   curves: Curve[];
   machine: { cpus: number; node: string; kernel: string; date: string; quick: boolean; repeat: number };
@@ -64,6 +66,7 @@ export async function runBench(opts: RunOptions): Promise<BenchRun> {
   const rows: BenchRow[] = [];
   const skipped: BenchRun['skipped'] = [];
   const verified: BenchRun['verified'] = [];
+  const unverified: string[] = [];
   const list = MODULES.filter((m) => !opts.only || opts.only.includes(m));
   for (const [i, name] of list.entries()) {
     const tag = `[${i + 1}/${list.length}] ${name}`;
@@ -85,7 +88,8 @@ export async function runBench(opts: RunOptions): Promise<BenchRun> {
     const reps: BenchRow[][] = [];
     if (PINNED.has(name)) pinPid(process.pid, CPU_A);
     try {
-      if (typeof mod.verify === 'function') {
+      if (typeof mod.verify !== 'function') unverified.push(name);
+      else {
         opts.progress?.(`${tag}: verifying its peers`);
         try {
           verified.push({ module: name, checks: await mod.verify(mopts) });
@@ -112,6 +116,7 @@ export async function runBench(opts: RunOptions): Promise<BenchRun> {
     rows,
     skipped,
     verified,
+    unverified,
     curves: curves(rows),
     machine: { cpus: NCPU, node: process.version, kernel: os.release(), date: new Date().toISOString(), quick: opts.quick, repeat },
   };
@@ -301,7 +306,10 @@ export function table(run: BenchRun): string {
   if (notes.length) out.push('', 'notes:', ...notes);
   const t = [...targets(run), ...growthTargets(run)];
   if (t.length) out.push('', 'targets:', ...t.map((l) => `  ${l}`));
-  if (run.verified?.length) out.push('', 'verified first (C and Node peers moved the same bytes):', ...run.verified.map((v) => `  ${v.module}: ${v.checks.length} checks agree`));
+  if (run.verified?.length || run.unverified?.length) {
+    out.push('', 'verified first (C and Node peers moved the same bytes):', ...run.verified.map((v) => `  ${v.module}: ${v.checks.length} checks agree`));
+    if (run.unverified?.length) out.push(`  not verified (no verify()): ${run.unverified.join(', ')}`);
+  }
   if (run.skipped.length) out.push('', 'skipped:', ...run.skipped.map((s) => `  ${s.module}: ${s.reason}`));
   const reps = run.machine.repeat ?? 1;
   out.push(
