@@ -110,6 +110,11 @@ export interface NativeMessageQueue {
   msgrcv(id: number, maxSize: number, type: number, flags: number): [number, Buffer] | number;
   /** A blocking msgrcv(2) on a waiter thread: cb(length, data, type). */
   msgrcvWait(id: number, maxSize: number, type: number, flags: number, cb: WaitCallback): number;
+  /**
+   * Up to maxCount msgrcv(2) with IPC_NOWAIT in one call: [count, records (each a long type then the
+   * text), [type, text offset, length] per record], or -errno when the first finds nothing (-ENOMSG) or fails.
+   */
+  msgrcvBatch(id: number, maxSize: number, type: number, flags: number, maxCount: number): [number, Buffer, Float64Array] | number;
   msgctlStat(id: number): MsgStat | number;
   msgctlSetQbytes(id: number, qbytes: number): number;
   msgctlRmid(id: number): number;
