@@ -105,7 +105,7 @@ export function targets(run: BenchRun): string[] {
   const tput = find('ipckit ring one way, 64 B, spinning', 64);
   if (tput?.msgs_per_s) out.push(`ring one way 64 B: ${(tput.msgs_per_s / 1e6).toFixed(2)} M msg/s; target >= 5 M: ${verdict(tput.msgs_per_s >= 5e6)}`);
   // The default parking (doorbells between two ipckit processes); the futex path is in the table too.
-  const sleep = find('ipckit ring, both sides parked (doorbell FIFOs on the event loop)', 64);
+  const sleep = find('ipckit ring, both sides parked (eventfd doorbells on the event loop)', 64);
   const cSleep = find('C futex ping-pong', 64);
   if (sleep?.p50_us && cSleep?.p50_us) {
     const x = sleep.p50_us / cSleep.p50_us;

@@ -118,6 +118,9 @@ export {
   type TransportName,
 } from './channel/index.js';
 
+// shared-memory ring servers (docs/channels.md, "shm+unix: ring servers")
+export { RingServer, type RingServerOptions } from './channel/shm-server.js';
+
 // inventory (ipckit ls / rm)
 export {
   listIpcObjects,

@@ -16,6 +16,7 @@ import './fifo.js';
 import './net.js';
 import './udp.js';
 import './shm.js';
+import './shm-server.js';
 import './nats.js';
 import './seqpacket.js';
 import './dgram.js';
