@@ -207,3 +207,17 @@ export class EventFd {
     this.#fd = -1;
   }
 }
+
+/**
+ * Marks an inherited descriptor close-on-exec, so that it does not leak into the programs this process
+ * runs (a channel socket held by a grandchild would keep the parent from ever seeing the channel end).
+ *
+ * @example
+ * ```ts
+ * setCloseOnExec(3);
+ * ```
+ */
+export function setCloseOnExec(fd: number): void {
+  validateInteger('fd', fd, 0, 2 ** 31 - 1);
+  check(native.setCloexec(fd, true), 'fcntl');
+}

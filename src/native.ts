@@ -287,6 +287,8 @@ export interface NativeMemfd {
   eventfd(initval: number, flags: number): number;
   /** Adds 1 to an eventfd's counter: 0 or -errno (-EAGAIN: at its maximum, rung already). */
   eventfdSignal(fd: number): number;
+  /** Sets or clears FD_CLOEXEC: 0 or -errno. */
+  setCloexec(fd: number, on: boolean): number;
   readonly memfdConstants: {
     MFD_CLOEXEC: number;
     MFD_ALLOW_SEALING: number;

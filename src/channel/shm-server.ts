@@ -23,7 +23,7 @@ import { checkRing, initRing, maxPayload, MAX_CAPACITY, MIN_CAPACITY, ringBytes,
 import { Channel } from './channel.js';
 import { codecFor, type CodecName } from './codec.js';
 import { parseEndpoint, type Endpoint } from './endpoint.js';
-import { registerAdapter, type Transport, type TransportOptions } from './transport.js';
+import { isPeerGone, registerAdapter, type Transport, type TransportOptions } from './transport.js';
 
 // ---- the segment (docs/ring-format.md) -----------------------------------------------------------
 
@@ -253,6 +253,7 @@ export async function offerRingPair(sock: UnixSocket, opts: RingPairOptions = {}
     own?.close();
     peer?.close();
     sock.destroy();
+    if (isPeerGone(err)) throw new IpcError('ERR_IPC_PEER_DEAD', `${what}: the connector left during the handshake`, {}, { cause: err });
     throw err;
   }
 }
@@ -313,6 +314,7 @@ export async function joinRingPair(sock: UnixSocket, opts: RingPairOptions = {},
     own?.close();
     peer?.close();
     sock.destroy();
+    if (isPeerGone(err)) throw new IpcError('ERR_IPC_PEER_DEAD', `${what}: the listener left during the handshake`, {}, { cause: err });
     throw err;
   }
 }

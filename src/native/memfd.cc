@@ -66,6 +66,17 @@ Napi::Value EventfdSignal(const Napi::CallbackInfo& info) {
   return Result(info.Env(), n == -1 ? -errno : 0);
 }
 
+// setCloexec(fd, on) -> 0 | -errno: FD_CLOEXEC on an inherited descriptor (an inherited channel socket
+// must not leak into the next exec, or the parent would never see it close).
+Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  bool on = info[1].ToBoolean();
+  int fl = fcntl(fd, F_GETFD);
+  if (fl == -1) return ErrnoResult(info.Env());
+  fl = on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
+  return Result(info.Env(), fcntl(fd, F_SETFD, fl) == -1 ? -errno : 0);
+}
+
 }  // namespace
 
 void InitMemfd(Napi::Env env, Napi::Object exports) {
@@ -75,6 +86,7 @@ void InitMemfd(Napi::Env env, Napi::Object exports) {
   exports.Set("getSeals", Napi::Function::New(env, GetSeals));
   exports.Set("eventfd", Napi::Function::New(env, Eventfd));
   exports.Set("eventfdSignal", Napi::Function::New(env, EventfdSignal));
+  exports.Set("setCloexec", Napi::Function::New(env, SetCloexec));
   Napi::Object k = Napi::Object::New(env);
   k.Set("MFD_CLOEXEC", Napi::Number::New(env, MFD_CLOEXEC));
   k.Set("MFD_ALLOW_SEALING", Napi::Number::New(env, MFD_ALLOW_SEALING));
