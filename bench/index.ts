@@ -8,10 +8,10 @@ import type { BenchOptions, BenchRow } from './lib.js';
  * The modules that expect this process on CPU a (their peers go to CPU b). The others pin their own peers
  * with lib.ts's pinned(), which consults this process's affinity: they run with it unpinned.
  */
-const PINNED = new Set(['baseline', 'pipe', 'ring']);
+const PINNED = new Set(['baseline', 'pipe', 'ring', 'fork']);
 
 /** Every bench module, in running order; those not (yet) in the build are reported as skipped. */
-export const MODULES = ['baseline', 'pipe', 'ring', 'mq', 'signal', 'socket', 'shm'] as const;
+export const MODULES = ['baseline', 'pipe', 'ring', 'mq', 'signal', 'socket', 'shm', 'fork'] as const;
 
 export interface BenchRun {
   rows: BenchRow[];
@@ -117,11 +117,21 @@ export function targets(run: BenchRun): string[] {
     const f = big.mb_per_s / mc.mb_per_s;
     out.push(`ring 1 MiB one way ${big.mb_per_s} MB/s = ${(f * 100).toFixed(0)}% of single-thread memcpy (${mc.mb_per_s} MB/s); target >= 70%: ${verdict(f >= 0.7)}`);
   }
+  // Issue 15: the fork() channel against child_process.fork + send, both on their public APIs.
+  for (const [size, want] of [[64, 50], [1 << 20, 10]] as const) {
+    const f = find('ipckit fork() channel (await send / await receive, both ends)', size, 'rtt');
+    const c = find('child_process.fork + send (json)', size, 'rtt');
+    if (f?.p50_us && c?.p50_us) {
+      const x = c.p50_us / f.p50_us;
+      out.push(`fork channel vs child_process.fork + send, ${fmtSize(size)} round trip p50: ${f.p50_us} vs ${c.p50_us} µs, ${x.toFixed(1)}× faster; target >= ${want}×: ${verdict(x >= want)}`);
+    }
+  }
   return out;
 }
 
 export function cpSend(rows: BenchRow[], r: BenchRow): BenchRow | undefined {
-  return rows.find((c) => c.label === 'child_process.send (json)' && c.size === r.size && c.kind === 'rtt');
+  const same = (label: string) => rows.find((c) => c.label === label && c.size === r.size && c.kind === 'rtt');
+  return same('child_process.send (json)') ?? same('child_process.fork + send (json)');
 }
 
 /** x C: time relative to C (rtt: p50 / C p50; throughput: C MB/s / our MB/s); 1.00 = as fast as C. */

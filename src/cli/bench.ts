@@ -17,7 +17,7 @@ export function benchCommand(): Command {
     .option('--json <file>', 'write the rows as JSON')
     .option('--svg <file>', 'write a bar chart of round-trip p50')
     .option('--quick', 'fewer sizes and samples (under a minute)', false)
-    .option('--only <modules>', 'comma-separated bench modules (baseline, pipe, ring, mq, signal, socket, shm)')
+    .option('--only <modules>', 'comma-separated bench modules (baseline, pipe, ring, mq, signal, socket, shm, fork)')
     .action(async (o: { json?: string; svg?: string; quick: boolean; only?: string }) => {
       // The harness lives beside the compiled CLI (dist/bench); imported lazily so that other commands
       // do not load it.
