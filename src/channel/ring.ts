@@ -41,6 +41,8 @@ export const MAX_CAPACITY = 1 << 30;
 export const RECORD_HEADER = 8;
 /** A record length of 0xFFFFFFFF is the wrap marker: the rest of the data area up to its end is padding. */
 export const WRAP = 0xffffffff;
+/** A sleep flag's value once the waker rang it (docs/ring-format.md, "Waiting"). */
+export const RUNG = 3;
 /** Records of at least this many bytes may wrap early to reuse cache-hot memory (see tryWrite). */
 const LARGE_RECORD = 64 * 1024;
 
@@ -225,6 +227,17 @@ abstract class RingSide {
   }
 
   /**
+   * Wakes the peer parked with its flag at `flagOff` on the word at `wordOff`, once per park: the flag
+   * goes from the peer's value to RUNG by compare-and-swap, and only the side that made that change
+   * rings, so a burst of sends to a parked consumer costs one wake-up syscall, not one per message.
+   */
+  protected ring(flagOff: number, wordOff: number): void {
+    const f = this.load(flagOff);
+    if (f === 0 || f === RUNG) return;
+    if (Atomics.compareExchange(this.i32, flagOff >> 2, f, RUNG) === f) this.parker.wakePeer(this.i32, wordOff >> 2);
+  }
+
+  /**
    * Spins up to `spinMicros` for `ready()`, then parks on the word at `wordOff` (whose value `ready()`
    * depends on) with the flag at `flagOff` set while parked. `ready()` must also be true once the peer
    * closed its side on purpose; a peer that died without closing fails the wait with ERR_IPC_PEER_DEAD.
@@ -346,7 +359,7 @@ export class RingProducer extends RingSide {
     this.#published = this.#head;
     this.store(OFF_HEAD, this.#head);
     // The only syscall of the send path, and only when the consumer announced it parked.
-    if (this.load(OFF_CONSUMER_SLEEPING) !== 0) this.parker.wakePeer(this.i32, OFF_HEAD >> 2);
+    if (this.load(OFF_CONSUMER_SLEEPING) !== 0) this.ring(OFF_CONSUMER_SLEEPING, OFF_HEAD);
     return true;
   }
 
@@ -423,7 +436,7 @@ export class RingProducer extends RingSide {
     if (this.#head === this.#published) return;
     this.#published = this.#head;
     this.store(OFF_HEAD, this.#head);
-    if (this.load(OFF_CONSUMER_SLEEPING) !== 0) this.parker.wakePeer(this.i32, OFF_HEAD >> 2);
+    if (this.load(OFF_CONSUMER_SLEEPING) !== 0) this.ring(OFF_CONSUMER_SLEEPING, OFF_HEAD);
   }
 
   /**
@@ -547,7 +560,7 @@ export class RingConsumer extends RingSide {
     const tail = (this.#tail = (this.#tail + n) >>> 0);
     this.#published = tail;
     this.store(OFF_TAIL, tail);
-    if (this.load(OFF_PRODUCER_WAITING) !== 0) this.parker.wakePeer(this.i32, OFF_TAIL >> 2);
+    if (this.load(OFF_PRODUCER_WAITING) !== 0) this.ring(OFF_PRODUCER_WAITING, OFF_TAIL);
   }
 
   /** The next message (a copy), or null if there is none now. Never waits, never calls native. */
