@@ -43,6 +43,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSharedMemory(env, exports);
   InitSemaphore(env, exports);
   InitSocket(env, exports);
+  InitProcess(env, exports);
   return exports;
 }
 

@@ -33,7 +33,7 @@ uv_loop_t* Loop(Napi::Env env);
 struct EnvData {
   void* waiters = nullptr;
   void* signals = nullptr;
-  void* spare[6] = {};
+  void* spare[6] = {};  // spare[0]: the tracer hub (process.cc)
 };
 EnvData& Data(Napi::Env env);
 
@@ -70,5 +70,6 @@ void InitMessageQueue(Napi::Env env, Napi::Object exports);
 void InitSharedMemory(Napi::Env env, Napi::Object exports);
 void InitSemaphore(Napi::Env env, Napi::Object exports);
 void InitSocket(Napi::Env env, Napi::Object exports);
+void InitProcess(Napi::Env env, Napi::Object exports);
 
 }  // namespace ipckit
