@@ -624,8 +624,10 @@ function whyNotPermitted(pid: number): { reason: PermissionReason; detail: strin
       detail: `kernel.yama.ptrace_scope is 1: only descendants may be traced (process ${pid} is not one; it may allow this one with prctl(PR_SET_PTRACER)), or CAP_SYS_PTRACE is needed`,
     };
   }
-  const tracer = Number(statusField(status, 'TracerPid')?.[0] ?? 0);
-  if (tracer !== 0) {
+  const tracerTid = Number(statusField(status, 'TracerPid')?.[0] ?? 0);
+  // TracerPid is the tracing thread; its Tgid is the process.
+  const tracer = Number(statusField(readProc(`/proc/${tracerTid}/status`), 'Tgid')?.[0] ?? tracerTid);
+  if (tracerTid !== 0) {
     return { reason: 'traced', detail: `process ${pid} is already traced by ${tracer === process.pid ? 'this process' : `process ${tracer}`}` };
   }
   return { reason: 'capability', detail: `CAP_SYS_PTRACE is missing (process ${pid} is not dumpable, e.g. a setuid program, or lives in another user namespace)` };
@@ -873,6 +875,10 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
    */
   exited(opts: WaitOptions = {}): Promise<ExitStatus> {
     validateWaitOptions(opts);
+    // Whoever waits for the end is done deciding: the stop held now, and any no reader takes while
+    // this waits, let the tracee go on (signals delivered).
+    const h = this.#held;
+    if (h) h.answer(-1);
     if (this.#status) return Promise.resolve(this.#status);
     if (this.#state === 'detached' && !this.#spawned) return Promise.reject(closedError(`tracer of process ${this.pid}`, 'exited'));
     const { signal, timeout } = opts;
@@ -1008,6 +1014,11 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
     }
   }
 
+  // A stop nobody will answer: exited() waits and no next() took the event.
+  #unattended(): boolean {
+    return this.#statusWaiters.length > 0 && this.#held !== undefined && !this.#held.handedOut;
+  }
+
   #hold_(ev: TraceEvent, deliverAs: number): (sig: number) => void {
     let done = false;
     const answer = (sig: number) => {
@@ -1056,7 +1067,7 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
       replace: { value: (sig: SignalSpec) => decide(signalNumber(sig)) },
     });
     this.#queue.push(ev);
-    if (!this.#hold) decide(signo);
+    if (!this.#hold || this.#unattended()) decide(signo);
   }
 
   #exitStop(tid: number, st: ExitStatus, live: boolean): void {
@@ -1066,7 +1077,7 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
     const answer = live ? this.#hold_(ev, 0) : () => {};
     Object.defineProperty(ev, 'resume', { value: () => answer(0) });
     this.#queue.push(ev);
-    if (!this.#hold || !live) answer(0);
+    if (!this.#hold || !live || this.#unattended()) answer(0);
   }
 }
 

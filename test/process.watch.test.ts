@@ -11,7 +11,7 @@ import { firstLine, run, startPeer } from './helpers/index.js';
 const NO_SUCH_PID = 2 ** 30;
 
 /** The one-letter state of /proc/PID/stat ('R', 'S', 'T' stopped, 't' tracing stop, 'Z'), or 'gone'. */
-export function procState(pid: number): string {
+function procState(pid: number): string {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2)[0]!;
