@@ -25,7 +25,7 @@ import { native } from './native.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, timeoutError } from './errors.js';
 import { Readiness, READABLE } from './internal/wait.js';
 import { validateInteger, validateOptions, validateWaitOptions, type WaitOptions } from './internal/validate.js';
-import { signalName, signalNumber, type SignalSpec } from './signal.js';
+import { signalName, signalNumber, type SignalSpec } from './internal/signal-names.js';
 
 const C = native.processConstants;
 const ECHILD = errno('ECHILD');
