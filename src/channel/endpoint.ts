@@ -75,7 +75,13 @@ function hostPort(url: string, rest: string): { host: string; port: number; path
   if (u.username || u.password || u.search || u.hash) throw bad(url, 'no credentials, query or fragment allowed');
   // URL keeps IPv6 literals bracketed; the socket APIs want them bare.
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { host, port, pathname: decodeURIComponent(u.pathname) };
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(u.pathname);
+  } catch {
+    throw bad(url, 'a malformed %-escape in the path');
+  }
+  return { host, port, pathname };
 }
 
 /**
