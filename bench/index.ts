@@ -168,7 +168,7 @@ export function table(run: BenchRun): string {
   const notes = run.rows.filter((r) => r.note).map((r) => `  ${r.label} (${fmtSize(r.size)}): ${r.note}`);
   if (notes.length) out.push('', 'notes:', ...notes);
   const t = targets(run);
-  if (t.length) out.push('', 'targets (issue 7):', ...t.map((l) => `  ${l}`));
+  if (t.length) out.push('', 'targets:', ...t.map((l) => `  ${l}`));
   if (run.skipped.length) out.push('', 'skipped:', ...run.skipped.map((s) => `  ${s.module}: ${s.reason}`));
   out.push(
     '',
