@@ -5,10 +5,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { MessageQueue, SystemVMessageQueue } from '../src/index.js';
-import { exited, root, run, uniqueKey, uniqueName } from './helpers/index.js';
+import { exited, mqExists, root, run, startPeer, uniqueKey, uniqueName } from './helpers/index.js';
 
 const cli = path.join(root, 'dist/src/cli/main.js');
 const ipckit = (args: string[], input?: string) => run(process.execPath, [cli, ...args], { input });
@@ -62,8 +61,8 @@ test('failed operations exit 1 with one line and no stack', async () => {
 });
 
 /** Starts `ipckit recv ARGS`, resolves once it listens. */
-async function recv(args: string[]) {
-  const child = spawn(process.execPath, [cli, 'recv', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function recv(t: test.TestContext, args: string[]) {
+  const child = startPeer(t, process.execPath, [cli, 'recv', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
   const rl = readline.createInterface({ input: child.stderr! });
@@ -74,9 +73,9 @@ async function recv(args: string[]) {
   return { child, out: () => out };
 }
 
-test('send --json reads what recv --json prints: binary as base64, priorities kept (mq:)', async () => {
+test('send --json reads what recv --json prints: binary as base64, priorities kept (mq:)', async (t) => {
   const name = uniqueName('conv');
-  const r = await recv([`mq:${name}`, '--json', '--count', '2']);
+  const r = await recv(t, [`mq:${name}`, '--json', '--count', '2']);
   const input = [
     JSON.stringify({ data: Buffer.from([0, 1, 2, 255]).toString('base64'), encoding: 'base64', priority: 2 }),
     JSON.stringify({ data: 'urgent', encoding: 'utf8', priority: 9 }),
@@ -112,6 +111,24 @@ test('send --json with a type, recv --json shows it (sysvmq:)', async (t) => {
   assert.deepEqual(JSON.parse(s.stdout), { to: url, bytes: 3, type: 7 });
   const r = await ipckit(['recv', url, '--json', '--count', '1']);
   assert.deepEqual(JSON.parse(r.stdout), { data: 'job', encoding: 'utf8', bytes: 3, type: 7 });
+});
+
+test('recv --json | send --json relays as messages arrive, binary payloads intact (mq: to sysvmq:)', async (t) => {
+  const name = uniqueName('relay');
+  const key = uniqueKey();
+  const q = await SystemVMessageQueue.create(key);
+  t.after(() => q.close());
+  const sh = startPeer(t, 'bash', ['-c', `"$0" "$1" recv "mq:$2" --json --count 2 2>/dev/null | "$0" "$1" send "$3" --json >/dev/null`, process.execPath, cli, name, `sysvmq:0x${key.toString(16)}`], { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  while (!mqExists(name) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const mq = await MessageQueue.open(name, { access: 'write' });
+  await mq.send(Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+  // The first is relayed before the second is sent: send does not wait for the end of its input.
+  assert.deepEqual((await q.receive({ timeout: 10_000 })).data, Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+  await mq.send('second');
+  await mq.close();
+  assert.equal(String((await q.receive({ timeout: 10_000 })).data), 'second');
+  assert.equal((await exited(sh)).code, 0);
 });
 
 test('signal send --json says what was sent', async () => {

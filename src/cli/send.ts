@@ -2,6 +2,7 @@
 // --json the data is what `recv --json` prints: one object per line, {"data", "encoding", "priority",
 // "type"}, so that `ipckit recv A --json | ipckit send B --json` relays messages with their priority,
 // type and binary payloads intact; one result object per message sent is printed.
+import readline from 'node:readline';
 import { Command, Option } from 'commander';
 import { checkEndpoint, openOutgoing } from './endpoint.js';
 import { own } from './lifetime.js';
@@ -74,14 +75,21 @@ export function sendCommand(): Command {
       const type = int('--type', f.type, 1, 2 ** 31 - 1);
       parsed(endpoint, () => checkEndpoint(endpoint));
       const byteStream = /^(fifo:|unix:|tcp:)/.test(endpoint) && !f.framed && !f.channel && !f.codec;
-      let messages: Outbound[];
-      if (f.json) {
-        const text = data ?? (await readStdin()).toString('utf8');
-        messages = text
-          .split('\n')
-          .filter((l) => l.trim() !== '')
-          .map((l, i) => fromJson(l, i + 1));
-        if (messages.length === 0) throw usageError('--json: no message given');
+      // --json from stdin is a stream of messages, sent as each line arrives (a relay from recv --json);
+      // otherwise the message is the argument, or all of stdin.
+      let messages: Iterable<Outbound> | AsyncIterable<Outbound>;
+      if (f.json && data === undefined) {
+        messages = (async function* () {
+          let n = 0;
+          for await (const line of readline.createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+            if (line.trim() !== '') yield fromJson(line, ++n);
+          }
+          if (n === 0) throw usageError('--json: no message on stdin');
+        })();
+      } else if (f.json) {
+        const list = data!.split('\n').filter((l) => l.trim() !== '').map((l, i) => fromJson(l, i + 1));
+        if (list.length === 0) throw usageError('--json: no message given');
+        messages = list;
       } else {
         messages = [{ data: data === undefined ? await readStdin() : Buffer.from(data) }];
       }
@@ -91,7 +99,7 @@ export function sendCommand(): Command {
       const out = await openOutgoing(endpoint, { framed: f.framed, priority, type, codec: f.codec, channel: f.channel, timeout });
       const disown = own(endpoint, () => out.close());
       try {
-        for (const m of messages) {
+        for await (const m of messages) {
           const payload = newline ? Buffer.concat([m.data, Buffer.from('\n')]) : m.data;
           const p = m.priority ?? priority;
           const ty = m.type ?? type;
