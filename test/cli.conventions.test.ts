@@ -55,7 +55,7 @@ test('failed operations exit 1 with one line and no stack', async () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
   const bench = await ipckit(['bench', '--only', 'nosuch']);
-  assert.match(bench.stderr, /unknown module nosuch; there are baseline, pipe, ring/);
+  assert.match(bench.stderr, /unknown module nosuch; there are (\w+, )+growth/);
   const tour = await ipckit(['tour', '--only', '99']);
   assert.match(tour.stderr, /no such section; there are \d+: 1 Pipes/);
 });
@@ -140,22 +140,33 @@ test('signal send --json says what was sent', async () => {
 test('the bench table fits 120 columns and labels its targets "targets"; --wide keeps every column', async () => {
   const bench = await import('../bench/index.js');
   const { compactTable } = await import('../src/cli/bench.js');
-  const row = (label: string, size: number, extra: object) => ({ mechanism: 'shm-ring', impl: 'ipckit' as const, label, size, kind: 'rtt' as const, cores: 'a:0 b:1', ...extra });
+  type Row = import('../bench/lib.js').BenchRow;
+  const row = (label: string, size: number, extra: Partial<Row>): Row => ({ mechanism: 'shm-ring', impl: 'ipckit', label, size, kind: 'rtt', cores: 'a:0 b:1', ...extra });
+  const sweep: Row[] = [1, 4, 16, 64].flatMap((x) =>
+    ['Channel unix:', 'Channel tcp://127.0.0.1', 'Channel shm:'].map((label) => row(label, 64, { kind: 'throughput', msgs_per_s: 123456 * x, p99_us: 1234.5 * x, sweep: { name: 'pairs', x, rss_per_idle_channel_kb: 12, rss_per_channel_kb: 3456 } })),
+  );
   const run = {
     rows: [
-      row('ipckit ring, spinning (tryReceive/trySend)', 64, { p50_us: 1.2, p99_us: 3.4, p999_us: 9.9 }),
-      { ...row('C spin ping-pong (MAP_SHARED)', 64, { p50_us: 0.4, p99_us: 0.9 }), impl: 'c' as const },
-      { ...row('child_process.send (json)', 64, { p50_us: 48, p99_us: 90 }), impl: 'node' as const, mechanism: 'node-ipc' },
+      row('ipckit ring, spinning (tryReceive/trySend)', 64, { p50_us: 1.2, p99_us: 3.4, p999_us: 9.9, spread: { metric: 'p50_us', min: 1.1, max: 1.35, values: [1.1, 1.2, 1.35] } }),
+      row('C spin ping-pong (MAP_SHARED)', 64, { p50_us: 0.4, p99_us: 0.9, impl: 'c' }),
+      row('child_process.send (json)', 64, { p50_us: 48, p99_us: 90, impl: 'node', mechanism: 'node-ipc' }),
       row('ipckit ring, both sides parked (doorbell FIFOs on the event loop), a label long enough to be cut', 1 << 20, { p50_us: 51.5, p99_us: 123456, msgs_per_s: 1234567, mb_per_s: 4567, note: 'a note long enough that it has to be wrapped onto a second line of the table, because it goes on and on well past one hundred and twenty columns' }),
+      ...sweep,
     ],
     skipped: [{ module: 'shm', reason: 'not in this build' }],
-    machine: { cpus: 2, node: process.version, kernel: 'x', date: new Date(0).toISOString(), quick: true },
+    verified: [{ module: 'ring', checks: ['C peer: 1 MiB, FNV-1a agrees', 'Node peer: 1 MiB, FNV-1a agrees'] }],
+    unverified: ['signal'],
+    curves: [],
+    machine: { cpus: 2, node: process.version, kernel: 'x', date: new Date(0).toISOString(), quick: false, repeat: 3 },
   };
   const compact = compactTable(run, bench);
   for (const line of compact.split('\n')) assert.ok(line.length <= 120, `${line.length} columns: ${line}`);
   assert.match(compact, /\ntargets:\n  ring spinning 64 B round trip/);
   assert.doesNotMatch(compact, /issue/);
   assert.match(compact, /ipckit ring, both sides parked .*…/, 'a long label is cut');
+  assert.match(compact, /1\.10–1\.35/, 'the spread of repeated runs');
+  assert.match(compact, /growth by pairs: aggregate msg\/s +1 pairs +4 pairs/, 'the growth sweeps, x across');
+  assert.match(compact, /verified first/);
   const wide = bench.table(run);
   assert.ok(wide.split('\n').some((l) => l.length > 120), 'the wide table has every column');
   assert.match(wide, /\ntargets:\n/);

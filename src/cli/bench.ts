@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
 import type { BenchRun } from '../../bench/index.js';
+import type { BenchRow } from '../../bench/lib.js';
 import { usageError } from './output.js';
 
 /** Width of the default table and of its notes. */
@@ -39,7 +40,7 @@ export function wrap(text: string, width: number, indent = '    '): string[] {
   return out.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
 }
 
-type Helpers = Pick<typeof import('../../bench/index.js'), 'ratioToC' | 'speedupVsCp' | 'targets'>;
+type Helpers = Pick<typeof import('../../bench/index.js'), 'ratioToC' | 'speedupVsCp' | 'targets' | 'growthTargets' | 'growthTable' | 'fmtSpread'>;
 
 /**
  * The run as a table of at most `width` columns: what, size, kind, p50, p99, msg/s, MB/s, × C and the
@@ -47,20 +48,21 @@ type Helpers = Pick<typeof import('../../bench/index.js'), 'ratioToC' | 'speedup
  * `ipckit bench --wide` prints every column (bench/index.ts table()).
  */
 export function compactTable(run: BenchRun, h: Helpers, width = COLUMNS): string {
-  const head = ['what', 'size', 'kind', 'p50 µs', 'p99 µs', 'msg/s', 'MB/s', '× C', 'vs cp.send'];
-  const lines = run.rows.map((r) => {
+  const head = ['what', 'size', 'kind', 'p50 µs', 'p99 µs', 'msg/s', 'MB/s', 'min–max', '× C', 'vs cp.send'];
+  // Sweep rows (bench/growth.ts) have tables of their own, x across (growthTable).
+  const flat = run.rows.filter((r) => !r.sweep);
+  const lines = flat.map((r) => {
     const xc = h.ratioToC(run.rows, r);
     const vs = h.speedupVsCp(run.rows, r);
-    // A row of a sweep (bench rows may carry { sweep: { name, x } }) says which point it is.
-    const sweep = (r as { sweep?: { name?: string; x?: number } }).sweep;
     return [
-      sweep?.name !== undefined && sweep.name !== 'size' ? `${r.label} (${sweep.name} ${sweep.x})` : r.label,
+      r.label,
       fmtSize(r.size),
       r.kind,
       fmtNum(r.p50_us),
       fmtNum(r.p99_us),
       fmtNum(r.msgs_per_s),
       fmtNum(r.mb_per_s, 0),
+      h.fmtSpread(r),
       xc === undefined ? '' : `${xc.toFixed(2)}×`,
       vs === undefined ? '' : `${vs >= 10 ? Math.round(vs) : vs.toFixed(1)}× faster`,
     ];
@@ -71,16 +73,24 @@ export function compactTable(run: BenchRun, h: Helpers, width = COLUMNS): string
   w[0] = Math.max(12, Math.min(w[0]!, width - others));
   const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? cut(c, w[0]!).padEnd(w[0]!) : i <= 2 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ').trimEnd();
-  const out = [fmt(head), w.map((n) => '-'.repeat(n)).join('  '), ...lines.map(fmt)];
-  const notes = [...new Set(run.rows.filter((r) => r.note).map((r) => `  ${r.label} (${fmtSize(r.size)}): ${r.note}`))].flatMap((n) => wrap(n, width));
+  const out = flat.length ? [fmt(head), w.map((n) => '-'.repeat(n)).join('  '), ...lines.map(fmt)] : [];
+  out.push(...h.growthTable(run).map((l) => cut(l, width)));
+  const what = (r: BenchRow) => (r.sweep ? `${r.sweep.name} ${r.sweep.name === 'size' ? fmtSize(r.sweep.x) : r.sweep.x}` : fmtSize(r.size));
+  const notes = [...new Set(run.rows.filter((r) => r.note).map((r) => `  ${r.label} (${what(r)}): ${r.note}`))].flatMap((n) => wrap(n, width));
   if (notes.length) out.push('', 'notes:', ...notes);
-  const t = h.targets(run);
+  const t = [...h.targets(run), ...h.growthTargets(run)];
   if (t.length) out.push('', 'targets:', ...t.flatMap((l) => wrap(`  ${l}`, width)));
+  if (run.verified?.length || run.unverified?.length) {
+    out.push('', 'verified first (C and Node peers moved the same bytes):', ...(run.verified ?? []).map((v) => `  ${v.module}: ${v.checks.length} checks agree`));
+    if (run.unverified?.length) out.push(...wrap(`  not verified (no verify()): ${run.unverified.join(', ')}`, width));
+  }
   if (run.skipped.length) out.push('', 'skipped:', ...run.skipped.flatMap((s) => wrap(`  ${s.module}: ${s.reason}`, width)));
+  const reps = run.machine.repeat ?? 1;
   out.push(
     '',
     ...wrap(
-      `× C: time relative to the same mechanism in C in this run (rtt p50 ratio; throughput: C MB/s ÷ ours). ` +
+      (reps > 1 ? `Every figure is the median of ${reps} runs of its module; min–max: the range of its primary figure. ` : 'One run per module: no spread. ') +
+        `× C: time relative to the same mechanism in C in this run (rtt p50 ratio; throughput: C MB/s ÷ ours). ` +
         `vs cp.send: p50 round trip of child_process.send (json) ÷ this p50. ${run.machine.cpus} CPUs. ` +
         `--wide: every column (p99.9, mechanism, implementation, cores).`,
       width,
@@ -104,9 +114,10 @@ export function benchCommand(): Command {
     .option('--json [file]', 'write the rows as JSON to file (without a file: to stdout, instead of the table)')
     .option('--svg <file>', 'write a bar chart of round-trip p50')
     .option('--quick', 'fewer sizes and samples (under a minute)', false)
-    .option('--only <modules>', 'comma-separated bench modules (baseline, pipe, ring, mq, signal, socket, shm)')
+    .option('--repeat <n>', 'runs of each module; figures are medians with their min–max (default 3, 1 with --quick)')
+    .option('--only <modules>', 'comma-separated bench modules (pipe, ring, baseline, mq, signal, socket, shm, growth)')
     .option('--wide', `every column (the default table fits ${COLUMNS} columns)`, false)
-    .action(async (o: { json?: string | true; svg?: string; quick: boolean; only?: string; wide: boolean }) => {
+    .action(async (o: { json?: string | true; svg?: string; quick: boolean; only?: string; repeat?: string; wide: boolean }) => {
       // The harness lives beside the compiled CLI (dist/bench); imported lazily so that other commands
       // do not load it.
       const bench = await import('../../bench/index.js');
@@ -115,10 +126,13 @@ export function benchCommand(): Command {
         const unknown = only.filter((m) => !(bench.MODULES as readonly string[]).includes(m));
         if (unknown.length || only.length === 0) throw usageError(`bench --only: unknown module${unknown.length > 1 ? 's' : ''} ${unknown.join(', ') || '(none given)'}; there are ${bench.MODULES.join(', ')}`);
       }
+      const repeat = o.repeat === undefined ? undefined : Number(o.repeat);
+      if (repeat !== undefined && !(Number.isInteger(repeat) && repeat >= 1 && repeat <= 100)) throw usageError(`bench --repeat: expected an integer from 1 to 100, got ${o.repeat}`);
       const tty = process.stderr.isTTY;
       const t0 = performance.now();
       const run = await bench.runBench({
         quick: o.quick,
+        ...(repeat === undefined ? {} : { repeat }),
         only,
         progress: (text) => {
           const line = `bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s  ${text}`;
