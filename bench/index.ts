@@ -263,7 +263,7 @@ export function growthTargets(run: BenchRun): string[] {
 }
 
 /** The growth sweeps as compact tables (x across). */
-function growthTable(run: BenchRun): string[] {
+export function growthTable(run: BenchRun): string[] {
   const out: string[] = [];
   const section = (sweep: 'size' | 'pairs', title: string, cells: (r: BenchRow) => string, xfmt: (x: number) => string) => {
     const rows = run.rows.filter((r) => r.sweep?.name === sweep);
