@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { SharedMemory, MAX_SHARED_MEMORY_SIZE } from '../src/index.js';
+import { native } from '../src/native.js';
 import { childScript, uniqueName } from './helpers/index.js';
 import { exec } from './fixtures/shm-helpers.js';
 
@@ -225,4 +226,9 @@ test('pages are reserved at creation: a size tmpfs cannot hold fails now with EN
   using small = await SharedMemory.openOrCreate(uniqueName('shm'), { size: 8192 });
   t.after(() => SharedMemory.unlink(small.name));
   assert.ok(fs.statSync(`/dev/shm${small.name}`).blocks * 512 >= 8192, 'a reserved object has its blocks');
+});
+
+test('the SharedArrayBuffer over a mapping is made through Node-API on Node 22 and later, through V8 on Node 20', () => {
+  const major = Number(process.versions.node.split('.')[0]);
+  assert.equal(native.sharedArrayBufferPath(), major >= 22 ? 'node-api' : 'v8');
 });
