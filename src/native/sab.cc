@@ -8,6 +8,7 @@
 // symbol, and then reports false here. The caller (shared_memory.cc) falls back to the V8 API.
 #undef NAPI_VERSION
 #define NAPI_EXPERIMENTAL
+#define NODE_API_EXPERIMENTAL_NO_WARNING  // deliberate, and confined to this file
 #include <node_api.h>
 
 #include <cstddef>
