@@ -239,12 +239,12 @@ bool SharedRegion(napi_value sab, double offset, size_t len, uint8_t** ptr, std:
   size_t size = store->ByteLength();
   if (!(offset >= 0) || offset > static_cast<double>(size) || len > size - static_cast<size_t>(offset)) return false;
   *ptr = static_cast<uint8_t*>(store->Data()) + static_cast<size_t>(offset);
+  if (!keep) return true;  // used at once, on this thread (a wake): zero pages after close are harmless
   std::shared_ptr<Mapping> m = size > 0 ? Find(store->Data()) : nullptr;
   if (!m) {
-    if (keep) *keep = store;
+    *keep = store;
     return true;
   }
-  if (!keep) return true;  // used at once, on this thread (a wake): zero pages after close are harmless
   std::lock_guard<std::mutex> lk(m->mu);
   if (m->closed || m->released) return false;
   m->users++;
