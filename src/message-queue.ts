@@ -24,6 +24,7 @@ const C = native.mqConstants;
 const EAGAIN = errno('EAGAIN');
 const EEXIST = errno('EEXIST');
 const ENOENT = errno('ENOENT');
+const EMFILE = errno('EMFILE');
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 const EINVAL = errno('EINVAL');
@@ -153,6 +154,40 @@ function explainMqCreate(rc: number, name: string, maxMessages: number, maxMessa
   }
   if (rc === ENOSPC) {
     return limitError(`creating message queue ${name} would exceed fs.mqueue.queues_max (${posix.queuesMax})`, { limit: 'fs.mqueue.queues_max', max: posix.queuesMax, path: name }, err);
+  }
+  if (rc === EMFILE) {
+    // mq_open says EMFILE for two different things (mq_open(3)): out of descriptors, or the queue's bytes
+    // would take the user past RLIMIT_MSGQUEUE (ipc/mqueue.c, mqueue_get_inode). With descriptors to
+    // spare it is the second, and "too many open files" would send the reader looking in the wrong place.
+    const soft = (label: string): number | undefined => {
+      try {
+        const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(label));
+        const v = line?.slice(label.length).trim().split(/\s+/)[0];
+        return v === undefined || v === 'unlimited' ? undefined : Number(v);
+      } catch {
+        return undefined;
+      }
+    };
+    const nofile = soft('Max open files');
+    const msgqueue = soft('Max msgqueue size');
+    let fds = 0;
+    try {
+      fds = fs.readdirSync('/proc/self/fd').length;
+    } catch {
+      return err;
+    }
+    if (msgqueue !== undefined && (nofile === undefined || fds + 8 < nofile)) {
+      const mm = maxMessages || (posix.msgDefault ?? 10);
+      const ms = maxMessageSize || (posix.msgsizeDefault ?? 8192);
+      // The kernel's count: the messages' bytes plus their bookkeeping (struct msg_msg, 48 bytes on
+      // 64-bit, and a tree node per priority in use, about 40 bytes, at most 32768 of them).
+      const requested = mm * ms + mm * 48 + Math.min(mm, 32768) * 40;
+      return limitError(
+        `creating message queue ${name} (${mm} × ${ms} bytes, about ${requested} bytes with bookkeeping) would take this user past RLIMIT_MSGQUEUE (${msgqueue} bytes, counting every queue the user has); mq_open reports this as EMFILE`,
+        { limit: 'RLIMIT_MSGQUEUE', max: msgqueue, requested, path: name },
+        err,
+      );
+    }
   }
   return err;
 }

@@ -40,11 +40,11 @@ class MqTransport implements Transport {
     this.maxMessageSize = Math.min(max, q.maxMessageSize);
   }
 
-  async send(bytes: Uint8Array): Promise<void> {
+  async send(bytes: Uint8Array, opts: WaitOptions = {}): Promise<void> {
     if (this.#closed) throw closedError(this.#what, 'send');
     if (!this.canSend) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what} is the receiving end; it cannot send`);
     if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
-    await this.#q.send(bytes, { priority: DATA });
+    await this.#q.send(bytes, { priority: DATA, signal: opts.signal, timeout: opts.timeout });
   }
 
   async receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {

@@ -25,7 +25,7 @@ const BYE = Buffer.from([1]);
 function carrier(q: SystemVMessageQueue, mine: number, theirs: number, maxRecord: number): RecordCarrier {
   return {
     maxRecord,
-    send: (rec) => q.send(mine, rec),
+    send: (rec, opts) => q.send(mine, rec, { signal: opts?.signal, timeout: opts?.timeout }),
     async receive(opts) {
       try {
         return (await q.receive({ ...opts, type: theirs })).data;
