@@ -25,8 +25,6 @@ const EAGAIN = errno('EAGAIN');
 const EEXIST = errno('EEXIST');
 const ENOENT = errno('ENOENT');
 const EMFILE = errno('EMFILE');
-const LOCK_EX = 2;
-const LOCK_NB = 4;
 const EINVAL = errno('EINVAL');
 const EIDRM = errno('EIDRM');
 const ENOMSG = errno('ENOMSG');
@@ -681,21 +679,29 @@ export class MessageQueue implements AsyncDisposable, Disposable {
    * name first if this object owns it.
    */
   /**
-   * Takes an exclusive advisory lock on this queue descriptor (flock(2), non-blocking): true if it is
-   * ours now, false if another descriptor of the queue holds it. The kernel releases it when this
-   * object closes or its process dies. The `mq:` channel's connector uses it to be the only one.
+   * Takes an exclusive lock on byte `slot` of the queue for this descriptor (an open-file-description
+   * lock, fcntl(2) F_OFD_SETLK, without waiting): true if it is ours now, false if another descriptor
+   * holds it. The kernel drops it when this object closes or its process dies. The `mq:` channel uses
+   * slot 0 for "a listener is alive" and slot 1 for "a connector has it"; other slots are free.
    *
    * @example
    * ```ts
-   * if (!q.tryLock()) throw new Error('another producer has the queue');
+   * if (!q.tryLock(1)) throw new Error('another producer has the queue');
    * ```
    */
-  tryLock(): boolean {
+  tryLock(slot = 0): boolean {
     this.#assertOpen('tryLock');
-    const rc = native.flock(this.#fd, LOCK_EX | LOCK_NB);
+    validateInteger('slot', slot, 0, 2 ** 31 - 1);
+    const rc = native.ofdLock(this.#fd, slot);
     if (rc === EAGAIN) return false;
-    check(rc, 'flock', this.name);
+    check(rc, 'fcntl', this.name);
     return true;
+  }
+
+  /** fstat(2) of the queue descriptor: owner, mode. */
+  stat(): fs.Stats {
+    this.#assertOpen('stat');
+    return fs.fstatSync(this.#fd);
   }
 
   close(): void {
