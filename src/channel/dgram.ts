@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { UnixSocket } from '../socket.js';
+import { euid } from '../internal/owner.js';
 import type { Endpoint } from './endpoint.js';
 import { cutRecord, RecordTransport, REFUSED, type RecordCarrier } from './record.js';
 import { busy, registerAdapter } from './transport.js';
@@ -27,8 +28,8 @@ function address(ep: DgramEndpoint): { path: string } | { abstract: string } {
 }
 
 /**
- * The abstract name a connector of this listener binds: one per listening socket (a path is named by
- * its file's device and inode, so two spellings of one path claim the same name).
+ * The abstract name a connector of this listener binds: one per listening socket and user (a path is
+ * named by its file's device and inode, so two spellings of one path claim the same name).
  */
 function claimName(ep: DgramEndpoint): string | undefined {
   let id = `@${ep.path}`;
@@ -37,7 +38,8 @@ function claimName(ep: DgramEndpoint): string | undefined {
     if (!st) return undefined; // nothing there: connect(2) reports its own ENOENT
     id = `${st.dev}:${st.ino}`;
   }
-  return `ipckit.dgram-claim.${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
+  // Per user too: a stranger's connector (which `allow` would turn away) cannot hold our claim.
+  return `ipckit.dgram-claim.${createHash('sha256').update(`${id}\0${euid()}`).digest('hex').slice(0, 40)}`;
 }
 
 function listenerCarrier(sock: UnixSocket): RecordCarrier {
