@@ -28,6 +28,8 @@ const EMFILE = errno('EMFILE');
 const EINVAL = errno('EINVAL');
 const EIDRM = errno('EIDRM');
 const ENOMSG = errno('ENOMSG');
+/** Most messages one tryReceiveMany/receiveMany takes. */
+const MAX_BATCH = 4096;
 const ENOSPC = errno('ENOSPC');
 const EPERM = errno('EPERM');
 
@@ -1105,6 +1107,61 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     if (typeof r !== 'number') return { type: r[0], data: r[1] };
     if (r === ENOMSG) return null;
     throw errnoException(r, 'msgrcv', String(this.id));
+  }
+
+  /**
+   * Up to `max` matching messages that are queued now, taken in one call into the addon (still one
+   * msgrcv(2) each): an empty array when none is. The way to drain a busy queue: per message it costs
+   * the system call and a view, not a crossing into native code and an allocation. The messages' `data`
+   * are views of one buffer, so keeping one keeps the batch's bytes. A message too large for `maxSize`
+   * (without `noError`) fails the call if it comes first, else ends the batch and stays queued.
+   *
+   * @example
+   * ```ts
+   * for (const m of q.tryReceiveMany(64, { type: 1 })) console.log(m.data.length);
+   * ```
+   */
+  tryReceiveMany(max: number, opts: Omit<SystemVReceiveOptions, 'signal' | 'timeout'> = {}): TypedMessage[] {
+    this.#assertOpen('tryReceiveMany');
+    const count = validateInteger('max', max, 1, MAX_BATCH);
+    const [type, maxSize, flags] = this.#recvArgs(opts);
+    const r = native.msgrcvBatch(this.id, maxSize, type, flags | C.IPC_NOWAIT, count);
+    if (typeof r === 'number') {
+      if (r === ENOMSG) return [];
+      throw errnoException(r, 'msgrcv', String(this.id));
+    }
+    const [n, records, meta] = r;
+    const out: TypedMessage[] = new Array(n);
+    // [type, offset, length] per record, from the addon: each text lies inside `records`.
+    for (let i = 0; i < n; i++) {
+      const at = meta[3 * i + 1]!;
+      out[i] = { type: meta[3 * i]!, data: records.subarray(at, at + meta[3 * i + 2]!) };
+    }
+    return out;
+  }
+
+  /**
+   * Waits for a matching message (as `receive`, with `{ signal, timeout }`), then takes the others
+   * queued at that moment, up to `max` in all: one wake-up per batch instead of one per message.
+   *
+   * @example
+   * ```ts
+   * const batch = await q.receiveMany(64, { type: 1, timeout: 1000 });
+   * ```
+   */
+  async receiveMany(max: number, opts: SystemVReceiveOptions = {}): Promise<TypedMessage[]> {
+    this.#assertOpen('receiveMany');
+    validateInteger('max', max, 1, MAX_BATCH);
+    validateWaitOptions(opts);
+    const { signal: _s, timeout: _t, ...rest } = opts;
+    // Receives already waiting on threads are first in line (see receive).
+    if (this.#pendingReceives === 0) {
+      const now = this.tryReceiveMany(max, rest);
+      if (now.length) return now;
+    }
+    const first = await this.receive(opts);
+    if (max === 1 || this.#pendingReceives !== 0 || this.#closed) return [first];
+    return [first, ...this.tryReceiveMany(max - 1, rest)];
   }
 
   /** Messages (of `type`, as `receive`) until the queue is closed or removed. */
