@@ -29,7 +29,7 @@ ADDON_TESTS=(
   semaphore.posix semaphore.sysv semaphore.shm
   socket.basic socket.fds
   signal.send signal.watch signal.exited
-  ring.logic ring.doorbell channel.api fuzz.ring
+  ring.logic shm.server channel.api fuzz.ring process.watch
 )
 
 all=

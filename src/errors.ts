@@ -5,7 +5,8 @@
  */
 import os from 'node:os';
 import { getSystemErrorMap } from 'node:util';
-import { native } from './native.js';
+import { loadAddon } from './addon.js';
+import type { NativeErrno } from './native.js';
 
 /**
  * The stable codes of `IpcError`, each documented in docs/errors.md.
@@ -25,6 +26,8 @@ export type IpcErrorCode =
   | 'ERR_IPC_UNSUPPORTED'
   | 'ERR_IPC_TIMEOUT'
   | 'ERR_IPC_NOT_FIFO'
+  | 'ERR_IPC_FOREIGN_OWNER'
+  | 'ERR_IPC_BUSY'
   | 'ERR_IPC_LIMIT'
   | 'ERR_IPC_SIGNAL_RESERVED';
 
@@ -67,7 +70,7 @@ function describeErrno(rc: number): [string, string] {
   errmap ??= getSystemErrorMap();
   const known = errmap.get(rc);
   if (known) return known;
-  const [name, text] = native.errnoDescribe(-rc);
+  const [name, text] = (loadAddon() as NativeErrno).errnoDescribe(-rc);
   const entry: [string, string] = [name ?? `Unknown system error ${rc}`, text];
   errmap.set(rc, entry);
   return entry;

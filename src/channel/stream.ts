@@ -86,6 +86,8 @@ export class StreamTransport implements Transport {
     if (this.#queue.length > 0 && !this.#waker.waiting) return;
     try {
       while (this.#queue.length === 0 && !this.#goodbye) {
+        // A decoder that failed after handing out the frames before the bad header: its error is next.
+        if (this.#decoder.failed) throw this.#decoder.failed;
         const chunk = r.read() as Buffer | null;
         if (chunk === null) break;
         // A peer sends nothing after its goodbye, so the frames of this chunk all came before it.
