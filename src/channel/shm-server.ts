@@ -41,8 +41,14 @@ export const ACK_MAGIC = 0x414b5049; // "IPKA"
 export const HANDSHAKE_VERSION = 1;
 const HELLO_BYTES = 16;
 
-/** Default capacity of each ring: 4 MiB (messages up to 2 MiB − 8 bytes). */
+/** Default capacity of each ring of a one-peer channel (shm:, fork): 4 MiB (messages up to 2 MiB − 8 bytes). */
 export const DEFAULT_CAPACITY = 4 << 20;
+/**
+ * Default capacity of each ring of a RingServer's client: 256 KiB (messages up to 128 KiB − 8 bytes). A
+ * server may hold many pairs, and a pair's pages are reserved up front and given back only when its
+ * mapping is collected.
+ */
+export const SERVER_DEFAULT_CAPACITY = 256 << 10;
 
 /** Bytes of a channel segment whose rings hold `capacity` data bytes each. */
 export function segmentBytes(capacity: number): number {
@@ -191,7 +197,7 @@ export class RingPair {
  * ```
  */
 export interface RingPairOptions extends RingOptions, WaitOptions {
-  /** Data bytes of each ring (a power of two, 64..2^30), chosen by the listener. Default 4 MiB. */
+  /** Data bytes of each ring (a power of two, 64..2^30), chosen by the listener. Default 4 MiB (a RingServer's clients: 256 KiB). */
   capacity?: number;
 }
 
@@ -452,7 +458,7 @@ export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<C
         return;
       }
       const what = `channel ${this.url}`;
-      const h = offerRingPair(sock, { ...this.#opts, spinMicros: this.#opts.spinMicros ?? 0, signal: undefined, timeout: this.#opts.handshakeTimeout ?? 5000 }, what).then(
+      const h = offerRingPair(sock, { ...this.#opts, capacity: this.#opts.capacity ?? SERVER_DEFAULT_CAPACITY, spinMicros: this.#opts.spinMicros ?? 0, signal: undefined, timeout: this.#opts.handshakeTimeout ?? 5000 }, what).then(
         (pair) => {
           if (this.#closed) return void pair.close();
           const w = this.#waiters.shift();
@@ -648,8 +654,9 @@ export class FirstClientTransport implements Transport {
 registerAdapter('shm+unix', {
   async listen(ep, opts) {
     const ro = ringOptions(opts);
+    ro.capacity ??= DEFAULT_CAPACITY; // one peer: the one-pair default, not a server's
     const server = await RingServer.listen(ep.url, { ...ro, signal: undefined, timeout: undefined, allow: opts.allow as AllowRule | undefined, mode: opts.mode as number | undefined });
-    return new FirstClientTransport(server, Math.min(opts.maxMessageSize, maxPayload(ro.capacity ?? DEFAULT_CAPACITY)));
+    return new FirstClientTransport(server, Math.min(opts.maxMessageSize, maxPayload(ro.capacity)));
   },
   async connect(ep, opts) {
     return new RingTransport(await connectRingPair(ep.url, ringOptions(opts)));
