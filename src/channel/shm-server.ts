@@ -283,18 +283,24 @@ export async function joinRingPair(sock: UnixSocket, opts: RingPairOptions = {},
     if (!validCapacity(capacity)) throw corrupt(`bad capacity ${capacity}`, { capacity });
     if (hello.fds.length !== 3 || hello.fdsTruncated) throw corrupt(`expected 3 descriptors, got ${hello.fds.length}`);
     const [memFd, listenerBell, connectorBell] = fds.splice(0).map((f) => f.take()) as [number, number, number];
-    let mem: SealedMemory;
-    try {
-      own = EventFd.fromFd(connectorBell);
-    } finally {
+    // Each adoption closes its descriptor when it refuses it; all three are adopted (or closed) whatever
+    // the others do, so that none leaks.
+    const adopt = <R>(f: () => R): R | Error => {
       try {
-        peer = EventFd.fromFd(listenerBell);
-      } finally {
-        // Refused when not sealed: a peer that could truncate the segment could kill us with SIGBUS.
-        mem = SealedMemory.fromFd(memFd, (size) => size === segmentBytes(capacity));
+        return f();
+      } catch (err) {
+        return err as Error;
       }
-    }
-    mem.closeFd();
+    };
+    const o = adopt(() => EventFd.fromFd(connectorBell));
+    const p = adopt(() => EventFd.fromFd(listenerBell));
+    // Refused when not sealed: a peer that could truncate the segment could kill us with SIGBUS.
+    const m = adopt(() => SealedMemory.fromFd(memFd, (size) => size === segmentBytes(capacity)));
+    if (!(o instanceof Error)) own = o;
+    if (!(p instanceof Error)) peer = p;
+    if (!(m instanceof Error)) m.closeFd(); // the mapping stays
+    for (const r of [m, o, p]) if (r instanceof Error) throw r;
+    const mem = m as SealedMemory;
     const sab = mem.shared;
     const head = new Int32Array(sab, 0, SEGMENT_HEADER / 4);
     const magic = Atomics.load(head, I_MAGIC) >>> 0;
@@ -310,7 +316,7 @@ export async function joinRingPair(sock: UnixSocket, opts: RingPairOptions = {},
     ack.writeUInt32LE(HANDSHAKE_VERSION, 4);
     await sock.send(ack, { signal: opts.signal, timeout: opts.timeout });
     const ro = pairOptions(opts, what);
-    const link = new Link(own, peer, sock, what);
+    const link = new Link(own!, peer!, sock, what);
     const mk = { shared: sab, plain: mem.plain, parker: link, peer: link.dead };
     const tx = new RingProducer({ ...mk, offset: r0 }, ro);
     const rx = new RingConsumer({ ...mk, offset: r1 }, ro);
