@@ -370,3 +370,15 @@ time.sleep(30)
   assert.ok(at - gone < 50);
   await ch.close();
 });
+
+test('a shm: listener SIGKILLed before any peer came leaves nothing: no /dev/shm entry, no socket', async (t) => {
+  const name = `/ipckit-test-${process.pid}-${++seq}`;
+  const peer = startPeer(t, process.execPath, [childScript('channel-peer'), 'listen', `shm:${name}`, 'recv1']);
+  assert.match(await firstLine(peer), /^listening /);
+  assert.ok(fs.readFileSync('/proc/net/unix', 'utf8').includes(`@ipckit-shm:${name}\n`), 'the rendezvous socket while it lives');
+  peer.kill('SIGKILL');
+  await exited(peer);
+  assert.deepEqual(fs.readdirSync('/dev/shm').filter((f) => f.includes(name.slice(1))), []);
+  assert.equal(fs.readFileSync('/proc/net/unix', 'utf8').includes(`@ipckit-shm:${name}\n`), false);
+  await assert.rejects(connect(`shm:${name}`), { code: 'ENOENT' });
+});

@@ -456,7 +456,14 @@ export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<C
       try {
         sock = await this.#server.accept();
       } catch (err) {
-        if (!this.#closed) this.#fail(err as Error);
+        if (this.#closed) return;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EMFILE' || code === 'ENFILE' || code === 'ENOBUFS' || code === 'ENOMEM') {
+          // Out of descriptors or memory for now (a client may be hoarding them): back off, go on accepting.
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        this.#fail(err as Error);
         return;
       }
       if (this.#closed) {
