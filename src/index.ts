@@ -8,6 +8,7 @@
  */
 export { IpcError, AbortError, errnoException, type IpcErrorCode } from './errors.js';
 export type { WaitOptions } from './internal/validate.js';
+export type { AdoptOptions } from './internal/owner.js';
 export { FrameDecoder, encodeFrame, DEFAULT_MAX_FRAME } from './internal/framing.js';
 
 // 1. pipes
@@ -114,6 +115,10 @@ export {
   type CodecName,
   type Endpoint,
   type TransportName,
+  type PathEndpoint,
+  type NameEndpoint,
+  type SocketEndpoint,
+  type HostEndpoint,
 } from './channel/index.js';
 
 // inventory (ipckit ls / rm)

@@ -277,6 +277,7 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     return this.#fd;
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#fd < 0;
   }
@@ -315,10 +316,12 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     if (mine.ino === named.ino && mine.dev === named.dev) native.shmUnlink(this.name);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
@@ -411,7 +414,7 @@ export interface SystemVSharedMemoryCreateOptions {
  * const { attaches, cpid, lpid }: SystemVSharedMemoryStat = seg.stat();
  * ```
  */
-export type SystemVSharedMemoryStat = ShmStat;
+export interface SystemVSharedMemoryStat extends ShmStat {}
 
 /**
  * A System V shared memory segment (`shmget(2)`, `shmat(2)`), listed by `ipcs -m`.
@@ -428,6 +431,7 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
   readonly id: number;
   /** The key it was created or opened with (0 for 'private'). */
   readonly key: number;
+  /** Size in bytes (shm_segsz). */
   readonly size: number;
   #buffer: SharedArrayBuffer | undefined;
   #arrayBuffer: ArrayBuffer | undefined;
@@ -545,6 +549,7 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
     return this.#arrayBuffer;
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -583,10 +588,12 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
     if (this.#removeOnClose) native.shmctlRemove(this.id);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
