@@ -19,9 +19,17 @@ function files(): Promise<Set<string>> {
     });
     assert.equal(r.code, 0, r.stderr);
     const [info] = JSON.parse(r.stdout) as { files: { path: string }[] }[];
-    return new Set(info!.files.map((f) => f.path));
+    // Outputs of a source deleted since dist/ was built are left out: this tree's dist/ may be older
+    // than its sources, but `npm pack` and `npm publish` run `prepare`, which builds dist/ afresh.
+    return new Set(info!.files.map((f) => f.path).filter((f) => !stale(f)));
   })();
   return packed;
+}
+
+/** A compiled file of dist/ whose TypeScript source no longer exists. */
+function stale(file: string): boolean {
+  const m = /^dist\/(.*)\.(?:js|d\.ts|js\.map)$/.exec(file);
+  return m !== null && !fs.existsSync(path.join(root, `${m[1]}.ts`));
 }
 
 const skip = missing('npm');
