@@ -21,7 +21,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { MessageQueue, UnixSocket } from '../src/index.js';
 import { connect, listen, type Channel } from '../src/channel/index.js';
-import { createRingPair, openRingPair, type RingPair } from '../src/channel/shm.js';
+import { RingServer, connectRingPair, type RingPair } from '../src/channel/shm-server.js';
 import { maxPayload } from '../src/channel/ring.js';
 import { percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
 
@@ -99,8 +99,9 @@ function msgsizeMax(): number {
 /** Sends `size`-byte messages for `budget` ms; returns the count and the bytes sent. */
 type Sender = (msg: Buffer, budget: number) => Promise<number>;
 
-function ringSender(p: RingPair): Sender {
+function ringSender(accepted: () => Promise<RingPair>): Sender {
   return async (msg, budget) => {
+    const p = await accepted();
     const end = performance.now() + budget;
     let n = 0;
     // Batches published by one flush (one release store); a full ring publishes what it has and spins,
@@ -161,8 +162,12 @@ async function sizeSweep(mech: SizeMech, sizes: number[], budget: number): Promi
     open: async () => {
       const name = `${base}-${++seq}`;
       if (mech === 'ring') {
-        const p = await createRingPair(name, { capacity: ringCapacity(size), spinMicros: 1e6, doorbell: false });
-        return { arg: name, send: ringSender(p), close: async () => (p.tx.close(), p.rx.close(), p.shm.close()) };
+        // A ring server per point; its one client is the peer, accepted when the first message goes.
+        const url = `shm+unix:@${name.slice(1)}`;
+        const server = await RingServer.listen(url, { capacity: ringCapacity(size) });
+        let pair: RingPair | undefined;
+        const send = ringSender(async () => (pair ??= await server.acceptPair({ timeout: STALL_MS })));
+        return { arg: url, send, close: async () => void (await pair?.close(), await server.close()) };
       }
       if (mech === 'mq') {
         const q = await MessageQueue.create(name, { maxMessages: 10, maxMessageSize: size, access: 'write' });
@@ -211,7 +216,7 @@ async function sizePeer(mech: SizeMech, specs: string[]): Promise<void> {
   });
   const say = (l: string) => process.stdout.write(`${l}\n`);
   if (mech === 'ring') {
-    const pairs = await Promise.all(points.map((p) => openRingPair(p.arg, { spinMicros: 1e6, doorbell: false })));
+    const pairs = await Promise.all(points.map((p) => connectRingPair(p.arg, { spinMicros: 1e6 })));
     say('ready');
     for (const p of pairs) {
       let bytes = 0;
@@ -225,7 +230,7 @@ async function sizePeer(mech: SizeMech, specs: string[]): Promise<void> {
       }
       say(`done ${bytes}`);
     }
-    for (const p of pairs) (p.tx.close(), p.rx.close(), p.shm.close());
+    for (const p of pairs) await p.close();
   } else if (mech === 'mq') {
     const qs = await Promise.all(points.map((p) => MessageQueue.open(p.arg, { access: 'read' })));
     say('ready');

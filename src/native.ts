@@ -311,6 +311,33 @@ export interface NativeSocket {
   };
 }
 
+// ---- memfd.cc --------------------------------------------------------------------------------------
+export interface NativeMemfd {
+  /** memfd_create(2): fd or -errno. */
+  memfdCreate(name: string, flags: number): number;
+  ftruncate(fd: number, size: number): number;
+  /** fcntl(F_ADD_SEALS): 0 or -errno. */
+  addSeals(fd: number, seals: number): number;
+  /** fcntl(F_GET_SEALS): the seals or -errno (-EINVAL: not a sealable file). */
+  getSeals(fd: number): number;
+  /** eventfd(2): fd or -errno. */
+  eventfd(initval: number, flags: number): number;
+  /** Adds 1 to an eventfd's counter: 0 or -errno (-EAGAIN: at its maximum, rung already). */
+  eventfdSignal(fd: number): number;
+  /** Sets or clears FD_CLOEXEC: 0 or -errno. */
+  setCloexec(fd: number, on: boolean): number;
+  readonly memfdConstants: {
+    MFD_CLOEXEC: number;
+    MFD_ALLOW_SEALING: number;
+    F_SEAL_SEAL: number;
+    F_SEAL_SHRINK: number;
+    F_SEAL_GROW: number;
+    F_SEAL_WRITE: number;
+    EFD_CLOEXEC: number;
+    EFD_NONBLOCK: number;
+  };
+}
+
 export type Native = NativeErrno &
   NativeWaiter &
   NativeFdWatch &
@@ -320,7 +347,8 @@ export type Native = NativeErrno &
   NativeSharedMemory &
   NativeSemaphore &
   NativeMutex &
-  NativeSocket;
+  NativeSocket &
+  NativeMemfd;
 
 /** The addon. */
 export const native = loadAddon() as Native;

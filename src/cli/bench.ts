@@ -18,7 +18,7 @@ export function benchCommand(): Command {
     .option('--svg <file>', 'write a bar chart of round-trip p50')
     .option('--quick', 'fewer sizes and samples (under a minute)', false)
     .option('--repeat <n>', 'runs of each module; figures are medians with their min–max (default 3, 1 with --quick)')
-    .option('--only <modules>', 'comma-separated bench modules (baseline, pipe, ring, mq, signal, socket, shm)')
+    .option('--only <modules>', 'comma-separated bench modules (baseline, pipe, ring, mq, signal, socket, shm, growth, fork)')
     .action(async (o: { json?: string; svg?: string; quick: boolean; only?: string; repeat?: string }) => {
       // The harness lives beside the compiled CLI (dist/bench); imported lazily so that other commands
       // do not load it.
