@@ -4,7 +4,7 @@
 // and later include none by default).
 /**
  * ipckit: every Unix IPC mechanism as real kernel objects, for Node.js.
- * @module
+ * @module ipckit
  */
 export { IpcError, AbortError, errnoException, type IpcErrorCode } from './errors.js';
 export type { WaitOptions } from './internal/validate.js';
