@@ -1,4 +1,4 @@
-// The API reference (`npm run docs`: typedoc over src/index.ts, typedoc.json) builds with validation
+// The API reference (`npm run docs`: typedoc over 'ipckit' and 'ipckit/ring', typedoc.json) builds with validation
 // on: a broken {@link}, an export without TSDoc, or a public type that refers to one the reference
 // leaves out fails the build, and so this test. It builds into a temporary directory, offline (typedoc
 // reads only the sources and node_modules).
@@ -20,7 +20,17 @@ test('the API reference builds from the TSDoc with no broken link and no undocum
   });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.equal(r.stdout + r.stderr, '', 'no warning at all');
-  for (const page of ['index.html', 'classes/MessageQueue.html', 'functions/connect.html']) {
+  for (const page of ['index.html', 'classes/ipckit.MessageQueue.html', 'functions/ipckit.connect.html', 'classes/ipckit_ring.RingProducer.html']) {
     assert.ok(fs.existsSync(path.join(out, page)), `${page} is generated`);
   }
+});
+
+test('the reference covers every entry point of the package ("exports" with types)', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const config = JSON.parse(fs.readFileSync(path.join(root, 'typedoc.json'), 'utf8'));
+  const typed = Object.values(pkg.exports as Record<string, { types?: string } | string>)
+    .flatMap((e) => (typeof e === 'object' && e.types ? [e.types] : []))
+    .map((t) => t.replace(/^\.\/dist\//, '').replace(/\.d\.ts$/, '.ts'));
+  assert.ok(typed.length > 0);
+  assert.deepEqual([...config.entryPoints].sort(), typed.sort());
 });
