@@ -104,6 +104,22 @@ export {
   type SendOptions as UnixSendOptions,
 } from './socket.js';
 
+// process management
+export {
+  processes,
+  Tracer,
+  ProcessWatcher,
+  type ProcessEvent,
+  type ProcessWatchOptions,
+  type ExitStatus,
+  type TraceEvent,
+  type SignalStop,
+  type ExitStop,
+  type TracerOptions,
+  type TracerSpawnOptions,
+  type TracerStdio,
+} from './process.js';
+
 // channels
 export {
   connect,

@@ -337,6 +337,58 @@ export interface NativeMemfd {
     EFD_NONBLOCK: number;
   };
 }
+// ---- process.cc -----------------------------------------------------------------------------------
+export interface NativeProcess {
+  /** waitid(P_PIDFD, fd, options): 0 (no state), [si_code, si_status], or -errno. */
+  waitidPidfd(fd: number, options: number): 0 | [number, number] | number;
+  /** PIDFD_GET_INFO's exit status (a wait(2) status word, Linux 6.15) or -errno (-ENODATA: not exited). */
+  pidfdExitStatus(fd: number): number;
+  /**
+   * Starts a tracer thread: attach ({ pid, options }) or spawn ({ file, argv, envp, cwd, stdio, options }).
+   * Session id or -errno. cb(kind, tid, a, b, siginfo) on the loop thread; kinds: 0 attached (a 0|-errno,
+   * b pid), 1 signal stop (a signo; held), 2 group stop (a signo), 3 continued, 4 exit stop (a status;
+   * held), 5 exec (a former tid), 6 detached (a 0|-errno), 7 ended (a status when b 1, else -errno).
+   */
+  tracerStart(
+    spec: object,
+    cb: (kind: number, tid: number, a: number, b: number, si: TraceSiginfo | undefined) => void,
+  ): number;
+  /** Answers the held stop: 0 suppresses, N delivers signal N. 0 | -EINVAL (nothing held) | -ESRCH. */
+  tracerResume(id: number, sig: number): number;
+  /** Asks the thread to detach (the 'detached' event follows); kick until then. */
+  tracerDetach(id: number): number;
+  /** Re-interrupts the thread while a detach request waits; false once it was taken. */
+  tracerKick(id: number): boolean;
+  tracerRef(id: number, ref: boolean): void;
+  tracerStats(): { threads: number; sessions: number };
+  readonly processConstants: {
+    WNOHANG: number;
+    WNOWAIT: number;
+    WEXITED: number;
+    WSTOPPED: number;
+    WCONTINUED: number;
+    CLD_EXITED: number;
+    CLD_KILLED: number;
+    CLD_DUMPED: number;
+    CLD_STOPPED: number;
+    CLD_TRAPPED: number;
+    CLD_CONTINUED: number;
+    PTRACE_O_TRACEEXIT: number;
+    PTRACE_O_TRACEEXEC: number;
+    PTRACE_O_EXITKILL: number;
+  };
+}
+/** The siginfo of a signal-delivery stop (PTRACE_GETSIGINFO); which fields mean something depends on code. */
+export interface TraceSiginfo {
+  signo: number;
+  code: number;
+  errno: number;
+  pid: number;
+  uid: number;
+  status: number;
+  value: number;
+  addr: bigint;
+}
 
 export type Native = NativeErrno &
   NativeWaiter &
@@ -348,7 +400,8 @@ export type Native = NativeErrno &
   NativeSemaphore &
   NativeMutex &
   NativeSocket &
-  NativeMemfd;
+  NativeMemfd &
+  NativeProcess;
 
 /** The addon. */
 export const native = loadAddon() as Native;
