@@ -99,9 +99,8 @@ function msgsizeMax(): number {
 /** Sends `size`-byte messages for `budget` ms; returns the count and the bytes sent. */
 type Sender = (msg: Buffer, budget: number) => Promise<number>;
 
-function ringSender(accepted: () => Promise<RingPair>): Sender {
+function ringSender(p: RingPair): Sender {
   return async (msg, budget) => {
-    const p = await accepted();
     const end = performance.now() + budget;
     let n = 0;
     // Batches published by one flush (one release store); a full ring publishes what it has and spins,
