@@ -5,7 +5,8 @@
 //   one peer process on CPU 1 drains every size in turn and says how many bytes it saw, which must be
 //   exactly what was sent.
 // - pairs: 1, 4, 16 and 64 concurrent channel pairs over unix:, tcp://127.0.0.1 and shm: (the public
-//   Channel API, 64 B raw messages): aggregate one-way throughput (every pair streaming at once), the
+//   Channel API, 64 B raw messages; shm: also with spinMicros 0, to show what the busy wait before
+//   parking costs when many channels share one event loop): aggregate one-way throughput (every pair streaming at once), the
 //   round-trip p99 while every pair ping-pongs at once, and the resident memory of the measuring side per
 //   channel, idle (after one exchange) and after the traffic. The measuring side is a child process run
 //   with --expose-gc (so the harness's own heap is not in its RSS) on CPU 0; every far end lives in one
@@ -31,7 +32,7 @@ const MiB = 1024 * 1024;
 /** 64 B to 4 MiB in powers of 4. */
 export const GROWTH_SIZES = [64, 256, KiB, 4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, MiB, 4 * MiB];
 export const PAIRS = [1, 4, 16, 64];
-const TRANSPORTS = ['unix', 'tcp', 'shm'] as const;
+const TRANSPORTS = ['unix', 'tcp', 'shm', 'shm-nospin'] as const;
 type Transport = (typeof TRANSPORTS)[number];
 type SizeMech = 'ring' | 'unix' | 'mq';
 /** No wait in this file outlasts this (a peer that stops answering fails the module, never hangs it). */
@@ -264,6 +265,15 @@ function urlFor(t: Transport, dir: string, i: number): string {
   return `shm:/ipckit-bench-growth-${process.pid}-${i}`;
 }
 
+/**
+ * Channel options per transport. 'shm-nospin' is shm: with spinMicros 0: a receive (or a send on a full
+ * ring) that must wait parks at once instead of busy-waiting on the event loop first, which with many
+ * channels in one process holds up every other channel's work for the spin.
+ */
+function optsFor(t: Transport): { spinMicros?: number } {
+  return t === 'shm-nospin' ? { spinMicros: 0 } : {};
+}
+
 function rssKiB(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
@@ -300,8 +310,8 @@ async function pairsClient(t: Transport, k: number, budget: number): Promise<voi
     ping[0] = TAG_PING;
     const open = async (from: number, to: number) => {
       const fresh: Channel<Buffer>[] = [];
-      for (let i = from; i < to; i++) fresh.push(await listen<Buffer>(urlFor(t, dir, i)));
-      server!.stdin!.write(fresh.map((c) => `${c.url}\n`).join(''));
+      for (let i = from; i < to; i++) fresh.push(await listen<Buffer>(urlFor(t, dir, i), optsFor(t)));
+      server!.stdin!.write(fresh.map((c) => `${JSON.stringify({ url: c.url, opts: optsFor(t) })}\n`).join(''));
       // One exchange per channel: connected, and every lazy structure of the path allocated.
       await Promise.all(fresh.map(async (c) => (await c.send(ping), await recv(c))));
       return fresh;
@@ -363,13 +373,14 @@ async function pairsClient(t: Transport, k: number, budget: number): Promise<voi
 }
 
 /**
- * The far ends of a pairs point: connects to every url read on stdin; on each channel counts S, answers
+ * The far ends of a pairs point: connects to every { url, opts } line read on stdin; on each channel counts S, answers
  * E with the count, echoes P, until the channel closes. Exits when stdin ends and every channel closed.
  */
 async function pairsServer(): Promise<void> {
   const serving: Promise<void>[] = [];
-  const serve = async (u: string) => {
-    const c = await connect<Buffer>(u);
+  const serve = async (line: string) => {
+    const { url, opts } = JSON.parse(line) as { url: string; opts: { spinMicros?: number } };
+    const c = await connect<Buffer>(url, opts);
     let n = 0;
     for await (const m of c) {
       if (m[0] === TAG_STREAM) n++;
@@ -407,6 +418,7 @@ const PAIR_LABEL: Record<Transport, [string, string]> = {
   unix: ['unix-stream', 'Channel unix:'],
   tcp: ['tcp', 'Channel tcp://127.0.0.1'],
   shm: ['shm-ring', 'Channel shm:'],
+  'shm-nospin': ['shm-ring', 'Channel shm: (spinMicros: 0)'],
 };
 
 /** Bytes/s as MB/s: whole numbers, two decimals below 10. */
