@@ -24,7 +24,7 @@ import { MessageQueue, UnixSocket } from '../src/index.js';
 import { connect, listen, type Channel } from '../src/channel/index.js';
 import { createRingPair, openRingPair, type RingPair } from '../src/channel/shm.js';
 import { maxPayload } from '../src/channel/ring.js';
-import { percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
+import { checkDigests, DigestAcc, patternMessage, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const KiB = 1024;
@@ -97,26 +97,33 @@ function msgsizeMax(): number {
 
 // ---- sweep 1: message size ---------------------------------------------------------------------------
 
-/** Sends `size`-byte messages for `budget` ms; returns the count and the bytes sent. */
-type Sender = (msg: Buffer, budget: number) => Promise<number>;
+/**
+ * Sends `size`-byte messages for `budget` ms, or exactly `count` pattern messages when given (the
+ * verification exchange); then the end marker. Returns how many it sent.
+ */
+type Sender = (msg: Buffer, budget: number, count?: number) => Promise<number>;
 
 function ringSender(p: RingPair): Sender {
-  return async (msg, budget) => {
+  return async (msg, budget, count) => {
     const end = performance.now() + budget;
     let n = 0;
     // Batches published by one flush (one release store); a full ring publishes what it has and spins,
     // within STALL_MS (a consumer that died never drains it).
     const batch = msg.length >= 64 * KiB ? 1 : 64;
-    do {
-      for (let i = 0; i < batch; i++, n++) {
-        if (!p.tx.tryWrite(msg)) {
-          p.tx.flush();
-          const stall = performance.now() + STALL_MS;
-          for (let k = 0; !p.tx.tryWrite(msg); k++) if ((k & 1023) === 0 && performance.now() > stall) throw new Error('growth: the ring consumer stopped draining');
-        }
-      }
+    const write = (m: Buffer) => {
+      if (p.tx.tryWrite(m)) return;
       p.tx.flush();
-    } while (performance.now() < end);
+      const stall = performance.now() + STALL_MS;
+      for (let k = 0; !p.tx.tryWrite(m); k++) if ((k & 1023) === 0 && performance.now() > stall) throw new Error('growth: the ring consumer stopped draining');
+    };
+    if (count !== undefined) for (; n < count; n++) write(patternMessage(msg.length, n));
+    else {
+      do {
+        for (let i = 0; i < batch; i++, n++) write(msg);
+        p.tx.flush();
+      } while (performance.now() < end);
+    }
+    p.tx.flush();
     const stall = performance.now() + STALL_MS;
     while (!p.tx.trySend(Buffer.alloc(0))) if (performance.now() > stall) throw new Error('growth: the ring consumer stopped draining');
     return n;
@@ -124,25 +131,35 @@ function ringSender(p: RingPair): Sender {
 }
 
 function unixSender(sock: UnixSocket): Sender {
-  return async (msg, budget) => {
+  return async (msg, budget, count) => {
     const end = performance.now() + budget;
     let n = 0;
-    do {
-      for (let i = 0; i < 16; i++, n++) if (!sock.write(msg)) await new Promise((r) => sock.once('drain', r));
-    } while (performance.now() < end);
+    const write = async (m: Buffer) => {
+      if (!sock.write(m)) await new Promise((r) => sock.once('drain', r));
+    };
+    if (count !== undefined) for (; n < count; n++) await write(patternMessage(msg.length, n));
+    else {
+      do for (let i = 0; i < 16; i++, n++) await write(msg);
+      while (performance.now() < end);
+    }
     sock.end();
     return n;
   };
 }
 
 function mqSender(q: MessageQueue): Sender {
-  return async (msg, budget) => {
+  return async (msg, budget, count) => {
     const end = performance.now() + budget;
     let n = 0;
     const opts = { timeout: STALL_MS };
-    do {
-      for (let i = 0; i < 16; i++, n++) if (!q.trySend(msg)) await q.send(msg, opts);
-    } while (performance.now() < end);
+    const send = async (m: Buffer) => {
+      if (!q.trySend(m)) await q.send(m, opts);
+    };
+    if (count !== undefined) for (; n < count; n++) await send(patternMessage(msg.length, n));
+    else {
+      do for (let i = 0; i < 16; i++, n++) await send(msg);
+      while (performance.now() < end);
+    }
     if (!q.trySend(Buffer.alloc(0))) await q.send(Buffer.alloc(0), opts);
     return n;
   };
@@ -153,8 +170,11 @@ interface SizePoint {
   open: () => Promise<{ arg: string; peerEnd?: UnixSocket; send: Sender; close: () => Promise<void> }>;
 }
 
-/** One mechanism across its sizes, against one peer that drains them in turn. */
-async function sizeSweep(mech: SizeMech, sizes: number[], budget: number): Promise<{ size: number; n: number; ns: number }[]> {
+/**
+ * One mechanism across its sizes, against one peer that drains them in turn. With `verifyCount`, each
+ * size carries that many pattern messages and the peer's digest must be the pattern's (patternDigest).
+ */
+async function sizeSweep(mech: SizeMech, sizes: number[], budget: number, verifyCount?: number): Promise<{ size: number; n: number; ns: number; check?: string }[]> {
   let seq = 0;
   const base = `/ipckit-bench-growth-${process.pid}-${mech}`;
   const points: SizePoint[] = sizes.map((size) => ({
@@ -178,20 +198,24 @@ async function sizeSweep(mech: SizeMech, sizes: number[], budget: number): Promi
   try {
     for (const p of points) opened.push(await p.open());
     const ends = opened.filter((o) => o.peerEnd).map((o) => o.peerEnd!);
-    child = startChild(1, ['size-peer', mech, ...opened.map((o, i) => `${points[i]!.size}:${o.arg}`)], [], ends.map((e) => e.fd));
+    child = startChild(1, ['size-peer', mech, verifyCount === undefined ? 'count' : 'digest', ...opened.map((o, i) => `${points[i]!.size}:${o.arg}`)], [], ends.map((e) => e.fd));
     await once(child, 'spawn');
     // The child has its copies: ours would keep each stream open after the peer closes it.
     await Promise.all(ends.map((e) => e.close()));
     const lines = new Lines(child);
     const ready = await lines.next('ready');
     if (ready !== 'ready') throw new Error(`growth: the ${mech} peer said ${ready}`);
-    const out: { size: number; n: number; ns: number }[] = [];
+    const out: { size: number; n: number; ns: number; check?: string }[] = [];
     for (const [i, p] of points.entries()) {
       const msg = Buffer.alloc(p.size, 0x61 + (i % 26));
       const t0 = process.hrtime.bigint();
-      const n = await opened[i]!.send(msg, budget);
+      const n = await opened[i]!.send(msg, budget, verifyCount);
       const done = await lines.next(`the end of ${p.size} B`);
       const ns = Number(process.hrtime.bigint() - t0);
+      if (verifyCount !== undefined) {
+        out.push({ size: p.size, n, ns, check: checkDigests(`${mech} ${p.size} B`, p.size, n, { 'growth peer': done.slice(5) }) });
+        continue;
+      }
       // The check that the numbers mean what they say: the peer saw every byte that was sent, no more.
       const got = Number(done.split(' ')[1]);
       if (!done.startsWith('done ') || got !== n * p.size) throw new Error(`growth: ${mech} ${p.size} B: sent ${n * p.size} bytes, the peer counted ${done}`);
@@ -205,7 +229,10 @@ async function sizeSweep(mech: SizeMech, sizes: number[], budget: number): Promi
 }
 
 /** The peer of the size sweep: opens every point, says ready, drains each in turn, printing its bytes. */
-async function sizePeer(mech: SizeMech, specs: string[]): Promise<void> {
+async function sizePeer(mech: SizeMech, what: string, specs: string[]): Promise<void> {
+  // 'count': bytes only (cheap, while measuring); 'digest': the verification exchange's digest.
+  const digest = what === 'digest';
+  const done = (d: DigestAcc) => say(`done ${digest ? JSON.stringify(d) : d.bytes}`);
   const points = specs.map((s) => {
     const i = s.indexOf(':');
     return { size: Number(s.slice(0, i)), arg: s.slice(i + 1) };
@@ -215,39 +242,41 @@ async function sizePeer(mech: SizeMech, specs: string[]): Promise<void> {
     const pairs = await Promise.all(points.map((p) => openRingPair(p.arg, { spinMicros: 1e6, doorbell: false })));
     say('ready');
     for (const p of pairs) {
-      let bytes = 0;
+      const d = new DigestAcc();
       for (;;) {
         const v = p.rx.peek();
         if (!v) continue;
         const len = v.byteLength;
+        if (digest) d.add(v);
+        else d.bytes += len;
         p.rx.release();
         if (len === 0) break;
-        bytes += len;
       }
-      say(`done ${bytes}`);
+      done(d);
     }
     for (const p of pairs) (p.tx.close(), p.rx.close(), p.shm.close());
   } else if (mech === 'mq') {
     const qs = await Promise.all(points.map((p) => MessageQueue.open(p.arg, { access: 'read' })));
     say('ready');
     for (const q of qs) {
-      let bytes = 0;
+      const d = new DigestAcc();
       for (;;) {
         const m = q.tryReceive() ?? (await q.receive({ timeout: STALL_MS }));
         if (m.data.length === 0) break;
-        bytes += m.data.length;
+        if (digest) d.add(m.data);
+        else d.bytes += m.data.length;
       }
-      say(`done ${bytes}`);
+      done(d);
       q.close();
     }
   } else {
     const socks = points.map((_, i) => UnixSocket.fromFd(3 + i));
     say('ready');
     for (const s of socks) {
-      let bytes = 0;
-      s.on('data', (d: Buffer) => (bytes += d.length));
+      const d = new DigestAcc();
+      s.on('data', (b: Buffer) => (digest ? d.add(b) : (d.bytes += b.length)));
       await new Promise<void>((resolve, reject) => s.once('end', () => resolve()).once('error', reject));
-      say(`done ${bytes}`);
+      done(d);
       await s.close();
     }
   }
@@ -421,6 +450,21 @@ const PAIR_LABEL: Record<Transport, [string, string]> = {
   'shm-nospin': ['shm-ring', 'Channel shm: (spinMicros: 0)'],
 };
 
+/**
+ * The verification exchange of the size sweep: 8 pattern messages of 64 B, 64 KiB and 4 MiB (mq: 64 B
+ * and its largest size) through each mechanism, the peer's digest checked. The pairs sweep checks, at
+ * every point, that the far end counted every message sent.
+ */
+export async function verify(): Promise<string[]> {
+  const out: string[] = [];
+  const mqMax = msgsizeMax();
+  for (const mech of ['ring', 'unix', 'mq'] as SizeMech[]) {
+    const sizes = mech === 'mq' ? [64, Math.min(mqMax, 4 * KiB)] : [64, 64 * KiB, 4 * MiB];
+    for (const p of await sizeSweep(mech, sizes, 0, 8)) out.push(p.check!);
+  }
+  return out;
+}
+
 /** Bytes/s as MB/s: whole numbers, two decimals below 10. */
 function mb(bytesPerS: number): number {
   const v = bytesPerS / 1e6;
@@ -447,7 +491,8 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
     }
   }
   const pbudget = opts.quick ? 150 : 1000;
-  for (const t of TRANSPORTS) {
+  // --quick leaves out the spinMicros 0 variant (a diagnosis, not a figure users get by default).
+  for (const t of opts.quick ? TRANSPORTS.filter((x) => x !== 'shm-nospin') : TRANSPORTS) {
     const [mechanism, label] = PAIR_LABEL[t];
     for (const k of PAIRS) {
       const r = await pairsPoint(t, k, pbudget);
@@ -464,7 +509,7 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
         ...p,
         cores: 'a:0 b:1',
         sweep: { name: 'pairs', x: k, rss_per_idle_channel_kb: Math.round((r.rss_idle_kb - r.rss0_kb) / k), rss_per_channel_kb: Math.round((r.rss_after_kb - r.rss0_kb) / k) },
-        ...(k === 1 ? { note: 'msg/s: every pair streaming 64 B at once (await send per message); p50/p99: every pair in a ping-pong at once; KiB: RSS of the listening side per channel, after one exchange (idle) and after the traffic' } : {}),
+        ...(k === 1 ? { note: 'msg/s: every pair streaming 64 B at once (await send per message); p50/p99: every pair in a ping-pong at once; KiB: RSS of the listening side per channel, after one exchange (idle) and after the traffic (heap high-water included); below 16 pairs the idle figure is under RSS\'s page and heap-chunk granularity' } : {}),
       });
     }
   }
@@ -473,7 +518,7 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
 
 if (process.argv[1] === self) {
   const [mode, ...rest] = process.argv.slice(2);
-  if (mode === 'size-peer') await sizePeer(rest[0] as SizeMech, rest.slice(1));
+  if (mode === 'size-peer') await sizePeer(rest[0] as SizeMech, rest[1]!, rest.slice(2));
   else if (mode === 'pairs-client') await pairsClient(rest[0] as Transport, Number(rest[1]), Number(rest[2]));
   else if (mode === 'pairs-server') await pairsServer();
   else {

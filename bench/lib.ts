@@ -259,5 +259,6 @@ export function checkDigests(what: string, size: number, n: number, sides: Recor
     if (d.bytes !== want.bytes || d.fnv >>> 0 !== want.fnv) bad.push(`${side} saw ${d.bytes} B fnv ${(d.fnv >>> 0).toString(16)}`);
   }
   if (bad.length) throw new Error(`${what}: ${n} × ${size} B should be ${want.bytes} B fnv ${want.fnv.toString(16)}, but ${bad.join(', ')}`);
-  return `${what}: ${Object.keys(sides).join(' and ')} each received ${n} × ${size} B = ${want.bytes} B, fnv ${want.fnv.toString(16)}`;
+  const names = Object.keys(sides);
+  return `${what}: ${names.join(' and ')}${names.length > 1 ? ' each' : ''} received ${n} × ${size} B = ${want.bytes} B, fnv ${want.fnv.toString(16)}`;
 }
