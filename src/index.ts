@@ -71,17 +71,15 @@ export {
 // 5. semaphores
 export {
   Semaphore,
-  Mutex,
   SystemVSemaphoreSet,
   type SemaphoreCreateOptions,
   type SemaphoreInMemoryOptions,
-  type MutexInMemoryOptions,
-  type LockResult,
   type SemaphoreOperation,
   type SemaphoreSetCreateOptions,
   type SemaphoreOpOptions,
   type SystemVSemaphoreSetStat,
 } from './semaphore.js';
+export { Mutex, type MutexInMemoryOptions, type LockResult } from './mutex.js';
 
 // 6. sockets
 export {

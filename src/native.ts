@@ -93,6 +93,8 @@ export interface NativeMessageQueue {
   mqOpen(name: string, flags: number, mode: number, maxMessages: number, maxMessageSize: number): number;
   mqUnlink(name: string): number;
   mqClose(fd: number): number;
+  /** flock(2) on a descriptor (LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8): 0 or -errno. */
+  flock(fd: number, op: number): number;
   /** mq_send(3) on a non-blocking descriptor: 0, -EAGAIN when full, or -errno. */
   mqSend(fd: number, data: Uint8Array, priority: number): number;
   /** mq_receive(3) into `buffer` (>= mq_msgsize): length, priority in priorityOut[0]; or -errno. */
@@ -209,14 +211,6 @@ export interface NativeSemaphore {
   semTrywait(h: NativeHandle): number;
   semPost(h: NativeHandle): number;
   semGetvalue(h: NativeHandle): number;
-  mutexInit(sab: SharedArrayBuffer, offset: number): NativeHandle | number;
-  mutexAttach(sab: SharedArrayBuffer, offset: number): NativeHandle | number;
-  /** 0 locked | 1 locked, the previous owner died (made consistent) | -EBUSY | -errno. */
-  mutexTrylock(h: NativeHandle, markWaiters: boolean): number;
-  mutexUnlock(h: NativeHandle): number;
-  /** On a waiter thread: resolves rc 0 once the lock word shows no owner. */
-  mutexWaitFree(h: NativeHandle, cb: WaitCallback): number;
-  mutexWake(h: NativeHandle): number;
   semget(key: number, nsems: number, flags: number): number;
   /** Non-blocking semop: the caller sets IPC_NOWAIT. `ops` holds [num, op, flags] triples. */
   semop(id: number, ops: Int32Array): number;
@@ -229,10 +223,26 @@ export interface NativeSemaphore {
   readonly semaphoreLayout: {
     semaphore: number;
     semaphoreAlign: number;
-    mutex: number;
-    mutexAlign: number;
     sysv: { GETVAL: number; GETPID: number; GETNCNT: number; GETZCNT: number; SEM_UNDO: number; IPC_NOWAIT: number };
   };
+}
+
+// ---- mutex.cc -------------------------------------------------------------------------------------
+export interface NativeMutex {
+  /** A free mutex at that place (word, tag, next); starts the process's lock thread on first use. */
+  mutexInit(sab: SharedArrayBuffer, offset: number): NativeHandle | number;
+  /** -EINVAL when no ipckit mutex tag is there. */
+  mutexAttach(sab: SharedArrayBuffer, offset: number): NativeHandle | number;
+  /** 0 locked | 1 locked, the previous owner died (consistent again) | -EBUSY | -errno. */
+  mutexTrylock(h: NativeHandle, markWaiters: boolean): number;
+  /** 0 | -EPERM (this handle does not hold it) | -EUCLEAN (released; the word no longer named us). */
+  mutexUnlock(h: NativeHandle): number;
+  /** On a waiter thread: resolves rc 0 once the lock word shows no owner (-EUCLEAN: impossible state). */
+  mutexWaitFree(h: NativeHandle, cb: WaitCallback): number;
+  mutexWake(h: NativeHandle): number;
+  /** Drops this handle's reference (a lock it still holds is released as if its owner died). */
+  mutexClose(h: NativeHandle): number;
+  readonly mutexLayout: { size: number; align: number; tag: number };
 }
 
 // ---- socket.cc ------------------------------------------------------------------------------------
@@ -287,6 +297,7 @@ export type Native = NativeErrno &
   NativeMessageQueue &
   NativeSharedMemory &
   NativeSemaphore &
+  NativeMutex &
   NativeSocket;
 
 /** The addon. */

@@ -46,9 +46,9 @@ const IPC_EXCL = 0o2000;
  */
 export const MAX_SHARED_MEMORY_SIZE = 2 ** 47;
 
-export type { SharedSegment } from './internal/segment.js';
+export type { SharedSegment } from './internal/in-memory.js';
 export { validateSysvKey } from './internal/validate.js';
-import type { SharedSegment } from './internal/segment.js';
+import type { SharedSegment } from './internal/in-memory.js';
 
 /**
  * Options of `SharedMemory.create` and `SharedMemory.openOrCreate`.

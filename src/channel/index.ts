@@ -14,6 +14,7 @@ import { STREAM_MAX } from './stream.js';
 import { adapterFor } from './transport.js';
 import './fifo.js';
 import './net.js';
+import './unix.js';
 import './udp.js';
 import './shm.js';
 import './nats.js';

@@ -33,7 +33,7 @@
 
 namespace ipckit {
 
-// ---- helpers shared with semaphore.cc (declared there) ----------------------------------------------
+// ---- helpers shared with semaphore.cc and mutex.cc (declared in addon.h) ----------------------------
 
 v8::Local<v8::Value> ToV8(napi_value v) {
   v8::Local<v8::Value> local;
@@ -242,8 +242,7 @@ Napi::Value FutexWait(const Napi::CallbackInfo& info) {
       if (self.Cancelled()) return -ECANCELED;
     }
   };
-  uint32_t id = SubmitWait(env, std::move(job), info[4].As<Napi::Function>());
-  return Napi::Number::New(env, id);
+  return Napi::Number::New(env, static_cast<double>(SubmitWait(env, std::move(job), info[4].As<Napi::Function>())));
 }
 
 // futexWake(sab, byteOffset, count) -> number of waiters woken | -errno. Wakes waiters of every process
