@@ -13,6 +13,7 @@
 //   echo process on CPU 1.
 //
 //   node dist/bench/growth.js [--quick]      standalone: prints the growth tables
+//   IPCKIT_BENCH_PROF=DIR                    every peer and measuring child writes a --cpu-prof profile
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -67,8 +68,11 @@ class Lines {
   }
 }
 
+/** IPCKIT_BENCH_PROF=DIR: every child of this module writes a CPU profile (--cpu-prof) into DIR. */
+const PROF = process.env.IPCKIT_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.IPCKIT_BENCH_PROF}`] : [];
+
 function startChild(cpu: number, args: string[], node: string[] = [], extra: number[] = []): ChildProcess {
-  const [cmd, argv] = pinned(cpu, process.execPath, [...node, self, ...args]);
+  const [cmd, argv] = pinned(cpu, process.execPath, [...PROF, ...node, self, ...args]);
   return spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit', ...extra] as never });
 }
 
@@ -326,7 +330,7 @@ async function pairsClient(t: Transport, k: number, budget: number): Promise<voi
   let server: ChildProcess | undefined;
   try {
     // The far ends connect to each url the server reads on its stdin.
-    server = spawn(...pinned(1, process.execPath, [self, 'pairs-server']), { stdio: ['pipe', 'ignore', 'inherit'] });
+    server = spawn(...pinned(1, process.execPath, [...PROF, self, 'pairs-server']), { stdio: ['pipe', 'ignore', 'inherit'] });
     const serverExit = new Promise<never>((_, reject) => server!.once('exit', (code, sig) => reject(new Error(`growth: the echo server exited (${code ?? sig})`))));
     serverExit.catch(() => {});
     const opts = { timeout: STALL_MS };
