@@ -171,3 +171,9 @@ test('the C bench programs\' verify mode receives exactly the pattern the harnes
     assert.deepEqual(JSON.parse(r.stdout), patternDigest(size, n), `${prog} ${args.join(' ')}`);
   }
 });
+
+test('table() leads with a module that failed its verification', () => {
+  const run = growthRun();
+  run.skipped.push({ module: 'mq', reason: 'FAILED verification, not measured: POSIX mq 64 B: ...' });
+  assert.match(table(run).split('\n')[0]!, /^FAILED: mq was not measured/);
+});
