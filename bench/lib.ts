@@ -103,8 +103,13 @@ const SWEEP_FIELDS = ['rss_per_idle_channel_kb', 'rss_per_channel_kb'] as const;
 export function mergeRuns(reps: readonly (readonly BenchRow[])[]): BenchRow[] {
   const groups = new Map<string, BenchRow[]>();
   for (const rows of reps) {
+    // Two rows alike within one run stay two rows: the nth of a key is merged with the nth of the others.
+    const seen = new Map<string, number>();
     for (const r of rows) {
-      const k = rowKey(r);
+      const base = rowKey(r);
+      const nth = seen.get(base) ?? 0;
+      seen.set(base, nth + 1);
+      const k = `${base}\u0000${nth}`;
       const g = groups.get(k);
       if (g) g.push(r);
       else groups.set(k, [r]);

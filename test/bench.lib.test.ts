@@ -55,6 +55,8 @@ test('mergeRuns() keeps first-seen order, tells apart rows by size and sweep poi
   assert.deepEqual(merged.map((r) => [r.size, r.p50_us, r.runs]), [[64, 2, 3], [4096, 6, 2]]);
   const sw = mergeRuns([[tput(1, 'x'), { ...tput(5, 'x'), sweep: { name: 'size', x: 256 } }]]);
   assert.equal(sw.length, 2);
+  const twins = mergeRuns([[rtt(1, 1), rtt(10, 10)], [rtt(3, 3), rtt(30, 30)]]);
+  assert.deepEqual(twins.map((r) => r.p50_us), [2, 20], 'alike rows of one run are not merged with each other');
 });
 
 test('mergeRuns() of one run returns the rows as they were, with runs: 1', () => {
