@@ -247,7 +247,7 @@ export function growthTargets(run: BenchRun): string[] {
     }
     if (last.p99_us !== undefined) parts.push(`p99 at ${last.sweep!.x} pairs ${fmtNum(last.p99_us)} µs`);
     if (last.sweep!.rss_per_idle_channel_kb !== undefined) parts.push(`${last.sweep!.rss_per_idle_channel_kb} KiB resident per idle channel`);
-    if (parts.length) out.push(`${label}: ${parts.join('; ')}`);
+    if (parts.length) out.push(`${label} — ${parts.join('; ')}`);
   }
   return out;
 }

@@ -126,7 +126,7 @@ export function mergeRuns(reps: readonly (readonly BenchRow[])[]): BenchRow[] {
       const sweep = { ...row.sweep };
       for (const f of SWEEP_FIELDS) {
         const vs = g.map((r) => r.sweep?.[f]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-        if (vs.length) sweep[f] = tidy(median(vs));
+        if (vs.length) sweep[f] = Math.round(median(vs)); // KiB: whole numbers
       }
       row.sweep = sweep;
     }
