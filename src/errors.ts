@@ -120,6 +120,20 @@ export function check(rc: number, syscall: string, path?: string): number {
   return rc;
 }
 
+/**
+ * The value of a native call that returns a value (a handle, a pair of fds, an array) or `-errno`:
+ * throws the system error for the latter, as `check()` does for plain numbers.
+ *
+ * @example
+ * ```ts
+ * const [r, w] = unwrap(native.pipe2(flags), 'pipe2');
+ * ```
+ */
+export function unwrap<T extends object>(rc: T | number, syscall: string, path?: string): T {
+  if (typeof rc === 'number') throw errnoException(rc, syscall, path);
+  return rc;
+}
+
 /** An argument of the wrong type, Node's way. */
 export function invalidArgType(name: string, expected: string, actual: unknown): TypeError {
   const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`) as TypeError & {

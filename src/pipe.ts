@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { native } from './native.js';
-import { IpcError, check, closedError, errno, errnoException, invalidArgType } from './errors.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType, unwrap } from './errors.js';
 import { fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { O_CLOEXEC, checkOwner, euid, foreignOwner, type AdoptOptions } from './internal/owner.js';
@@ -226,9 +226,7 @@ export interface Pipe {
  * ```
  */
 export function pipe(): Pipe {
-  const rc = native.pipe2(true);
-  if (typeof rc === 'number') throw errnoException(rc, 'pipe2');
-  const [r, w] = rc;
+  const [r, w] = unwrap(native.pipe2(true), 'pipe2');
   return { reader: new PipeReader(r), writer: new PipeWriter(w) };
 }
 

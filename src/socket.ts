@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { native } from './native.js';
-import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
+import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError, unwrap } from './errors.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { setSocketFileMode } from './internal/owner.js';
 import { Readiness, READABLE, WRITABLE } from './internal/wait.js';
@@ -582,8 +582,7 @@ export class UnixSocket extends Duplex {
   static pair(type: UnixSocketType = 'stream', opts: UnixSocketOptions = {}): [UnixSocket, UnixSocket] {
     validateOptions(opts);
     const t = validateType(type);
-    const rc = native.socketpair(TYPE_CODE[t]);
-    if (typeof rc === 'number') throw errnoException(rc, 'socketpair');
+    const rc = unwrap(native.socketpair(TYPE_CODE[t]), 'socketpair');
     let first: UnixSocket | undefined;
     try {
       first = new UnixSocket(rc[0], t, opts);
@@ -649,9 +648,8 @@ export class UnixSocket extends Duplex {
    */
   peerCredentials(): Credentials {
     this.#assertOpen('peerCredentials');
-    const rc = native.getPeerCred(this.#fd);
-    if (typeof rc === 'number') throw errnoException(rc, 'getsockopt', this.address ?? undefined);
-    return { pid: rc[0], uid: rc[1], gid: rc[2] };
+    const [pid, uid, gid] = unwrap(native.getPeerCred(this.#fd), 'getsockopt', this.address ?? undefined);
+    return { pid, uid, gid };
   }
 
   /**
