@@ -330,7 +330,8 @@ const oneSender: Record<string, string> = {
   'unix seqpacket': 'a seqpacket channel has one peer: the listener closes a second connection at once',
   tcp: 'a stream channel has one peer: the listener closes a second connection at once (listen once per peer)',
   udp: 'UDP may drop datagrams: "nothing lost" is not a promise it can make',
-  'shm ring': 'a ring has one producer per direction: many peers on one shm: listener are a separate issue (shared-memory servers)',
+  'shm ring': 'a ring has one producer per direction: many clients are served by a shm+unix: RingServer, a ring pair each',
+  'shm+unix ring server': 'listen() is one channel, to the first client: RingServer serves many, a ring pair each (test/shm.server.test.ts)',
 };
 
 for (const s of subjects) {

@@ -202,6 +202,14 @@ export async function parentChannel<T = unknown>(opts: RingChannelOptions = {}):
   return new Channel<T>(endpoint(`shm+unix:parent/${process.ppid}`), 'connect', new RingTransport(pair), codec);
 }
 
+/** What `spawnWorker()` gives: the worker thread, and the parent's end of the ring channel to it. */
+export interface WorkerChannel<T = unknown> {
+  /** The worker thread (its end of the channel is `parentChannel()` inside it). */
+  worker: Worker;
+  /** The parent's end of the ring channel. */
+  channel: Channel<T>;
+}
+
 /**
  * Starts a worker thread with a ring channel to it: the same pair as `fork()`, so the same code serves
  * threads and processes. In the worker, `parentChannel()` returns the other end (the descriptor's number
@@ -220,7 +228,7 @@ export async function parentChannel<T = unknown>(opts: RingChannelOptions = {}):
 export async function spawnWorker<T = unknown>(
   filename: string | URL,
   opts: RingChannelOptions & Omit<WorkerOptions, 'env'> & { env?: Record<string, string | undefined> } = {},
-): Promise<{ worker: Worker; channel: Channel<T> }> {
+): Promise<WorkerChannel<T>> {
   const { codec: _c, maxMessageSize: _m, capacity: _cap, spinMicros: _s, signal, timeout, env, ...workerOpts } = opts;
   const { topts, codec } = channelOptions(opts);
   const [mineFd, theirs] = seqpacketPair();
