@@ -115,7 +115,7 @@ export function benchCommand(): Command {
     .option('--svg <file>', 'write a bar chart of round-trip p50')
     .option('--quick', 'fewer sizes and samples (under a minute)', false)
     .option('--repeat <n>', 'runs of each module; figures are medians with their min–max (default 3, 1 with --quick)')
-    .option('--only <modules>', 'comma-separated bench modules (pipe, ring, baseline, mq, signal, socket, shm, growth)')
+    .option('--only <modules>', 'comma-separated bench modules (pipe, ring, baseline, mq, signal, socket, shm, growth, fork)')
     .option('--wide', `every column (the default table fits ${COLUMNS} columns)`, false)
     .action(async (o: { json?: string | true; svg?: string; quick: boolean; only?: string; repeat?: string; wide: boolean }) => {
       // The harness lives beside the compiled CLI (dist/bench); imported lazily so that other commands
