@@ -218,6 +218,33 @@ test('a segment left at the name by an older ipckit neither stops recv shm: nor 
   assert.deepEqual(shmLeftovers(name), []);
 });
 
+test('recv --channel on a queue left behind says what it is, that nobody holds it, and how to remove it', async (t) => {
+  // A queue made by a process that is gone, the way a SIGKILLed listener abandons it.
+  const name = uniqueName('taken');
+  const index = new URL('../src/index.js', import.meta.url).href;
+  const made = await run(process.execPath, ['--input-type=module', '-e', `const { MessageQueue } = await import(${JSON.stringify(index)}); const q = await MessageQueue.create(${JSON.stringify(name)}, { maxMessages: 2, maxMessageSize: 64, unlinkOnClose: false }); await q.send('left'); await q.close();`]);
+  assert.equal(made.code, 0, made.stderr);
+  t.after(() => MessageQueue.unlink(name));
+  const r = await ipckit(['recv', `mq:${name}`, '--channel', '--timeout', '1000']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`mq:${name} is taken: a POSIX message queue`));
+  assert.match(r.stderr, /no process .*has it open: it was left behind/);
+  assert.match(r.stderr, new RegExp(`remove it with: ipckit rm mq:${name}`));
+  assert.equal((await ipckit(['rm', `mq:${name}`])).code, 0);
+  assert.equal(mqExists(name), false);
+});
+
+test('recv shm: on a name another listener has names that listener', async (t) => {
+  const name = uniqueName('taken');
+  const first = await startRecv(t, [`shm:${name}`]);
+  const r = await ipckit(['recv', `shm:${name}`, '--timeout', '1000']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`shm:${name} is taken: another listener has the name`));
+  assert.match(r.stderr, new RegExp(`held by pid ${first.child.pid} \\(node\\), which listens on it`));
+  first.child.kill('SIGINT');
+  assert.equal((await exited(first.child)).signal, 'SIGINT');
+});
+
 test('recv on a System V key in use names the queue, a live process that uses it, and the rm command', async (t) => {
   const key = uniqueKey();
   const q = await SystemVMessageQueue.create(key);
