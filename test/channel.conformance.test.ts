@@ -330,8 +330,8 @@ const oneSender: Record<string, string> = {
   'unix seqpacket': 'a seqpacket channel has one peer: the listener closes a second connection at once',
   tcp: 'a stream channel has one peer: the listener closes a second connection at once (listen once per peer)',
   udp: 'UDP may drop datagrams: "nothing lost" is not a promise it can make',
-  'shm ring': 'a ring has one producer per direction: many clients are served by a shm+unix: RingServer, a ring pair each',
-  'shm+unix ring server': 'listen() is one channel, to the first client: RingServer serves many, a ring pair each (test/shm.server.test.ts)',
+  'shm ring': 'an shm: channel has one peer: many clients, a ring pair each, are a RingServer\'s (test/shm.server.test.ts)',
+  'shm+unix ring server': 'a listen()ed shm+unix: channel is carried by its first client: many clients are a RingServer\'s (test/shm.server.test.ts)',
 };
 
 for (const s of subjects) {

@@ -1,7 +1,8 @@
-// A shm: channel segment's doorbells: two FIFOs beside it in /dev/shm, NAME.PID.bell-l and NAME.PID.bell-c
-// (src/channel/shm.ts, docs/ring-format.md "Doorbells"), PID being the listener's. A listener killed
-// before its peer came leaves them with the segment; `ls` shows them with it and `rm shm:/NAME` removes
-// them with it. Only FIFOs of exactly that form are ever touched.
+// The doorbells of a shm: channel segment of ring layout 1 (ipckit before shm: moved to sealed memfds
+// and an abstract rendezvous socket, which leave nothing behind): two FIFOs beside the segment in
+// /dev/shm, NAME.PID.bell-l and NAME.PID.bell-c, PID being the listener's. A listener of that layout
+// killed before its peer came left them with the segment; `ls` shows them with it and `rm shm:/NAME`
+// removes them with it. Only FIFOs of exactly that form are ever touched.
 import fs from 'node:fs';
 
 const SHM_DIR = '/dev/shm';

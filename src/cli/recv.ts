@@ -40,15 +40,19 @@ export function recvCommand(): Command {
       if (type !== undefined && !Number.isInteger(type)) throw usageError(`--type: not an integer: ${f.type}`);
       parsed(endpoint, () => checkEndpoint(endpoint));
 
+      // Owned from the moment the open starts: a signal that arrives while it is under way waits for it
+      // (within lifetime.ts's bound) and then removes what it made.
+      const opening = openIncoming(endpoint, { framed: f.framed, type, codec: f.codec, channel: f.channel, count });
+      const disown = own(endpoint, async () => (await opening).close());
       let incoming: Incoming;
       try {
-        incoming = await openIncoming(endpoint, { framed: f.framed, type, codec: f.codec, channel: f.channel, count });
+        incoming = await opening;
       } catch (err) {
+        disown();
         const why = explainTaken(endpoint, err);
         if (why) throw new CliError(why, 1);
         throw err;
       }
-      const disown = own(incoming.address, () => incoming.close());
       process.stderr.write(`listening on ${incoming.address}\n`);
 
       let timer: NodeJS.Timeout | undefined;

@@ -119,6 +119,16 @@ function shm(name: string): string[] {
   return lines;
 }
 
+function shmListener(name: string): string[] {
+  const address = `@ipckit-shm:${name}`;
+  const inodes = socketInodes(['unix'], (f) => f[7] === address, 6);
+  return [
+    `shm:${name} is taken: another listener has the name (its rendezvous socket ${address} is bound)`,
+    ...describeHolders(fdHolders(inodes, 'listens on it'), address),
+    '  an shm: name is free again the moment its listener exits, however it exits: stop that process, or pick another name',
+  ];
+}
+
 function mq(name: string): string[] {
   const obj = listIpcObjects().objects.find((o) => o.kind === 'posix-mq' && o.name === name);
   const lines = [
@@ -206,7 +216,9 @@ export function explainTaken(url: string, err: unknown): string | undefined {
   let lines: string[] | undefined;
   switch (e.transport) {
     case 'shm':
-      lines = shm(e.name!);
+      // An shm: channel meets its peer on an abstract socket (src/channel/shm.ts); EEXIST is a segment of
+      // the name in /dev/shm, which only an older ipckit or another program made.
+      lines = code === 'EADDRINUSE' ? shmListener(e.name!) : shm(e.name!);
       break;
     case 'mq':
       lines = mq(e.name!);
