@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import { native } from './native.js';
-import { IpcError, check, closedError, errno, errnoException } from './errors.js';
+import { IpcError, check, closedError, errno, errnoException, unwrap } from './errors.js';
 import { Readiness, READABLE } from './internal/wait.js';
 import { validateInteger, type WaitOptions } from './internal/validate.js';
 
@@ -220,4 +220,31 @@ export class EventFd {
 export function setCloseOnExec(fd: number): void {
   validateInteger('fd', fd, 0, 2 ** 31 - 1);
   check(native.setCloexec(fd, true), 'fcntl');
+}
+
+/**
+ * A connected seqpacket socketpair as two bare descriptors (non-blocking, close-on-exec), for handing one
+ * end to a worker thread by number (descriptors are process-wide; a `UnixSocket` would close its end).
+ *
+ * @example
+ * ```ts
+ * const [mine, theirs] = seqpacketPair();
+ * ```
+ */
+export function seqpacketPair(): [number, number] {
+  return unwrap(native.socketpair(3), 'socketpair');
+}
+
+/** What /proc/self/fd/N links to ('socket:[1234]'), or '' when it is not open. */
+export function describeFd(fd: number): string {
+  try {
+    return fs.readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return '';
+  }
+}
+
+/** Closes a bare descriptor. */
+export function closeFd(fd: number): void {
+  native.close(fd);
 }

@@ -155,34 +155,56 @@ export interface MsgStat {
 // ---- shared_memory.cc -----------------------------------------------------------------------------
 /** `shmctl(IPC_STAT)` of a System V segment. */
 export interface ShmStat {
+  /** shm_segsz: size in bytes. */
   size: number;
+  /** shm_nattch: processes attached now. */
   attaches: number;
+  /** The key (0 for a private segment). */
   key: number;
+  /** Owner's uid. */
   uid: number;
+  /** Owner's gid. */
   gid: number;
+  /** Creator's uid. */
   cuid: number;
+  /** Creator's gid. */
   cgid: number;
+  /** shm_perm.mode: the permission bits, with SHM_DEST (0o1000) once removal is pending. */
   mode: number;
+  /** Pid of the creator. */
   cpid: number;
+  /** Pid of the last shmat/shmdt. */
   lpid: number;
+  /** Last attach (shm_atime), in seconds since the epoch; 0 for never. */
   atime: number;
+  /** Last detach (shm_dtime), in seconds since the epoch; 0 for never. */
   dtime: number;
+  /** Last change by shmctl, or the creation (shm_ctime), in seconds since the epoch. */
   ctime: number;
 }
+/** An opaque native handle (External) of one mapping of a shared memory segment. */
+export type MappingHandle = { readonly __mapping: unique symbol };
+export type MappedViews = [SharedArrayBuffer, ArrayBuffer, MappingHandle];
 export interface NativeSharedMemory {
   shmOpen(name: string, oflag: number, mode: number): number;
   shmUnlink(name: string): number;
   /** fallocate(fd, 0, 0, size): reserve the pages now (0 or -errno). */
   fallocate(fd: number, size: number): number;
-  /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer] or -errno. */
-  mmapShared(fd: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer, mapping] or -errno. */
+  mmapShared(fd: number, size: number): MappedViews | number;
   shmget(key: number, size: number, flags: number): number;
-  shmat(id: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  shmat(id: number, size: number): MappedViews | number;
+  /** close(): zero pages over the mapping now, or when its last native user goes; drops the handle. */
+  mappingClose(h: MappingHandle): number;
+  /** Whether a SIGBUS past the object's end (a truncation) was turned into zero pages. */
+  mappingTruncated(h: MappingHandle): boolean;
   shmctlStat(id: number): ShmStat | number;
   shmctlRemove(id: number): number;
   /** Cross-process futex wait on a waiter thread; cb rc 0 | -EAGAIN | -ETIMEDOUT | -ECANCELED | -errno. */
   futexWait(sab: SharedArrayBuffer, byteOffset: number, expected: number, timeoutMs: number, cb: WaitCallback): number;
   futexWake(sab: SharedArrayBuffer, byteOffset: number, count: number): number;
+  /** How SharedArrayBuffers over mappings are made on this Node (docs/platforms.md). */
+  sharedArrayBufferPath(): 'node-api' | 'v8';
 }
 
 // ---- semaphore.cc ---------------------------------------------------------------------------------
@@ -190,14 +212,23 @@ export interface NativeSharedMemory {
 export type NativeHandle = { readonly __handle: unique symbol };
 /** `semctl(IPC_STAT)` of a System V semaphore set. */
 export interface SemStat {
+  /** sem_nsems: semaphores in the set. */
   count: number;
+  /** The key (0 for a private set). */
   key: number;
+  /** Owner's uid. */
   uid: number;
+  /** Owner's gid. */
   gid: number;
+  /** Creator's uid. */
   cuid: number;
+  /** Creator's gid. */
   cgid: number;
+  /** sem_perm.mode: the permission bits. */
   mode: number;
+  /** Last semop (sem_otime), in seconds since the epoch; 0 until the first op(). */
   otime: number;
+  /** Last change by semctl, or the creation (sem_ctime), in seconds since the epoch. */
   ctime: number;
 }
 export interface NativeSemaphore {
