@@ -21,6 +21,7 @@ import os from 'node:os';
 import { native, type MappedViews, type MappingHandle, type ShmStat } from './native.js';
 import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, unwrap } from './errors.js';
 import { posixName } from './internal/names.js';
+import { checkOwner, type AdoptOptions } from './internal/owner.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { waitOnThread } from './internal/wait.js';
@@ -61,7 +62,7 @@ import type { SharedSegment } from './internal/in-memory.js';
  * await SharedMemory.create('/x', { size: 4096, mode: 0o640, unlinkOnClose: false });
  * ```
  */
-export interface SharedMemoryCreateOptions {
+export interface SharedMemoryCreateOptions extends AdoptOptions {
   /** Size in bytes (> 0). */
   size: number;
   /** Permission bits, exactly (the umask does not narrow them). Default 0o600. */
@@ -77,6 +78,19 @@ export interface SharedMemoryCreateOptions {
 }
 
 /**
+ * An existing object is its owner's: they can rewrite or truncate it under us, so another user's is
+ * refused (ERR_IPC_FOREIGN_OWNER) unless `allowForeignOwner`. Closes `fd` when it refuses.
+ */
+function adoptFd(fd: number, name: string, opts: AdoptOptions): void {
+  try {
+    checkOwner(`shared memory ${name}`, fs.fstatSync(fd).uid, opts, { path: name });
+  } catch (err) {
+    native.close(fd);
+    throw err;
+  }
+}
+
+/**
  * Options of `SharedMemory.open`.
  *
  * @example
@@ -84,7 +98,7 @@ export interface SharedMemoryCreateOptions {
  * await SharedMemory.open('/x', { unlinkOnClose: true }); // the last user cleans up
  * ```
  */
-export interface SharedMemoryOpenOptions {
+export interface SharedMemoryOpenOptions extends AdoptOptions {
   /** Remove the name when this object is closed. Default false. */
   unlinkOnClose?: boolean;
 }
@@ -224,6 +238,7 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     validateOptions(opts);
     validateOwnership(opts, false);
     const fd = check(native.shmOpen(name, O_RDWR, 0), 'shm_open', name);
+    adoptFd(fd, name, opts);
     return SharedMemory.#finishOpen(name, fd, validateOwnership(opts, false));
   }
 
@@ -249,6 +264,7 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
       const ofd = native.shmOpen(name, O_RDWR, 0);
       if (ofd === ENOENT) continue; // unlinked between our two opens: try creating again
       check(ofd, 'shm_open', name);
+      adoptFd(ofd, name, opts);
       try {
         if (fs.fstatSync(ofd).size === 0) {
           fs.ftruncateSync(ofd, size);
@@ -452,7 +468,7 @@ function validateFutexWord(i32: unknown, index: unknown): asserts i32 is Int32Ar
  * await SystemVSharedMemory.create(0x1234, { size: 65536, mode: 0o660 });
  * ```
  */
-export interface SystemVSharedMemoryCreateOptions {
+export interface SystemVSharedMemoryCreateOptions extends AdoptOptions {
   /** Size in bytes (> 0). */
   size: number;
   /** Permission bits. Default 0o600. */
@@ -528,11 +544,13 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
    * const seg = await SystemVSharedMemory.open(0x1234);
    * ```
    */
-  static async open(key: number): Promise<SystemVSharedMemory> {
+  static async open(key: number, opts: AdoptOptions = {}): Promise<SystemVSharedMemory> {
     const k = validateSysvKey(key);
     if (k === IPC_PRIVATE) throw outOfRange('key', "a non-zero integer ('private' segments cannot be opened by key)", key);
     const id = check(native.shmget(k, 0, 0), 'shmget');
-    return SystemVSharedMemory.#attach(id, k, SystemVSharedMemory.#stat(id).size, false, false);
+    const st = SystemVSharedMemory.#stat(id);
+    checkOwner(`System V shared memory key 0x${(k >>> 0).toString(16)}`, st.uid, opts, { key: k });
+    return SystemVSharedMemory.#attach(id, k, st.size, false, false);
   }
 
   /**
@@ -557,7 +575,9 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
       const oid = native.shmget(k, 0, 0);
       if (oid === ENOENT) continue;
       check(oid, 'shmget');
-      return SystemVSharedMemory.#attach(oid, k, SystemVSharedMemory.#stat(oid).size, validateOwnership(opts, false), false);
+      const st = SystemVSharedMemory.#stat(oid);
+      checkOwner(`System V shared memory key 0x${(k >>> 0).toString(16)}`, st.uid, opts, { key: k });
+      return SystemVSharedMemory.#attach(oid, k, st.size, validateOwnership(opts, false), false);
     }
   }
 
