@@ -48,7 +48,8 @@ type Op =
   | { t: 'reattach' };
 
 // The words a hostile peer would go for first, and values that sit on the edges of the checks.
-const hotWords = [OFF_MAGIC, OFF_VERSION, OFF_CAPACITY, OFF_PRODUCER_CLOSED, OFF_CONSUMER_CLOSED, OFF_HEAD, OFF_TAIL].map((o) => o / 4);
+const OFF_RESERVED_PID = 16; // a pid word in layout 1, reserved now: still worth scribbling on
+const hotWords = [OFF_MAGIC, OFF_VERSION, OFF_CAPACITY, OFF_RESERVED_PID, OFF_PRODUCER_CLOSED, OFF_CONSUMER_CLOSED, OFF_HEAD, OFF_TAIL].map((o) => o / 4);
 const edgy = (cap: number) =>
   fc.oneof(
     fc.constantFrom(0, 1, 7, 8, 16, cap - 8, cap, cap + 8, 2 * cap, maxPayload(cap), maxPayload(cap) + 1, WRAP | 0, 0x7fffffff, -8, RING_MAGIC | 0),
