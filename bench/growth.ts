@@ -21,7 +21,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { MessageQueue, UnixSocket } from '../src/index.js';
 import { connect, listen, type Channel } from '../src/channel/index.js';
-import { RingServer, connectRingPair, type RingPair } from '../src/channel/shm-server.js';
+import { connectRingPair, RingServer, type RingPair } from '../src/channel/shm-server.js';
 import { maxPayload } from '../src/channel/ring.js';
 import { percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
 
@@ -162,12 +162,12 @@ async function sizeSweep(mech: SizeMech, sizes: number[], budget: number): Promi
     open: async () => {
       const name = `${base}-${++seq}`;
       if (mech === 'ring') {
-        // A ring server per point; its one client is the peer, accepted when the first message goes.
+        // A ring server per point; the peer connects to each (the pair exists once it did).
         const url = `shm+unix:@${name.slice(1)}`;
-        const server = await RingServer.listen(url, { capacity: ringCapacity(size) });
-        let pair: RingPair | undefined;
-        const send = ringSender(async () => (pair ??= await server.acceptPair({ timeout: STALL_MS })));
-        return { arg: url, send, close: async () => void (await pair?.close(), await server.close()) };
+        const server = await RingServer.listen(url, { capacity: ringCapacity(size), spinMicros: 1e6 });
+        const accepted = server.acceptPair({ timeout: STALL_MS }).finally(() => server.close());
+        accepted.catch(() => {});
+        return { arg: url, send: async (msg, budget) => ringSender(await accepted)(msg, budget), close: async () => (await server.close(), await (await accepted.catch(() => undefined))?.close()) };
       }
       if (mech === 'mq') {
         const q = await MessageQueue.create(name, { maxMessages: 10, maxMessageSize: size, access: 'write' });

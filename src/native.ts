@@ -93,8 +93,8 @@ export interface NativeMessageQueue {
   mqOpen(name: string, flags: number, mode: number, maxMessages: number, maxMessageSize: number): number;
   mqUnlink(name: string): number;
   mqClose(fd: number): number;
-  /** flock(2) on a descriptor (LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8): 0 or -errno. */
-  flock(fd: number, op: number): number;
+  /** fcntl(F_OFD_SETLK) write lock on byte `offset`, non-blocking: 0, or -EAGAIN when taken, or -errno. */
+  ofdLock(fd: number, offset: number): number;
   /** mq_send(3) on a non-blocking descriptor: 0, -EAGAIN when full, or -errno. */
   mqSend(fd: number, data: Uint8Array, priority: number): number;
   /** mq_receive(3) into `buffer` (>= mq_msgsize): length, priority in priorityOut[0]; or -errno. */
@@ -169,20 +169,29 @@ export interface ShmStat {
   dtime: number;
   ctime: number;
 }
+/** An opaque native handle (External) of one mapping of a shared memory segment. */
+export type MappingHandle = { readonly __mapping: unique symbol };
+export type MappedViews = [SharedArrayBuffer, ArrayBuffer, MappingHandle];
 export interface NativeSharedMemory {
   shmOpen(name: string, oflag: number, mode: number): number;
   shmUnlink(name: string): number;
   /** fallocate(fd, 0, 0, size): reserve the pages now (0 or -errno). */
   fallocate(fd: number, size: number): number;
-  /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer] or -errno. */
-  mmapShared(fd: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer, mapping] or -errno. */
+  mmapShared(fd: number, size: number): MappedViews | number;
   shmget(key: number, size: number, flags: number): number;
-  shmat(id: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  shmat(id: number, size: number): MappedViews | number;
+  /** close(): zero pages over the mapping now, or when its last native user goes; drops the handle. */
+  mappingClose(h: MappingHandle): number;
+  /** Whether a SIGBUS past the object's end (a truncation) was turned into zero pages. */
+  mappingTruncated(h: MappingHandle): boolean;
   shmctlStat(id: number): ShmStat | number;
   shmctlRemove(id: number): number;
   /** Cross-process futex wait on a waiter thread; cb rc 0 | -EAGAIN | -ETIMEDOUT | -ECANCELED | -errno. */
   futexWait(sab: SharedArrayBuffer, byteOffset: number, expected: number, timeoutMs: number, cb: WaitCallback): number;
   futexWake(sab: SharedArrayBuffer, byteOffset: number, count: number): number;
+  /** How SharedArrayBuffers over mappings are made on this Node (docs/platforms.md). */
+  sharedArrayBufferPath(): 'node-api' | 'v8';
 }
 
 // ---- semaphore.cc ---------------------------------------------------------------------------------

@@ -67,6 +67,13 @@ int64_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function c
 // expects). Returns false if pthread_create failed.
 bool StartDetached(void* (*fn)(void*), void* arg);
 
+// ---- SharedArrayBuffer through Node-API (sab.cc) -------------------------------------------------
+// Whether this Node has node_api_create_external_sharedarraybuffer, and a SharedArrayBuffer over
+// [data, data + len) made with it: `release(data, hint)` runs (on any thread) when its backing store
+// goes. False, with nothing created, where the Node lacks it (Node 20): use the V8 API then.
+bool HaveNodeApiSab();
+bool NodeApiExternalSab(napi_env env, void* data, size_t len, void (*release)(void*, void*), void* hint, napi_value* result);
+
 // ---- Shared regions (shared_memory.cc) -----------------------------------------------------------
 // The bytes [offset, offset + len) of a SharedArrayBuffer, and a reference that keeps them mapped while
 // another thread uses them. False if `sab` is not a SharedArrayBuffer or the range is not inside it.
