@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import { native } from './native.js';
-import { IpcError, check, closedError, errno, errnoException } from './errors.js';
+import { IpcError, check, closedError, errno, errnoException, unwrap } from './errors.js';
 import { Readiness, READABLE } from './internal/wait.js';
 import { validateInteger, type WaitOptions } from './internal/validate.js';
 
@@ -232,9 +232,7 @@ export function setCloseOnExec(fd: number): void {
  * ```
  */
 export function seqpacketPair(): [number, number] {
-  const rc = native.socketpair(3);
-  if (typeof rc === 'number') throw errnoException(rc, 'socketpair');
-  return rc;
+  return unwrap(native.socketpair(3), 'socketpair');
 }
 
 /** What /proc/self/fd/N links to ('socket:[1234]'), or '' when it is not open. */

@@ -58,6 +58,7 @@ export const MQ_PRIO_MAX = 32768;
  * ```
  */
 export interface MessageQueueLimits {
+  /** POSIX queues (`mq_overview(7)`; /proc/sys/fs/mqueue). */
   posix: {
     /** /dev/mqueue is mounted (only then do `ls`/`rm` see the queues; the queues work regardless). */
     mounted: boolean;
@@ -69,11 +70,14 @@ export interface MessageQueueLimits {
     msgsizeMax?: number;
     /** fs.mqueue.msg_default / msgsize_default: what a queue gets when nothing is asked. */
     msgDefault?: number;
+    /** fs.mqueue.msgsize_default: the `maxMessageSize` a queue gets when nothing is asked. */
     msgsizeDefault?: number;
     /** The ceilings of the kernel itself (CAP_SYS_RESOURCE stops there too). */
     hardMsgMax: number;
+    /** The kernel's ceiling for `maxMessageSize` (HARD_MSGSIZEMAX, 16 MiB). */
     hardMsgsizeMax: number;
   };
+  /** System V queues (`sysvipc(7)`; /proc/sys/kernel). */
   systemV: {
     /** kernel.msgmax: largest message in bytes. */
     msgmax?: number;
@@ -379,7 +383,9 @@ export interface SendOptions extends WaitOptions {
  * ```
  */
 export interface Message {
+  /** The message's bytes. */
   data: Buffer;
+  /** Its priority, 0..32767: higher ones are received first. */
   priority: number;
 }
 
@@ -392,7 +398,9 @@ export interface Message {
  * ```
  */
 export interface MessageQueueAttributes {
+  /** mq_maxmsg: messages the queue holds before `send` waits. */
   maxMessages: number;
+  /** mq_msgsize: the largest message, in bytes. */
   maxMessageSize: number;
   /** Messages queued right now. */
   currentMessages: number;
@@ -431,6 +439,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
   readonly name: string;
   /** mq_maxmsg and mq_msgsize, read once at open. */
   readonly maxMessages: number;
+  /** mq_msgsize: the largest message, in bytes. */
   readonly maxMessageSize: number;
   #fd: number;
   #unlinkOnClose: boolean;
@@ -559,6 +568,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
     return this.#fd;
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#fd < 0;
   }
@@ -677,10 +687,6 @@ export class MessageQueue implements AsyncDisposable, Disposable {
   }
 
   /**
-   * Closes the descriptor (idempotent); pending sends and receives reject with ERR_IPC_CLOSED. Unlinks the
-   * name first if this object owns it.
-   */
-  /**
    * Takes an exclusive lock on byte `slot` of the queue for this descriptor (an open-file-description
    * lock, fcntl(2) F_OFD_SETLK, without waiting): true if it is ours now, false if another descriptor
    * holds it. The kernel drops it when this object closes or its process dies. The `mq:` channel uses
@@ -706,6 +712,10 @@ export class MessageQueue implements AsyncDisposable, Disposable {
     return fs.fstatSync(this.#fd);
   }
 
+  /**
+   * Closes the descriptor (idempotent); pending sends and receives reject with ERR_IPC_CLOSED. Unlinks the
+   * name first if this object owns it.
+   */
   close(): void {
     if (this.#fd < 0) return;
     const fd = this.#fd;
@@ -720,10 +730,12 @@ export class MessageQueue implements AsyncDisposable, Disposable {
     native.mqClose(fd);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
@@ -734,6 +746,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
     return this;
   }
 
+  /** Undoes `unref()`: a waiting receive keeps the process alive again (the default). */
   ref(): this {
     this.#readiness.ref();
     return this;
@@ -816,7 +829,9 @@ export interface SystemVReceiveOptions extends WaitOptions {
  * ```
  */
 export interface TypedMessage {
+  /** The message type (a positive integer), which receivers select on. */
   type: number;
+  /** The message's bytes. */
   data: Buffer;
 }
 
@@ -829,6 +844,7 @@ export interface TypedMessage {
  * ```
  */
 export interface SystemVMessageQueueStat {
+  /** The queue's key (0 for a private queue). */
   key: number;
   /** Messages queued (msg_qnum). */
   messages: number;
@@ -838,12 +854,19 @@ export interface SystemVMessageQueueStat {
   maxBytes: number;
   /** Pid of the last msgsnd / msgrcv (0 if none yet). */
   lastSendPid: number;
+  /** Pid of the last msgrcv (0 if none yet). */
   lastReceivePid: number;
+  /** Time of the last msgsnd (msg_stime), or null if none yet. */
   lastSend: Date | null;
+  /** Time of the last msgrcv (msg_rtime), or null if none yet. */
   lastReceive: Date | null;
+  /** Time of the last change by msgctl (msg_ctime), or the creation. */
   changed: Date;
+  /** Permission bits (msg_perm.mode & 0o777). */
   mode: number;
+  /** Owner's uid. */
   uid: number;
+  /** Owner's gid. */
   gid: number;
 }
 
@@ -992,6 +1015,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     return true;
   }
 
+  /** Whether `close()` or `remove()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -1178,6 +1202,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     }
   }
 
+  /** Messages of any type, as `messages()` yields them. */
   [Symbol.asyncIterator](): AsyncGenerator<TypedMessage, void, undefined> {
     return this.messages();
   }
@@ -1224,10 +1249,12 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     if (this.#removeOnClose) native.msgctlRmid(this.id);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }

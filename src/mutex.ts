@@ -11,7 +11,7 @@
  * @module
  */
 import { native, type NativeHandle } from './native.js';
-import { IpcError, check, closedError, errno, errnoException, invalidArgType, timeoutError } from './errors.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType, timeoutError, unwrap } from './errors.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { placeIn, type SharedSegment } from './internal/in-memory.js';
 import { validateWaitOptions, type WaitOptions } from './internal/validate.js';
@@ -108,18 +108,14 @@ export class Mutex implements AsyncDisposable, Disposable {
   static inSharedMemory(segment: SharedSegment, offset: number, opts: MutexInMemoryOptions = {}): Mutex {
     const buffer = placeIn(segment, offset, Mutex.SIZE, Mutex.ALIGN, 'mutex');
     if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
-    if (opts.init) return new Mutex(Mutex.#unwrap(native.mutexInit(buffer, offset)));
+    if (opts.init) return new Mutex(unwrap(native.mutexInit(buffer, offset), 'set_robust_list'));
     const rc = native.mutexAttach(buffer, offset);
     if (rc === EINVAL) {
       throw new IpcError('ERR_IPC_CORRUPT', `no ipckit mutex at offset ${offset} (initialise it with { init: true })`, { offset });
     }
-    return new Mutex(Mutex.#unwrap(rc));
+    return new Mutex(unwrap(rc, 'set_robust_list'));
   }
 
-  static #unwrap(rc: NativeHandle | number): NativeHandle {
-    if (typeof rc === 'number') throw errnoException(rc, 'set_robust_list');
-    return rc;
-  }
 
   #handle(op: string): NativeHandle {
     if (!this.#h) throw closedError('Mutex', op);
@@ -205,6 +201,7 @@ export class Mutex implements AsyncDisposable, Disposable {
     return this.#locked;
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#h === undefined;
   }
@@ -223,10 +220,12 @@ export class Mutex implements AsyncDisposable, Disposable {
     }
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }

@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import { native, type NativeHandle, type SemStat } from './native.js';
-import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError, unwrap } from './errors.js';
 import { posixName } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
@@ -32,10 +32,6 @@ const SEM_VALUE_MAX = 2 ** 31 - 1;
 /** SEMVMX: the largest value of a System V semaphore. */
 const SEMVMX = 32767;
 
-function handleOrThrow(rc: NativeHandle | number, syscall: string, path?: string): NativeHandle {
-  if (typeof rc === 'number') throw errnoException(rc, syscall, path);
-  return rc;
-}
 
 // ---- POSIX semaphores --------------------------------------------------------------------------
 
@@ -126,7 +122,7 @@ export class Semaphore implements AsyncDisposable, Disposable {
   static async create(name: string, opts: SemaphoreCreateOptions = {}): Promise<Semaphore> {
     name = posixName('semaphore', name, 251); // NAME_MAX minus the "sem." prefix
     const { value, mode } = createOptions(opts);
-    const h = handleOrThrow(native.semOpen(name, O_CREAT | O_EXCL, mode, value), 'sem_open', name);
+    const h = unwrap(native.semOpen(name, O_CREAT | O_EXCL, mode, value), 'sem_open', name);
     return Semaphore.#created(name, h, mode, validateOwnership(opts, true));
   }
 
@@ -141,7 +137,7 @@ export class Semaphore implements AsyncDisposable, Disposable {
   static async open(name: string): Promise<Semaphore> {
     name = posixName('semaphore', name, 251);
     checkSemaphoreFile(name);
-    return new Semaphore(handleOrThrow(native.semOpen(name, 0, 0, 0), 'sem_open', name), name, false);
+    return new Semaphore(unwrap(native.semOpen(name, 0, 0, 0), 'sem_open', name), name, false);
   }
 
   /**
@@ -162,7 +158,7 @@ export class Semaphore implements AsyncDisposable, Disposable {
       checkSemaphoreFile(name);
       const orc = native.semOpen(name, 0, 0, 0);
       if (orc === ENOENT) continue; // unlinked between the two opens
-      return new Semaphore(handleOrThrow(orc, 'sem_open', name), name, validateOwnership(opts, false));
+      return new Semaphore(unwrap(orc, 'sem_open', name), name, validateOwnership(opts, false));
     }
   }
 
@@ -210,9 +206,9 @@ export class Semaphore implements AsyncDisposable, Disposable {
     const buffer = placeIn(segment, offset, Semaphore.SIZE, Semaphore.ALIGN, 'semaphore');
     if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
     const init = opts.init ?? opts.value !== undefined;
-    if (!init) return new Semaphore(handleOrThrow(native.semAttach(buffer, offset), 'sem_attach'), undefined, false);
+    if (!init) return new Semaphore(unwrap(native.semAttach(buffer, offset), 'sem_attach'), undefined, false);
     const value = validateInteger('options.value', opts.value ?? 0, 0, SEM_VALUE_MAX);
-    return new Semaphore(handleOrThrow(native.semInit(buffer, offset, value), 'sem_init'), undefined, false);
+    return new Semaphore(unwrap(native.semInit(buffer, offset, value), 'sem_init'), undefined, false);
   }
 
   #handle(op: string): NativeHandle {
@@ -279,6 +275,7 @@ export class Semaphore implements AsyncDisposable, Disposable {
     return check(native.semGetvalue(this.#handle('value')), 'sem_getvalue', this.name);
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#h === undefined;
   }
@@ -299,10 +296,12 @@ export class Semaphore implements AsyncDisposable, Disposable {
     native.handleClose(h);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
@@ -356,7 +355,9 @@ function createOptions(opts: SemaphoreCreateOptions): { value: number; mode: num
  * ```
  */
 export interface SemaphoreOperation {
+  /** Which semaphore of the set, from 0. */
   index: number;
+  /** What to add: positive posts, negative waits until the value allows it, 0 waits for zero. */
   delta: number;
   /** SEM_UNDO: the kernel reverts this operation when the process exits. Default: the call's `undo`. */
   undo?: boolean;
@@ -404,7 +405,7 @@ export interface SemaphoreOpOptions extends WaitOptions {
  * const { count, otime }: SystemVSemaphoreSetStat = set.stat();
  * ```
  */
-export type SystemVSemaphoreSetStat = SemStat;
+export interface SystemVSemaphoreSetStat extends SemStat {}
 
 /**
  * A System V semaphore set (`semget(2)`), listed by `ipcs -s`: several counters changed together,
@@ -594,9 +595,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
   /** All the values (GETALL). */
   values(): number[] {
     this.#assertOpen('values');
-    const rc = native.semctlGetAll(this.id, this.count);
-    if (typeof rc === 'number') throw errnoException(rc, 'semctl');
-    return rc;
+    return unwrap(native.semctlGetAll(this.id, this.count), 'semctl');
   }
 
   /** The value of semaphore `index` (GETVAL). */
@@ -618,7 +617,12 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
   }
 
   /** How many processes wait on semaphore `index`: to decrement it (GETNCNT) and for zero (GETZCNT). */
-  waiting(index: number): { decrement: number; zero: number } {
+  waiting(index: number): {
+    /** Processes waiting to decrement it (GETNCNT). */
+    decrement: number;
+    /** Processes waiting for it to be zero (GETZCNT). */
+    zero: number;
+  } {
     return { decrement: this.#get(index, GETNCNT, 'waiting'), zero: this.#get(index, GETZCNT, 'waiting') };
   }
 
@@ -640,6 +644,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     check(native.semctlRemove(this.id), 'semctl');
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -652,10 +657,12 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     if (this.#removeOnClose) native.semctlRemove(this.id);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }

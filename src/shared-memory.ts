@@ -19,7 +19,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { native, type MappedViews, type MappingHandle, type ShmStat } from './native.js';
-import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, unwrap } from './errors.js';
 import { posixName } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
@@ -109,10 +109,6 @@ function validateSize(size: unknown): number {
   return validateInteger('options.size', size, 1, MAX_SHARED_MEMORY_SIZE);
 }
 
-function mapViews(rc: MappedViews | number, syscall: string, path: string): MappedViews {
-  if (typeof rc === 'number') throw errnoException(rc, syscall, path);
-  return rc;
-}
 
 /**
  * The views of one mapping and what close() and truncation do to them. A mapping is released at
@@ -289,7 +285,7 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
       fs.fchmodSync(fd, mode);
       fs.ftruncateSync(fd, size);
       if (reserveAll) reserve(fd, size, name);
-      const views = mapViews(native.mmapShared(fd, size), 'mmap', name);
+      const views = unwrap(native.mmapShared(fd, size), 'mmap', name);
       return new SharedMemory(name, fd, size, views, unlinkOnClose);
     } catch (err) {
       // We created the name: remove it before closing the fd, so a failed create leaves nothing behind.
@@ -304,7 +300,7 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
       const size = fs.fstatSync(fd).size;
       // mmap(2) of length 0 is EINVAL; say so before the call, with the name.
       if (size === 0) throw errnoException(EINVAL, 'mmap', name);
-      const views = mapViews(native.mmapShared(fd, size), 'mmap', name);
+      const views = unwrap(native.mmapShared(fd, size), 'mmap', name);
       return new SharedMemory(name, fd, size, views, unlinkOnClose);
     } catch (err) {
       native.close(fd);
@@ -338,6 +334,7 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     return this.#fd;
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#fd < 0;
   }
@@ -376,10 +373,12 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     if (mine.ino === named.ino && mine.dev === named.dev) native.shmUnlink(this.name);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
@@ -472,7 +471,7 @@ export interface SystemVSharedMemoryCreateOptions {
  * const { attaches, cpid, lpid }: SystemVSharedMemoryStat = seg.stat();
  * ```
  */
-export type SystemVSharedMemoryStat = ShmStat;
+export interface SystemVSharedMemoryStat extends ShmStat {}
 
 /**
  * A System V shared memory segment (`shmget(2)`, `shmat(2)`), listed by `ipcs -m`.
@@ -489,6 +488,7 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
   readonly id: number;
   /** The key it was created or opened with (0 for 'private'). */
   readonly key: number;
+  /** Size in bytes (shm_segsz). */
   readonly size: number;
   #views: Views;
   #removeOnClose: boolean;
@@ -608,6 +608,7 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
     return this.#views.truncated;
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -646,10 +647,12 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
     this.#views.close();
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }

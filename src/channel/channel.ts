@@ -21,6 +21,7 @@ import type { Transport } from './transport.js';
 export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
   /** The endpoint URL this channel was made from. */
   readonly url: string;
+  /** The parsed endpoint (`parseEndpoint(url)`). */
   readonly endpoint: Endpoint;
   /** 'connect' or 'listen': which verb made it. */
   readonly role: 'connect' | 'listen';
@@ -39,6 +40,7 @@ export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
     this.#codec = codec;
   }
 
+  /** The codec values go through: `raw`, `json`, `msgpack` or `v8`. */
   get codec(): CodecName {
     return this.#codec.name;
   }
@@ -53,10 +55,12 @@ export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
     return this.#t.canSend;
   }
 
+  /** Whether this end can receive (the sending end of a one-way transport cannot). */
   get canReceive(): boolean {
     return this.#t.canReceive;
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -122,6 +126,7 @@ export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
     return this.#closing;
   }
 
+  /** Alias of `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
