@@ -67,7 +67,9 @@ echo "test-sanitize: building the addon with $san" >&2
   tail -40 "$work/build.log" >&2; echo "test-sanitize: the sanitized build failed" >&2; exit 1; }
 # The sanitized addon must be the one that loads, and it must really be instrumented.
 nm -D "$work/build/Release/ipckit.node" | grep __asan_ >/dev/null || { echo "test-sanitize: the addon is not instrumented" >&2; exit 1; }
-(cd "$work" && "$root/node_modules/.bin/tsc" -p tsconfig.json)
+# Type errors are npm test's to report; what tsc emitted still runs here.
+(cd "$work" && "$root/node_modules/.bin/tsc" -p tsconfig.json >"$work/tsc.log" 2>&1) ||
+  echo "test-sanitize: tsc reported type errors (npm test fails on them); running what it emitted: $(head -1 "$work/tsc.log")" >&2
 echo "test-sanitize: built in $(( $(date +%s) - start )) s" >&2
 
 if [ -n "$all" ]; then
