@@ -204,12 +204,13 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
   readonly #queue: EventQueue<ProcessEvent>;
   readonly #child: ChildProcess | undefined;
   #fd = -1;
-  #ready: Readiness | undefined;
+  #readiness: Readiness | undefined;
   #state: 'initial' | 'running' | 'stopped' | 'exited' = 'initial';
   #tracer: Tracer | undefined;
   #closed = false;
   #abort: { signal: AbortSignal; onAbort: () => void } | undefined;
   #loop: AbortController | undefined;
+  #ready: Promise<void> = Promise.resolve();
 
   /** @internal Use `processes.watch()`. */
   constructor(pid: number, child: ChildProcess | undefined, fd: number, mode: 'child' | 'pidfd' | 'trace', opts: ProcessWatchOptions) {
@@ -230,8 +231,8 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
       this._poll(); // a child that is stopped already says so at once
     }
     if (fd >= 0 && this.#state !== 'exited') {
-      this.#ready = new Readiness(fd, `process ${pid}`);
-      if (opts.ref === false) this.#ready.unref();
+      this.#readiness = new Readiness(fd, `process ${pid}`);
+      if (opts.ref === false) this.#readiness.unref();
       const ac = new AbortController();
       this.#loop = ac;
       void this.#waitExit(ac.signal);
@@ -240,6 +241,8 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
 
   /** @internal */
   _attachTracer(attaching: Promise<Tracer>): void {
+    this.#ready = attaching.then(() => {});
+    this.#ready.catch(() => {}); // also reported by next()
     void (async () => {
       try {
         const t = await attaching;
@@ -261,6 +264,14 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Resolves once the watch has begun: at once, or for `{ trace: true }` once the tracer is attached
+   * (rejecting with the attach error, which the first `next()` also reports).
+   */
+  ready(): Promise<void> {
+    return this.#ready;
   }
 
   /** The next state change; `{ done: true }` after `exited` or once closed. Honours `{ signal, timeout }`. */
@@ -316,7 +327,7 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
 
   async #waitExit(signal: AbortSignal): Promise<void> {
     try {
-      await this.#ready!.wait(READABLE, { signal });
+      await this.#readiness!.wait(READABLE, { signal });
     } catch {
       return; // closed
     }
@@ -368,9 +379,9 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
     if (childWatchers.delete(this) && childWatchers.size === 0) process.off('SIGCHLD', onSigchld);
     this.#loop?.abort();
     this.#loop = undefined;
-    if (this.#ready) {
-      this.#ready.close(); // the poll handle goes before the fd it watches
-      this.#ready = undefined;
+    if (this.#readiness) {
+      this.#readiness.close(); // the poll handle goes before the fd it watches
+      this.#readiness = undefined;
     }
     if (this.#fd >= 0) native.close(this.#fd);
     this.#fd = -1;

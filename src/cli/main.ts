@@ -10,6 +10,8 @@ import { recvCommand } from './recv.js';
 import { tourCommand } from './tour.js';
 import { signalCommand } from './signal.js';
 import { benchCommand } from './bench.js';
+import { watchCommand } from './watch.js';
+import { traceCommand } from './trace.js';
 import { CliError, describeError } from './output.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -19,7 +21,7 @@ const program = new Command('ipckit')
   .version(version)
   .exitOverride()
   .showHelpAfterError();
-for (const cmd of [tourCommand(), lsCommand(), rmCommand(), sendCommand(), recvCommand(), signalCommand(), benchCommand()]) {
+for (const cmd of [tourCommand(), lsCommand(), rmCommand(), sendCommand(), recvCommand(), signalCommand(), benchCommand(), watchCommand(), traceCommand()]) {
   program.addCommand(cmd.exitOverride().showHelpAfterError());
 }
 
