@@ -11,7 +11,7 @@ import type { BenchOptions, BenchRow } from './lib.js';
 const PINNED = new Set(['baseline', 'pipe', 'ring']);
 
 /** Every bench module, in running order; those not (yet) in the build are reported as skipped. */
-export const MODULES = ['baseline', 'pipe', 'ring', 'mq', 'signal', 'socket', 'shm'] as const;
+export const MODULES = ['baseline', 'pipe', 'ring', 'mq', 'signal', 'socket', 'shm', 'ptrace'] as const;
 
 export interface BenchRun {
   rows: BenchRow[];
