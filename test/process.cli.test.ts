@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { firstLine, root, run, startPeer } from './helpers/index.js';
+import { firstLine, missing, root, run, startPeer } from './helpers/index.js';
 
 const cli = path.join(root, 'dist/src/cli/main.js');
 
@@ -110,4 +110,16 @@ test('ipckit watch prints stops and continues from a shell kill, and leaves the 
   assert.deepEqual(await exit, [130, null]);
   assert.match(procState(pid), /^[RS]$/, 'running, not stopped');
   assert.match(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), /^TracerPid:\s*0$/m, 'untraced');
+});
+
+test('the tour\'s process-management section: stopped, continued, the fault address, suppressed then delivered', { skip: missing('cc') }, async () => {
+  const r = await run(process.execPath, [cli, 'tour', '--only', '7']);
+  assert.equal(r.code, 0, r.stderr);
+  const addr = /it will write to (0x[0-9a-f]+)/.exec(r.stdout)?.[1];
+  assert.ok(addr, r.stdout);
+  assert.match(r.stdout, /group stop by SIGSTOP/);
+  assert.match(r.stdout, /continued/);
+  assert.match(r.stdout, new RegExp(`SIGSEGV SEGV_ACCERR at ${addr} \\(the address it printed\\): suppressed`));
+  assert.match(r.stdout, new RegExp(`SIGSEGV SEGV_ACCERR at ${addr} again: delivered`));
+  assert.match(r.stdout, /killed by SIGSEGV/);
 });

@@ -6,8 +6,9 @@ import { section as sharedMemory } from './tour/shared-memory.js';
 import { section as sockets } from './tour/sockets.js';
 import { section as signals } from './tour/signals.js';
 import { section as messageQueues } from './tour/message-queues.js';
+import { section as processes } from './tour/processes.js';
 
-const sections: TourSection[] = [pipes, signals, messageQueues, sharedMemory, sockets];
+const sections: TourSection[] = [pipes, signals, messageQueues, sharedMemory, sockets, processes];
 
 export function tourCommand(): Command {
   return new Command('tour')
