@@ -438,7 +438,7 @@ export function watch(target: number | ChildProcess, opts: ProcessWatchOptions =
 
 // ---- the tracer ------------------------------------------------------------------------------------
 
-const K = { attached: 0, signal: 1, stopped: 2, continued: 3, exit: 4, exec: 5, detached: 6, ended: 7 } as const;
+const K = { attached: 0, signal: 1, stopped: 2, continued: 3, exit: 4, exec: 5, detached: 6, ended: 7, fork: 8 } as const;
 
 const SEGV_CODES = ['SEGV_MAPERR', 'SEGV_ACCERR', 'SEGV_BNDERR', 'SEGV_PKUERR', 'SEGV_ACCADI', 'SEGV_ADIDERR', 'SEGV_ADIPERR', 'SEGV_MTEAERR', 'SEGV_MTESERR', 'SEGV_CPERR'];
 const BUS_CODES = ['BUS_ADRALN', 'BUS_ADRERR', 'BUS_OBJERR', 'BUS_MCEERR_AR', 'BUS_MCEERR_AO'];
@@ -537,6 +537,8 @@ export type TraceEvent =
   | { type: 'stopped'; tid: number; signal: string }
   | { type: 'continued'; tid: number }
   | { type: 'exec'; tid: number; formerTid: number }
+  | { type: 'fork'; tid: number; child: number; via: 'fork' | 'vfork' }
+  | { type: 'clone'; tid: number; thread: number }
   | ExitStop;
 
 /**
@@ -560,6 +562,10 @@ export interface TracerOptions extends WaitOptions {
   hold?: boolean;
   /** Keep this process alive while tracing. Default true. */
   ref?: boolean;
+  /** Report each fork(2)/vfork(2) of the tracee (`fork` events); the new process is not traced. */
+  fork?: boolean;
+  /** Report each new thread (`clone` events); it is not traced. */
+  clone?: boolean;
 }
 
 /** A stdio slot of a traced spawn: 'inherit' (default), 'ignore' (/dev/null) or an fd of this process. */
@@ -792,7 +798,16 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
 
   static #options(opts: TracerOptions): number {
     if (opts.exitKill !== undefined && typeof opts.exitKill !== 'boolean') throw invalidArgType('options.exitKill', 'of type boolean', opts.exitKill);
-    return C.PTRACE_O_TRACEEXIT | C.PTRACE_O_TRACEEXEC | (opts.exitKill ? C.PTRACE_O_EXITKILL : 0);
+    for (const k of ['fork', 'clone'] as const) {
+      if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw invalidArgType(`options.${k}`, 'of type boolean', opts[k]);
+    }
+    return (
+      C.PTRACE_O_TRACEEXIT |
+      C.PTRACE_O_TRACEEXEC |
+      (opts.exitKill ? C.PTRACE_O_EXITKILL : 0) |
+      (opts.fork ? C.PTRACE_O_TRACEFORK | C.PTRACE_O_TRACEVFORK : 0) |
+      (opts.clone ? C.PTRACE_O_TRACECLONE : 0)
+    );
   }
 
   static #start(spec: object, pid: number, spawned: boolean, opts: TracerOptions & { cwd?: string }): Promise<Tracer> {
@@ -996,6 +1011,9 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
         return this.#queue.push({ type: 'exec', tid, formerTid: a });
       case K.exit:
         return this.#exitStop(tid, fromWaitStatus(a), true);
+      case K.fork:
+        if (b === C.PTRACE_EVENT_CLONE) return this.#queue.push({ type: 'clone', tid, thread: a });
+        return this.#queue.push({ type: 'fork', tid, child: a, via: b === C.PTRACE_EVENT_VFORK ? 'vfork' : 'fork' });
       case K.detached: {
         clearTimeout(this.#kicker);
         if (a < 0) this.#detachError = errnoException(a, 'ptrace');

@@ -30,6 +30,10 @@ export function describeTraceEvent(ev: TraceEvent, action?: string): string {
       return 'continued';
     case 'exec':
       return `exec (pid ${ev.tid})`;
+    case 'fork':
+      return `${ev.via} → pid ${ev.child} (not traced)`;
+    case 'clone':
+      return `new thread ${ev.thread} (not traced)`;
     case 'exit':
       return ev.code !== null ? `exit code ${ev.code}` : `exit signal ${ev.signal}${ev.core ? ' (core dumped)' : ''}`;
   }
