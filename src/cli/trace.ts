@@ -6,6 +6,7 @@
 // the CLI then waits for the command to end.
 import { Command } from 'commander';
 import { Tracer, type TraceEvent } from '../index.js';
+import { CliError } from './output.js';
 import os from 'node:os';
 
 function collect(value: string, prev: string[]): string[] {
@@ -59,7 +60,7 @@ export function traceCommand(): Command {
       for (const s of opts.suppress) {
         const [name, n] = s.split(':');
         const signo = /^\d+$/.test(name!) ? Number(name) : (os.constants.signals as Record<string, number>)[name!.toUpperCase().startsWith('SIG') ? name!.toUpperCase() : 'SIG' + name!.toUpperCase()];
-        if (signo === undefined) throw new Error(`unknown signal ${name}`);
+        if (signo === undefined || !(n === undefined || /^\d+$/.test(n))) throw new CliError(`--suppress ${s}: expected SIG or SIG:N`, 2);
         budget.set(signo, n === undefined ? Infinity : Number(n));
       }
       // The handler goes in before the spawn: the command may be running (and the user pressing
