@@ -14,7 +14,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UnixSocket, type UnixSocketType } from '../src/index.js';
-import { compileC, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
+import { checkDigests, compileC, DigestAcc, patternMessage, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
 
 const TYPES: UnixSocketType[] = ['stream', 'dgram', 'seqpacket'];
 const RTT_SIZE = 64;
@@ -31,17 +31,29 @@ function counts(opts: BenchOptions): { rtt: number; tput: number } {
 async function peer(args: string[]): Promise<void> {
   const [impl, , mode, nStr, sizeStr, addr] = args as [string, UnixSocketType, string, string, string, string?];
   const total = Number(nStr) * Number(sizeStr);
-  // The peer counts bytes and finishes by itself (a datagram socket sees no end of stream).
+  // The peer counts bytes and finishes by itself (a datagram socket sees no end of stream). verify: it
+  // digests what it got and prints that on its stdout.
+  const digest = new DigestAcc();
+  const verified = (done: () => void) => {
+    process.stdout.write(`${JSON.stringify(digest)}\n`, done);
+  };
   if (impl === 'ipckit') {
     const sock = UnixSocket.fromFd(3);
     let got = 0;
     sock.on('data', (d: Buffer | { data: Buffer }) => {
       const data = Buffer.isBuffer(d) ? d : d.data;
       got += data.length;
+      if (mode === 'verify') {
+        digest.add(data);
+        if (got >= total) verified(() => sock.destroy());
+        return;
+      }
       const last = got >= total;
       if (mode === 'rtt') sock.write(data, last ? () => sock.destroy() : undefined);
       else if (last) sock.write(Buffer.from('k'), () => sock.destroy());
     });
+    // The measuring side starts its clock after this (a Node process takes long to start).
+    process.stdout.write('ready\n');
     return;
   }
   // Node's net over AF_UNIX
@@ -49,6 +61,11 @@ async function peer(args: string[]): Promise<void> {
   let got = 0;
   sock.on('data', (d) => {
     got += d.length;
+    if (mode === 'verify') {
+      digest.add(d);
+      if (got >= total) verified(() => sock.destroy());
+      return;
+    }
     const last = got >= total;
     if (mode === 'rtt') sock.write(d, last ? () => sock.destroy() : undefined);
     else if (last) sock.write('k', () => sock.destroy());
@@ -57,7 +74,8 @@ async function peer(args: string[]): Promise<void> {
 
 function startPeer(args: string[], extraFd?: number): ChildProcess {
   const [cmd, argv] = pinned(1, process.execPath, [self, 'peer', ...args]);
-  const stdio: (string | number)[] = ['ignore', 'inherit', 'inherit'];
+  // stdout: the ipckit peer's ready line, a verifying peer's digest.
+  const stdio: (string | number)[] = ['ignore', 'pipe', 'inherit'];
   if (extraFd !== undefined) stdio.push(extraFd);
   return spawn(cmd, argv, { stdio: stdio as never });
 }
@@ -65,12 +83,29 @@ function startPeer(args: string[], extraFd?: number): ChildProcess {
 // ---- ipckit ------------------------------------------------------------------------------------------
 
 /** A pair whose far end lives in a pinned peer process. */
-async function ipckitPair(type: UnixSocketType, mode: string, n: number, size: number): Promise<{ sock: UnixSocket; child: ChildProcess }> {
+async function ipckitPair(type: UnixSocketType, mode: string, n: number, size: number): Promise<{ sock: UnixSocket; child: ChildProcess; rest: string }> {
   const [a, b] = UnixSocket.pair(type);
   const child = startPeer(['ipckit', type, mode, String(n), String(size)], b.fd);
   await once(child, 'spawn');
   await b.close(); // the child has its copy
-  return { sock: a, child };
+  const rest = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('socket bench: the peer did not say ready within 30 s')), 30_000);
+    const onData = (d: Buffer) => {
+      buf += d;
+      const i = buf.indexOf('\n');
+      if (i < 0) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.stdout!.pause();
+      if (buf.slice(0, i) !== 'ready') reject(new Error(`socket bench: the peer said ${buf.slice(0, i)}`));
+      else resolve(buf.slice(i + 1));
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`socket bench: the peer exited (${code}) before it was ready`)));
+  });
+  if (mode !== 'verify') child.stdout!.resume(); // nothing more comes; let its end be read
+  return { sock: a, child, rest };
 }
 
 async function ipckitRtt(type: UnixSocketType, n: number): Promise<BenchRow> {
@@ -173,11 +208,65 @@ async function netTput(n: number): Promise<BenchRow> {
   return tputRow('stream', 'node', 'node net.Socket (AF_UNIX stream)', n, ns);
 }
 
+// ---- the verification exchange -----------------------------------------------------------------------
+
+/** Everything a verifying peer prints, once it exited. */
+async function peerOutput(child: ChildProcess, rest = ''): Promise<string> {
+  let out = rest;
+  child.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  child.stdout!.resume();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await once(child, 'close');
+  clearTimeout(timer);
+  return out;
+}
+
+async function ipckitVerify(type: UnixSocketType, n: number, size: number): Promise<string> {
+  const { sock, child, rest } = await ipckitPair(type, 'verify', n, size);
+  const out = peerOutput(child, rest);
+  for (let i = 0; i < n; i++) {
+    const m = patternMessage(size, i);
+    if (type === 'stream') {
+      if (!sock.write(m)) await once(sock, 'drain');
+    } else await sock.send(m);
+  }
+  const text = await out;
+  await sock.close();
+  return text;
+}
+
+async function netVerify(n: number, size: number): Promise<string> {
+  const { sock, child, cleanup } = await netPair('verify', n, size);
+  const out = peerOutput(child);
+  for (let i = 0; i < n; i++) if (!sock.write(patternMessage(size, i))) await once(sock, 'drain');
+  const text = await out;
+  sock.destroy();
+  cleanup();
+  return text;
+}
+
+/** Pattern messages one way through the C program, ipckit's UnixSocket and node:net, each digest checked. */
+export async function verify(): Promise<string[]> {
+  const n = 20;
+  const out: string[] = [];
+  for (const type of TYPES) {
+    for (const size of [RTT_SIZE, TPUT_SIZE]) {
+      const sides: Record<string, string> = {
+        'C socket_unix': JSON.stringify(cRun(type, 'verify', n, size)),
+        'ipckit peer': await ipckitVerify(type, n, size),
+      };
+      if (type === 'stream') sides['node:net peer'] = await netVerify(n, size);
+      out.push(checkDigests(`unix ${type} ${size} B`, size, n, sides));
+    }
+  }
+  return out;
+}
+
 // ---- C -----------------------------------------------------------------------------------------------
 
-function cRun(type: UnixSocketType, mode: 'rtt' | 'tput', n: number, size: number): Record<string, number> {
+function cRun(type: UnixSocketType, mode: 'rtt' | 'tput' | 'verify', n: number, size: number): Record<string, number> {
   const bin = compileC('socket_unix');
-  const r = spawnSync(bin, [type, mode, String(n), String(size)], { encoding: 'utf8' });
+  const r = spawnSync(bin, [type, mode, String(n), String(size)], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`socket_unix ${type} ${mode} failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, number>;
 }

@@ -5,7 +5,8 @@
  */
 import os from 'node:os';
 import { getSystemErrorMap } from 'node:util';
-import { native } from './native.js';
+import { loadAddon } from './addon.js';
+import type { NativeErrno } from './native.js';
 
 /**
  * The stable codes of `IpcError`, each documented in docs/errors.md.
@@ -20,10 +21,13 @@ export type IpcErrorCode =
   | 'ERR_IPC_MESSAGE_TOO_LARGE'
   | 'ERR_IPC_PEER_DEAD'
   | 'ERR_IPC_CORRUPT'
+  | 'ERR_IPC_CODEC'
   | 'ERR_IPC_CLOSED'
   | 'ERR_IPC_UNSUPPORTED'
   | 'ERR_IPC_TIMEOUT'
   | 'ERR_IPC_NOT_FIFO'
+  | 'ERR_IPC_FOREIGN_OWNER'
+  | 'ERR_IPC_BUSY'
   | 'ERR_IPC_LIMIT'
   | 'ERR_IPC_SIGNAL_RESERVED';
 
@@ -38,6 +42,7 @@ export type IpcErrorCode =
  * ```
  */
 export class IpcError extends Error {
+  /** Stable code to match on (docs/errors.md); the message may change. */
   readonly code: IpcErrorCode;
   [key: string]: unknown;
 
@@ -48,6 +53,7 @@ export class IpcError extends Error {
     if (props) for (const [k, v] of Object.entries(props)) if (k !== 'name') this[k] = v;
   }
 
+  /** `'IpcError'`, or `'TimeoutError'` for `ERR_IPC_TIMEOUT`. */
   override get name(): string {
     return code2name[this.code] ?? 'IpcError';
   }
@@ -66,7 +72,7 @@ function describeErrno(rc: number): [string, string] {
   errmap ??= getSystemErrorMap();
   const known = errmap.get(rc);
   if (known) return known;
-  const [name, text] = native.errnoDescribe(-rc);
+  const [name, text] = (loadAddon() as NativeErrno).errnoDescribe(-rc);
   const entry: [string, string] = [name ?? `Unknown system error ${rc}`, text];
   errmap.set(rc, entry);
   return entry;
@@ -114,6 +120,20 @@ export function check(rc: number, syscall: string, path?: string): number {
   return rc;
 }
 
+/**
+ * The value of a native call that returns a value (a handle, a pair of fds, an array) or `-errno`:
+ * throws the system error for the latter, as `check()` does for plain numbers.
+ *
+ * @example
+ * ```ts
+ * const [r, w] = unwrap(native.pipe2(flags), 'pipe2');
+ * ```
+ */
+export function unwrap<T extends object>(rc: T | number, syscall: string, path?: string): T {
+  if (typeof rc === 'number') throw errnoException(rc, syscall, path);
+  return rc;
+}
+
 /** An argument of the wrong type, Node's way. */
 export function invalidArgType(name: string, expected: string, actual: unknown): TypeError {
   const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`) as TypeError & {
@@ -144,10 +164,12 @@ export function outOfRange(name: string, range: string, actual: unknown): RangeE
  * ```
  */
 export class AbortError extends Error {
+  /** `'ABORT_ERR'`, as Node's own aborted operations. */
   readonly code = 'ABORT_ERR';
   constructor(message = 'The operation was aborted', options?: ErrorOptions) {
     super(message, options);
   }
+  /** `'AbortError'`. */
   override get name(): string {
     return 'AbortError';
   }

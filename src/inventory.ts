@@ -30,6 +30,7 @@ export type IpcObjectKind = 'posix-shm' | 'posix-sem' | 'posix-mq' | 'sysv-msg' 
  * ```
  */
 export interface IpcObject {
+  /** What kind of object: POSIX or System V, segment, semaphore or queue. */
   kind: IpcObjectKind;
   /** The argument `ipckit rm` takes for this object: `shm:/name`, `sysvmq:id=3`, ... */
   ref: string;
@@ -37,8 +38,11 @@ export interface IpcObject {
   name?: string;
   /** System V key and id. */
   key?: number;
+  /** System V id (what `ipcrm` takes). */
   id?: number;
+  /** Owner's uid. */
   uid: number;
+  /** Owner's gid. */
   gid: number;
   /** User name of uid, when /etc/passwd has it. */
   owner: string;
@@ -52,6 +56,11 @@ export interface IpcObject {
   countOf?: 'attached' | 'messages' | 'semaphores';
   /** Creator / last-operation pids where the kernel tracks them. */
   pids?: Record<string, number>;
+  /**
+   * Set when the object could be seen but not inspected (a queue this user may not open): name, owner
+   * and mode come from stat(2), `size` is 0 and unknown, and `note` says why.
+   */
+  note?: string;
 }
 
 /**
@@ -63,11 +72,15 @@ export interface IpcObject {
  * ```
  */
 export interface Inventory {
+  /** Every object found, POSIX and System V. */
   objects: IpcObject[];
   /** Things worth telling the user (e.g. /dev/mqueue is not mounted). */
   notes: string[];
   /** The kernel's message-queue limits (what a create may ask for). */
-  limits: { messageQueues: MessageQueueLimits };
+  limits: {
+    /** POSIX and System V queue limits, as `messageQueueLimits()` reads them. */
+    messageQueues: MessageQueueLimits;
+  };
 }
 
 const SHM_DIR = '/dev/shm';
@@ -191,9 +204,11 @@ export function listIpcObjects(): Inventory {
   if (!isMounted(MQ_DIR, 'mqueue')) {
     notes.push(`POSIX message queues are not listed: ${MQ_DIR} is not mounted (as root: mkdir -p ${MQ_DIR} && mount -t mqueue none ${MQ_DIR})`);
   } else {
+    let unreadable = 0;
     for (const file of fs.readdirSync(MQ_DIR)) {
+      let st: fs.Stats | undefined;
       try {
-        const st = fs.statSync(`${MQ_DIR}/${file}`);
+        st = fs.statSync(`${MQ_DIR}/${file}`);
         // The file's text is "QSIZE:n NOTIFY:n SIGNO:n NOTIFY_PID:n" (mq_overview(7)).
         const info = fs.readFileSync(`${MQ_DIR}/${file}`, 'utf8');
         const qsize = Number(/QSIZE:(\d+)/.exec(info)?.[1] ?? 0);
@@ -207,9 +222,25 @@ export function listIpcObjects(): Inventory {
           mode: st.mode & 0o7777,
           size: qsize,
         });
-      } catch {
-        // Removed while we looked.
+      } catch (err) {
+        // Removed while we looked (ENOENT), or not ours to read: then listed with what stat told.
+        if (!st || (err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        unreadable++;
+        objects.push({
+          kind: 'posix-mq',
+          ref: `mq:/${file}`,
+          name: '/' + file,
+          uid: st.uid,
+          gid: st.gid,
+          owner: owner(st.uid),
+          mode: st.mode & 0o7777,
+          size: 0,
+          note: `not inspected: ${(err as NodeJS.ErrnoException).code ?? 'error'} reading ${MQ_DIR}/${file} as uid ${process.getuid?.()}; queued bytes unknown`,
+        });
       }
+    }
+    if (unreadable) {
+      notes.push(`${unreadable} POSIX message queue${unreadable > 1 ? 's' : ''} could not be opened by this user: listed with name, owner and mode from stat only (as root, ls shows everything)`);
     }
   }
 
@@ -262,9 +293,13 @@ export function listIpcObjects(): Inventory {
  * ```
  */
 export interface IpcObjectRef {
+  /** What kind of object. */
   kind: IpcObjectKind;
+  /** POSIX objects: the name, with its leading `/`. */
   name?: string;
+  /** System V objects: the key. */
   key?: number;
+  /** System V objects: the id. */
   id?: number;
 }
 

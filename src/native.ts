@@ -1,5 +1,5 @@
 /**
- * The only module that loads the compiled addon, and the typed declaration of everything it exports.
+ * The typed declaration of everything the compiled addon exports (src/addon.ts loads it).
  *
  * Conventions of the native surface (see src/native/addon.h):
  * - every function is one syscall (or one tight sequence) and returns `>= 0` or `-errno`; it never
@@ -8,7 +8,7 @@
  *   id for `waiterCancel(id)`;
  * - arguments are validated by the TypeScript caller; native trusts their types and ranges.
  */
-import { createRequire } from 'node:module';
+import { loadAddon } from './addon.js';
 
 /** Callback of a wait that ran on a waiter thread: `rc >= 0` or `-errno` (`-ECANCELED` once cancelled). */
 export type WaitCallback = (rc: number, payload: Buffer | undefined, aux: number) => void;
@@ -93,6 +93,8 @@ export interface NativeMessageQueue {
   mqOpen(name: string, flags: number, mode: number, maxMessages: number, maxMessageSize: number): number;
   mqUnlink(name: string): number;
   mqClose(fd: number): number;
+  /** fcntl(F_OFD_SETLK) write lock on byte `offset`, non-blocking: 0, or -EAGAIN when taken, or -errno. */
+  ofdLock(fd: number, offset: number): number;
   /** mq_send(3) on a non-blocking descriptor: 0, -EAGAIN when full, or -errno. */
   mqSend(fd: number, data: Uint8Array, priority: number): number;
   /** mq_receive(3) into `buffer` (>= mq_msgsize): length, priority in priorityOut[0]; or -errno. */
@@ -108,6 +110,11 @@ export interface NativeMessageQueue {
   msgrcv(id: number, maxSize: number, type: number, flags: number): [number, Buffer] | number;
   /** A blocking msgrcv(2) on a waiter thread: cb(length, data, type). */
   msgrcvWait(id: number, maxSize: number, type: number, flags: number, cb: WaitCallback): number;
+  /**
+   * Up to maxCount msgrcv(2) with IPC_NOWAIT in one call: [count, records (each a long type then the
+   * text), [type, text offset, length] per record], or -errno when the first finds nothing (-ENOMSG) or fails.
+   */
+  msgrcvBatch(id: number, maxSize: number, type: number, flags: number, maxCount: number): [number, Buffer, Float64Array] | number;
   msgctlStat(id: number): MsgStat | number;
   msgctlSetQbytes(id: number, qbytes: number): number;
   msgctlRmid(id: number): number;
@@ -148,34 +155,56 @@ export interface MsgStat {
 // ---- shared_memory.cc -----------------------------------------------------------------------------
 /** `shmctl(IPC_STAT)` of a System V segment. */
 export interface ShmStat {
+  /** shm_segsz: size in bytes. */
   size: number;
+  /** shm_nattch: processes attached now. */
   attaches: number;
+  /** The key (0 for a private segment). */
   key: number;
+  /** Owner's uid. */
   uid: number;
+  /** Owner's gid. */
   gid: number;
+  /** Creator's uid. */
   cuid: number;
+  /** Creator's gid. */
   cgid: number;
+  /** shm_perm.mode: the permission bits, with SHM_DEST (0o1000) once removal is pending. */
   mode: number;
+  /** Pid of the creator. */
   cpid: number;
+  /** Pid of the last shmat/shmdt. */
   lpid: number;
+  /** Last attach (shm_atime), in seconds since the epoch; 0 for never. */
   atime: number;
+  /** Last detach (shm_dtime), in seconds since the epoch; 0 for never. */
   dtime: number;
+  /** Last change by shmctl, or the creation (shm_ctime), in seconds since the epoch. */
   ctime: number;
 }
+/** An opaque native handle (External) of one mapping of a shared memory segment. */
+export type MappingHandle = { readonly __mapping: unique symbol };
+export type MappedViews = [SharedArrayBuffer, ArrayBuffer, MappingHandle];
 export interface NativeSharedMemory {
   shmOpen(name: string, oflag: number, mode: number): number;
   shmUnlink(name: string): number;
   /** fallocate(fd, 0, 0, size): reserve the pages now (0 or -errno). */
   fallocate(fd: number, size: number): number;
-  /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer] or -errno. */
-  mmapShared(fd: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer, mapping] or -errno. */
+  mmapShared(fd: number, size: number): MappedViews | number;
   shmget(key: number, size: number, flags: number): number;
-  shmat(id: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  shmat(id: number, size: number): MappedViews | number;
+  /** close(): zero pages over the mapping now, or when its last native user goes; drops the handle. */
+  mappingClose(h: MappingHandle): number;
+  /** Whether a SIGBUS past the object's end (a truncation) was turned into zero pages. */
+  mappingTruncated(h: MappingHandle): boolean;
   shmctlStat(id: number): ShmStat | number;
   shmctlRemove(id: number): number;
   /** Cross-process futex wait on a waiter thread; cb rc 0 | -EAGAIN | -ETIMEDOUT | -ECANCELED | -errno. */
   futexWait(sab: SharedArrayBuffer, byteOffset: number, expected: number, timeoutMs: number, cb: WaitCallback): number;
   futexWake(sab: SharedArrayBuffer, byteOffset: number, count: number): number;
+  /** How SharedArrayBuffers over mappings are made on this Node (docs/platforms.md). */
+  sharedArrayBufferPath(): 'node-api' | 'v8';
 }
 
 // ---- semaphore.cc ---------------------------------------------------------------------------------
@@ -183,14 +212,23 @@ export interface NativeSharedMemory {
 export type NativeHandle = { readonly __handle: unique symbol };
 /** `semctl(IPC_STAT)` of a System V semaphore set. */
 export interface SemStat {
+  /** sem_nsems: semaphores in the set. */
   count: number;
+  /** The key (0 for a private set). */
   key: number;
+  /** Owner's uid. */
   uid: number;
+  /** Owner's gid. */
   gid: number;
+  /** Creator's uid. */
   cuid: number;
+  /** Creator's gid. */
   cgid: number;
+  /** sem_perm.mode: the permission bits. */
   mode: number;
+  /** Last semop (sem_otime), in seconds since the epoch; 0 until the first op(). */
   otime: number;
+  /** Last change by semctl, or the creation (sem_ctime), in seconds since the epoch. */
   ctime: number;
 }
 export interface NativeSemaphore {
@@ -204,14 +242,6 @@ export interface NativeSemaphore {
   semTrywait(h: NativeHandle): number;
   semPost(h: NativeHandle): number;
   semGetvalue(h: NativeHandle): number;
-  mutexInit(sab: SharedArrayBuffer, offset: number): NativeHandle | number;
-  mutexAttach(sab: SharedArrayBuffer, offset: number): NativeHandle | number;
-  /** 0 locked | 1 locked, the previous owner died (made consistent) | -EBUSY | -errno. */
-  mutexTrylock(h: NativeHandle, markWaiters: boolean): number;
-  mutexUnlock(h: NativeHandle): number;
-  /** On a waiter thread: resolves rc 0 once the lock word shows no owner. */
-  mutexWaitFree(h: NativeHandle, cb: WaitCallback): number;
-  mutexWake(h: NativeHandle): number;
   semget(key: number, nsems: number, flags: number): number;
   /** Non-blocking semop: the caller sets IPC_NOWAIT. `ops` holds [num, op, flags] triples. */
   semop(id: number, ops: Int32Array): number;
@@ -224,10 +254,26 @@ export interface NativeSemaphore {
   readonly semaphoreLayout: {
     semaphore: number;
     semaphoreAlign: number;
-    mutex: number;
-    mutexAlign: number;
     sysv: { GETVAL: number; GETPID: number; GETNCNT: number; GETZCNT: number; SEM_UNDO: number; IPC_NOWAIT: number };
   };
+}
+
+// ---- mutex.cc -------------------------------------------------------------------------------------
+export interface NativeMutex {
+  /** A free mutex at that place (word, tag, next); starts the process's lock thread on first use. */
+  mutexInit(sab: SharedArrayBuffer, offset: number): NativeHandle | number;
+  /** -EINVAL when no ipckit mutex tag is there. */
+  mutexAttach(sab: SharedArrayBuffer, offset: number): NativeHandle | number;
+  /** 0 locked | 1 locked, the previous owner died (consistent again) | -EBUSY | -errno. */
+  mutexTrylock(h: NativeHandle, markWaiters: boolean): number;
+  /** 0 | -EPERM (this handle does not hold it) | -EUCLEAN (released; the word no longer named us). */
+  mutexUnlock(h: NativeHandle): number;
+  /** On a waiter thread: resolves rc 0 once the lock word shows no owner (-EUCLEAN: impossible state). */
+  mutexWaitFree(h: NativeHandle, cb: WaitCallback): number;
+  mutexWake(h: NativeHandle): number;
+  /** Drops this handle's reference (a lock it still holds is released as if its owner died). */
+  mutexClose(h: NativeHandle): number;
+  readonly mutexLayout: { size: number; align: number; tag: number };
 }
 
 // ---- socket.cc ------------------------------------------------------------------------------------
@@ -274,6 +320,32 @@ export interface NativeSocket {
   };
 }
 
+// ---- memfd.cc --------------------------------------------------------------------------------------
+export interface NativeMemfd {
+  /** memfd_create(2): fd or -errno. */
+  memfdCreate(name: string, flags: number): number;
+  ftruncate(fd: number, size: number): number;
+  /** fcntl(F_ADD_SEALS): 0 or -errno. */
+  addSeals(fd: number, seals: number): number;
+  /** fcntl(F_GET_SEALS): the seals or -errno (-EINVAL: not a sealable file). */
+  getSeals(fd: number): number;
+  /** eventfd(2): fd or -errno. */
+  eventfd(initval: number, flags: number): number;
+  /** Adds 1 to an eventfd's counter: 0 or -errno (-EAGAIN: at its maximum, rung already). */
+  eventfdSignal(fd: number): number;
+  /** Sets or clears FD_CLOEXEC: 0 or -errno. */
+  setCloexec(fd: number, on: boolean): number;
+  readonly memfdConstants: {
+    MFD_CLOEXEC: number;
+    MFD_ALLOW_SEALING: number;
+    F_SEAL_SEAL: number;
+    F_SEAL_SHRINK: number;
+    F_SEAL_GROW: number;
+    F_SEAL_WRITE: number;
+    EFD_CLOEXEC: number;
+    EFD_NONBLOCK: number;
+  };
+}
 // ---- process.cc -----------------------------------------------------------------------------------
 export interface NativeProcess {
   /** waitid(P_PIDFD, fd, options): 0 (no state), [si_code, si_status], or -errno. */
@@ -341,27 +413,10 @@ export type Native = NativeErrno &
   NativeMessageQueue &
   NativeSharedMemory &
   NativeSemaphore &
+  NativeMutex &
   NativeSocket &
+  NativeMemfd &
   NativeProcess;
 
-const require = createRequire(import.meta.url);
-
-function load(): Native {
-  // dist/src/native.js and src/native.ts both sit two levels below the package root.
-  const candidates = ['../../build/Release/ipckit.node', '../build/Release/ipckit.node', '../../build/Debug/ipckit.node'];
-  let first: unknown;
-  for (const rel of candidates) {
-    try {
-      return require(rel) as Native;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-      first ??= err;
-    }
-  }
-  throw new Error('ipckit: the native addon is not built; run `npm rebuild ipckit` (needs python3, make, g++)', {
-    cause: first,
-  });
-}
-
 /** The addon. */
-export const native: Native = load();
+export const native = loadAddon() as Native;

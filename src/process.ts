@@ -25,13 +25,14 @@ import { native } from './native.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, timeoutError } from './errors.js';
 import { Readiness, READABLE } from './internal/wait.js';
 import { validateInteger, validateOptions, validateWaitOptions, type WaitOptions } from './internal/validate.js';
-import { signalName, signalNumber, type SignalSpec } from './signal.js';
+import { signalName, signalNumber, type SignalSpec } from './internal/signal-names.js';
 
 const C = native.processConstants;
 const ECHILD = errno('ECHILD');
 const ENOSYS = errno('ENOSYS');
 const EPERM = errno('EPERM');
 const ESRCH = errno('ESRCH');
+const ENODATA = errno('ENODATA');
 
 // ---- exit statuses ---------------------------------------------------------------------------------
 
@@ -45,8 +46,11 @@ const ESRCH = errno('ESRCH');
  * ```
  */
 export interface ExitStatus {
+  /** The exit code, when it exited (null when a signal killed it, or the kernel would not say). */
   code: number | null;
+  /** The signal that killed it (`'SIGKILL'`), or null. */
   signal: string | null;
+  /** Whether it dumped core. */
   core: boolean;
 }
 
@@ -155,9 +159,26 @@ class EventQueue<T> {
  * ```
  */
 export type ProcessEvent =
-  | { type: 'stopped'; pid: number; signal: string }
-  | { type: 'continued'; pid: number }
-  | ({ type: 'exited'; pid: number } & ExitStatus);
+  | {
+      /** Stopped by a signal (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU). */
+      type: 'stopped';
+      /** The process. */
+      pid: number;
+      /** The signal that stopped it. */
+      signal: string;
+    }
+  | {
+      /** Continued (SIGCONT). */
+      type: 'continued';
+      /** The process. */
+      pid: number;
+    }
+  | ({
+      /** Exited or killed: the last event. */
+      type: 'exited';
+      /** The process. */
+      pid: number;
+    } & ExitStatus);
 
 /**
  * Options of `processes.watch`.
@@ -262,6 +283,7 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
     })();
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -279,11 +301,13 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
     return this.#queue.next(opts);
   }
 
+  /** Called by `break` in `for await`: closes the watcher. */
   async return(): Promise<IteratorResult<ProcessEvent>> {
     await this.close();
     return { value: undefined, done: true };
   }
 
+  /** The watcher is its own iterator: `for await (const ev of watcher)`. */
   [Symbol.asyncIterator](): this {
     return this;
   }
@@ -297,6 +321,7 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
     if (this.#tracer) await this.#tracer.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -335,8 +360,19 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
       this._poll();
       if (this.#state !== 'exited') this.#exitFromElsewhere();
     } else {
-      const st = native.pidfdExitStatus(this.#fd);
-      this.#exited(st >= 0 ? fromWaitStatus(st) : UNKNOWN_EXIT);
+      this.#exited(await this.#exitInfo(signal));
+    }
+  }
+
+  // The pidfd turns readable when the process exits, but the kernel records its status (PIDFD_INFO_EXIT,
+  // 6.15+) only when its parent reaps it, which is usually a moment later: asked again on a short
+  // backoff, for at most about half a second, then reported unknown (a parent that never reaps it).
+  async #exitInfo(signal: AbortSignal): Promise<ExitStatus> {
+    for (let delay = 1; ; delay *= 2) {
+      const st = this.#fd >= 0 ? native.pidfdExitStatus(this.#fd) : -1;
+      if (st >= 0) return fromWaitStatus(st);
+      if (st !== ENODATA || delay > 256 || signal.aborted) return UNKNOWN_EXIT;
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 
@@ -481,10 +517,13 @@ interface RawSiginfo {
  * ```
  */
 export interface SignalStop {
+  /** `'signal'`: a signal-delivery stop. */
   type: 'signal';
   /** The thread that stopped (the pid for a single-threaded tracee). */
   tid: number;
+  /** The signal's name (`'SIGSEGV'`). */
   signal: string;
+  /** Its number. */
   signo: number;
   /** si_code by name: 'SI_USER' (kill), 'SI_QUEUE', 'SI_TKILL', 'SI_KERNEL', 'SEGV_MAPERR', 'FPE_INTDIV', ... */
   code: string;
@@ -492,6 +531,7 @@ export interface SignalStop {
   addr?: bigint;
   /** The sender (si_pid, si_uid) of a signal sent by a process (kill, sigqueue, tgkill) or of SIGCHLD. */
   pid?: number;
+  /** The sender's real uid (si_uid), with `pid`. */
   uid?: number;
   /** SIGCHLD's child status (si_status). */
   status?: number;
@@ -517,8 +557,11 @@ export interface SignalStop {
  * ```
  */
 export interface ExitStop extends ExitStatus {
+  /** `'exit'`: the tracee is exiting. */
   type: 'exit';
+  /** The thread that is exiting. */
   tid: number;
+  /** Whether the process still exists while stopped here (false after SIGKILL). */
   live: boolean;
   /** Let it finish exiting (reading the next event does it too). */
   resume(): void;
@@ -534,11 +577,45 @@ export interface ExitStop extends ExitStatus {
  */
 export type TraceEvent =
   | SignalStop
-  | { type: 'stopped'; tid: number; signal: string }
-  | { type: 'continued'; tid: number }
-  | { type: 'exec'; tid: number; formerTid: number }
-  | { type: 'fork'; tid: number; child: number; via: 'fork' | 'vfork' }
-  | { type: 'clone'; tid: number; thread: number }
+  | {
+      /** A group stop (SIGSTOP, SIGTSTP, ...), held with PTRACE_LISTEN. */
+      type: 'stopped';
+      /** The thread that stopped. */
+      tid: number;
+      /** The signal that stopped it. */
+      signal: string;
+    }
+  | {
+      /** Continued (SIGCONT). */
+      type: 'continued';
+      /** The thread. */
+      tid: number;
+    }
+  | {
+      /** The tracee ran execve(2). */
+      type: 'exec';
+      /** The thread, now the thread-group leader. */
+      tid: number;
+      /** The thread that called execve (another thread of the group, or `tid` itself). */
+      formerTid: number;
+    }
+  | {
+      /** A fork(2) or vfork(2) of the tracee (with `{ fork: true }`); the new process runs untraced. */
+      type: 'fork';
+      /** The thread that forked. */
+      tid: number;
+      /** The new process. */
+      child: number;
+      via: 'fork' | 'vfork';
+    }
+  | {
+      /** A new thread of the tracee (with `{ clone: true }`); it runs untraced. */
+      type: 'clone';
+      /** The thread that created it. */
+      tid: number;
+      /** The new thread. */
+      thread: number;
+    }
   | ExitStop;
 
 /**
@@ -581,6 +658,7 @@ export type TracerStdio = 'inherit' | 'ignore' | number;
  * ```
  */
 export interface TracerSpawnOptions extends TracerOptions {
+  /** The working directory of the tracee (default ours). */
   cwd?: string;
   /** The environment (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -887,6 +965,7 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
     return this.#queue.next(opts);
   }
 
+  /** Events as `next()` gives them, until the tracee exits or the tracer closes. */
   [Symbol.asyncIterator](): AsyncIterator<TraceEvent> {
     return {
       next: () => this.next(),
@@ -973,6 +1052,7 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
     await this.detach();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -984,6 +1064,7 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
     return this;
   }
 
+  /** Undoes `unref()`: tracing keeps the process alive again (the default). */
   ref(): this {
     this.#refed = true;
     this.#updateRef();
@@ -1144,4 +1225,11 @@ export function tracerStats(): { threads: number; sessions: number } {
  * const t = await processes.spawn('./crash', [], { traced: true });
  * ```
  */
-export const processes = Object.freeze({ watch, spawn, Tracer });
+export const processes = Object.freeze({
+  /** Watches a process's stops, continues and exit: a {@link ProcessWatcher}. */
+  watch,
+  /** `spawn(file, args, { traced: true })`: the same as `Tracer.spawn`. */
+  spawn,
+  /** The {@link Tracer} class. */
+  Tracer,
+});

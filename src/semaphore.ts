@@ -1,7 +1,7 @@
 /**
  * Semaphores (section 5 of the classic IPC survey): POSIX named semaphores (`sem_open(3)`), unnamed
  * process-shared semaphores inside shared memory (`sem_init(3)`), System V semaphore sets
- * (`semget(2)`, `semop(2)`), and a robust process-shared mutex inside shared memory.
+ * (`semget(2)`, `semop(2)`). The robust mutex is in mutex.ts.
  *
  * Every blocking wait runs on a waiter thread (never libuv's threadpool) and takes
  * `{ signal, timeout }`; closing an object rejects its pending waits with ERR_IPC_CLOSED.
@@ -9,22 +9,19 @@
  * @module
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import { native, type NativeHandle, type SemStat } from './native.js';
-import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError, unwrap } from './errors.js';
 import { posixName } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
-import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
-import { waitOnThread } from './internal/wait.js';
-import { validateSysvKey, type SharedSegment } from './shared-memory.js';
+import { validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { Waits, waitOnThread } from './internal/wait.js';
+import { placeIn, type SharedSegment } from './internal/in-memory.js';
 
 const { O_CREAT, O_EXCL } = fs.constants;
 const EEXIST = errno('EEXIST');
 const ENOENT = errno('ENOENT');
 const EAGAIN = errno('EAGAIN');
-const EBUSY = errno('EBUSY');
 const EINVAL = errno('EINVAL');
-const EUCLEAN = -117; // Linux (x86-64, arm64); not in Node's system error map
 const EIDRM = errno('EIDRM');
 const layout = native.semaphoreLayout;
 const { GETVAL, GETPID, GETNCNT, GETZCNT, SEM_UNDO, IPC_NOWAIT } = layout.sysv;
@@ -35,55 +32,6 @@ const SEM_VALUE_MAX = 2 ** 31 - 1;
 /** SEMVMX: the largest value of a System V semaphore. */
 const SEMVMX = 32767;
 
-
-function handleOrThrow(rc: NativeHandle | number, syscall: string, path?: string): NativeHandle {
-  if (typeof rc === 'number') throw errnoException(rc, syscall, path);
-  return rc;
-}
-
-/**
- * Checks a place for an object of `size` bytes in a segment: an integer offset, aligned for the type,
- * with room for the object, in a segment that is open. A wrong offset here would be silent memory
- * corruption, so it is refused before any native call.
- */
-function placeIn(segment: unknown, offset: unknown, size: number, align: number, what: string): SharedArrayBuffer {
-  if (typeof segment !== 'object' || segment === null || !('buffer' in segment)) {
-    throw invalidArgType('segment', 'a SharedMemory or SystemVSharedMemory', segment);
-  }
-  const seg = segment as SharedSegment;
-  if (seg.closed) throw closedError('segment', `${what}.inSharedMemory`);
-  const buffer = seg.buffer;
-  if (!(buffer instanceof SharedArrayBuffer)) throw invalidArgType('segment', 'a SharedMemory or SystemVSharedMemory', segment);
-  const off = validateInteger('offset', offset, 0, Number.MAX_SAFE_INTEGER);
-  if (off % align !== 0) throw outOfRange('offset', `a multiple of ${align} (the alignment of a ${what})`, offset);
-  if (off + size > buffer.byteLength) {
-    throw outOfRange('offset', `<= ${buffer.byteLength - size} (a ${what} takes ${size} bytes of this ${buffer.byteLength}-byte segment)`, offset);
-  }
-  return buffer;
-}
-
-/**
- * Pending waits of one object: each gets a signal that also fires when the object closes, so that
- * close() rejects them with ERR_IPC_CLOSED (and their threads are released).
- */
-class Waits {
-  #closer = new AbortController();
-  readonly #what: string;
-  constructor(what: string) {
-    this.#what = what;
-  }
-  signal(user: AbortSignal | undefined): AbortSignal {
-    return user ? AbortSignal.any([user, this.#closer.signal]) : this.#closer.signal;
-  }
-  /** Maps the rejection of a wait interrupted by close() to ERR_IPC_CLOSED. */
-  rethrow(err: unknown, op: string): never {
-    if (this.#closer.signal.aborted && err instanceof AbortError) throw closedError(this.#what, op);
-    throw err;
-  }
-  close(): void {
-    this.#closer.abort();
-  }
-}
 
 // ---- POSIX semaphores --------------------------------------------------------------------------
 
@@ -174,7 +122,7 @@ export class Semaphore implements AsyncDisposable, Disposable {
   static async create(name: string, opts: SemaphoreCreateOptions = {}): Promise<Semaphore> {
     name = posixName('semaphore', name, 251); // NAME_MAX minus the "sem." prefix
     const { value, mode } = createOptions(opts);
-    const h = handleOrThrow(native.semOpen(name, O_CREAT | O_EXCL, mode, value), 'sem_open', name);
+    const h = unwrap(native.semOpen(name, O_CREAT | O_EXCL, mode, value), 'sem_open', name);
     return Semaphore.#created(name, h, mode, validateOwnership(opts, true));
   }
 
@@ -189,7 +137,7 @@ export class Semaphore implements AsyncDisposable, Disposable {
   static async open(name: string): Promise<Semaphore> {
     name = posixName('semaphore', name, 251);
     checkSemaphoreFile(name);
-    return new Semaphore(handleOrThrow(native.semOpen(name, 0, 0, 0), 'sem_open', name), name, false);
+    return new Semaphore(unwrap(native.semOpen(name, 0, 0, 0), 'sem_open', name), name, false);
   }
 
   /**
@@ -210,7 +158,7 @@ export class Semaphore implements AsyncDisposable, Disposable {
       checkSemaphoreFile(name);
       const orc = native.semOpen(name, 0, 0, 0);
       if (orc === ENOENT) continue; // unlinked between the two opens
-      return new Semaphore(handleOrThrow(orc, 'sem_open', name), name, validateOwnership(opts, false));
+      return new Semaphore(unwrap(orc, 'sem_open', name), name, validateOwnership(opts, false));
     }
   }
 
@@ -258,9 +206,9 @@ export class Semaphore implements AsyncDisposable, Disposable {
     const buffer = placeIn(segment, offset, Semaphore.SIZE, Semaphore.ALIGN, 'semaphore');
     if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
     const init = opts.init ?? opts.value !== undefined;
-    if (!init) return new Semaphore(handleOrThrow(native.semAttach(buffer, offset), 'sem_attach'), undefined, false);
+    if (!init) return new Semaphore(unwrap(native.semAttach(buffer, offset), 'sem_attach'), undefined, false);
     const value = validateInteger('options.value', opts.value ?? 0, 0, SEM_VALUE_MAX);
-    return new Semaphore(handleOrThrow(native.semInit(buffer, offset, value), 'sem_init'), undefined, false);
+    return new Semaphore(unwrap(native.semInit(buffer, offset, value), 'sem_init'), undefined, false);
   }
 
   #handle(op: string): NativeHandle {
@@ -327,6 +275,7 @@ export class Semaphore implements AsyncDisposable, Disposable {
     return check(native.semGetvalue(this.#handle('value')), 'sem_getvalue', this.name);
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#h === undefined;
   }
@@ -347,10 +296,12 @@ export class Semaphore implements AsyncDisposable, Disposable {
     native.handleClose(h);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
@@ -393,201 +344,6 @@ function createOptions(opts: SemaphoreCreateOptions): { value: number; mode: num
   };
 }
 
-// ---- robust mutex --------------------------------------------------------------------------------
-
-/**
- * Options of `Mutex.inSharedMemory`.
- *
- * @example
- * ```ts
- * Mutex.inSharedMemory(shm, 64, { init: true }); // creator
- * Mutex.inSharedMemory(shm, 64);                 // others
- * ```
- */
-export interface MutexInMemoryOptions {
-  /**
-   * Initialise the mutex there (robust, process-shared). Exactly one process does, before the others
-   * attach. Default false: attach to a mutex another process initialised (checked to be robust and
-   * process-shared).
-   */
-  init?: boolean;
-}
-
-/**
- * What `lock()` and `tryLock()` report.
- *
- * @example
- * ```ts
- * const { ownerDied }: LockResult = await mutex.lock();
- * ```
- */
-export interface LockResult {
-  /**
-   * The previous owner died holding the lock (EOWNERDEAD): the mutex was made consistent and is yours,
-   * but the data it protects may be half-updated. Repair it before unlocking.
-   */
-  ownerDied: boolean;
-}
-
-/** Mutexes held by this process, kept reachable: the owner's robust list points into their mapping. */
-const held = new Set<Mutex>();
-
-/**
- * A pthread mutex in shared memory, process-shared and robust: when its owner dies holding it (even
- * by SIGKILL) the kernel releases it and the next locker is told `ownerDied: true`.
- *
- * Ownership belongs to the JavaScript thread that locked it (pthread mutexes are owned by threads):
- * `lock()` waits on a waiter thread only until the mutex looks free, then takes it on the JS thread.
- * Within one process, concurrent `lock()` calls queue like an async mutex.
- *
- * @example
- * ```ts
- * const shm = await SharedMemory.create('/state', { size: 4096 });
- * const mutex = Mutex.inSharedMemory(shm, 0, { init: true });
- * const { ownerDied } = await mutex.lock({ timeout: 1000 });
- * try { if (ownerDied) repair(); update(); } finally { mutex.unlock(); }
- * ```
- */
-export class Mutex implements AsyncDisposable, Disposable {
-  /** Bytes a mutex takes in shared memory (sizeof(pthread_mutex_t)). */
-  static readonly SIZE = layout.mutex;
-  /** Alignment of a mutex in shared memory. */
-  static readonly ALIGN = layout.mutexAlign;
-
-  #h: NativeHandle | undefined;
-  #locked = false;
-  #waits = new Waits('Mutex');
-  #guard: object;
-
-  private constructor(h: NativeHandle) {
-    this.#h = h;
-    this.#guard = guard(this, 'ipckit Mutex', () => native.handleClose(h));
-  }
-
-  /**
-   * A mutex at `offset` in a shared memory segment: initialised there (`{ init: true }`) or attached.
-   * The offset must be a multiple of `Mutex.ALIGN` with `Mutex.SIZE` bytes of room.
-   *
-   * @example
-   * ```ts
-   * const mutex = Mutex.inSharedMemory(await SharedMemory.open('/state'), 0);
-   * ```
-   */
-  static inSharedMemory(segment: SharedSegment, offset: number, opts: MutexInMemoryOptions = {}): Mutex {
-    const buffer = placeIn(segment, offset, Mutex.SIZE, Mutex.ALIGN, 'mutex');
-    if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
-    if (opts.init) return new Mutex(handleOrThrow(native.mutexInit(buffer, offset), 'pthread_mutex_init'));
-    const rc = native.mutexAttach(buffer, offset);
-    if (rc === EINVAL) {
-      throw new IpcError('ERR_IPC_CORRUPT', `no robust process-shared mutex at offset ${offset} (initialise it with { init: true })`, {
-        offset,
-      });
-    }
-    return new Mutex(handleOrThrow(rc, 'pthread_mutex_init'));
-  }
-
-  #handle(op: string): NativeHandle {
-    if (!this.#h) throw closedError('Mutex', op);
-    return this.#h;
-  }
-
-  #took(rc: number): LockResult | null {
-    if (rc === EBUSY) return null;
-    check(rc, 'pthread_mutex_trylock');
-    this.#locked = true;
-    held.add(this);
-    return { ownerDied: rc === 1 };
-  }
-
-  /**
-   * Locks the mutex, waiting without blocking the event loop. Resolves `{ ownerDied }`; rejects with
-   * AbortError, ERR_IPC_TIMEOUT, or ERR_IPC_CLOSED if this object is closed meanwhile.
-   *
-   * @example
-   * ```ts
-   * const { ownerDied } = await mutex.lock({ signal });
-   * ```
-   */
-  async lock(opts: WaitOptions = {}): Promise<LockResult> {
-    const h = this.#handle('lock');
-    validateWaitOptions(opts);
-    const deadline = opts.timeout === undefined ? undefined : performance.now() + opts.timeout;
-    let slept = false;
-    for (;;) {
-      const got = this.#took(native.mutexTrylock(h, slept));
-      if (got) return got;
-      const timeout = deadline === undefined ? undefined : Math.max(0, Math.ceil(deadline - performance.now()));
-      if (timeout === 0) throw timeoutError('Mutex.lock', opts.timeout!);
-      try {
-        const { rc } = await waitOnThread((cb) => native.mutexWaitFree(h, cb), { signal: this.#waits.signal(opts.signal), timeout }, 'Mutex.lock');
-        if (rc === EUCLEAN) throw new IpcError('ERR_IPC_CORRUPT', 'the mutex lock word is in no state a mutex can be in (overwritten?)');
-        check(rc, 'futex');
-      } catch (err) {
-        this.#waits.rethrow(err, 'lock');
-      }
-      if (!this.#h) {
-        // Closed after the wait consumed a wake-up meant for a locker: pass it on.
-        native.mutexWake(h);
-        throw closedError('Mutex', 'lock');
-      }
-      slept = true;
-    }
-  }
-
-  /**
-   * Locks the mutex if it is free: `{ ownerDied }`, or `null` if another owner holds it.
-   *
-   * @example
-   * ```ts
-   * const r = mutex.tryLock();
-   * if (r) try { work(); } finally { mutex.unlock(); }
-   * ```
-   */
-  tryLock(): LockResult | null {
-    return this.#took(native.mutexTrylock(this.#handle('tryLock'), false));
-  }
-
-  /**
-   * Unlocks. EPERM if this object does not hold the lock (checked here too: another Mutex object of the
-   * same thread over the same memory would otherwise pass pthread's owner check).
-   */
-  unlock(): void {
-    const h = this.#handle('unlock');
-    if (!this.#locked) throw errnoException(-os.constants.errno.EPERM, 'pthread_mutex_unlock');
-    check(native.mutexUnlock(h), 'pthread_mutex_unlock');
-    this.#locked = false;
-    held.delete(this);
-  }
-
-  /** Whether this object holds the lock. */
-  get locked(): boolean {
-    return this.#locked;
-  }
-
-  get closed(): boolean {
-    return this.#h === undefined;
-  }
-
-  /** Closes this object (idempotent): pending locks reject with ERR_IPC_CLOSED; a held lock is unlocked. */
-  close(): void {
-    const h = this.#h;
-    if (!h) return;
-    if (this.#locked) this.unlock();
-    this.#h = undefined;
-    disarm(this.#guard);
-    this.#waits.close();
-    native.handleClose(h);
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-  }
-}
-
 // ---- System V semaphore sets ---------------------------------------------------------------------
 
 /**
@@ -599,7 +355,9 @@ export class Mutex implements AsyncDisposable, Disposable {
  * ```
  */
 export interface SemaphoreOperation {
+  /** Which semaphore of the set, from 0. */
   index: number;
+  /** What to add: positive posts, negative waits until the value allows it, 0 waits for zero. */
   delta: number;
   /** SEM_UNDO: the kernel reverts this operation when the process exits. Default: the call's `undo`. */
   undo?: boolean;
@@ -647,7 +405,7 @@ export interface SemaphoreOpOptions extends WaitOptions {
  * const { count, otime }: SystemVSemaphoreSetStat = set.stat();
  * ```
  */
-export type SystemVSemaphoreSetStat = SemStat;
+export interface SystemVSemaphoreSetStat extends SemStat {}
 
 /**
  * A System V semaphore set (`semget(2)`), listed by `ipcs -s`: several counters changed together,
@@ -837,9 +595,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
   /** All the values (GETALL). */
   values(): number[] {
     this.#assertOpen('values');
-    const rc = native.semctlGetAll(this.id, this.count);
-    if (typeof rc === 'number') throw errnoException(rc, 'semctl');
-    return rc;
+    return unwrap(native.semctlGetAll(this.id, this.count), 'semctl');
   }
 
   /** The value of semaphore `index` (GETVAL). */
@@ -861,7 +617,12 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
   }
 
   /** How many processes wait on semaphore `index`: to decrement it (GETNCNT) and for zero (GETZCNT). */
-  waiting(index: number): { decrement: number; zero: number } {
+  waiting(index: number): {
+    /** Processes waiting to decrement it (GETNCNT). */
+    decrement: number;
+    /** Processes waiting for it to be zero (GETZCNT). */
+    zero: number;
+  } {
     return { decrement: this.#get(index, GETNCNT, 'waiting'), zero: this.#get(index, GETZCNT, 'waiting') };
   }
 
@@ -883,6 +644,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     check(native.semctlRemove(this.id), 'semctl');
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -895,10 +657,12 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     if (this.#removeOnClose) native.semctlRemove(this.id);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }

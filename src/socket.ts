@@ -17,8 +17,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { native } from './native.js';
-import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
+import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError, unwrap } from './errors.js';
 import { disarm, guard } from './internal/lifetime.js';
+import { setSocketFileMode } from './internal/owner.js';
 import { Readiness, READABLE, WRITABLE } from './internal/wait.js';
 import { toBytes, validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { tooLarge } from './internal/framing.js';
@@ -30,6 +31,9 @@ const EMSGSIZE = errno('EMSGSIZE');
 const EADDRINUSE = errno('EADDRINUSE');
 const ECONNREFUSED = errno('ECONNREFUSED');
 const ENOENT = errno('ENOENT');
+const ECONNABORTED = errno('ECONNABORTED');
+/** accept(2) failures that pass: descriptors or memory run out, for a while (accept(2) ERRORS). */
+const TRANSIENT = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM'].map((e) => errno(e)));
 
 /**
  * The three AF_UNIX socket types.
@@ -71,8 +75,11 @@ export const MAX_FDS_PER_MESSAGE = K.SCM_MAX_FD;
  * ```
  */
 export interface Credentials {
+  /** The peer's pid, as the kernel saw it when it connected (or sent). */
   pid: number;
+  /** The peer's effective uid. */
   uid: number;
+  /** The peer's effective gid. */
   gid: number;
 }
 
@@ -86,7 +93,9 @@ export interface Credentials {
  * ```
  */
 export interface UnixAddress {
+  /** A filesystem path (at most UNIX_PATH_MAX bytes). */
   path?: string;
+  /** A Linux abstract name, without the leading NUL: no file, gone with the socket. */
   abstract?: string;
 }
 
@@ -217,6 +226,7 @@ export class ReceivedFd implements Disposable {
     return this.#fd;
   }
 
+  /** Whether the descriptor was closed or taken. */
   get closed(): boolean {
     return this.#fd < 0;
   }
@@ -254,6 +264,7 @@ export class ReceivedFd implements Disposable {
     this.#fd = -1;
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -269,6 +280,7 @@ export class ReceivedFd implements Disposable {
  * ```
  */
 export interface UnixMessage {
+  /** The bytes of the message (a whole record on dgram and seqpacket sockets). */
   data: Buffer;
   /** Descriptors that came with it: yours to close (see `ReceivedFd`). */
   fds: ReceivedFd[];
@@ -345,7 +357,14 @@ export interface UnixSocketOptions {
  * ```
  */
 export interface ConnectOptions extends UnixAddress, UnixSocketOptions {
+  /** `'stream'` (default), `'dgram'` or `'seqpacket'`. */
   type?: UnixSocketType;
+  /**
+   * Datagrams: bind to this address before connecting (default: an autobound abstract name, Linux). A
+   * bound name is exclusive (EADDRINUSE) and released by the kernel when the socket closes or its
+   * process dies.
+   */
+  bindTo?: UnixAddressLike;
 }
 
 /**
@@ -373,7 +392,13 @@ export interface BindOptions extends UnixAddress, UnixSocketOptions {
  */
 export interface SendOptions extends WaitOptions {
   /** Descriptors to pass (SCM_RIGHTS); they stay open here. Numbers, or objects with an `fd`. */
-  fds?: readonly (number | { fd: number })[];
+  fds?: readonly (
+    | number
+    | {
+        /** The descriptor number. */
+        fd: number;
+      }
+  )[];
   /** Datagrams: the destination (not needed on a connected socket). */
   to?: UnixAddressLike;
 }
@@ -382,15 +407,6 @@ interface Owned {
   path: string;
   dev: number;
   ino: number;
-}
-
-function statOwned(path: string): Owned | undefined {
-  try {
-    const st = fs.lstatSync(path);
-    return { path, dev: st.dev, ino: st.ino };
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -453,6 +469,7 @@ interface Outgoing {
  * ```
  */
 export class UnixSocket extends Duplex {
+  /** `'stream'`, `'dgram'` or `'seqpacket'`. */
   readonly type: UnixSocketType;
   /** The address this socket is bound to ('@name' for abstract), or the one it connected to. */
   readonly address: string | null;
@@ -512,9 +529,12 @@ export class UnixSocket extends Duplex {
     if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
     const type = validateType(opts.type);
     const addr = encodeAddress(opts);
+    if (opts.bindTo !== undefined && type !== 'dgram') throw invalidArgType('options.bindTo', 'given only for datagram sockets', opts.bindTo);
+    const local = opts.bindTo === undefined ? undefined : encodeAddress(opts.bindTo, 'options.bindTo');
     const fd = check(native.socket(TYPE_CODE[type]), 'socket');
     try {
-      if (type === 'dgram' && process.platform === 'linux') check(native.bind(fd, Buffer.alloc(0)), 'bind');
+      if (local) check(native.bind(fd, local.bytes), 'bind', local.display);
+      else if (type === 'dgram' && process.platform === 'linux') check(native.bind(fd, Buffer.alloc(0)), 'bind');
       check(native.connect(fd, addr.bytes), 'connect', addr.display);
     } catch (err) {
       native.close(fd);
@@ -562,8 +582,7 @@ export class UnixSocket extends Duplex {
   static pair(type: UnixSocketType = 'stream', opts: UnixSocketOptions = {}): [UnixSocket, UnixSocket] {
     validateOptions(opts);
     const t = validateType(type);
-    const rc = native.socketpair(TYPE_CODE[t]);
-    if (typeof rc === 'number') throw errnoException(rc, 'socketpair');
+    const rc = unwrap(native.socketpair(TYPE_CODE[t]), 'socketpair');
     let first: UnixSocket | undefined;
     try {
       first = new UnixSocket(rc[0], t, opts);
@@ -629,9 +648,8 @@ export class UnixSocket extends Duplex {
    */
   peerCredentials(): Credentials {
     this.#assertOpen('peerCredentials');
-    const rc = native.getPeerCred(this.#fd);
-    if (typeof rc === 'number') throw errnoException(rc, 'getsockopt', this.address ?? undefined);
-    return { pid: rc[0], uid: rc[1], gid: rc[2] };
+    const [pid, uid, gid] = unwrap(native.getPeerCred(this.#fd), 'getsockopt', this.address ?? undefined);
+    return { pid, uid, gid };
   }
 
   /**
@@ -743,6 +761,24 @@ export class UnixSocket extends Duplex {
     }
   }
 
+  /**
+   * Datagram sockets: connect(2) this (bound) socket to one peer. From then on it receives only that
+   * peer's datagrams, and the kernel refuses every other socket's connect and send to it with EPERM
+   * (unix_may_send), so a second sender is told at once instead of being dropped unread.
+   *
+   * @example
+   * ```ts
+   * const first = (await server.receive())!;
+   * server.connectTo(first.from!);
+   * ```
+   */
+  connectTo(to: UnixAddressLike): void {
+    this.#assertOpen('connectTo');
+    if (this.type !== 'dgram') throw new IpcError('ERR_IPC_UNSUPPORTED', 'connectTo() is for datagram sockets (stream and seqpacket sockets connect once, with UnixSocket.connect)');
+    const addr = encodeAddress(to, 'to');
+    check(native.connect(this.#fd, addr.bytes), 'connect', addr.display);
+  }
+
   /** Shuts down one or both directions (shutdown(2)). */
   shutdown(how: 'read' | 'write' | 'both' = 'both'): void {
     this.#assertOpen('shutdown');
@@ -756,20 +792,24 @@ export class UnixSocket extends Duplex {
     if (!this.closed) await new Promise((resolve) => this.once('close', resolve));
   }
 
+  /** Alias of `close()`, for `await using`. */
   override async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /** Undoes `unref()`: the socket keeps the process alive again (the default). */
   ref(): this {
     this.#poll.ref();
     return this;
   }
 
+  /** Lets the process exit while the socket is open and idle (like `net.Socket`'s). */
   unref(): this {
     this.#poll.unref();
     return this;
   }
 
+  /** @internal Duplex's `emit`, which also tracks the messages handed to the consumer. */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     // Every chunk a consumer gets passes through 'data' (read(), flowing mode, async iteration): from
     // then on its descriptors are the consumer's. Those never delivered are closed with the socket.
@@ -824,6 +864,7 @@ export class UnixSocket extends Duplex {
     return errnoException(rc, 'sendmsg', display ?? this.address ?? undefined);
   }
 
+  /** @internal Duplex implementation. */
   override _write(chunk: unknown, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     let data: Uint8Array;
     let out: Outgoing | undefined;
@@ -849,11 +890,13 @@ export class UnixSocket extends Duplex {
     else cb();
   }
 
+  /** @internal Duplex implementation. */
   override _final(cb: (err?: Error | null) => void): void {
     if (this.#fd >= 0 && this.type !== 'dgram') native.shutdown(this.#fd, K.SHUT_WR);
     cb();
   }
 
+  /** @internal Duplex implementation. */
   override _read(): void {
     if (this.#reading) return; // read interest is on: the poll callback pumps
     this.#reading = true;
@@ -952,6 +995,7 @@ export class UnixSocket extends Duplex {
     this.push(null);
   }
 
+  /** @internal Duplex implementation. */
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     const fd = this.#fd;
     if (fd >= 0) {
@@ -1020,6 +1064,7 @@ function waitReadable(stream: Duplex, opts: WaitOptions): Promise<void> {
  * ```
  */
 export interface UnixEndpoint extends UnixAddress {
+  /** `'stream'`, `'dgram'` or `'seqpacket'`, from the URL's scheme. */
   type: UnixSocketType;
 }
 
@@ -1064,16 +1109,18 @@ function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr
       check(native.fchmod(fd, mode), 'fchmod', addr.display);
     }
     let rc = native.bind(fd, addr.bytes);
-    if (rc === EADDRINUSE && addr.path !== undefined && isDeadSocket(addr, type)) {
+    if (rc === EADDRINUSE && addr.path !== undefined && isDeadSocket(addr)) {
       fs.unlinkSync(addr.path);
       rc = native.bind(fd, addr.bytes);
     }
     check(rc, 'bind', addr.display);
     let owned: Owned | undefined;
     if (addr.path !== undefined) {
-      owned = statOwned(addr.path);
-      // The umask can only have narrowed the mode: widen it to exactly what was asked.
-      if (owned && (fs.lstatSync(addr.path).mode & 0o7777) !== mode) fs.chmodSync(addr.path, mode);
+      // The umask can only have narrowed the mode: widen it to exactly what was asked, on the inode
+      // (an O_PATH|O_NOFOLLOW descriptor checked to be a socket of ours), never through the path, which
+      // anybody who can write the directory may have swapped for a symlink since bind(2).
+      const st = setSocketFileMode(addr.path, mode);
+      owned = { path: addr.path, dev: st.dev, ino: st.ino };
       if (!own) owned = undefined;
     }
     return { fd, addr, owned };
@@ -1087,13 +1134,17 @@ function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr
  * Whether the socket file at the path is dead: it is a socket and connecting to it is refused (nobody
  * bound it any more). Anything else — a live socket, a regular file — is left alone.
  */
-function isDeadSocket(addr: Encoded, type: UnixSocketType): boolean {
+function isDeadSocket(addr: Encoded): boolean {
   try {
     if (!fs.lstatSync(addr.path!).isSocket()) return false;
   } catch {
     return false;
   }
-  const probe = native.socket(TYPE_CODE[type]);
+  // The probe is a datagram socket whatever the type: connect(2) then tells a dead file (ECONNREFUSED)
+  // from a live socket (EPROTOTYPE for a stream or seqpacket one, success or EPERM for a datagram one)
+  // without ever reaching a live server's accept queue. A probe of the server's own type would be
+  // accepted by a live server as a connection that closes at once (unix_find_other, af_unix.c).
+  const probe = native.socket(TYPE_CODE.dgram);
   if (probe < 0) return false;
   const rc = native.connect(probe, addr.bytes);
   native.close(probe);
@@ -1109,6 +1160,7 @@ function isDeadSocket(addr: Encoded, type: UnixSocketType): boolean {
  * ```
  */
 export interface ListenOptions extends BindOptions {
+  /** `'stream'` (default), `'dgram'` or `'seqpacket'`. */
   type?: UnixSocketType;
   /** listen(2) backlog (default 511, like Node). */
   backlog?: number;
@@ -1131,6 +1183,7 @@ export interface ListenOptions extends BindOptions {
  * ```
  */
 export class UnixServer extends EventEmitter implements AsyncDisposable {
+  /** `'stream'`, `'dgram'` or `'seqpacket'`. */
   readonly type: UnixSocketType;
   /** The bound address: a path, or '@name'. */
   readonly address: string;
@@ -1143,6 +1196,8 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
   #allow: AllowRule | undefined;
   #opts: UnixSocketOptions;
   #looping = false;
+  #refed = true;
+  #backoff = 0;
 
   private constructor(fd: number, type: UnixSocketType, address: string, owned: Owned | undefined, opts: ListenOptions, socket?: UnixSocket) {
     super();
@@ -1206,10 +1261,12 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     return true;
   }
 
+  /** Whether the server was closed. */
   get closed(): boolean {
     return this.#fd < 0 && (this.socket?.closed ?? true);
   }
 
+  /** The listening (or, for dgram, the bound) socket's descriptor; -1 once closed. */
   get fd(): number {
     return this.socket ? this.socket.fd : this.#fd;
   }
@@ -1221,14 +1278,29 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
   async accept(opts: WaitOptions = {}): Promise<UnixSocket> {
     if (this.socket) throw new IpcError('ERR_IPC_UNSUPPORTED', 'a datagram server has no connections: use server.socket');
     validateWaitOptions(opts);
+    const deadline = opts.timeout === undefined ? undefined : Date.now() + opts.timeout;
+    const left = (): WaitOptions => (deadline === undefined ? opts : { signal: opts.signal, timeout: Math.max(0, deadline - Date.now()) });
     for (;;) {
       if (this.#fd < 0) throw closedError(`unix ${this.type} server`, 'accept');
       const c = native.accept(this.#fd);
       if (c === EAGAIN) {
-        await this.#ready!.wait(READABLE, opts);
+        await this.#ready!.wait(READABLE, left());
+        continue;
+      }
+      if (c === ECONNABORTED) continue; // the client gave up before we took it: nothing to do
+      if (TRANSIENT.has(c)) {
+        // Out of descriptors or memory (a client may be exhausting them on purpose). The connection
+        // stays in the backlog and the socket stays readable, so waiting for readiness would spin:
+        // back off on a timer, report it, and try again; one success resets the delay (libuv keeps
+        // accepting the same way). Never thrown: a server must outlive its clients' attacks.
+        const err = errnoException(c, 'accept4', this.address);
+        this.#backoff = Math.min(this.#backoff ? this.#backoff * 2 : 10, 1000);
+        this.emit('acceptError', err, this.#backoff);
+        await this.#pause(this.#backoff, left());
         continue;
       }
       if (c < 0) throw errnoException(c, 'accept4', this.address);
+      this.#backoff = 0;
       if (this.#allow !== undefined) {
         const cr = native.getPeerCred(c);
         const creds = typeof cr === 'number' ? undefined : { pid: cr[0], uid: cr[1], gid: cr[2] };
@@ -1243,6 +1315,7 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     }
   }
 
+  /** Connections as `accept()` gives them, until the server closes. */
   async *[Symbol.asyncIterator](): AsyncGenerator<UnixSocket> {
     for (;;) {
       try {
@@ -1254,6 +1327,28 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     }
   }
 
+  /** Sleeps `ms` for a backoff; ends early (resolved) when the server closes, rejects on abort/timeout. */
+  #pause(ms: number, opts: WaitOptions): Promise<void> {
+    const { signal, timeout } = opts;
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    return new Promise((resolve, reject) => {
+      const timedOut = timeout !== undefined && timeout < ms;
+      const timer = setTimeout(() => done(timedOut ? timeoutError('accept', timeout!) : undefined), timedOut ? timeout : ms);
+      if (!this.#refed) timer.unref();
+      const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
+      const onClose = () => done();
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.once('close', onClose);
+    });
+  }
+
   async #acceptLoop(): Promise<void> {
     if (this.#looping) return;
     this.#looping = true;
@@ -1263,19 +1358,28 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
         this.emit('connection', conn);
       }
     } catch (err) {
-      if ((err as IpcError).code !== 'ERR_IPC_CLOSED') this.emit('error', err);
+      // accept() throws only when the server is closed or broken (EBADF, EINVAL...): transient failures
+      // are retried inside it. With nobody listening for 'error', emitting one would crash the process.
+      if ((err as IpcError).code !== 'ERR_IPC_CLOSED') {
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+        else process.emitWarning(err as Error);
+      }
     } finally {
       this.#looping = false;
     }
   }
 
+  /** Undoes `unref()`: the server keeps the process alive again (the default). */
   ref(): this {
+    this.#refed = true;
     this.#ready?.ref();
     this.socket?.ref();
     return this;
   }
 
+  /** Lets the process exit while the server listens (like `net.Server`'s). */
   unref(): this {
+    this.#refed = false;
     this.#ready?.unref();
     this.socket?.unref();
     return this;
@@ -1294,6 +1398,7 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     this.emit('close');
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

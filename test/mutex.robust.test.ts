@@ -1,10 +1,12 @@
-// The robust process-shared mutex: ownership on the JS thread, waits on waiter threads, exact totals
-// across processes, and recovery after owners are SIGKILLed while holding it.
+// The robust process-shared mutex: the fast path on the JS thread, waits on waiter threads, exact totals
+// across processes, recovery after owners are SIGKILLed (or workers end) while holding it, and a peer
+// that rewrites the mutex memory.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
 import { Mutex, SharedMemory } from '../src/index.js';
 import { native } from '../src/native.js';
-import { childScript, compileC, exited, firstLine, startPeer, uniqueName, missing } from './helpers/index.js';
+import { childScript, compileC, exited, firstLine, output, startPeer, uniqueName, missing } from './helpers/index.js';
 import { exec } from './fixtures/shm-helpers.js';
 
 /** Until FUTEX_WAITERS is set in the lock word of the mutex at offset 0 (a locker is going to sleep). */
@@ -49,7 +51,7 @@ test('unlock by an object that does not hold the lock fails with EPERM', async (
   const shm = await segment(t);
   const m = Mutex.inSharedMemory(shm, 0, { init: true });
   t.after(() => m.close());
-  assert.throws(() => m.unlock(), { code: 'EPERM', syscall: 'pthread_mutex_unlock' });
+  assert.throws(() => m.unlock(), { code: 'EPERM', syscall: 'mutex_unlock' });
   // Another object over the same mutex, on the same thread, does not hold what this one locked.
   const other = Mutex.inSharedMemory(shm, 0);
   t.after(() => other.close());
@@ -146,27 +148,99 @@ test('attaching where no robust shared mutex was initialised is ERR_IPC_CORRUPT;
   m.close();
 });
 
-test('interoperates with C pthread_mutex_lock in both directions (the FUTEX_WAITERS protocol)', { skip: missing('cc') }, async (t) => {
+test('interoperates with a C peer speaking the documented layout, in both directions (the FUTEX_WAITERS protocol)', { skip: missing('cc') }, async (t) => {
   const shm = await segment(t);
   const m = Mutex.inSharedMemory(shm, 0, { init: true });
   t.after(() => m.close());
   const bin = await compileC('shm_mutex');
-  // C holds, we wait in lock(): glibc's unlock must wake our waiter thread.
+  // C holds, we wait in lock(): the C unlock must wake our waiter thread.
   const holder = startPeer(t, bin, ['hold', shm.name]);
   assert.equal(await firstLine(holder), 'locked 0');
   const locking = m.lock({ timeout: 10_000 });
-  await waitersMarked(shm); // our waiter thread is about to sleep: the wake must come from glibc's unlock
+  await waitersMarked(shm); // our waiter thread is about to sleep: the wake must come from the C unlock
   holder.stdin!.end('go\n');
   assert.deepEqual(await locking, { ownerDied: false });
   assert.equal((await exited(holder)).code, 0);
-  // We hold, two C processes block in glibc's pthread_mutex_lock: our unlock must wake one, and its
-  // unlock the other.
+  // We hold, two C processes sleep on the futex: our unlock must wake one, and its unlock the other.
   const takers = [0, 1].map(() => startPeer(t, bin, ['take', shm.name]));
   for (const c of takers) assert.equal(await firstLine(c), 'waiting');
-  await waitersMarked(shm); // a taker is about to sleep in glibc
+  await waitersMarked(shm); // a taker is about to sleep
   m.unlock();
   for (const c of takers) assert.equal((await exited(c)).code, 0);
   assert.deepEqual(m.tryLock(), { ownerDied: false });
+  m.unlock();
+});
+
+test('a C holder SIGKILLed is released by the kernel through its own robust list: ownerDied', { skip: missing('cc') }, async (t) => {
+  const shm = await segment(t);
+  const m = Mutex.inSharedMemory(shm, 0, { init: true });
+  t.after(() => m.close());
+  const bin = await compileC('shm_mutex');
+  const holder = startPeer(t, bin, ['hold', shm.name]);
+  assert.equal(await firstLine(holder), 'locked 0');
+  const locking = m.lock({ timeout: 10_000 });
+  holder.kill('SIGKILL');
+  assert.equal((await exited(holder)).signal, 'SIGKILL');
+  assert.deepEqual(await locking, { ownerDied: true });
+  m.unlock();
+  // And the other way: a C locker after one of ours was SIGKILLed holding it is told so too.
+  const child = startPeer(t, process.execPath, [childScript('sem-peer'), 'mutex-hold', shm.name]);
+  assert.equal(await firstLine(child), 'locked false');
+  child.kill('SIGKILL');
+  await exited(child);
+  const taker = startPeer(t, bin, ['take', shm.name]);
+  assert.equal(await output(taker), 'waiting\ngot 1\n');
+  assert.equal((await exited(taker)).code, 0);
+});
+
+for (const round of ['canary', 'wild'] as const) {
+  test(`a peer rewriting the robust-list links of held mutexes (${round}) cannot make unlock write through them or crash`, async (t) => {
+    const shm = await segment(t);
+    Mutex.inSharedMemory(shm, 0, { init: true }).close();
+    Mutex.inSharedMemory(shm, 64, { init: true }).close();
+    const r = await exec(process.execPath, [childScript('mutex-hostile'), shm.name, round]);
+    assert.equal(r.signal, null, `the child was killed by ${r.signal}: ${r.stderr}`);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    // The attack found the links (the kernel's ABI puts addresses there) and rewrote them...
+    assert.ok(out.rewritten >= 1 && out.learntBase, r.stdout);
+    // ...and unlocking wrote nothing through them, and both mutexes still work.
+    assert.deepEqual({ canaryIntact: out.canaryIntact, works: out.works }, { canaryIntact: true, works: true });
+  });
+}
+
+test('a worker that ends holding the lock releases it: the next locker is told ownerDied', async (t) => {
+  const shm = await segment(t);
+  const m = Mutex.inSharedMemory(shm, 0, { init: true });
+  t.after(() => m.close());
+  const worker = new Worker(new URL('./fixtures/mutex-worker.js', import.meta.url), { workerData: { name: shm.name } });
+  const exitedWorker = new Promise((resolve) => worker.once('exit', resolve));
+  t.after(() => worker.terminate());
+  const [said] = await new Promise<unknown[]>((resolve, reject) => {
+    worker.once('message', (msg) => resolve([msg]));
+    worker.once('error', reject);
+  });
+  assert.deepEqual(said, { ownerDied: false });
+  // Whether the worker is still tearing down or gone, lock() waits for the release (no racy tryLock).
+  assert.deepEqual(await m.lock({ timeout: 10_000 }), { ownerDied: true });
+  assert.equal(new Int32Array(shm.buffer)[16], 1);
+  m.unlock();
+  await exitedWorker;
+});
+
+test('a worker that is the only user of the addon ends holding the lock: its process survives, the lock is released', async (t) => {
+  const shm = await segment(t);
+  const m = Mutex.inSharedMemory(shm, 0, { init: true });
+  t.after(() => m.close());
+  // The child's main thread never loads ipckit: the addon is loaded, and then left, by the worker alone.
+  const code = `
+    import { Worker } from 'node:worker_threads';
+    const w = new Worker(process.argv[1], { workerData: { name: process.argv[2] }, execArgv: [] });
+    w.on('message', (m) => console.log(JSON.stringify(m)));
+    w.on('exit', (c) => console.log('exit ' + c));`;
+  const r = await exec(process.execPath, ['--input-type=module', '-e', code, childScript('mutex-worker'), shm.name]);
+  assert.deepEqual({ code: r.code, signal: r.signal, stdout: r.stdout }, { code: 0, signal: null, stdout: '{"ownerDied":false}\nexit 0\n' }, r.stderr);
+  assert.deepEqual(await m.lock({ timeout: 10_000 }), { ownerDied: true });
   m.unlock();
 });
 

@@ -174,3 +174,22 @@ test('unlinkOnClose leaves alone a new semaphore made under the same name by som
   await using again = await Semaphore.open(name);
   assert.equal(again.value, 7);
 });
+
+test('a native wait that cannot start (its handle already released) rejects with EBADF instead of never settling', async (t) => {
+  const { waitOnThread } = await import('../src/internal/wait.js');
+  const name = uniqueName('sem');
+  const h = native.semOpen(name, fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600, 0);
+  t.after(() => native.semUnlink(name));
+  assert.notEqual(typeof h, 'number');
+  if (typeof h === 'number') return;
+  native.handleClose(h);
+  await assert.rejects(
+    waitOnThread((cb) => native.semWait(h, cb), { timeout: 5000 }, 'sem_wait'),
+    { code: 'EBADF', syscall: 'sem_wait' },
+  );
+  // And a shared-memory futex wait given a region that is not a SharedArrayBuffer word: EINVAL.
+  await assert.rejects(
+    waitOnThread((cb) => native.futexWait(new SharedArrayBuffer(8), 2, 0, 10, cb), { timeout: 5000 }, 'futex'),
+    { code: 'EINVAL', syscall: 'futex' },
+  );
+});

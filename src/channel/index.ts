@@ -14,8 +14,10 @@ import { STREAM_MAX } from './stream.js';
 import { adapterFor } from './transport.js';
 import './fifo.js';
 import './net.js';
+import './unix.js';
 import './udp.js';
 import './shm.js';
+import './shm-server.js';
 import './nats.js';
 import './seqpacket.js';
 import './dgram.js';
@@ -23,7 +25,15 @@ import './mq.js';
 import './sysvmq.js';
 
 export { Channel } from './channel.js';
-export { parseEndpoint, type Endpoint, type TransportName } from './endpoint.js';
+export {
+  parseEndpoint,
+  type Endpoint,
+  type TransportName,
+  type PathEndpoint,
+  type NameEndpoint,
+  type SocketEndpoint,
+  type HostEndpoint,
+} from './endpoint.js';
 export { transports } from './transport.js';
 export type { CodecName } from './codec.js';
 

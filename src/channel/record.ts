@@ -1,6 +1,7 @@
 // A message transport over a record-preserving carrier (AF_UNIX seqpacket and datagram sockets): each
 // record is one tag byte and the payload. Tag 0 is a message, tag 1 the goodbye (the peer closed on
-// purpose); the tag also makes an empty message a non-empty record (a 0-byte seqpacket record reads like
+// purpose), tag 2 alone a refusal (a listener that already has its peer says so to another sender); the
+// tag also makes an empty message a non-empty record (a 0-byte seqpacket record reads like
 // the peer's shutdown). An end of records without the goodbye means the peer died.
 import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
@@ -10,7 +11,7 @@ import { isPeerGone, peerDead, type Transport } from './transport.js';
 export interface RecordCarrier {
   /** Largest record the carrier takes. */
   readonly maxRecord: number;
-  send(record: Uint8Array): Promise<void>;
+  send(record: Uint8Array, opts?: WaitOptions): Promise<void>;
   /** Sends the goodbye without waiting for a peer that never came (default: send). */
   goodbye?(record: Uint8Array): Promise<void>;
   /** The next record, or null at the end of the carrier (orderly or not). */
@@ -18,8 +19,18 @@ export interface RecordCarrier {
   close(): Promise<void>;
 }
 
+/**
+ * A record longer than the receive buffer: the kernel cut it (MSG_TRUNC). Never delivered cut; the
+ * channel is failed, since the peer sends records this end cannot take.
+ */
+export function cutRecord(got: number): IpcError {
+  return new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `an incoming record was longer than the ${got}-byte receive buffer and was cut by the kernel (MSG_TRUNC); not delivered`, { size: got, limit: got - 1 });
+}
+
 const DATA = 0;
 const BYE = 1;
+/** Sent by a listener to a connector it will not serve (it already has its peer). */
+export const REFUSED = 2;
 
 export class RecordTransport implements Transport {
   readonly canSend = true;
@@ -69,16 +80,16 @@ export class RecordTransport implements Transport {
     });
   }
 
-  async send(bytes: Uint8Array): Promise<void> {
+  async send(bytes: Uint8Array, opts: WaitOptions = {}): Promise<void> {
     if (this.#closed) throw closedError(this.#what, 'send');
     if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
     if (this.#error) throw this.#error;
-    const c = await this.#peer();
+    const c = await this.#peer(opts);
     const rec = Buffer.allocUnsafe(bytes.byteLength + 1);
     rec[0] = DATA;
     rec.set(bytes, 1);
     try {
-      await c.send(rec);
+      await c.send(rec, opts);
     } catch (err) {
       if (this.#closed) throw closedError(this.#what, 'send');
       throw isPeerGone(err) ? peerDead(this.#what, err) : err;
@@ -96,10 +107,12 @@ export class RecordTransport implements Transport {
     } catch (err) {
       if (this.#closed) throw closedError(this.#what, 'receive');
       if ((err as { code?: string }).code === 'ERR_IPC_CLOSED') throw closedError(this.#what, 'receive');
+      if ((err as { code?: string }).code === 'ERR_IPC_MESSAGE_TOO_LARGE') throw (this.#error = err as Error);
       throw isPeerGone(err) ? (this.#error = peerDead(this.#what, err)) : err;
     }
     if (this.#closed) throw closedError(this.#what, 'receive');
     if (rec === null) throw (this.#error = peerDead(this.#what));
+    if (rec.byteLength === 1 && rec[0] === REFUSED) throw (this.#error = new IpcError('ERR_IPC_BUSY', `${this.#what}: the listener already has its one peer and refused this end (nothing it sent was delivered)`));
     if (rec.byteLength === 0 || rec[0]! > BYE) throw (this.#error = new IpcError('ERR_IPC_CORRUPT', `${this.#what}: a record without a valid tag`));
     if (rec[0] === BYE) {
       this.#goodbye = true;

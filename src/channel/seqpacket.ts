@@ -5,8 +5,9 @@
 // largest message is the socket's send buffer less a little (UnixSocket.maxMessageSize) less the tag.
 import { UnixServer, UnixSocket } from '../socket.js';
 import type { Endpoint } from './endpoint.js';
-import { RecordTransport, type RecordCarrier } from './record.js';
+import { cutRecord, RecordTransport, type RecordCarrier } from './record.js';
 import { registerAdapter } from './transport.js';
+import { listenerOptions } from './unix.js';
 
 type SeqEndpoint = Extract<Endpoint, { transport: 'unix+seqpacket' }>;
 
@@ -17,15 +18,19 @@ function address(ep: SeqEndpoint): { path: string } | { abstract: string } {
 function carrier(sock: UnixSocket): RecordCarrier {
   return {
     maxRecord: sock.maxMessageSize,
-    send: (rec) => sock.send(rec),
-    receive: async (opts) => (await sock.receive(opts))?.data ?? null,
+    send: (rec, opts) => sock.send(rec, { signal: opts?.signal, timeout: opts?.timeout }),
+    receive: async (opts) => {
+      const m = await sock.receive(opts);
+      if (m !== null && m.truncated) throw cutRecord(m.data.byteLength);
+      return m?.data ?? null;
+    },
     close: () => sock.close(),
   };
 }
 
 registerAdapter('unix+seqpacket', {
   async listen(ep, opts) {
-    const server = await UnixServer.listen({ ...address(ep), type: 'seqpacket' });
+    const server = await UnixServer.listen({ ...address(ep), type: 'seqpacket', ...listenerOptions(opts) });
     let closed = false;
     const accepted = server.accept().then(async (sock) => {
       // One peer per channel: stop listening (and free the path) once it is here.

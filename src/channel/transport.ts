@@ -17,8 +17,11 @@ export interface Transport {
   readonly maxMessageSize: number;
   /** The address actually bound, when it differs from the endpoint asked for (tcp port 0). */
   readonly url?: string;
-  /** Resolves once the transport accepted the bytes and has room for more (backpressure). */
-  send(bytes: Uint8Array): Promise<void>;
+  /**
+   * Resolves once the transport accepted the bytes and has room for more (backpressure). `{ signal,
+   * timeout }` bound the wait for room (a transport that ignores them waits as long as it must).
+   */
+  send(bytes: Uint8Array, opts?: WaitOptions): Promise<void>;
   /** The next message, or null once the peer closed on purpose. */
   receive(opts?: WaitOptions): Promise<Uint8Array | null>;
   /** Says goodbye where the transport can, and releases everything (idempotent). */
@@ -29,6 +32,12 @@ export interface TransportOptions {
   maxMessageSize: number;
   /** Transport-specific options, passed through untouched (e.g. the ring's capacity). */
   [key: string]: unknown;
+}
+
+/** `allowForeignOwner` of the channel options, for the adapters that adopt an existing object. */
+export function adoptOptions(opts: TransportOptions): { allowForeignOwner?: boolean } {
+  // The mechanism modules validate the type (ERR_INVALID_ARG_TYPE).
+  return opts.allowForeignOwner === undefined ? {} : { allowForeignOwner: opts.allowForeignOwner as boolean };
 }
 
 export interface Adapter<E extends Endpoint = Endpoint> {
@@ -63,6 +72,11 @@ export function adapterFor(endpoint: Endpoint): Adapter {
  */
 export function transports(): TransportName[] {
   return [...adapters.keys()];
+}
+
+/** A connector of a one-peer endpoint that already has its peer (connectionless transports). */
+export function busy(url: string, why: string): IpcError {
+  return new IpcError('ERR_IPC_BUSY', `${url} already has its one connector (${why}); a channel has exactly one peer`, { url });
 }
 
 export function peerDead(what: string, cause?: unknown): IpcError {

@@ -15,7 +15,8 @@ export interface ThreadResult {
 }
 
 /**
- * Runs a blocking native call on a waiter thread. `start` submits it and returns the wait id.
+ * Runs a blocking native call on a waiter thread. `start` submits it and returns the wait id (> 0), or
+ * -errno if it could not start it: the promise then rejects with that error (code, errno, syscall).
  *
  * On abort or timeout the thread is interrupted, and the promise settles from what the call really did:
  * a call that completed before the interruption took effect resolves normally (a message received or a
@@ -43,6 +44,12 @@ export function waitOnThread(
       else if (rc === ECANCELED && why === 'timeout') reject(timeoutError(what, timeout!));
       else resolve({ rc, payload, aux });
     });
+    // A wait id is > 0. A starter that could not start the wait (a closed handle, a bad region, no
+    // thread) returns -errno and will never call back: settle now, or the promise would never settle.
+    if (!(id > 0)) {
+      reject(typeof id === 'number' && id < 0 ? errnoException(id, what) : new TypeError(`${what}: the native wait starter returned ${String(id)}`));
+      return;
+    }
     signal?.addEventListener('abort', onAbort, { once: true });
     if (timeout !== undefined) {
       timer = setTimeout(() => {
@@ -51,6 +58,29 @@ export function waitOnThread(
       }, timeout);
     }
   });
+}
+
+/**
+ * Pending waits of one object: each gets a signal that also fires when the object closes, so that
+ * close() rejects them with ERR_IPC_CLOSED (and their threads are released).
+ */
+export class Waits {
+  #closer = new AbortController();
+  readonly #what: string;
+  constructor(what: string) {
+    this.#what = what;
+  }
+  signal(user: AbortSignal | undefined): AbortSignal {
+    return user ? AbortSignal.any([user, this.#closer.signal]) : this.#closer.signal;
+  }
+  /** Maps the rejection of a wait interrupted by close() to ERR_IPC_CLOSED. */
+  rethrow(err: unknown, op: string): never {
+    if (this.#closer.signal.aborted && err instanceof AbortError) throw closedError(this.#what, op);
+    throw err;
+  }
+  close(): void {
+    this.#closer.abort();
+  }
 }
 
 export const READABLE = 1;

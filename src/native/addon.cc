@@ -3,6 +3,9 @@
 // worker threads and never calls into an environment that is gone.
 #include "addon.h"
 
+#include <dlfcn.h>
+
+#include <atomic>
 #include <cctype>
 #include <cstring>
 #include <string>
@@ -32,7 +35,20 @@ static Napi::Value ErrnoDescribe(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// Node dlclose(3)s an addon when the last environment that loaded it ends (a worker that was the only
+// user). This one must stay: process-wide threads run its code (waiter threads, the mutex lock thread,
+// whose robust list head the kernel reads at exit), and the close callbacks of handles closed at
+// teardown run after the environment's cleanup. RTLD_NODELETE on a reopen pins it for the process.
+static void PinSelf() {
+  static std::atomic<bool> pinned{false};
+  if (pinned.load()) return;
+  Dl_info self;
+  if (dladdr(reinterpret_cast<void*>(&PinSelf), &self) == 0 || self.dli_fname == nullptr) return;
+  if (dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) != nullptr) pinned.store(true);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  PinSelf();
   env.SetInstanceData<EnvData>(new EnvData());
   exports.Set("errnoDescribe", Napi::Function::New(env, ErrnoDescribe));
   InitWaiter(env, exports);
@@ -42,7 +58,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMessageQueue(env, exports);
   InitSharedMemory(env, exports);
   InitSemaphore(env, exports);
+  InitMutex(env, exports);
   InitSocket(env, exports);
+  InitMemfd(env, exports);
   InitProcess(env, exports);
   return exports;
 }

@@ -33,6 +33,7 @@ uv_loop_t* Loop(Napi::Env env);
 struct EnvData {
   void* waiters = nullptr;
   void* signals = nullptr;
+  void* fd_watchers = nullptr;  // fd_watch.cc
   void* spare[6] = {};  // spare[0]: the tracer hub (process.cc)
 };
 EnvData& Data(Napi::Env env);
@@ -58,8 +59,25 @@ struct WaitJob {
   State* state = nullptr;
 };
 
-// Queues a job and returns its id (for waiterCancel). Throws on thread-creation failure.
-uint32_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function callback);
+// Queues a job and returns its id (for waiterCancel, always > 0), or -errno (EAGAIN: no thread could
+// be started) after releasing the job. A wait starter returns this value to JavaScript as it is.
+int64_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function callback);
+
+// A detached thread running fn(arg), started with every signal blocked (it may unblock what it
+// expects). Returns false if pthread_create failed.
+bool StartDetached(void* (*fn)(void*), void* arg);
+
+// ---- SharedArrayBuffer through Node-API (sab.cc) -------------------------------------------------
+// Whether this Node has node_api_create_external_sharedarraybuffer, and a SharedArrayBuffer over
+// [data, data + len) made with it: `release(data, hint)` runs (on any thread) when its backing store
+// goes. False, with nothing created, where the Node lacks it (Node 20): use the V8 API then.
+bool HaveNodeApiSab();
+bool NodeApiExternalSab(napi_env env, void* data, size_t len, void (*release)(void*, void*), void* hint, napi_value* result);
+
+// ---- Shared regions (shared_memory.cc) -----------------------------------------------------------
+// The bytes [offset, offset + len) of a SharedArrayBuffer, and a reference that keeps them mapped while
+// another thread uses them. False if `sab` is not a SharedArrayBuffer or the range is not inside it.
+bool SharedRegion(napi_value sab, double offset, size_t len, uint8_t** ptr, std::shared_ptr<void>* keep);
 
 // Per-mechanism initialisers.
 void InitWaiter(Napi::Env env, Napi::Object exports);
@@ -69,7 +87,9 @@ void InitSignal(Napi::Env env, Napi::Object exports);
 void InitMessageQueue(Napi::Env env, Napi::Object exports);
 void InitSharedMemory(Napi::Env env, Napi::Object exports);
 void InitSemaphore(Napi::Env env, Napi::Object exports);
+void InitMutex(Napi::Env env, Napi::Object exports);
 void InitSocket(Napi::Env env, Napi::Object exports);
+void InitMemfd(Napi::Env env, Napi::Object exports);
 void InitProcess(Napi::Env env, Napi::Object exports);
 
 }  // namespace ipckit

@@ -7,11 +7,27 @@
 // - close the watcher before closing the fd: epoll would otherwise keep watching the open file
 //   description under a number that may already be reused;
 // - the callback receives (status, events) with status a negative errno (e.g. -EBADF) or 0.
+//
+// Teardown: an active watcher holds a strong reference to its JS object, so when an environment ends
+// (a worker exits with a wait pending) its finaliser may never run and its uv_poll handle would stay open
+// on a loop that is being closed. An env cleanup hook closes every watcher of the environment, as the
+// waiter's does for its handles.
 #include "addon.h"
+
+#include <unordered_set>
 
 namespace ipckit {
 
 namespace {
+
+class FdWatcher;
+
+// The live watchers of one environment. Shared with each watcher, so that a watcher finalised after
+// the hook ran still has a set to leave.
+struct Watchers {
+  std::unordered_set<FdWatcher*> live;
+  bool torn_down = false;
+};
 
 class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
  public:
@@ -30,9 +46,26 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
       : Napi::ObjectWrap<FdWatcher>(info), context_(info.Env(), "ipckit:FdWatcher") {
     fd_ = info[0].As<Napi::Number>().Int32Value();
     callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    watchers_ = *static_cast<std::shared_ptr<Watchers>*>(Data(info.Env()).fd_watchers);
+    watchers_->live.insert(this);
   }
 
-  ~FdWatcher() override { Release(); }
+  ~FdWatcher() override {
+    watchers_->live.erase(this);
+    if (!watchers_->torn_down) Release();
+  }
+
+  // The environment is ending: close the handle and drop the reference to the JS object.
+  static void Teardown(void* arg) {
+    auto* holder = static_cast<std::shared_ptr<Watchers>*>(arg);
+    std::shared_ptr<Watchers> w = *holder;
+    delete holder;
+    for (FdWatcher* fw : w->live) {
+      fw->Release();
+      fw->closed_ = true;
+    }
+    w->torn_down = true;
+  }
 
  private:
   // start(events): 0 or -errno. events is a mask of 1 (readable), 2 (writable), 4 (disconnect).
@@ -122,10 +155,16 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
   bool closed_ = false;
   Napi::FunctionReference callback_;
   Napi::AsyncContext context_;
+  std::shared_ptr<Watchers> watchers_;
 };
 
 }  // namespace
 
-void InitFdWatch(Napi::Env env, Napi::Object exports) { exports.Set("FdWatcher", FdWatcher::Class(env)); }
+void InitFdWatch(Napi::Env env, Napi::Object exports) {
+  auto* holder = new std::shared_ptr<Watchers>(std::make_shared<Watchers>());
+  Data(env).fd_watchers = holder;
+  napi_add_env_cleanup_hook(env, FdWatcher::Teardown, holder);
+  exports.Set("FdWatcher", FdWatcher::Class(env));
+}
 
 }  // namespace ipckit

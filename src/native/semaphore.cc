@@ -1,7 +1,7 @@
-// Semaphores and the process-shared robust mutex: POSIX sem_open(3)/sem_init(3) semaphores, System V
-// semaphore sets (semget(2), semop(2), semctl(2)), and pthread mutexes living in shared memory.
+// Semaphores: POSIX sem_open(3)/sem_init(3) semaphores and System V semaphore sets (semget(2),
+// semop(2), semctl(2)). The robust mutex is in mutex.cc.
 //
-// A POSIX semaphore or a mutex is handed to JavaScript as an External holding a shared_ptr to a Ref:
+// A POSIX semaphore is handed to JavaScript as an External holding a shared_ptr to a Ref:
 // the pointer plus what keeps its memory valid (the named semaphore's own mapping, closed by
 // sem_close(3) in the destructor, or the SharedArrayBuffer backing store of the segment it lives in).
 // A wait on a waiter thread holds a copy in keep_alive, so close() from JavaScript (which drops only
@@ -9,20 +9,14 @@
 #include "addon.h"
 
 #include <fcntl.h>
-#include <linux/futex.h>
-#include <pthread.h>
 #include <semaphore.h>
 #include <sys/sem.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <string>
 
 namespace ipckit {
-
-// shared_memory.cc
-bool SharedRegion(napi_value sab, double offset, size_t len, uint8_t** ptr, std::shared_ptr<void>* keep);
 
 namespace {
 
@@ -47,7 +41,6 @@ Handle Get(const Napi::Value& v) {
 }
 
 sem_t* Sem(const Handle& h) { return static_cast<sem_t*>(h->ptr); }
-pthread_mutex_t* Mtx(const Handle& h) { return static_cast<pthread_mutex_t*>(h->ptr); }
 
 // In-memory objects: the region [offset, offset + size) of a SharedArrayBuffer, aligned for the type.
 Handle Region(const Napi::CallbackInfo& info, size_t size, size_t align) {
@@ -125,7 +118,7 @@ Napi::Value SemWait(const Napi::CallbackInfo& info) {
     }
     return 0;
   };
-  return Napi::Number::New(env, SubmitWait(env, std::move(job), info[1].As<Napi::Function>()));
+  return Napi::Number::New(env, static_cast<double>(SubmitWait(env, std::move(job), info[1].As<Napi::Function>())));
 }
 
 // semTrywait(h) -> 0 | -EAGAIN | -errno
@@ -149,111 +142,6 @@ Napi::Value SemGetvalue(const Napi::CallbackInfo& info) {
   int v;
   if (sem_getvalue(Sem(ref), &v) == -1) return ErrnoResult(info.Env());
   return Result(info.Env(), v);
-}
-
-// ---- robust process-shared mutex ----------------------------------------------------------------
-//
-// A pthread mutex is owned by a *thread*, and a robust mutex is on its owner thread's robust list,
-// which the kernel walks when that thread exits (set_robust_list(2)). Ownership must therefore be
-// taken on the JavaScript thread, never on a waiter thread (a waiter thread that exits after 5 idle
-// seconds would release, as "owner died", every lock it took). So:
-//   - mutexTrylock runs on the JS thread: pthread_mutex_trylock(3), EOWNERDEAD made consistent at once;
-//   - mutexWaitFree runs on a waiter thread and only waits for the lock word to show no owner, speaking
-//     glibc's robust-futex protocol: it sets FUTEX_WAITERS in the word before sleeping on it, which is
-//     what makes glibc's unlock (and the kernel, when the owner dies) issue a FUTEX_WAKE;
-//   - a lock taken after such a wait re-sets FUTEX_WAITERS (markWaiters), as glibc's own slow path does
-//     when it acquires after sleeping: other sleepers may depend on the wake that bit requests, and a
-//     plain trylock stores the bare tid.
-
-uint32_t* LockWord(pthread_mutex_t* m) { return reinterpret_cast<uint32_t*>(&m->__data.__lock); }
-
-// glibc's mutex kind bits (nptl/pthreadP.h): robust and process-shared.
-constexpr int kRobustBit = 16;
-constexpr int kPsharedBit = 128;
-
-// mutexInit(sab, offset) -> handle | -errno: a robust, process-shared, normal mutex at that place.
-Napi::Value MutexInit(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Handle ref = Region(info, sizeof(pthread_mutex_t), alignof(pthread_mutex_t));
-  if (!ref) return Result(env, -EINVAL);
-  pthread_mutexattr_t attr;
-  pthread_mutexattr_init(&attr);
-  pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-  int rc = pthread_mutex_init(Mtx(ref), &attr);
-  pthread_mutexattr_destroy(&attr);
-  if (rc != 0) return Result(env, -rc);
-  return Wrap(env, std::move(ref));
-}
-
-// mutexAttach(sab, offset) -> handle | -EINVAL (not aligned, or no robust process-shared mutex there).
-Napi::Value MutexAttach(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Handle ref = Region(info, sizeof(pthread_mutex_t), alignof(pthread_mutex_t));
-  if (!ref) return Result(env, -EINVAL);
-  int kind = __atomic_load_n(&Mtx(ref)->__data.__kind, __ATOMIC_RELAXED);
-  if ((kind & (kRobustBit | kPsharedBit)) != (kRobustBit | kPsharedBit)) return Result(env, -EINVAL);
-  return Wrap(env, std::move(ref));
-}
-
-// mutexTrylock(h, markWaiters) -> 0 | 1 (the owner died; made consistent) | -EBUSY | -errno
-Napi::Value MutexTrylock(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Handle ref = Get(info[0]);
-  if (!ref) return Result(env, -EBADF);
-  pthread_mutex_t* m = Mtx(ref);
-  int rc = pthread_mutex_trylock(m);
-  if (rc != 0 && rc != EOWNERDEAD) return Result(env, -rc);
-  if (info[1].ToBoolean()) __atomic_fetch_or(LockWord(m), FUTEX_WAITERS, __ATOMIC_RELAXED);
-  if (rc == EOWNERDEAD) {
-    pthread_mutex_consistent(m);
-    return Result(env, 1);
-  }
-  return Result(env, 0);
-}
-
-// mutexUnlock(h) -> 0 | -errno (EPERM if this thread does not own it)
-Napi::Value MutexUnlock(const Napi::CallbackInfo& info) {
-  Handle ref = Get(info[0]);
-  if (!ref) return Result(info.Env(), -EBADF);
-  return Result(info.Env(), -pthread_mutex_unlock(Mtx(ref)));
-}
-
-// mutexWaitFree(h, cb) -> wait id. Returns (rc 0) once the lock word has no owner tid (unlocked, or its
-// owner died), for the JS thread to try again; -EUCLEAN if the word is in no state a mutex can be in.
-Napi::Value MutexWaitFree(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Handle ref = Get(info[0]);
-  if (!ref) return Result(env, -EBADF);
-  uint32_t* word = LockWord(Mtx(ref));
-  auto job = std::make_unique<WaitJob>();
-  job->keep_alive = std::move(ref);
-  job->body = [word](WaitJob& self) -> int64_t {
-    for (;;) {
-      uint32_t v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
-      // No owner but flags without FUTEX_OWNER_DIED: a state neither glibc nor the kernel produces
-      // (glibc's own lock would sleep on it forever). Report it instead of spinning through trylock.
-      if ((v & FUTEX_TID_MASK) == 0 && v != 0 && !(v & FUTEX_OWNER_DIED)) return -EUCLEAN;
-      if ((v & FUTEX_TID_MASK) == 0) return 0;
-      if (!(v & FUTEX_WAITERS)) {
-        if (!__atomic_compare_exchange_n(word, &v, v | FUTEX_WAITERS, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
-        v |= FUTEX_WAITERS;
-      }
-      // Robust futexes are always shared (the kernel wakes them by address on owner death).
-      long rc = syscall(SYS_futex, word, FUTEX_WAIT, v, nullptr, nullptr, 0);
-      if (rc == -1 && errno == EINTR && self.Cancelled()) return -ECANCELED;
-      if (rc == -1 && errno != EINTR && errno != EAGAIN) return -errno;
-    }
-  };
-  return Napi::Number::New(env, SubmitWait(env, std::move(job), info[1].As<Napi::Function>()));
-}
-
-// mutexWake(h) -> woken: passes one wake on (FUTEX_WAKE 1), for a locker that was woken but gave up.
-Napi::Value MutexWake(const Napi::CallbackInfo& info) {
-  Handle ref = Get(info[0]);
-  if (!ref) return Result(info.Env(), -EBADF);
-  long rc = syscall(SYS_futex, LockWord(Mtx(ref)), FUTEX_WAKE, 1, nullptr, nullptr, 0);
-  return Result(info.Env(), rc == -1 ? -errno : static_cast<double>(rc));
 }
 
 // ---- System V semaphore sets -------------------------------------------------------------------
@@ -299,7 +187,7 @@ Napi::Value SemopWait(const Napi::CallbackInfo& info) {
     }
     return 0;
   };
-  return Napi::Number::New(env, SubmitWait(env, std::move(job), info[2].As<Napi::Function>()));
+  return Napi::Number::New(env, static_cast<double>(SubmitWait(env, std::move(job), info[2].As<Napi::Function>())));
 }
 
 union semun {
@@ -394,12 +282,6 @@ void InitSemaphore(Napi::Env env, Napi::Object exports) {
   exports.Set("semTrywait", Napi::Function::New(env, SemTrywait));
   exports.Set("semPost", Napi::Function::New(env, SemPost));
   exports.Set("semGetvalue", Napi::Function::New(env, SemGetvalue));
-  exports.Set("mutexInit", Napi::Function::New(env, MutexInit));
-  exports.Set("mutexAttach", Napi::Function::New(env, MutexAttach));
-  exports.Set("mutexTrylock", Napi::Function::New(env, MutexTrylock));
-  exports.Set("mutexUnlock", Napi::Function::New(env, MutexUnlock));
-  exports.Set("mutexWaitFree", Napi::Function::New(env, MutexWaitFree));
-  exports.Set("mutexWake", Napi::Function::New(env, MutexWake));
   exports.Set("semget", Napi::Function::New(env, Semget));
   exports.Set("semop", Napi::Function::New(env, Semop));
   exports.Set("semopWait", Napi::Function::New(env, SemopWait));
@@ -411,8 +293,6 @@ void InitSemaphore(Napi::Env env, Napi::Object exports) {
   Napi::Object sizes = Napi::Object::New(env);
   sizes.Set("semaphore", Napi::Number::New(env, sizeof(sem_t)));
   sizes.Set("semaphoreAlign", Napi::Number::New(env, alignof(sem_t)));
-  sizes.Set("mutex", Napi::Number::New(env, sizeof(pthread_mutex_t)));
-  sizes.Set("mutexAlign", Napi::Number::New(env, alignof(pthread_mutex_t)));
   Napi::Object cmds = Napi::Object::New(env);
   cmds.Set("GETVAL", Napi::Number::New(env, GETVAL));
   cmds.Set("GETPID", Napi::Number::New(env, GETPID));

@@ -1,5 +1,5 @@
-// Waiter threads: where calls that exist only as blocking calls (msgrcv, semop, sem_wait, futex wait,
-// pthread_mutex_lock) wait, so that neither the event loop nor libuv's threadpool (4 threads shared with
+// Waiter threads: where calls that exist only as blocking calls (msgrcv, semop, sem_wait, futex wait)
+// wait, so that neither the event loop nor libuv's threadpool (4 threads shared with
 // fs and dns) is ever held by an IPC wait.
 //
 // - Threads are process-wide and reused: a job goes to an idle thread or gets a new one at once, so a
@@ -57,7 +57,47 @@ bool WaitJob::Cancelled() const { return state->cancelled.load(std::memory_order
 namespace {
 
 int InterruptSignal() { return SIGRTMAX; }
-void OnInterrupt(int) {}
+
+// The disposition of SIGRTMAX before ours, restored when the last environment using the waiters goes
+// (and no job is left), and called for deliveries that are not our interrupts: a library or program
+// that had a handler there keeps receiving what others send it.
+std::mutex g_sig_mu;
+int g_envs = 0;            // environments whose InitWaiter ran and whose Teardown has not
+bool g_installed = false;  // our handler is in place
+struct sigaction g_prev {};
+
+void OnInterrupt(int sig, siginfo_t* si, void* ctx) {
+  // Ours: pthread_kill(3) from this process (tgkill: SI_TKILL, our pid). Nothing to do, the point was
+  // the EINTR. Anything else goes to the previous handler, if there was one.
+  if (si != nullptr && si->si_code == SI_TKILL && si->si_pid == getpid()) return;
+  if (g_prev.sa_flags & SA_SIGINFO) {
+    if (g_prev.sa_sigaction != nullptr) g_prev.sa_sigaction(sig, si, ctx);
+  } else if (g_prev.sa_handler != SIG_DFL && g_prev.sa_handler != SIG_IGN && g_prev.sa_handler != nullptr) {
+    g_prev.sa_handler(sig);
+  }
+}
+
+void InstallInterrupt() {
+  std::lock_guard<std::mutex> lk(g_sig_mu);
+  g_envs++;
+  if (g_installed) return;
+  struct sigaction sa {};
+  sa.sa_sigaction = OnInterrupt;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_SIGINFO;  // no SA_RESTART: the interrupted call must fail with EINTR
+  if (sigaction(InterruptSignal(), &sa, &g_prev) == 0) g_installed = true;
+}
+
+// The last environment is gone: give SIGRTMAX back, unless a job (an orphan of a worker, still being
+// kicked out of its call) may need the interrupt yet. A previous SIG_DFL is not put back: an interrupt
+// sent just before the last job ended can still be pending on its thread, and under SIG_DFL it would
+// terminate the process. Our handler ignores it (and has nothing to forward to).
+void UninstallInterrupt() {
+  std::lock_guard<std::mutex> lk(g_sig_mu);
+  if (--g_envs > 0 || !g_installed || g_live_states.load() != 0) return;
+  if (!(g_prev.sa_flags & SA_SIGINFO) && g_prev.sa_handler == SIG_DFL) return;
+  if (sigaction(InterruptSignal(), &g_prev, nullptr) == 0) g_installed = false;
+}
 
 struct EnvWaiters {
   std::mutex mu;
@@ -132,24 +172,6 @@ void* ThreadMain(void* arg) {
     job = std::move(p.queue.front());
     p.queue.pop_front();
   }
-}
-
-// A detached thread running fn(arg). The new thread inherits this mask: it starts with every signal
-// blocked, so no process-directed signal can be delivered to it (a waiter thread then narrows its mask
-// to SIGRTMAX alone; the orphan kicker keeps everything blocked).
-bool StartDetached(void* (*fn)(void*), void* arg) {
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 256 * 1024);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_t tid;
-  int rc = pthread_create(&tid, &attr, fn, arg);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  pthread_attr_destroy(&attr);
-  return rc == 0;
 }
 
 bool StartThread(WaitJob* job) { return StartDetached(ThreadMain, job); }
@@ -263,6 +285,7 @@ void Teardown(void* arg) {
     if (!StartDetached(OrphanKicker, holder)) delete holder;  // then at least the signal sent above remains
   }
   w->self.reset();  // jobs still running (and the orphan kicker) hold the last references
+  UninstallInterrupt();
 }
 
 EnvWaiters* Waiters(Napi::Env env) { return static_cast<EnvWaiters*>(Data(env).waiters); }
@@ -293,8 +316,7 @@ Napi::Value WaiterSleep(const Napi::CallbackInfo& info) {
     }
     return 0;
   };
-  uint32_t id = SubmitWait(info.Env(), std::move(job), info[1].As<Napi::Function>());
-  return Napi::Number::New(info.Env(), id);
+  return Napi::Number::New(info.Env(), static_cast<double>(SubmitWait(info.Env(), std::move(job), info[1].As<Napi::Function>())));
 }
 
 Napi::Value WaiterStats(const Napi::CallbackInfo& info) {
@@ -315,7 +337,26 @@ Napi::Value WaiterStats(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-uint32_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function callback) {
+// The new thread inherits this mask: it starts with every signal blocked, so no process-directed signal
+// can be delivered to it (a waiter thread then narrows its mask to SIGRTMAX alone; the orphan kicker and
+// the mutex lock thread keep everything blocked).
+bool StartDetached(void* (*fn)(void*), void* arg) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t tid;
+  int rc = pthread_create(&tid, &attr, fn, arg);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&attr);
+  return rc == 0;
+}
+
+
+int64_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function callback) {
   EnvWaiters* w = Waiters(env);
   auto* st = new WaitJob::State();
   st->callback = Napi::Persistent(callback);
@@ -349,20 +390,13 @@ uint32_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function 
     st->callback.Reset();
     delete st;
     delete raw;
-    throw Napi::Error::New(env, "ipckit: cannot start a waiter thread");
+    return -EAGAIN;  // pthread_create(3) fails with EAGAIN when threads or memory run out
   }
   return id;
 }
 
 void InitWaiter(Napi::Env env, Napi::Object exports) {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction sa {};
-    sa.sa_handler = OnInterrupt;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  // no SA_RESTART: the interrupted call must fail with EINTR
-    sigaction(InterruptSignal(), &sa, nullptr);
-  });
+  InstallInterrupt();
 
   auto w = std::make_shared<EnvWaiters>();
   w->self = w;

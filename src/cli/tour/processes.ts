@@ -55,7 +55,7 @@ async function next(t: Tracer): Promise<TraceEvent> {
 
 export const section: TourSection = {
   title: 'Process management',
-  order: 7,
+  order: 8,
   async run(out) {
     const bin = crasher();
     const { reader, writer } = pipe();
