@@ -16,7 +16,7 @@ const PINNED = new Set(['baseline', 'pipe', 'ring', 'fork']);
  * runs its C rows beside its ipckit rows; ring's last rows (1 MiB one way) are judged against baseline's
  * first (memcpy), so baseline runs right after ring.
  */
-export const MODULES = ['pipe', 'ring', 'baseline', 'mq', 'signal', 'socket', 'shm', 'fork', 'growth'] as const;
+export const MODULES = ['pipe', 'ring', 'baseline', 'mq', 'signal', 'socket', 'shm', 'fork', 'growth', 'ptrace'] as const;
 
 /** A bench module: bench() measures; verify(), when exported, first checks the peers move the same bytes. */
 export interface BenchModule {

@@ -356,7 +356,8 @@ export interface NativeProcess {
    * Starts a tracer thread: attach ({ pid, options }) or spawn ({ file, argv, envp, cwd, stdio, options }).
    * Session id or -errno. cb(kind, tid, a, b, siginfo) on the loop thread; kinds: 0 attached (a 0|-errno,
    * b pid), 1 signal stop (a signo; held), 2 group stop (a signo), 3 continued, 4 exit stop (a status;
-   * held), 5 exec (a former tid), 6 detached (a 0|-errno), 7 ended (a status when b 1, else -errno).
+   * held), 5 exec (a former tid), 6 detached (a 0|-errno), 7 ended (a status when b 1, else -errno),
+   * 8 fork (a the new pid or tid, b the PTRACE_EVENT_*).
    */
   tracerStart(
     spec: object,
@@ -385,6 +386,11 @@ export interface NativeProcess {
     PTRACE_O_TRACEEXIT: number;
     PTRACE_O_TRACEEXEC: number;
     PTRACE_O_EXITKILL: number;
+    PTRACE_O_TRACEFORK: number;
+    PTRACE_O_TRACEVFORK: number;
+    PTRACE_O_TRACECLONE: number;
+    PTRACE_EVENT_VFORK: number;
+    PTRACE_EVENT_CLONE: number;
   };
 }
 /** The siginfo of a signal-delivery stop (PTRACE_GETSIGINFO); which fields mean something depends on code. */

@@ -225,12 +225,13 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
   readonly #queue: EventQueue<ProcessEvent>;
   readonly #child: ChildProcess | undefined;
   #fd = -1;
-  #ready: Readiness | undefined;
+  #readiness: Readiness | undefined;
   #state: 'initial' | 'running' | 'stopped' | 'exited' = 'initial';
   #tracer: Tracer | undefined;
   #closed = false;
   #abort: { signal: AbortSignal; onAbort: () => void } | undefined;
   #loop: AbortController | undefined;
+  #ready: Promise<void> = Promise.resolve();
 
   /** @internal Use `processes.watch()`. */
   constructor(pid: number, child: ChildProcess | undefined, fd: number, mode: 'child' | 'pidfd' | 'trace', opts: ProcessWatchOptions) {
@@ -251,8 +252,8 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
       this._poll(); // a child that is stopped already says so at once
     }
     if (fd >= 0 && this.#state !== 'exited') {
-      this.#ready = new Readiness(fd, `process ${pid}`);
-      if (opts.ref === false) this.#ready.unref();
+      this.#readiness = new Readiness(fd, `process ${pid}`);
+      if (opts.ref === false) this.#readiness.unref();
       const ac = new AbortController();
       this.#loop = ac;
       void this.#waitExit(ac.signal);
@@ -261,6 +262,8 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
 
   /** @internal */
   _attachTracer(attaching: Promise<Tracer>): void {
+    this.#ready = attaching.then(() => {});
+    this.#ready.catch(() => {}); // also reported by next()
     void (async () => {
       try {
         const t = await attaching;
@@ -283,6 +286,14 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
   /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Resolves once the watch has begun: at once, or for `{ trace: true }` once the tracer is attached
+   * (rejecting with the attach error, which the first `next()` also reports).
+   */
+  ready(): Promise<void> {
+    return this.#ready;
   }
 
   /** The next state change; `{ done: true }` after `exited` or once closed. Honours `{ signal, timeout }`. */
@@ -341,7 +352,7 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
 
   async #waitExit(signal: AbortSignal): Promise<void> {
     try {
-      await this.#ready!.wait(READABLE, { signal });
+      await this.#readiness!.wait(READABLE, { signal });
     } catch {
       return; // closed
     }
@@ -404,9 +415,9 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
     if (childWatchers.delete(this) && childWatchers.size === 0) process.off('SIGCHLD', onSigchld);
     this.#loop?.abort();
     this.#loop = undefined;
-    if (this.#ready) {
-      this.#ready.close(); // the poll handle goes before the fd it watches
-      this.#ready = undefined;
+    if (this.#readiness) {
+      this.#readiness.close(); // the poll handle goes before the fd it watches
+      this.#readiness = undefined;
     }
     if (this.#fd >= 0) native.close(this.#fd);
     this.#fd = -1;
@@ -463,7 +474,7 @@ export function watch(target: number | ChildProcess, opts: ProcessWatchOptions =
 
 // ---- the tracer ------------------------------------------------------------------------------------
 
-const K = { attached: 0, signal: 1, stopped: 2, continued: 3, exit: 4, exec: 5, detached: 6, ended: 7 } as const;
+const K = { attached: 0, signal: 1, stopped: 2, continued: 3, exit: 4, exec: 5, detached: 6, ended: 7, fork: 8 } as const;
 
 const SEGV_CODES = ['SEGV_MAPERR', 'SEGV_ACCERR', 'SEGV_BNDERR', 'SEGV_PKUERR', 'SEGV_ACCADI', 'SEGV_ADIDERR', 'SEGV_ADIPERR', 'SEGV_MTEAERR', 'SEGV_MTESERR', 'SEGV_CPERR'];
 const BUS_CODES = ['BUS_ADRALN', 'BUS_ADRERR', 'BUS_OBJERR', 'BUS_MCEERR_AR', 'BUS_MCEERR_AO'];
@@ -588,6 +599,23 @@ export type TraceEvent =
       /** The thread that called execve (another thread of the group, or `tid` itself). */
       formerTid: number;
     }
+  | {
+      /** A fork(2) or vfork(2) of the tracee (with `{ fork: true }`); the new process runs untraced. */
+      type: 'fork';
+      /** The thread that forked. */
+      tid: number;
+      /** The new process. */
+      child: number;
+      via: 'fork' | 'vfork';
+    }
+  | {
+      /** A new thread of the tracee (with `{ clone: true }`); it runs untraced. */
+      type: 'clone';
+      /** The thread that created it. */
+      tid: number;
+      /** The new thread. */
+      thread: number;
+    }
   | ExitStop;
 
 /**
@@ -611,6 +639,10 @@ export interface TracerOptions extends WaitOptions {
   hold?: boolean;
   /** Keep this process alive while tracing. Default true. */
   ref?: boolean;
+  /** Report each fork(2)/vfork(2) of the tracee (`fork` events); the new process is not traced. */
+  fork?: boolean;
+  /** Report each new thread (`clone` events); it is not traced. */
+  clone?: boolean;
 }
 
 /** A stdio slot of a traced spawn: 'inherit' (default), 'ignore' (/dev/null) or an fd of this process. */
@@ -844,7 +876,16 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
 
   static #options(opts: TracerOptions): number {
     if (opts.exitKill !== undefined && typeof opts.exitKill !== 'boolean') throw invalidArgType('options.exitKill', 'of type boolean', opts.exitKill);
-    return C.PTRACE_O_TRACEEXIT | C.PTRACE_O_TRACEEXEC | (opts.exitKill ? C.PTRACE_O_EXITKILL : 0);
+    for (const k of ['fork', 'clone'] as const) {
+      if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw invalidArgType(`options.${k}`, 'of type boolean', opts[k]);
+    }
+    return (
+      C.PTRACE_O_TRACEEXIT |
+      C.PTRACE_O_TRACEEXEC |
+      (opts.exitKill ? C.PTRACE_O_EXITKILL : 0) |
+      (opts.fork ? C.PTRACE_O_TRACEFORK | C.PTRACE_O_TRACEVFORK : 0) |
+      (opts.clone ? C.PTRACE_O_TRACECLONE : 0)
+    );
   }
 
   static #start(spec: object, pid: number, spawned: boolean, opts: TracerOptions & { cwd?: string }): Promise<Tracer> {
@@ -1051,6 +1092,9 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
         return this.#queue.push({ type: 'exec', tid, formerTid: a });
       case K.exit:
         return this.#exitStop(tid, fromWaitStatus(a), true);
+      case K.fork:
+        if (b === C.PTRACE_EVENT_CLONE) return this.#queue.push({ type: 'clone', tid, thread: a });
+        return this.#queue.push({ type: 'fork', tid, child: a, via: b === C.PTRACE_EVENT_VFORK ? 'vfork' : 'fork' });
       case K.detached: {
         clearTimeout(this.#kicker);
         if (a < 0) this.#detachError = errnoException(a, 'ptrace');

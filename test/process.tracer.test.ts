@@ -272,3 +272,17 @@ test('100 tracees started, traced and ended leave no zombies, descriptors or thr
   for (let i = 0; i < 200 && count('/proc/self/task') > threads; i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(count('/proc/self/task') <= threads, `threads: ${count('/proc/self/task')} after, ${threads} before`);
 });
+
+test('with { fork: true } each fork is reported and the new process runs untraced', async () => {
+  const tr = await Tracer.spawn('sh', ['-c', 'sh -c "exit 4"; exit $(( $? + 1 ))'], { fork: true, stdio: 'ignore' });
+  const seen: TraceEvent[] = [];
+  for await (const ev of tr) {
+    seen.push(ev);
+    if (ev.type === 'signal') ev.deliver();
+  }
+  const forks = seen.filter((e) => e.type === 'fork');
+  assert.equal(forks.length, 1, JSON.stringify(seen, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
+  assert.ok(forks[0]!.type === 'fork' && forks[0]!.child > 0);
+  assert.ok(seen.some((e) => e.type === 'signal' && e.signal === 'SIGCHLD'), 'the child ran and ended');
+  assert.deepEqual(await tr.exited(), { code: 5, signal: null, core: false });
+});

@@ -13,6 +13,8 @@ import { tourCommand } from './tour.js';
 import { signalCommand } from './signal.js';
 import { benchCommand } from './bench.js';
 import { installPipeHandlers, isEnding, releaseAll } from './lifetime.js';
+import { watchCommand } from './watch.js';
+import { traceCommand } from './trace.js';
 import { CliError, describeError } from './output.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -34,6 +36,8 @@ const commands: Array<() => Command> = [
   recvCommand,
   signalCommand,
   benchCommand,
+  watchCommand,
+  traceCommand,
 ];
 for (const make of commands) {
   const cmd = make();

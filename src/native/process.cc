@@ -104,6 +104,7 @@ enum Kind : int {
   kExec = 5,      // PTRACE_EVENT_EXEC: a = former tid
   kDetached = 6,  // a = 0 | -errno
   kEnded = 7,     // the tracee is gone: a = wait status (b = 1) or -errno (b = 0); the last event
+  kFork = 8,      // PTRACE_EVENT_FORK/VFORK/CLONE: a = the new pid/tid, b = the event (it is not traced)
 };
 
 struct Event {
@@ -391,7 +392,12 @@ void* TracerMain(void* arg) {
       final_errno = -errno;
       break;
     }
-    if (w != pid) continue;  // no other task is traced by this thread
+    if (w != pid) {
+      // A process or thread the tracee started (PTRACE_O_TRACEFORK/CLONE attach it automatically, in a
+      // stop): only the tracee itself is traced here, so let it go at once.
+      if (WIFSTOPPED(st)) Ptrace(PTRACE_DETACH, w, nullptr, nullptr);
+      continue;
+    }
     if (WIFEXITED(st) || WIFSIGNALED(st)) {
       final_status = st;
       gone = true;
@@ -490,7 +496,19 @@ void* TracerMain(void* arg) {
       Ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(resume));
       continue;
     }
-    // Any other event (fork, clone, vfork are not requested): resume.
+    if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK || event == PTRACE_EVENT_CLONE) {
+      Event ev;
+      ev.kind = kFork;
+      ev.tid = pid;
+      unsigned long child = 0;
+      ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &child);
+      ev.a = static_cast<int64_t>(child);
+      ev.b = event;
+      Post(s, ev);
+      Ptrace(PTRACE_CONT, pid, nullptr, nullptr);
+      continue;
+    }
+    // Any other event: resume.
     Ptrace(PTRACE_CONT, pid, nullptr, nullptr);
   }
   if (errfd >= 0) {
@@ -765,6 +783,11 @@ void InitProcess(Napi::Env env, Napi::Object exports) {
   c.Set("PTRACE_O_TRACEEXIT", Napi::Number::New(env, static_cast<double>(PTRACE_O_TRACEEXIT)));
   c.Set("PTRACE_O_TRACEEXEC", Napi::Number::New(env, static_cast<double>(PTRACE_O_TRACEEXEC)));
   c.Set("PTRACE_O_EXITKILL", Napi::Number::New(env, static_cast<double>(PTRACE_O_EXITKILL)));
+  c.Set("PTRACE_O_TRACEFORK", Napi::Number::New(env, static_cast<double>(PTRACE_O_TRACEFORK)));
+  c.Set("PTRACE_O_TRACEVFORK", Napi::Number::New(env, static_cast<double>(PTRACE_O_TRACEVFORK)));
+  c.Set("PTRACE_O_TRACECLONE", Napi::Number::New(env, static_cast<double>(PTRACE_O_TRACECLONE)));
+  c.Set("PTRACE_EVENT_VFORK", Napi::Number::New(env, static_cast<double>(PTRACE_EVENT_VFORK)));
+  c.Set("PTRACE_EVENT_CLONE", Napi::Number::New(env, static_cast<double>(PTRACE_EVENT_CLONE)));
   exports.Set("processConstants", c);
 }
 

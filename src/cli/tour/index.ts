@@ -7,6 +7,7 @@ import { section as messageQueues } from './message-queues.js';
 import { section as sharedMemory } from './shared-memory.js';
 import { section as sockets } from './sockets.js';
 import { section as channels } from './channels.js';
+import { section as processes } from './processes.js';
 
 export const sections: TourSection[] = [
   pipes,
@@ -15,4 +16,5 @@ export const sections: TourSection[] = [
   sharedMemory,
   sockets,
   channels,
+  processes,
 ];
