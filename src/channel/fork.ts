@@ -220,7 +220,12 @@ export async function parentChannel<T = unknown>(opts: RingChannelOptions = {}):
 export async function spawnWorker<T = unknown>(
   filename: string | URL,
   opts: RingChannelOptions & Omit<WorkerOptions, 'env'> & { env?: Record<string, string | undefined> } = {},
-): Promise<{ worker: Worker; channel: Channel<T> }> {
+): Promise<{
+  /** The worker thread, as `new Worker()` made it. */
+  worker: Worker;
+  /** The channel to it, over a ring pair in shared memory. */
+  channel: Channel<T>;
+}> {
   const { codec: _c, maxMessageSize: _m, capacity: _cap, spinMicros: _s, signal, timeout, env, ...workerOpts } = opts;
   const { topts, codec } = channelOptions(opts);
   const [mineFd, theirs] = seqpacketPair();
