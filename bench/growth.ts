@@ -23,7 +23,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { MessageQueue, UnixSocket } from '../src/index.js';
 import { connect, listen, type Channel } from '../src/channel/index.js';
-import { createRingPair, openRingPair, type RingPair } from '../src/channel/shm.js';
+import { connectRingPair, RingServer, type RingPair } from '../src/channel/shm-server.js';
 import { maxPayload } from '../src/channel/ring.js';
 import { checkDigests, DigestAcc, patternMessage, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
 
@@ -186,8 +186,12 @@ async function sizeSweep(mech: SizeMech, sizes: number[], budget: number, verify
     open: async () => {
       const name = `${base}-${++seq}`;
       if (mech === 'ring') {
-        const p = await createRingPair(name, { capacity: ringCapacity(size), spinMicros: 1e6, doorbell: false });
-        return { arg: name, send: ringSender(p), close: async () => (p.tx.close(), p.rx.close(), p.shm.close()) };
+        // A ring server per point; the peer connects to each (the pair exists once it did).
+        const url = `shm+unix:@${name.slice(1)}`;
+        const server = await RingServer.listen(url, { capacity: ringCapacity(size), spinMicros: 1e6 });
+        const accepted = server.acceptPair({ timeout: STALL_MS }).finally(() => server.close());
+        accepted.catch(() => {});
+        return { arg: url, send: async (msg, budget, count) => ringSender(await accepted)(msg, budget, count), close: async () => (await server.close(), await (await accepted.catch(() => undefined))?.close()) };
       }
       if (mech === 'mq') {
         const q = await MessageQueue.create(name, { maxMessages: 10, maxMessageSize: size, access: 'write' });
@@ -243,7 +247,7 @@ async function sizePeer(mech: SizeMech, what: string, specs: string[]): Promise<
   });
   const say = (l: string) => process.stdout.write(`${l}\n`);
   if (mech === 'ring') {
-    const pairs = await Promise.all(points.map((p) => openRingPair(p.arg, { spinMicros: 1e6, doorbell: false })));
+    const pairs = await Promise.all(points.map((p) => connectRingPair(p.arg, { spinMicros: 1e6 })));
     say('ready');
     for (const p of pairs) {
       const d = new DigestAcc();
@@ -258,7 +262,7 @@ async function sizePeer(mech: SizeMech, what: string, specs: string[]): Promise<
       }
       done(d);
     }
-    for (const p of pairs) (p.tx.close(), p.rx.close(), p.shm.close());
+    for (const p of pairs) await p.close();
   } else if (mech === 'mq') {
     const qs = await Promise.all(points.map((p) => MessageQueue.open(p.arg, { access: 'read' })));
     say('ready');

@@ -9,14 +9,14 @@ import { mergeRuns, type BenchOptions, type BenchRow } from './lib.js';
  * The modules that expect this process on CPU a (their peers go to CPU b). The others pin their own peers
  * with lib.ts's pinned(), which consults this process's affinity: they run with it unpinned.
  */
-const PINNED = new Set(['baseline', 'pipe', 'ring']);
+const PINNED = new Set(['baseline', 'pipe', 'ring', 'fork']);
 
 /**
  * Every bench module, in running order; those not (yet) in the build are reported as skipped. Each module
  * runs its C rows beside its ipckit rows; ring's last rows (1 MiB one way) are judged against baseline's
  * first (memcpy), so baseline runs right after ring.
  */
-export const MODULES = ['pipe', 'ring', 'baseline', 'mq', 'signal', 'socket', 'shm', 'growth'] as const;
+export const MODULES = ['pipe', 'ring', 'baseline', 'mq', 'signal', 'socket', 'shm', 'fork', 'growth'] as const;
 
 /** A bench module: bench() measures; verify(), when exported, first checks the peers move the same bytes. */
 export interface BenchModule {
@@ -189,7 +189,7 @@ export function targets(run: BenchRun): string[] {
   const tput = find('ipckit ring one way, 64 B, spinning', 64);
   if (tput?.msgs_per_s) out.push(`ring one way 64 B: ${(tput.msgs_per_s / 1e6).toFixed(2)} M msg/s; target >= 5 M: ${verdict(tput.msgs_per_s >= 5e6)}`);
   // The default parking (doorbells between two ipckit processes); the futex path is in the table too.
-  const sleep = find('ipckit ring, both sides parked (doorbell FIFOs on the event loop)', 64);
+  const sleep = find('ipckit ring, both sides parked (eventfd doorbells on the event loop)', 64);
   const cSleep = find('C futex ping-pong', 64);
   if (sleep?.p50_us && cSleep?.p50_us) {
     const x = sleep.p50_us / cSleep.p50_us;
@@ -201,11 +201,21 @@ export function targets(run: BenchRun): string[] {
     const f = big.mb_per_s / mc.mb_per_s;
     out.push(`ring 1 MiB one way ${big.mb_per_s} MB/s = ${(f * 100).toFixed(0)}% of single-thread memcpy (${mc.mb_per_s} MB/s); target >= 70%: ${verdict(f >= 0.7)}`);
   }
+  // Issue 15: the fork() channel against child_process.fork + send, both on their public APIs.
+  for (const [size, want] of [[64, 50], [1 << 20, 10]] as const) {
+    const f = find('ipckit fork() channel (await send / await receive, both ends)', size, 'rtt');
+    const c = find('child_process.fork + send (json)', size, 'rtt');
+    if (f?.p50_us && c?.p50_us) {
+      const x = c.p50_us / f.p50_us;
+      out.push(`fork channel vs child_process.fork + send, ${fmtSize(size)} round trip p50: ${f.p50_us} vs ${c.p50_us} µs, ${x.toFixed(1)}× faster; target >= ${want}×: ${verdict(x >= want)}`);
+    }
+  }
   return out;
 }
 
 export function cpSend(rows: BenchRow[], r: BenchRow): BenchRow | undefined {
-  return rows.find((c) => c.label === 'child_process.send (json)' && c.size === r.size && c.kind === 'rtt');
+  const same = (label: string) => rows.find((c) => c.label === label && c.size === r.size && c.kind === 'rtt');
+  return same('child_process.send (json)') ?? same('child_process.fork + send (json)');
 }
 
 /** x C: time relative to C (rtt: p50 / C p50; throughput: C MB/s / our MB/s); 1.00 = as fast as C. */
@@ -253,7 +263,7 @@ export function growthTargets(run: BenchRun): string[] {
 }
 
 /** The growth sweeps as compact tables (x across). */
-function growthTable(run: BenchRun): string[] {
+export function growthTable(run: BenchRun): string[] {
   const out: string[] = [];
   const section = (sweep: 'size' | 'pairs', title: string, cells: (r: BenchRow) => string, xfmt: (x: number) => string) => {
     const rows = run.rows.filter((r) => r.sweep?.name === sweep);

@@ -24,8 +24,7 @@ const C = native.mqConstants;
 const EAGAIN = errno('EAGAIN');
 const EEXIST = errno('EEXIST');
 const ENOENT = errno('ENOENT');
-const LOCK_EX = 2;
-const LOCK_NB = 4;
+const EMFILE = errno('EMFILE');
 const EINVAL = errno('EINVAL');
 const EIDRM = errno('EIDRM');
 const ENOMSG = errno('ENOMSG');
@@ -155,6 +154,40 @@ function explainMqCreate(rc: number, name: string, maxMessages: number, maxMessa
   }
   if (rc === ENOSPC) {
     return limitError(`creating message queue ${name} would exceed fs.mqueue.queues_max (${posix.queuesMax})`, { limit: 'fs.mqueue.queues_max', max: posix.queuesMax, path: name }, err);
+  }
+  if (rc === EMFILE) {
+    // mq_open says EMFILE for two different things (mq_open(3)): out of descriptors, or the queue's bytes
+    // would take the user past RLIMIT_MSGQUEUE (ipc/mqueue.c, mqueue_get_inode). With descriptors to
+    // spare it is the second, and "too many open files" would send the reader looking in the wrong place.
+    const soft = (label: string): number | undefined => {
+      try {
+        const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(label));
+        const v = line?.slice(label.length).trim().split(/\s+/)[0];
+        return v === undefined || v === 'unlimited' ? undefined : Number(v);
+      } catch {
+        return undefined;
+      }
+    };
+    const nofile = soft('Max open files');
+    const msgqueue = soft('Max msgqueue size');
+    let fds = 0;
+    try {
+      fds = fs.readdirSync('/proc/self/fd').length;
+    } catch {
+      return err;
+    }
+    if (msgqueue !== undefined && (nofile === undefined || fds + 8 < nofile)) {
+      const mm = maxMessages || (posix.msgDefault ?? 10);
+      const ms = maxMessageSize || (posix.msgsizeDefault ?? 8192);
+      // The kernel's count: the messages' bytes plus their bookkeeping (struct msg_msg, 48 bytes on
+      // 64-bit, and a tree node per priority in use, about 40 bytes, at most 32768 of them).
+      const requested = mm * ms + mm * 48 + Math.min(mm, 32768) * 40;
+      return limitError(
+        `creating message queue ${name} (${mm} × ${ms} bytes, about ${requested} bytes with bookkeeping) would take this user past RLIMIT_MSGQUEUE (${msgqueue} bytes, counting every queue the user has); mq_open reports this as EMFILE`,
+        { limit: 'RLIMIT_MSGQUEUE', max: msgqueue, requested, path: name },
+        err,
+      );
+    }
   }
   return err;
 }
@@ -648,21 +681,29 @@ export class MessageQueue implements AsyncDisposable, Disposable {
    * name first if this object owns it.
    */
   /**
-   * Takes an exclusive advisory lock on this queue descriptor (flock(2), non-blocking): true if it is
-   * ours now, false if another descriptor of the queue holds it. The kernel releases it when this
-   * object closes or its process dies. The `mq:` channel's connector uses it to be the only one.
+   * Takes an exclusive lock on byte `slot` of the queue for this descriptor (an open-file-description
+   * lock, fcntl(2) F_OFD_SETLK, without waiting): true if it is ours now, false if another descriptor
+   * holds it. The kernel drops it when this object closes or its process dies. The `mq:` channel uses
+   * slot 0 for "a listener is alive" and slot 1 for "a connector has it"; other slots are free.
    *
    * @example
    * ```ts
-   * if (!q.tryLock()) throw new Error('another producer has the queue');
+   * if (!q.tryLock(1)) throw new Error('another producer has the queue');
    * ```
    */
-  tryLock(): boolean {
+  tryLock(slot = 0): boolean {
     this.#assertOpen('tryLock');
-    const rc = native.flock(this.#fd, LOCK_EX | LOCK_NB);
+    validateInteger('slot', slot, 0, 2 ** 31 - 1);
+    const rc = native.ofdLock(this.#fd, slot);
     if (rc === EAGAIN) return false;
-    check(rc, 'flock', this.name);
+    check(rc, 'fcntl', this.name);
     return true;
+  }
+
+  /** fstat(2) of the queue descriptor: owner, mode. */
+  stat(): fs.Stats {
+    this.#assertOpen('stat');
+    return fs.fstatSync(this.#fd);
   }
 
   close(): void {

@@ -93,8 +93,8 @@ export interface NativeMessageQueue {
   mqOpen(name: string, flags: number, mode: number, maxMessages: number, maxMessageSize: number): number;
   mqUnlink(name: string): number;
   mqClose(fd: number): number;
-  /** flock(2) on a descriptor (LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8): 0 or -errno. */
-  flock(fd: number, op: number): number;
+  /** fcntl(F_OFD_SETLK) write lock on byte `offset`, non-blocking: 0, or -EAGAIN when taken, or -errno. */
+  ofdLock(fd: number, offset: number): number;
   /** mq_send(3) on a non-blocking descriptor: 0, -EAGAIN when full, or -errno. */
   mqSend(fd: number, data: Uint8Array, priority: number): number;
   /** mq_receive(3) into `buffer` (>= mq_msgsize): length, priority in priorityOut[0]; or -errno. */
@@ -169,20 +169,29 @@ export interface ShmStat {
   dtime: number;
   ctime: number;
 }
+/** An opaque native handle (External) of one mapping of a shared memory segment. */
+export type MappingHandle = { readonly __mapping: unique symbol };
+export type MappedViews = [SharedArrayBuffer, ArrayBuffer, MappingHandle];
 export interface NativeSharedMemory {
   shmOpen(name: string, oflag: number, mode: number): number;
   shmUnlink(name: string): number;
   /** fallocate(fd, 0, 0, size): reserve the pages now (0 or -errno). */
   fallocate(fd: number, size: number): number;
-  /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer] or -errno. */
-  mmapShared(fd: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer, mapping] or -errno. */
+  mmapShared(fd: number, size: number): MappedViews | number;
   shmget(key: number, size: number, flags: number): number;
-  shmat(id: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  shmat(id: number, size: number): MappedViews | number;
+  /** close(): zero pages over the mapping now, or when its last native user goes; drops the handle. */
+  mappingClose(h: MappingHandle): number;
+  /** Whether a SIGBUS past the object's end (a truncation) was turned into zero pages. */
+  mappingTruncated(h: MappingHandle): boolean;
   shmctlStat(id: number): ShmStat | number;
   shmctlRemove(id: number): number;
   /** Cross-process futex wait on a waiter thread; cb rc 0 | -EAGAIN | -ETIMEDOUT | -ECANCELED | -errno. */
   futexWait(sab: SharedArrayBuffer, byteOffset: number, expected: number, timeoutMs: number, cb: WaitCallback): number;
   futexWake(sab: SharedArrayBuffer, byteOffset: number, count: number): number;
+  /** How SharedArrayBuffers over mappings are made on this Node (docs/platforms.md). */
+  sharedArrayBufferPath(): 'node-api' | 'v8';
 }
 
 // ---- semaphore.cc ---------------------------------------------------------------------------------
@@ -289,6 +298,85 @@ export interface NativeSocket {
   };
 }
 
+// ---- memfd.cc --------------------------------------------------------------------------------------
+export interface NativeMemfd {
+  /** memfd_create(2): fd or -errno. */
+  memfdCreate(name: string, flags: number): number;
+  ftruncate(fd: number, size: number): number;
+  /** fcntl(F_ADD_SEALS): 0 or -errno. */
+  addSeals(fd: number, seals: number): number;
+  /** fcntl(F_GET_SEALS): the seals or -errno (-EINVAL: not a sealable file). */
+  getSeals(fd: number): number;
+  /** eventfd(2): fd or -errno. */
+  eventfd(initval: number, flags: number): number;
+  /** Adds 1 to an eventfd's counter: 0 or -errno (-EAGAIN: at its maximum, rung already). */
+  eventfdSignal(fd: number): number;
+  /** Sets or clears FD_CLOEXEC: 0 or -errno. */
+  setCloexec(fd: number, on: boolean): number;
+  readonly memfdConstants: {
+    MFD_CLOEXEC: number;
+    MFD_ALLOW_SEALING: number;
+    F_SEAL_SEAL: number;
+    F_SEAL_SHRINK: number;
+    F_SEAL_GROW: number;
+    F_SEAL_WRITE: number;
+    EFD_CLOEXEC: number;
+    EFD_NONBLOCK: number;
+  };
+}
+// ---- process.cc -----------------------------------------------------------------------------------
+export interface NativeProcess {
+  /** waitid(P_PIDFD, fd, options): 0 (no state), [si_code, si_status], or -errno. */
+  waitidPidfd(fd: number, options: number): 0 | [number, number] | number;
+  /** PIDFD_GET_INFO's exit status (a wait(2) status word, Linux 6.15) or -errno (-ENODATA: not exited). */
+  pidfdExitStatus(fd: number): number;
+  /**
+   * Starts a tracer thread: attach ({ pid, options }) or spawn ({ file, argv, envp, cwd, stdio, options }).
+   * Session id or -errno. cb(kind, tid, a, b, siginfo) on the loop thread; kinds: 0 attached (a 0|-errno,
+   * b pid), 1 signal stop (a signo; held), 2 group stop (a signo), 3 continued, 4 exit stop (a status;
+   * held), 5 exec (a former tid), 6 detached (a 0|-errno), 7 ended (a status when b 1, else -errno).
+   */
+  tracerStart(
+    spec: object,
+    cb: (kind: number, tid: number, a: number, b: number, si: TraceSiginfo | undefined) => void,
+  ): number;
+  /** Answers the held stop: 0 suppresses, N delivers signal N. 0 | -EINVAL (nothing held) | -ESRCH. */
+  tracerResume(id: number, sig: number): number;
+  /** Asks the thread to detach (the 'detached' event follows); kick until then. */
+  tracerDetach(id: number): number;
+  /** Re-interrupts the thread while a detach request waits; false once it was taken. */
+  tracerKick(id: number): boolean;
+  tracerRef(id: number, ref: boolean): void;
+  tracerStats(): { threads: number; sessions: number };
+  readonly processConstants: {
+    WNOHANG: number;
+    WNOWAIT: number;
+    WEXITED: number;
+    WSTOPPED: number;
+    WCONTINUED: number;
+    CLD_EXITED: number;
+    CLD_KILLED: number;
+    CLD_DUMPED: number;
+    CLD_STOPPED: number;
+    CLD_TRAPPED: number;
+    CLD_CONTINUED: number;
+    PTRACE_O_TRACEEXIT: number;
+    PTRACE_O_TRACEEXEC: number;
+    PTRACE_O_EXITKILL: number;
+  };
+}
+/** The siginfo of a signal-delivery stop (PTRACE_GETSIGINFO); which fields mean something depends on code. */
+export interface TraceSiginfo {
+  signo: number;
+  code: number;
+  errno: number;
+  pid: number;
+  uid: number;
+  status: number;
+  value: number;
+  addr: bigint;
+}
+
 export type Native = NativeErrno &
   NativeWaiter &
   NativeFdWatch &
@@ -298,7 +386,9 @@ export type Native = NativeErrno &
   NativeSharedMemory &
   NativeSemaphore &
   NativeMutex &
-  NativeSocket;
+  NativeSocket &
+  NativeMemfd &
+  NativeProcess;
 
 /** The addon. */
 export const native = loadAddon() as Native;

@@ -1086,7 +1086,7 @@ function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr
       check(native.fchmod(fd, mode), 'fchmod', addr.display);
     }
     let rc = native.bind(fd, addr.bytes);
-    if (rc === EADDRINUSE && addr.path !== undefined && isDeadSocket(addr, type)) {
+    if (rc === EADDRINUSE && addr.path !== undefined && isDeadSocket(addr)) {
       fs.unlinkSync(addr.path);
       rc = native.bind(fd, addr.bytes);
     }
@@ -1111,13 +1111,17 @@ function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr
  * Whether the socket file at the path is dead: it is a socket and connecting to it is refused (nobody
  * bound it any more). Anything else — a live socket, a regular file — is left alone.
  */
-function isDeadSocket(addr: Encoded, type: UnixSocketType): boolean {
+function isDeadSocket(addr: Encoded): boolean {
   try {
     if (!fs.lstatSync(addr.path!).isSocket()) return false;
   } catch {
     return false;
   }
-  const probe = native.socket(TYPE_CODE[type]);
+  // The probe is a datagram socket whatever the type: connect(2) then tells a dead file (ECONNREFUSED)
+  // from a live socket (EPROTOTYPE for a stream or seqpacket one, success or EPERM for a datagram one)
+  // without ever reaching a live server's accept queue. A probe of the server's own type would be
+  // accepted by a live server as a connection that closes at once (unix_find_other, af_unix.c).
+  const probe = native.socket(TYPE_CODE.dgram);
   if (probe < 0) return false;
   const rc = native.connect(probe, addr.bytes);
   native.close(probe);

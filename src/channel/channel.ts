@@ -1,7 +1,7 @@
 // The Channel: values in, values out, over any transport. It owns the codec and the size limit (so both
 // mean the same on every transport) and the lifetime rules of the project (idempotent close, use after
 // close throws ERR_IPC_CLOSED, pending receives reject when the channel closes).
-import { closedError, IpcError } from '../errors.js';
+import { AbortError, closedError, IpcError } from '../errors.js';
 import { validateWaitOptions, type WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
 import type { Codec, CodecName } from './codec.js';
@@ -64,14 +64,17 @@ export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
   /**
    * Sends one value; resolves when the transport accepted it and has room for the next (await it for
    * backpressure). ERR_IPC_MESSAGE_TOO_LARGE before anything is sent if the encoded value is over the
-   * limit; ERR_IPC_PEER_DEAD when the peer is gone.
+   * limit; ERR_IPC_PEER_DEAD when the peer is gone. `{ signal, timeout }` give up waiting for room (a
+   * full transport whose consumer is alive but stalled): AbortError / ERR_IPC_TIMEOUT.
    */
-  async send(value: T): Promise<void> {
+  async send(value: T, opts: WaitOptions = {}): Promise<void> {
+    validateWaitOptions(opts);
     if (this.#closed) throw closedError(this.url, 'send');
     if (!this.#t.canSend) throw new IpcError('ERR_IPC_UNSUPPORTED', `this end of ${this.url} (${this.role}) cannot send`);
+    if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
     const bytes = this.#codec.encode(value);
     if (bytes.byteLength > this.#t.maxMessageSize) throw tooLarge(bytes.byteLength, this.#t.maxMessageSize);
-    await this.#t.send(bytes);
+    await this.#t.send(bytes, opts);
   }
 
   /**

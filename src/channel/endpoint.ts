@@ -35,6 +35,7 @@ export type Endpoint =
   | SocketEndpoint<'unix'>
   | SocketEndpoint<'unix+dgram'>
   | SocketEndpoint<'unix+seqpacket'>
+  | SocketEndpoint<'shm+unix'>
   | HostEndpoint<'tcp'>
   | HostEndpoint<'udp'>
   | (HostEndpoint<'nats'> & { subject: string });
@@ -74,7 +75,13 @@ function hostPort(url: string, rest: string): { host: string; port: number; path
   if (u.username || u.password || u.search || u.hash) throw bad(url, 'no credentials, query or fragment allowed');
   // URL keeps IPv6 literals bracketed; the socket APIs want them bare.
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { host, port, pathname: decodeURIComponent(u.pathname) };
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(u.pathname);
+  } catch {
+    throw bad(url, 'a malformed %-escape in the path');
+  }
+  return { host, port, pathname };
 }
 
 /**
@@ -108,8 +115,9 @@ export function parseEndpoint(url: string): Endpoint {
     case 'unix':
     case 'unix+stream':
     case 'unix+dgram':
-    case 'unix+seqpacket': {
-      const transport = scheme === 'unix+stream' ? 'unix' : (scheme as 'unix' | 'unix+dgram' | 'unix+seqpacket');
+    case 'unix+seqpacket':
+    case 'shm+unix': {
+      const transport = scheme === 'unix+stream' ? 'unix' : (scheme as 'unix' | 'unix+dgram' | 'unix+seqpacket' | 'shm+unix');
       if (rest.startsWith('@')) {
         const name = rest.slice(1);
         // unix(7): the abstract name is the bytes after the leading NUL, at most 107 of them.

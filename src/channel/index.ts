@@ -17,6 +17,7 @@ import './net.js';
 import './unix.js';
 import './udp.js';
 import './shm.js';
+import './shm-server.js';
 import './nats.js';
 import './seqpacket.js';
 import './dgram.js';
