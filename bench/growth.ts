@@ -191,7 +191,7 @@ async function sizeSweep(mech: SizeMech, sizes: number[], budget: number, verify
         const server = await RingServer.listen(url, { capacity: ringCapacity(size), spinMicros: 1e6 });
         const accepted = server.acceptPair({ timeout: STALL_MS }).finally(() => server.close());
         accepted.catch(() => {});
-        return { arg: url, send: async (msg, budget) => ringSender(await accepted)(msg, budget), close: async () => (await server.close(), await (await accepted.catch(() => undefined))?.close()) };
+        return { arg: url, send: async (msg, budget, count) => ringSender(await accepted)(msg, budget, count), close: async () => (await server.close(), await (await accepted.catch(() => undefined))?.close()) };
       }
       if (mech === 'mq') {
         const q = await MessageQueue.create(name, { maxMessages: 10, maxMessageSize: size, access: 'write' });
