@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Fifo, pipe, type PipeReader, type PipeWriter } from '../src/pipe.js';
-import { percentiles, type BenchOptions, type BenchRow } from './lib.js';
+import { checkDigests, DigestAcc, patternMessage, percentiles, type BenchOptions, type BenchRow, type Digest } from './lib.js';
 import { pinned, CORES, CPU_A, CPU_B, nodePeer, nsToUs, peerScript, rttIters, runC, sampleRtt, stop } from './common.js';
 
 async function nodeThroughput(mib: number, kind: 'pipe' | 'fifo'): Promise<BenchRow> {
@@ -31,6 +31,8 @@ async function nodeThroughput(mib: number, kind: 'pipe' | 'fifo'): Promise<Bench
   await Promise.all([new Promise((r) => rd.once('exit', r)), new Promise((r) => wr.once('exit', r))]);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
   const [bytes, ns] = out.trim().split(' ').map(Number) as [number, number];
+  // The reader counted every byte the writer wrote, or this figure is not what it says.
+  if (bytes !== mib * (1 << 20)) throw new Error(`${kind} throughput: wrote ${mib} MiB, the reader counted ${bytes} bytes`);
   const mbs = bytes / (ns / 1e9) / 1e6;
   return {
     mechanism: kind,
@@ -89,6 +91,44 @@ async function nodeRtt(opts: BenchOptions, size: number): Promise<BenchRow> {
 function cRtt(opts: BenchOptions, size: number): BenchRow {
   const r = runC('pipe_pingpong', [rttIters(opts, size) * 2, size, CPU_A, CPU_B]);
   return { mechanism: 'pipe', impl: 'c', label: 'C read/write', size, kind: 'rtt', p50_us: nsToUs(r.p50!), p99_us: nsToUs(r.p99!), p999_us: nsToUs(r.p999!), samples: r.n!, cores: CORES };
+}
+
+/** n pattern messages through the Node echo peer (the rtt path); the digest of what came back. */
+async function nodeVerify(size: number, n: number): Promise<Digest> {
+  const there = pipe();
+  const back = pipe();
+  const { child } = await nodePeer('pipe-peer', ['echo', String(size)], { stdio: ['ignore', 'pipe', 'inherit', there.reader, back.writer] });
+  await there.reader.close();
+  await back.writer.close();
+  const d = new DigestAcc();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('pipe verify: the echo peer stopped answering')), 10_000);
+      back.reader.on('data', (c: Buffer) => {
+        d.add(c);
+        if (d.bytes >= size * n) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      for (let i = 0; i < n; i++) there.writer.write(patternMessage(size, i));
+    });
+  } finally {
+    await there.writer.close();
+    await stop(child);
+    await back.reader.close();
+  }
+  return d.toJSON();
+}
+
+/** Pattern messages echoed through the C program and the Node peer, each digest checked. */
+export async function verify(): Promise<string[]> {
+  const n = 20;
+  const out: string[] = [];
+  for (const size of [64, 4096]) {
+    out.push(checkDigests(`pipe echo ${size} B`, size, n, { 'C pipe_pingpong': runC('pipe_pingpong', [n, size, CPU_A, CPU_B, 'verify']) as unknown as Digest, 'ipckit echo peer': await nodeVerify(size, n) }));
+  }
+  return out;
 }
 
 export async function bench(opts: BenchOptions): Promise<BenchRow[]> {

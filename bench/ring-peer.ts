@@ -1,13 +1,14 @@
-// Peer process of bench/ring.ts: attaches to the listener's shm: segment (openRingPair) and
+// Peer process of bench/ring.ts: connects to the listener's ring server (connectRingPair) and
 //   spin-echo   echoes every message back, busy-polling both rings (the fast path: pure JS, no syscall);
-//   sleep-echo  echoes with spinMicros 0: parks on the futex between messages (the wake-up path);
+//   sleep-echo  echoes with spinMicros 0: parks on its eventfd between messages (the wake-up path);
 //   sink        receives messages (busy-polling, tryReceiveInto a reused buffer) until an empty one, then
 //               sends one byte back; sink-inplace the same reading in place (peek/release).
 // It exits when the listener closes its producer.
-import { openRingPair } from '../src/channel/shm.js';
+import { connectRingPair } from '../src/channel/shm-server.js';
 
-const [name, mode, ...flags] = process.argv.slice(2);
-const { tx, rx, shm } = await openRingPair(name!, { spinMicros: mode === 'sleep-echo' ? 0 : 1e6, doorbell: !flags.includes('nobell') });
+const [url, mode] = process.argv.slice(2);
+const pair = await connectRingPair(url!, { spinMicros: mode === 'sleep-echo' ? 0 : 1e6 });
+const { tx, rx } = pair;
 process.stdout.write('ready\n');
 if (mode === 'spin-echo') {
   // Copy in, copy out, like the C peer, without allocating: tryReceiveInto a reused buffer, trySend its prefix.
@@ -38,6 +39,4 @@ if (mode === 'spin-echo') {
   tx.trySend(Buffer.from([1]));
   while (!rx.ended) if (rx.tryReceive() === null) await new Promise((r) => setImmediate(r));
 }
-tx.close();
-rx.close();
-shm.close();
+await pair.close();

@@ -2,12 +2,11 @@
 // same ping-pong in C over a MAP_SHARED mapping (bench/c/ring_pingpong.c):
 // - spinning round trip (both sides busy-poll; the fast path: pure JS, no syscall, no native call), with
 //   the clock's own cost subtracted from every sample here and in C alike (clockCost());
-// - sleeping round trip (both sides park between messages): on the futex (doorbell: false), and on the
-//   doorbell FIFOs (the default between two ipckit processes);
+// - sleeping round trip (both sides park between messages, each in uv_poll on its own eventfd);
 // - the Channel API over shm: (async send/receive, spinning);
 // - one-way throughput at 64 B and 1 MiB (the latter against single-thread memcpy).
 import { listen } from '../src/channel/index.js';
-import { createRingPair, type RingPair } from '../src/channel/shm.js';
+import { RingServer, type RingPair } from '../src/channel/shm-server.js';
 import { percentiles, type BenchOptions, type BenchRow } from './lib.js';
 import { CORES, CPU_A, CPU_B, nodePeer, nsToUs, runC, stop } from './common.js';
 
@@ -15,16 +14,17 @@ let seq = 0;
 const uname = () => `/ipckit-bench-${process.pid}-${++seq}`;
 
 async function withPeer<T>(mode: string, capacity: number, args: string[], body: (p: RingPair) => Promise<T>): Promise<T> {
-  const name = uname();
-  const pair = await createRingPair(name, { capacity, spinMicros: 1e6, doorbell: !args.includes('nobell') });
-  const { child } = await nodePeer('ring-peer', [name, mode, ...args]);
+  const url = `shm+unix:@ipckit-bench-${process.pid}-${++seq}`;
+  const server = await RingServer.listen(url, { capacity, spinMicros: 1e6 });
+  const { child } = await nodePeer('ring-peer', [url, mode, ...args]);
+  const pair = await server.acceptPair({ timeout: 10_000 });
+  await server.close();
   try {
     return await body(pair);
   } finally {
     pair.tx.close();
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
-    pair.rx.close();
-    pair.shm.close();
+    await pair.close();
     await stop(child);
   }
 }
@@ -149,10 +149,7 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
   );
   rows.push(cRow('C futex ping-pong', 'shm-ring (sleep)', 64, 'wakeup', runC('ring_pingpong', ['futex', sleepN, 64, CPU_A, CPU_B])));
   rows.push(
-    await withPeer('sleep-echo', 1 << 16, ['nobell'], async (p) => row('ipckit ring, both sides parked (futex on waiter threads)', 'shm-ring (sleep)', 64, 'wakeup', percentiles(await sleepRtt(p, sleepN, 64, budget)), 'doorbell: false')),
-  );
-  rows.push(
-    await withPeer('sleep-echo', 1 << 16, [], async (p) => row('ipckit ring, both sides parked (doorbell FIFOs on the event loop)', 'shm-ring (sleep)', 64, 'wakeup', percentiles(await sleepRtt(p, sleepN, 64, budget)), 'the default: each side parks in uv_poll on its own FIFO, the other writes a byte (one wake-up hop)')),
+    await withPeer('sleep-echo', 1 << 16, [], async (p) => row('ipckit ring, both sides parked (eventfd doorbells on the event loop)', 'shm-ring (sleep)', 64, 'wakeup', percentiles(await sleepRtt(p, sleepN, 64, budget)), 'each side parks in uv_poll on its own eventfd, the other writes it (one wake-up hop)')),
   );
   rows.push(await channelRtt(opts, 64));
 

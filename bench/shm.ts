@@ -48,6 +48,22 @@ async function cRun(mode: Mode, rounds: number): Promise<number[]> {
   return out.trim().split('\n').map(Number);
 }
 
+/**
+ * A short run of every mode on both sides: each must come back with one sample per round trip (each side
+ * waits for the exact counter value the other writes, so a full count means every exchange happened, in
+ * order, 4 bytes each way).
+ */
+export async function verify(): Promise<string[]> {
+  const rounds = 200;
+  const out: string[] = [];
+  for (const mode of ['spin', 'futex', 'sem'] as Mode[]) {
+    const got = { ipckit: (await nodeRun(mode, rounds)).length, c: (await cRun(mode, rounds)).length };
+    if (got.ipckit !== rounds || got.c !== rounds) throw new Error(`${MECHANISM[mode]}: ${rounds} round trips asked, ipckit timed ${got.ipckit}, C ${got.c}`);
+    out.push(`${MECHANISM[mode]}: ipckit and C each made ${rounds} round trips of the 4-byte word`);
+  }
+  return out;
+}
+
 /** The bench rows of this file: for each mode, ipckit then C. */
 export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];

@@ -47,6 +47,18 @@ async function measure(cmd: string, args: string[], count: number): Promise<numb
   return lines.slice(1 + WARMUP, 1 + count).map(Number);
 }
 
+/** A short run of both receivers: each must see every signal the C sender queued (one sample each). */
+export async function verify(): Promise<string[]> {
+  const count = WARMUP + 100;
+  const want = count - WARMUP;
+  const got = {
+    ipckit: (await measure(process.execPath, [self, '--receiver', String(count)], count)).length,
+    c: (await measure(compileC('signal_recv'), [String(count)], count)).length,
+  };
+  if (got.ipckit !== want || got.c !== want) throw new Error(`signal: ${count} signals sent, ipckit's receiver timed ${got.ipckit + WARMUP}, C's ${got.c + WARMUP}`);
+  return [`signal: the ipckit and C receivers each got all ${count} queued signals from the C sender`];
+}
+
 export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
   const count = (opts.quick ? 2000 : 20000) + WARMUP;
   const rows: BenchRow[] = [];

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UnixSocket, type UnixSocketType } from '../src/index.js';
-import { compileC, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
+import { checkDigests, compileC, DigestAcc, patternMessage, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
 
 const TYPES: UnixSocketType[] = ['stream', 'dgram', 'seqpacket'];
 const RTT_SIZE = 64;
@@ -31,13 +31,23 @@ function counts(opts: BenchOptions): { rtt: number; tput: number } {
 async function peer(args: string[]): Promise<void> {
   const [impl, , mode, nStr, sizeStr, addr] = args as [string, UnixSocketType, string, string, string, string?];
   const total = Number(nStr) * Number(sizeStr);
-  // The peer counts bytes and finishes by itself (a datagram socket sees no end of stream).
+  // The peer counts bytes and finishes by itself (a datagram socket sees no end of stream). verify: it
+  // digests what it got and prints that on its stdout.
+  const digest = new DigestAcc();
+  const verified = (done: () => void) => {
+    process.stdout.write(`${JSON.stringify(digest)}\n`, done);
+  };
   if (impl === 'ipckit') {
     const sock = UnixSocket.fromFd(3);
     let got = 0;
     sock.on('data', (d: Buffer | { data: Buffer }) => {
       const data = Buffer.isBuffer(d) ? d : d.data;
       got += data.length;
+      if (mode === 'verify') {
+        digest.add(data);
+        if (got >= total) verified(() => sock.destroy());
+        return;
+      }
       const last = got >= total;
       if (mode === 'rtt') sock.write(data, last ? () => sock.destroy() : undefined);
       else if (last) sock.write(Buffer.from('k'), () => sock.destroy());
@@ -49,6 +59,11 @@ async function peer(args: string[]): Promise<void> {
   let got = 0;
   sock.on('data', (d) => {
     got += d.length;
+    if (mode === 'verify') {
+      digest.add(d);
+      if (got >= total) verified(() => sock.destroy());
+      return;
+    }
     const last = got >= total;
     if (mode === 'rtt') sock.write(d, last ? () => sock.destroy() : undefined);
     else if (last) sock.write('k', () => sock.destroy());
@@ -57,7 +72,8 @@ async function peer(args: string[]): Promise<void> {
 
 function startPeer(args: string[], extraFd?: number): ChildProcess {
   const [cmd, argv] = pinned(1, process.execPath, [self, 'peer', ...args]);
-  const stdio: (string | number)[] = ['ignore', 'inherit', 'inherit'];
+  // A verifying peer's stdout carries its digest; the others print nothing.
+  const stdio: (string | number)[] = ['ignore', args[2] === 'verify' ? 'pipe' : 'inherit', 'inherit'];
   if (extraFd !== undefined) stdio.push(extraFd);
   return spawn(cmd, argv, { stdio: stdio as never });
 }
@@ -173,11 +189,64 @@ async function netTput(n: number): Promise<BenchRow> {
   return tputRow('stream', 'node', 'node net.Socket (AF_UNIX stream)', n, ns);
 }
 
+// ---- the verification exchange -----------------------------------------------------------------------
+
+/** Everything a verifying peer prints, once it exited. */
+async function peerOutput(child: ChildProcess): Promise<string> {
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await once(child, 'close');
+  clearTimeout(timer);
+  return out;
+}
+
+async function ipckitVerify(type: UnixSocketType, n: number, size: number): Promise<string> {
+  const { sock, child } = await ipckitPair(type, 'verify', n, size);
+  const out = peerOutput(child);
+  for (let i = 0; i < n; i++) {
+    const m = patternMessage(size, i);
+    if (type === 'stream') {
+      if (!sock.write(m)) await once(sock, 'drain');
+    } else await sock.send(m);
+  }
+  const text = await out;
+  await sock.close();
+  return text;
+}
+
+async function netVerify(n: number, size: number): Promise<string> {
+  const { sock, child, cleanup } = await netPair('verify', n, size);
+  const out = peerOutput(child);
+  for (let i = 0; i < n; i++) if (!sock.write(patternMessage(size, i))) await once(sock, 'drain');
+  const text = await out;
+  sock.destroy();
+  cleanup();
+  return text;
+}
+
+/** Pattern messages one way through the C program, ipckit's UnixSocket and node:net, each digest checked. */
+export async function verify(): Promise<string[]> {
+  const n = 20;
+  const out: string[] = [];
+  for (const type of TYPES) {
+    for (const size of [RTT_SIZE, TPUT_SIZE]) {
+      const sides: Record<string, string> = {
+        'C socket_unix': JSON.stringify(cRun(type, 'verify', n, size)),
+        'ipckit peer': await ipckitVerify(type, n, size),
+      };
+      if (type === 'stream') sides['node:net peer'] = await netVerify(n, size);
+      out.push(checkDigests(`unix ${type} ${size} B`, size, n, sides));
+    }
+  }
+  return out;
+}
+
 // ---- C -----------------------------------------------------------------------------------------------
 
-function cRun(type: UnixSocketType, mode: 'rtt' | 'tput', n: number, size: number): Record<string, number> {
+function cRun(type: UnixSocketType, mode: 'rtt' | 'tput' | 'verify', n: number, size: number): Record<string, number> {
   const bin = compileC('socket_unix');
-  const r = spawnSync(bin, [type, mode, String(n), String(size)], { encoding: 'utf8' });
+  const r = spawnSync(bin, [type, mode, String(n), String(size)], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`socket_unix ${type} ${mode} failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, number>;
 }

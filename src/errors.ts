@@ -5,7 +5,8 @@
  */
 import os from 'node:os';
 import { getSystemErrorMap } from 'node:util';
-import { native } from './native.js';
+import { loadAddon } from './addon.js';
+import type { NativeErrno } from './native.js';
 
 /**
  * The stable codes of `IpcError`, each documented in docs/errors.md.
@@ -20,10 +21,13 @@ export type IpcErrorCode =
   | 'ERR_IPC_MESSAGE_TOO_LARGE'
   | 'ERR_IPC_PEER_DEAD'
   | 'ERR_IPC_CORRUPT'
+  | 'ERR_IPC_CODEC'
   | 'ERR_IPC_CLOSED'
   | 'ERR_IPC_UNSUPPORTED'
   | 'ERR_IPC_TIMEOUT'
   | 'ERR_IPC_NOT_FIFO'
+  | 'ERR_IPC_FOREIGN_OWNER'
+  | 'ERR_IPC_BUSY'
   | 'ERR_IPC_LIMIT'
   | 'ERR_IPC_SIGNAL_RESERVED';
 
@@ -66,7 +70,7 @@ function describeErrno(rc: number): [string, string] {
   errmap ??= getSystemErrorMap();
   const known = errmap.get(rc);
   if (known) return known;
-  const [name, text] = native.errnoDescribe(-rc);
+  const [name, text] = (loadAddon() as NativeErrno).errnoDescribe(-rc);
   const entry: [string, string] = [name ?? `Unknown system error ${rc}`, text];
   errmap.set(rc, entry);
   return entry;

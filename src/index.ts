@@ -103,6 +103,22 @@ export {
   type SendOptions as UnixSendOptions,
 } from './socket.js';
 
+// process management
+export {
+  processes,
+  Tracer,
+  ProcessWatcher,
+  type ProcessEvent,
+  type ProcessWatchOptions,
+  type ExitStatus,
+  type TraceEvent,
+  type SignalStop,
+  type ExitStop,
+  type TracerOptions,
+  type TracerSpawnOptions,
+  type TracerStdio,
+} from './process.js';
+
 // channels
 export {
   connect,
@@ -115,6 +131,10 @@ export {
   type Endpoint,
   type TransportName,
 } from './channel/index.js';
+
+// shared-memory ring servers (docs/channels.md, "shm+unix: ring servers")
+export { RingServer, type RingServerOptions } from './channel/shm-server.js';
+export { fork, spawn, parentChannel, CHANNEL_FD, CHANNEL_FD_ENV, type ChildChannelOptions, type ChildWithChannel, type RingChannelOptions } from './channel/fork.js';
 
 // inventory (ipckit ls / rm)
 export {

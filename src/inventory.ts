@@ -52,6 +52,11 @@ export interface IpcObject {
   countOf?: 'attached' | 'messages' | 'semaphores';
   /** Creator / last-operation pids where the kernel tracks them. */
   pids?: Record<string, number>;
+  /**
+   * Set when the object could be seen but not inspected (a queue this user may not open): name, owner
+   * and mode come from stat(2), `size` is 0 and unknown, and `note` says why.
+   */
+  note?: string;
 }
 
 /**
@@ -191,9 +196,11 @@ export function listIpcObjects(): Inventory {
   if (!isMounted(MQ_DIR, 'mqueue')) {
     notes.push(`POSIX message queues are not listed: ${MQ_DIR} is not mounted (as root: mkdir -p ${MQ_DIR} && mount -t mqueue none ${MQ_DIR})`);
   } else {
+    let unreadable = 0;
     for (const file of fs.readdirSync(MQ_DIR)) {
+      let st: fs.Stats | undefined;
       try {
-        const st = fs.statSync(`${MQ_DIR}/${file}`);
+        st = fs.statSync(`${MQ_DIR}/${file}`);
         // The file's text is "QSIZE:n NOTIFY:n SIGNO:n NOTIFY_PID:n" (mq_overview(7)).
         const info = fs.readFileSync(`${MQ_DIR}/${file}`, 'utf8');
         const qsize = Number(/QSIZE:(\d+)/.exec(info)?.[1] ?? 0);
@@ -207,9 +214,25 @@ export function listIpcObjects(): Inventory {
           mode: st.mode & 0o7777,
           size: qsize,
         });
-      } catch {
-        // Removed while we looked.
+      } catch (err) {
+        // Removed while we looked (ENOENT), or not ours to read: then listed with what stat told.
+        if (!st || (err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        unreadable++;
+        objects.push({
+          kind: 'posix-mq',
+          ref: `mq:/${file}`,
+          name: '/' + file,
+          uid: st.uid,
+          gid: st.gid,
+          owner: owner(st.uid),
+          mode: st.mode & 0o7777,
+          size: 0,
+          note: `not inspected: ${(err as NodeJS.ErrnoException).code ?? 'error'} reading ${MQ_DIR}/${file} as uid ${process.getuid?.()}; queued bytes unknown`,
+        });
       }
+    }
+    if (unreadable) {
+      notes.push(`${unreadable} POSIX message queue${unreadable > 1 ? 's' : ''} could not be opened by this user: listed with name, owner and mode from stat only (as root, ls shows everything)`);
     }
   }
 

@@ -1,5 +1,5 @@
 /**
- * The only module that loads the compiled addon, and the typed declaration of everything it exports.
+ * The typed declaration of everything the compiled addon exports (src/addon.ts loads it).
  *
  * Conventions of the native surface (see src/native/addon.h):
  * - every function is one syscall (or one tight sequence) and returns `>= 0` or `-errno`; it never
@@ -8,7 +8,7 @@
  *   id for `waiterCancel(id)`;
  * - arguments are validated by the TypeScript caller; native trusts their types and ranges.
  */
-import { createRequire } from 'node:module';
+import { loadAddon } from './addon.js';
 
 /** Callback of a wait that ran on a waiter thread: `rc >= 0` or `-errno` (`-ECANCELED` once cancelled). */
 export type WaitCallback = (rc: number, payload: Buffer | undefined, aux: number) => void;
@@ -93,6 +93,8 @@ export interface NativeMessageQueue {
   mqOpen(name: string, flags: number, mode: number, maxMessages: number, maxMessageSize: number): number;
   mqUnlink(name: string): number;
   mqClose(fd: number): number;
+  /** flock(2) on a descriptor (LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8): 0 or -errno. */
+  flock(fd: number, op: number): number;
   /** mq_send(3) on a non-blocking descriptor: 0, -EAGAIN when full, or -errno. */
   mqSend(fd: number, data: Uint8Array, priority: number): number;
   /** mq_receive(3) into `buffer` (>= mq_msgsize): length, priority in priorityOut[0]; or -errno. */
@@ -108,6 +110,11 @@ export interface NativeMessageQueue {
   msgrcv(id: number, maxSize: number, type: number, flags: number): [number, Buffer] | number;
   /** A blocking msgrcv(2) on a waiter thread: cb(length, data, type). */
   msgrcvWait(id: number, maxSize: number, type: number, flags: number, cb: WaitCallback): number;
+  /**
+   * Up to maxCount msgrcv(2) with IPC_NOWAIT in one call: [count, records (each a long type then the
+   * text), [type, text offset, length] per record], or -errno when the first finds nothing (-ENOMSG) or fails.
+   */
+  msgrcvBatch(id: number, maxSize: number, type: number, flags: number, maxCount: number): [number, Buffer, Float64Array] | number;
   msgctlStat(id: number): MsgStat | number;
   msgctlSetQbytes(id: number, qbytes: number): number;
   msgctlRmid(id: number): number;
@@ -291,6 +298,85 @@ export interface NativeSocket {
   };
 }
 
+// ---- memfd.cc --------------------------------------------------------------------------------------
+export interface NativeMemfd {
+  /** memfd_create(2): fd or -errno. */
+  memfdCreate(name: string, flags: number): number;
+  ftruncate(fd: number, size: number): number;
+  /** fcntl(F_ADD_SEALS): 0 or -errno. */
+  addSeals(fd: number, seals: number): number;
+  /** fcntl(F_GET_SEALS): the seals or -errno (-EINVAL: not a sealable file). */
+  getSeals(fd: number): number;
+  /** eventfd(2): fd or -errno. */
+  eventfd(initval: number, flags: number): number;
+  /** Adds 1 to an eventfd's counter: 0 or -errno (-EAGAIN: at its maximum, rung already). */
+  eventfdSignal(fd: number): number;
+  /** Sets or clears FD_CLOEXEC: 0 or -errno. */
+  setCloexec(fd: number, on: boolean): number;
+  readonly memfdConstants: {
+    MFD_CLOEXEC: number;
+    MFD_ALLOW_SEALING: number;
+    F_SEAL_SEAL: number;
+    F_SEAL_SHRINK: number;
+    F_SEAL_GROW: number;
+    F_SEAL_WRITE: number;
+    EFD_CLOEXEC: number;
+    EFD_NONBLOCK: number;
+  };
+}
+// ---- process.cc -----------------------------------------------------------------------------------
+export interface NativeProcess {
+  /** waitid(P_PIDFD, fd, options): 0 (no state), [si_code, si_status], or -errno. */
+  waitidPidfd(fd: number, options: number): 0 | [number, number] | number;
+  /** PIDFD_GET_INFO's exit status (a wait(2) status word, Linux 6.15) or -errno (-ENODATA: not exited). */
+  pidfdExitStatus(fd: number): number;
+  /**
+   * Starts a tracer thread: attach ({ pid, options }) or spawn ({ file, argv, envp, cwd, stdio, options }).
+   * Session id or -errno. cb(kind, tid, a, b, siginfo) on the loop thread; kinds: 0 attached (a 0|-errno,
+   * b pid), 1 signal stop (a signo; held), 2 group stop (a signo), 3 continued, 4 exit stop (a status;
+   * held), 5 exec (a former tid), 6 detached (a 0|-errno), 7 ended (a status when b 1, else -errno).
+   */
+  tracerStart(
+    spec: object,
+    cb: (kind: number, tid: number, a: number, b: number, si: TraceSiginfo | undefined) => void,
+  ): number;
+  /** Answers the held stop: 0 suppresses, N delivers signal N. 0 | -EINVAL (nothing held) | -ESRCH. */
+  tracerResume(id: number, sig: number): number;
+  /** Asks the thread to detach (the 'detached' event follows); kick until then. */
+  tracerDetach(id: number): number;
+  /** Re-interrupts the thread while a detach request waits; false once it was taken. */
+  tracerKick(id: number): boolean;
+  tracerRef(id: number, ref: boolean): void;
+  tracerStats(): { threads: number; sessions: number };
+  readonly processConstants: {
+    WNOHANG: number;
+    WNOWAIT: number;
+    WEXITED: number;
+    WSTOPPED: number;
+    WCONTINUED: number;
+    CLD_EXITED: number;
+    CLD_KILLED: number;
+    CLD_DUMPED: number;
+    CLD_STOPPED: number;
+    CLD_TRAPPED: number;
+    CLD_CONTINUED: number;
+    PTRACE_O_TRACEEXIT: number;
+    PTRACE_O_TRACEEXEC: number;
+    PTRACE_O_EXITKILL: number;
+  };
+}
+/** The siginfo of a signal-delivery stop (PTRACE_GETSIGINFO); which fields mean something depends on code. */
+export interface TraceSiginfo {
+  signo: number;
+  code: number;
+  errno: number;
+  pid: number;
+  uid: number;
+  status: number;
+  value: number;
+  addr: bigint;
+}
+
 export type Native = NativeErrno &
   NativeWaiter &
   NativeFdWatch &
@@ -300,26 +386,9 @@ export type Native = NativeErrno &
   NativeSharedMemory &
   NativeSemaphore &
   NativeMutex &
-  NativeSocket;
-
-const require = createRequire(import.meta.url);
-
-function load(): Native {
-  // dist/src/native.js and src/native.ts both sit two levels below the package root.
-  const candidates = ['../../build/Release/ipckit.node', '../build/Release/ipckit.node', '../../build/Debug/ipckit.node'];
-  let first: unknown;
-  for (const rel of candidates) {
-    try {
-      return require(rel) as Native;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-      first ??= err;
-    }
-  }
-  throw new Error('ipckit: the native addon is not built; run `npm rebuild ipckit` (needs python3, make, g++)', {
-    cause: first,
-  });
-}
+  NativeSocket &
+  NativeMemfd &
+  NativeProcess;
 
 /** The addon. */
-export const native: Native = load();
+export const native = loadAddon() as Native;

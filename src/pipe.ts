@@ -15,12 +15,12 @@ import { native } from './native.js';
 import { IpcError, check, closedError, errno, errnoException, invalidArgType } from './errors.js';
 import { fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
+import { O_CLOEXEC, checkOwner, euid, foreignOwner, type AdoptOptions } from './internal/owner.js';
 import { Readiness, READABLE } from './internal/wait.js';
 import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, encodeFrame } from './internal/framing.js';
 
-const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK } = fs.constants;
-const O_CLOEXEC = 0o2000000; // Linux; fs.constants does not carry it
+const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
 const ENXIO = errno('ENXIO');
 const IN_OPEN = 0x20;
 const IN_ATTRIB = 0x04;
@@ -307,7 +307,7 @@ export async function* readFrames(stream: Readable, opts: FrameOptions = {}): As
  * await Fifo.create('/tmp/shared.fifo', { mode: 0o660, unlinkOnClose: false });
  * ```
  */
-export interface FifoCreateOptions {
+export interface FifoCreateOptions extends AdoptOptions {
   /** Permission bits, exactly (the umask does not narrow them). Default 0o600. */
   mode?: number;
   /** Remove the FIFO when this object is closed. Default true for `create`, false for `openOrCreate`. */
@@ -322,7 +322,7 @@ export interface FifoCreateOptions {
  * const reader = await Fifo.openReader('/tmp/log.fifo', { persistent: true }); // one stream across writers
  * ```
  */
-export interface FifoReaderOptions {
+export interface FifoReaderOptions extends AdoptOptions {
   /**
    * Stay open across successive writers: the reader holds a write descriptor of its own, so the stream
    * does not end when the last writer closes. Default false (EOF when the writers are gone).
@@ -344,21 +344,71 @@ function describeStat(st: fs.Stats): string {
   return 'not a FIFO';
 }
 
-function assertFifoPath(path: string): void {
+function assertFifoPath(path: string, opts: AdoptOptions = {}): void {
   const st = fs.statSync(path); // ENOENT etc. as Node's own system error
   if (!st.isFIFO()) throw notFifo(path, describeStat(st));
+  checkLinkOwner(path, opts);
+  checkOwner(`FIFO ${path}`, st.uid, opts, { path });
 }
 
-/** Opens a FIFO end without blocking and checks, on the descriptor, that it is a FIFO. */
-function openFifoFd(path: string, flags: number): number {
+/**
+ * A symlink at the path is followed only if it is ours too: another user's symlink decides which FIFO
+ * we talk to (theirs, or one of ours they chose), so it counts as their object.
+ */
+function checkLinkOwner(path: string, opts: AdoptOptions): void {
+  const lst = fs.lstatSync(path, { throwIfNoEntry: false });
+  if (lst?.isSymbolicLink()) checkOwner(`symlink ${path}`, lst.uid, opts, { path });
+}
+
+/**
+ * Opens a FIFO end without blocking and checks, on the descriptor, that it is a FIFO and whose it is:
+ * another user's FIFO (somebody squatting the path, or behind their symlink) reads what we write and
+ * forges what we read, so it is ERR_IPC_FOREIGN_OWNER unless `allowForeignOwner`.
+ */
+function openFifoFd(path: string, flags: number, opts: AdoptOptions = {}): number {
   const fd = native.open(path, flags | O_NONBLOCK | O_CLOEXEC, 0);
   if (fd < 0) return fd;
-  const st = fs.fstatSync(fd);
-  if (!st.isFIFO()) {
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFIFO()) throw notFifo(path, describeStat(st));
+    checkOwner(`FIFO ${path}`, st.uid, opts, { path });
+    checkLinkOwner(path, opts);
+  } catch (err) {
     native.close(fd);
-    throw notFifo(path, describeStat(st));
+    throw err;
   }
   return fd;
+}
+
+/**
+ * Gives the FIFO mkfifo(3) just made its exact mode. mkfifo applied the umask, which can only remove
+ * bits, so the FIFO was never more open than asked; widening it is done on a descriptor (fchmod), never
+ * on the path: between mkfifo and here anybody who can write the directory may have put a symlink or a
+ * FIFO of theirs at the path, and chmod(path) would then change the mode of whatever it points at. The
+ * open is O_NOFOLLOW (a symlink fails with ELOOP), O_NONBLOCK|O_RDWR (a FIFO opens at once, fifo(7)),
+ * and fstat must show a FIFO owned by us. On failure the path is removed only if it is still a FIFO of
+ * ours; anything else there is left alone.
+ */
+function setCreatedFifoMode(path: string, mode: number): void {
+  try {
+    const fd = check(native.open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0), 'open', path);
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFIFO()) throw notFifo(path, describeStat(st));
+      if (st.uid !== euid()) throw foreignOwner(`FIFO ${path}`, st.uid, { path });
+      if ((st.mode & 0o7777) !== mode) fs.fchmodSync(fd, mode);
+    } finally {
+      native.close(fd);
+    }
+  } catch (err) {
+    try {
+      const st = fs.lstatSync(path);
+      if (st.isFIFO() && st.uid === euid()) fs.unlinkSync(path);
+    } catch {
+      // Gone already: nothing of ours to remove.
+    }
+    throw err;
+  }
 }
 
 const POLLERR = 0x008;
@@ -377,13 +427,13 @@ const IN_EVENT_SIZE = 16; // struct inotify_event without a name (the watch is o
  * back before letting go of the write end, so an arriving reader always finds a writer, and count the
  * events our own opens caused so that only somebody else's open triggers the next check.
  */
-async function waitForReader(path: string, opts: WaitOptions): Promise<number> {
+async function waitForReader(path: string, opts: WaitOptions & AdoptOptions): Promise<number> {
   const ino = check(native.inotifyInit(), 'inotify_init1');
   const bell = new Readiness(ino, `FIFO ${path}`);
   let bait = -1;
   try {
     check(native.inotifyAddWatch(ino, path, IN_OPEN | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF), 'inotify_add_watch', path);
-    bait = check(openFifoFd(path, O_RDWR), 'open', path);
+    bait = check(openFifoFd(path, O_RDWR, opts), 'open', path);
     // A reader that came and opened between our ENXIO and the watch left no event: check once first.
     let ours = -1; // IN_OPEN events our own opens have queued and the next drain will find
     for (;;) {
@@ -393,12 +443,12 @@ async function waitForReader(path: string, opts: WaitOptions): Promise<number> {
         ours = 0;
         continue;
       }
-      const wfd = check(openFifoFd(path, O_WRONLY), 'open', path);
+      const wfd = check(openFifoFd(path, O_WRONLY, opts), 'open', path);
       native.close(bait);
       bait = -1;
       const revents = native.pollNow(wfd, 0);
       if (revents >= 0 && (revents & POLLERR) === 0) return wfd;
-      bait = check(openFifoFd(path, O_RDWR), 'open', path);
+      bait = check(openFifoFd(path, O_RDWR, opts), 'open', path);
       native.close(wfd);
       ours = 2;
     }
@@ -428,12 +478,14 @@ async function waitForReader(path: string, opts: WaitOptions): Promise<number> {
 export class Fifo implements AsyncDisposable {
   readonly path: string;
   #unlinkOnClose: boolean;
+  #adopt: AdoptOptions;
   #closed = false;
   #closing = new AbortController();
 
-  private constructor(path: string, unlinkOnClose: boolean) {
+  private constructor(path: string, unlinkOnClose: boolean, adopt: AdoptOptions = {}) {
     this.path = path;
     this.#unlinkOnClose = unlinkOnClose;
+    this.#adopt = adopt;
   }
 
   /** Creates the FIFO; fails with EEXIST if the path exists. Mode 0o600 unless asked. */
@@ -443,13 +495,7 @@ export class Fifo implements AsyncDisposable {
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
     validateOwnership(opts, true);
     check(native.mkfifo(path, mode), 'mkfifo', path);
-    // mkfifo applied the umask, which can only remove bits: the FIFO was never more open than asked.
-    try {
-      fs.chmodSync(path, mode);
-    } catch (err) {
-      fs.rmSync(path, { force: true });
-      throw err;
-    }
+    setCreatedFifoMode(path, mode);
     return new Fifo(path, validateOwnership(opts, true));
   }
 
@@ -461,11 +507,12 @@ export class Fifo implements AsyncDisposable {
     validateOwnership(opts, true);
     const rc = native.mkfifo(path, mode);
     if (rc === errno('EEXIST')) {
-      assertFifoPath(path);
-      return new Fifo(path, validateOwnership(opts, false));
+      assertFifoPath(path, opts);
+      const adopt = opts.allowForeignOwner === true ? { allowForeignOwner: true } : {};
+      return new Fifo(path, validateOwnership(opts, false), adopt);
     }
     check(rc, 'mkfifo', path);
-    fs.chmodSync(path, mode);
+    setCreatedFifoMode(path, mode);
     return new Fifo(path, validateOwnership(opts, true));
   }
 
@@ -491,8 +538,8 @@ export class Fifo implements AsyncDisposable {
     if (opts.persistent !== undefined && typeof opts.persistent !== 'boolean') {
       throw invalidArgType('options.persistent', 'of type boolean', opts.persistent);
     }
-    assertFifoPath(path);
-    const fd = check(openFifoFd(path, O_RDONLY), 'open', path);
+    assertFifoPath(path, opts);
+    const fd = check(openFifoFd(path, O_RDONLY, opts), 'open', path);
     const owns: number[] = [];
     if (opts.persistent) {
       // Our own writer keeps the FIFO's writer count above zero: no EOF between successive writers.
@@ -510,11 +557,11 @@ export class Fifo implements AsyncDisposable {
    * Opens the write end, waiting (without a thread) until a reader has the FIFO open. Honours
    * `{ signal, timeout }`.
    */
-  static async openWriter(path: string, opts: WaitOptions = {}): Promise<PipeWriter> {
+  static async openWriter(path: string, opts: WaitOptions & AdoptOptions = {}): Promise<PipeWriter> {
     fsPath('FIFO', path);
     validateWaitOptions(opts);
-    assertFifoPath(path);
-    const fd = openFifoFd(path, O_WRONLY);
+    assertFifoPath(path, opts);
+    const fd = openFifoFd(path, O_WRONLY, opts);
     if (fd >= 0) return new PipeWriter(fd, { path });
     if (fd !== ENXIO) throw errnoException(fd, 'open', path);
     return new PipeWriter(await waitForReader(path, opts), { path });
@@ -523,19 +570,19 @@ export class Fifo implements AsyncDisposable {
   /** Opens this FIFO's read end. */
   async openReader(opts: FifoReaderOptions = {}): Promise<PipeReader> {
     if (this.#closed) throw closedError(`FIFO ${this.path}`, 'openReader');
-    return Fifo.openReader(this.path, opts);
+    return Fifo.openReader(this.path, { ...this.#adopt, ...opts });
   }
 
   /**
    * Opens this FIFO's write end, waiting for a reader. A wait still pending when this object is closed
    * rejects with ERR_IPC_CLOSED.
    */
-  async openWriter(opts: WaitOptions = {}): Promise<PipeWriter> {
+  async openWriter(opts: WaitOptions & AdoptOptions = {}): Promise<PipeWriter> {
     if (this.#closed) throw closedError(`FIFO ${this.path}`, 'openWriter');
     validateWaitOptions(opts);
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal;
     try {
-      return await Fifo.openWriter(this.path, { signal, timeout: opts.timeout });
+      return await Fifo.openWriter(this.path, { ...this.#adopt, ...opts, signal, timeout: opts.timeout });
     } catch (err) {
       if (this.#closing.signal.aborted && (err as Error).name === 'AbortError') throw closedError(`FIFO ${this.path}`, 'openWriter');
       throw err;

@@ -13,10 +13,9 @@ import { native, type NativeHandle, type SemStat } from './native.js';
 import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
 import { posixName } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
-import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { Waits, waitOnThread } from './internal/wait.js';
 import { placeIn, type SharedSegment } from './internal/in-memory.js';
-import { validateSysvKey } from './shared-memory.js';
 
 const { O_CREAT, O_EXCL } = fs.constants;
 const EEXIST = errno('EEXIST');

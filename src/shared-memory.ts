@@ -22,7 +22,7 @@ import { native, type MappedViews, type MappingHandle, type ShmStat } from './na
 import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
 import { posixName } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
-import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { waitOnThread } from './internal/wait.js';
 
 const { O_RDWR, O_CREAT, O_EXCL } = fs.constants;
@@ -50,6 +50,7 @@ const IPC_EXCL = 0o2000;
 export const MAX_SHARED_MEMORY_SIZE = 2 ** 47;
 
 export type { SharedSegment } from './internal/in-memory.js';
+export { validateSysvKey } from './internal/validate.js';
 import type { SharedSegment } from './internal/in-memory.js';
 
 /**
@@ -443,26 +444,6 @@ function validateFutexWord(i32: unknown, index: unknown): asserts i32 is Int32Ar
 }
 
 // ---- System V ------------------------------------------------------------------------------------
-
-/**
- * A System V IPC key: a non-zero integer (0 is IPC_PRIVATE, spelled 'private'), e.g. from `ftok`.
- *
- * @example
- * ```ts
- * validateSysvKey('private'); // 0 (IPC_PRIVATE)
- * validateSysvKey(0xdeadbeef); // 0xdeadbeef: keys read unsigned everywhere, as ipcs(1) prints them
- * ```
- */
-export function validateSysvKey(key: unknown): number {
-  if (key === 'private') return IPC_PRIVATE;
-  if (typeof key !== 'number') throw invalidArgType('key', "of type number or 'private'", key);
-  if (!Number.isInteger(key) || key === 0 || key < -(2 ** 31) || key > 2 ** 32 - 1) {
-    throw outOfRange('key', "a non-zero integer >= -2147483648 and <= 4294967295 (or 'private')", key);
-  }
-  // key_t is a signed 32-bit int; either reading of its bits is accepted, and ipckit reports keys
-  // unsigned everywhere (as ipcs prints them). Native casts back to key_t.
-  return key >>> 0;
-}
 
 /**
  * Options of `SystemVSharedMemory.create` and `openOrCreate`.

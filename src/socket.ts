@@ -19,6 +19,7 @@ import { Duplex } from 'node:stream';
 import { native } from './native.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError } from './errors.js';
 import { disarm, guard } from './internal/lifetime.js';
+import { setSocketFileMode } from './internal/owner.js';
 import { Readiness, READABLE, WRITABLE } from './internal/wait.js';
 import { toBytes, validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { tooLarge } from './internal/framing.js';
@@ -30,6 +31,9 @@ const EMSGSIZE = errno('EMSGSIZE');
 const EADDRINUSE = errno('EADDRINUSE');
 const ECONNREFUSED = errno('ECONNREFUSED');
 const ENOENT = errno('ENOENT');
+const ECONNABORTED = errno('ECONNABORTED');
+/** accept(2) failures that pass: descriptors or memory run out, for a while (accept(2) ERRORS). */
+const TRANSIENT = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM'].map((e) => errno(e)));
 
 /**
  * The three AF_UNIX socket types.
@@ -346,6 +350,12 @@ export interface UnixSocketOptions {
  */
 export interface ConnectOptions extends UnixAddress, UnixSocketOptions {
   type?: UnixSocketType;
+  /**
+   * Datagrams: bind to this address before connecting (default: an autobound abstract name, Linux). A
+   * bound name is exclusive (EADDRINUSE) and released by the kernel when the socket closes or its
+   * process dies.
+   */
+  bindTo?: UnixAddressLike;
 }
 
 /**
@@ -382,15 +392,6 @@ interface Owned {
   path: string;
   dev: number;
   ino: number;
-}
-
-function statOwned(path: string): Owned | undefined {
-  try {
-    const st = fs.lstatSync(path);
-    return { path, dev: st.dev, ino: st.ino };
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -512,9 +513,12 @@ export class UnixSocket extends Duplex {
     if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
     const type = validateType(opts.type);
     const addr = encodeAddress(opts);
+    if (opts.bindTo !== undefined && type !== 'dgram') throw invalidArgType('options.bindTo', 'given only for datagram sockets', opts.bindTo);
+    const local = opts.bindTo === undefined ? undefined : encodeAddress(opts.bindTo, 'options.bindTo');
     const fd = check(native.socket(TYPE_CODE[type]), 'socket');
     try {
-      if (type === 'dgram' && process.platform === 'linux') check(native.bind(fd, Buffer.alloc(0)), 'bind');
+      if (local) check(native.bind(fd, local.bytes), 'bind', local.display);
+      else if (type === 'dgram' && process.platform === 'linux') check(native.bind(fd, Buffer.alloc(0)), 'bind');
       check(native.connect(fd, addr.bytes), 'connect', addr.display);
     } catch (err) {
       native.close(fd);
@@ -741,6 +745,24 @@ export class UnixSocket extends Duplex {
       }
       await waitReadable(this, opts);
     }
+  }
+
+  /**
+   * Datagram sockets: connect(2) this (bound) socket to one peer. From then on it receives only that
+   * peer's datagrams, and the kernel refuses every other socket's connect and send to it with EPERM
+   * (unix_may_send), so a second sender is told at once instead of being dropped unread.
+   *
+   * @example
+   * ```ts
+   * const first = (await server.receive())!;
+   * server.connectTo(first.from!);
+   * ```
+   */
+  connectTo(to: UnixAddressLike): void {
+    this.#assertOpen('connectTo');
+    if (this.type !== 'dgram') throw new IpcError('ERR_IPC_UNSUPPORTED', 'connectTo() is for datagram sockets (stream and seqpacket sockets connect once, with UnixSocket.connect)');
+    const addr = encodeAddress(to, 'to');
+    check(native.connect(this.#fd, addr.bytes), 'connect', addr.display);
   }
 
   /** Shuts down one or both directions (shutdown(2)). */
@@ -1071,9 +1093,11 @@ function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr
     check(rc, 'bind', addr.display);
     let owned: Owned | undefined;
     if (addr.path !== undefined) {
-      owned = statOwned(addr.path);
-      // The umask can only have narrowed the mode: widen it to exactly what was asked.
-      if (owned && (fs.lstatSync(addr.path).mode & 0o7777) !== mode) fs.chmodSync(addr.path, mode);
+      // The umask can only have narrowed the mode: widen it to exactly what was asked, on the inode
+      // (an O_PATH|O_NOFOLLOW descriptor checked to be a socket of ours), never through the path, which
+      // anybody who can write the directory may have swapped for a symlink since bind(2).
+      const st = setSocketFileMode(addr.path, mode);
+      owned = { path: addr.path, dev: st.dev, ino: st.ino };
       if (!own) owned = undefined;
     }
     return { fd, addr, owned };
@@ -1143,6 +1167,8 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
   #allow: AllowRule | undefined;
   #opts: UnixSocketOptions;
   #looping = false;
+  #refed = true;
+  #backoff = 0;
 
   private constructor(fd: number, type: UnixSocketType, address: string, owned: Owned | undefined, opts: ListenOptions, socket?: UnixSocket) {
     super();
@@ -1221,14 +1247,29 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
   async accept(opts: WaitOptions = {}): Promise<UnixSocket> {
     if (this.socket) throw new IpcError('ERR_IPC_UNSUPPORTED', 'a datagram server has no connections: use server.socket');
     validateWaitOptions(opts);
+    const deadline = opts.timeout === undefined ? undefined : Date.now() + opts.timeout;
+    const left = (): WaitOptions => (deadline === undefined ? opts : { signal: opts.signal, timeout: Math.max(0, deadline - Date.now()) });
     for (;;) {
       if (this.#fd < 0) throw closedError(`unix ${this.type} server`, 'accept');
       const c = native.accept(this.#fd);
       if (c === EAGAIN) {
-        await this.#ready!.wait(READABLE, opts);
+        await this.#ready!.wait(READABLE, left());
+        continue;
+      }
+      if (c === ECONNABORTED) continue; // the client gave up before we took it: nothing to do
+      if (TRANSIENT.has(c)) {
+        // Out of descriptors or memory (a client may be exhausting them on purpose). The connection
+        // stays in the backlog and the socket stays readable, so waiting for readiness would spin:
+        // back off on a timer, report it, and try again; one success resets the delay (libuv keeps
+        // accepting the same way). Never thrown: a server must outlive its clients' attacks.
+        const err = errnoException(c, 'accept4', this.address);
+        this.#backoff = Math.min(this.#backoff ? this.#backoff * 2 : 10, 1000);
+        this.emit('acceptError', err, this.#backoff);
+        await this.#pause(this.#backoff, left());
         continue;
       }
       if (c < 0) throw errnoException(c, 'accept4', this.address);
+      this.#backoff = 0;
       if (this.#allow !== undefined) {
         const cr = native.getPeerCred(c);
         const creds = typeof cr === 'number' ? undefined : { pid: cr[0], uid: cr[1], gid: cr[2] };
@@ -1254,6 +1295,28 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     }
   }
 
+  /** Sleeps `ms` for a backoff; ends early (resolved) when the server closes, rejects on abort/timeout. */
+  #pause(ms: number, opts: WaitOptions): Promise<void> {
+    const { signal, timeout } = opts;
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    return new Promise((resolve, reject) => {
+      const timedOut = timeout !== undefined && timeout < ms;
+      const timer = setTimeout(() => done(timedOut ? timeoutError('accept', timeout!) : undefined), timedOut ? timeout : ms);
+      if (!this.#refed) timer.unref();
+      const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
+      const onClose = () => done();
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.once('close', onClose);
+    });
+  }
+
   async #acceptLoop(): Promise<void> {
     if (this.#looping) return;
     this.#looping = true;
@@ -1263,19 +1326,26 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
         this.emit('connection', conn);
       }
     } catch (err) {
-      if ((err as IpcError).code !== 'ERR_IPC_CLOSED') this.emit('error', err);
+      // accept() throws only when the server is closed or broken (EBADF, EINVAL...): transient failures
+      // are retried inside it. With nobody listening for 'error', emitting one would crash the process.
+      if ((err as IpcError).code !== 'ERR_IPC_CLOSED') {
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+        else process.emitWarning(err as Error);
+      }
     } finally {
       this.#looping = false;
     }
   }
 
   ref(): this {
+    this.#refed = true;
     this.#ready?.ref();
     this.socket?.ref();
     return this;
   }
 
   unref(): this {
+    this.#refed = false;
     this.#ready?.unref();
     this.socket?.unref();
     return this;

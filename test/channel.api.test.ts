@@ -46,7 +46,7 @@ test('every codec carries its values through a channel', async (t) => {
   }
 });
 
-test('raw takes bytes or strings and gives Buffers; bytes a codec cannot decode are ERR_IPC_CORRUPT', async (t) => {
+test('raw takes bytes or strings and gives Buffers; bytes a codec cannot decode are ERR_IPC_CODEC', async (t) => {
   const rx = await listen('tcp://127.0.0.1:0', { codec: 'json' });
   t.after(() => rx.close());
   const tx = await connect(rx.url, { codec: 'raw' });
@@ -54,7 +54,7 @@ test('raw takes bytes or strings and gives Buffers; bytes a codec cannot decode 
   await tx.send('{"ok":true}');
   assert.deepEqual(await rx.receive(), { ok: true });
   await tx.send(new Uint8Array([0xff, 0x00]));
-  await assert.rejects(rx.receive(), { code: 'ERR_IPC_CORRUPT' });
+  await assert.rejects(rx.receive(), { code: 'ERR_IPC_CODEC' });
   await assert.rejects(tx.send(12 as unknown as string), { code: 'ERR_INVALID_ARG_TYPE' });
 });
 

@@ -80,6 +80,15 @@ export const subjects: Subject[] = [
     largeOpts: { capacity: 16 << 20 },
   },
   {
+    name: 'shm+unix ring server',
+    url: () => `shm+unix:@ipckit-test-${process.pid}-${++seq}`,
+    reliable: true,
+    duplex: true,
+    large: (8 << 20) - 8,
+    opts: { capacity: 1 << 18 },
+    largeOpts: { capacity: 16 << 20 },
+  },
+  {
     name: 'posix mq',
     url: () => `mq:${uniqueName('ch')}`,
     reliable: true,

@@ -55,9 +55,9 @@ test('ls shows a System V queue made by ipcmk, with the key and id ipcs shows', 
   assert.equal(obj.count, 0);
 });
 
-test('rm refuses an object it cannot parse with exit 1', async () => {
+test('rm refuses an object it cannot parse with exit 2 (usage)', async () => {
   const r = await ipckit(['rm', 'nonsense']);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.match(r.stderr, /ERR_IPC_NAME_INVALID/);
 });
 
@@ -228,7 +228,9 @@ test('recv udp: prints a datagram Python sends', { skip: missing('python3') }, a
   const r = await recv.done();
   py.kill('SIGKILL');
   assert.equal(r.code, 0, r.err);
-  assert.deepEqual(JSON.parse(r.out.trim().split('\n')[0]!), { data: 'from python', bytes: 11 });
+  const m = JSON.parse(r.out.trim().split('\n')[0]!);
+  assert.deepEqual({ ...m, sender: undefined }, { data: 'from python', encoding: 'utf8', bytes: 11, sender: undefined });
+  assert.match(m.sender.address, /^127\.0\.0\.1:\d+$/, 'the sender\'s address');
 });
 
 test('send and recv over shm: speak the Channel protocol through the ring', async () => {

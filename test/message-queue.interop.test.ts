@@ -115,7 +115,7 @@ for (const kind of ['posix', 'sysv'] as const) {
     assert.deepEqual(JSON.parse(out.split('\n')[0]!), { ready: true });
     if (pq) await pq.send('wake');
     else await sq!.send(1, 'wake');
-    const [code] = await new Promise<[number | null]>((r) => child.once('exit', (c) => r([c])));
+    const [code] = await new Promise<[number | null]>((r) => child.once('close', (c) => r([c])));
     assert.equal(code, 0, 'ended by itself');
     assert.deepEqual(JSON.parse(out.trim().split('\n')[1]!), { data: 'wake' });
   });

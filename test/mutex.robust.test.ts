@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { Mutex, SharedMemory } from '../src/index.js';
 import { native } from '../src/native.js';
-import { childScript, compileC, exited, firstLine, startPeer, uniqueName, missing } from './helpers/index.js';
+import { childScript, compileC, exited, firstLine, output, startPeer, uniqueName, missing } from './helpers/index.js';
 import { exec } from './fixtures/shm-helpers.js';
 
 /** Until FUTEX_WAITERS is set in the lock word of the mutex at offset 0 (a locker is going to sleep). */
@@ -189,10 +189,8 @@ test('a C holder SIGKILLed is released by the kernel through its own robust list
   child.kill('SIGKILL');
   await exited(child);
   const taker = startPeer(t, bin, ['take', shm.name]);
-  let out = '';
-  taker.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  assert.equal(await output(taker), 'waiting\ngot 1\n');
   assert.equal((await exited(taker)).code, 0);
-  assert.equal(out, 'waiting\ngot 1\n');
 });
 
 for (const round of ['canary', 'wild'] as const) {

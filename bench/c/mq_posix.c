@@ -1,6 +1,7 @@
 // The C floor for POSIX message queues (mq_overview(7)), measured the way bench/mq.ts measures ipckit:
 //   mq_posix rtt SIZE N    ping-pong over two queues: prints one round trip per line, in ns
 //   mq_posix tput SIZE N   one-way: N messages to a consumer, then "done"; prints {"msgs_per_s":...}
+//   mq_posix verify SIZE N one-way, N pattern messages: the consumer prints {"bytes":...,"fnv":...}
 // The parent runs on CPU 0, the forked peer on CPU 1 (when there are two). Blocking descriptors: the
 // kernel wakes the peer directly, which is what an event loop's poll wake-up is compared against.
 #define _GNU_SOURCE
@@ -28,6 +29,17 @@ static double now_ns(void) {
   return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+/* The verification exchange (bench/lib.ts patternDigest): message i carries byte (i + j) & 0xff at
+ * offset j; the receiver folds every byte it gets into FNV-1a and prints {"bytes":B,"fnv":H}. */
+static void fill(unsigned char* b, long size, long i) {
+  for (long j = 0; j < size; j++) b[j] = (unsigned char)(i + j);
+}
+
+static unsigned fnv(unsigned h, const unsigned char* b, long n) {
+  for (long j = 0; j < n; j++) h = (h ^ b[j]) * 16777619u;
+  return h;
+}
+
 static mqd_t make(const char* name, long size) {
   struct mq_attr a = {0};
   a.mq_maxmsg = 10;
@@ -45,6 +57,7 @@ static mqd_t make(const char* name, long size) {
 int main(int argc, char** argv) {
   if (argc != 4) return 64;
   int rtt = strcmp(argv[1], "rtt") == 0;
+  int verify = strcmp(argv[1], "verify") == 0;
   long size = atol(argv[2]);
   long n = atol(argv[3]);
   char na[64], nb[64];
@@ -57,7 +70,18 @@ int main(int argc, char** argv) {
   if (pid == 0) {
     if (ncpu > 1) pin(1);
     unsigned prio;
-    if (rtt) {
+    if (verify) {
+      unsigned h = 2166136261u;
+      long bytes = 0;
+      for (long i = 0; i < n; i++) {
+        ssize_t m = mq_receive(a, buf, size < 1 ? 1 : size, &prio);
+        if (m < 0) _exit(1);
+        h = fnv(h, (unsigned char*)buf, m);
+        bytes += m;
+      }
+      printf("{\"bytes\":%ld,\"fnv\":%u}\n", bytes, h);
+      fflush(stdout);
+    } else if (rtt) {
       for (;;) {
         ssize_t m = mq_receive(a, buf, size < 1 ? 1 : size, &prio);
         if (m <= 0) break;  // an empty message ends the run
@@ -71,7 +95,12 @@ int main(int argc, char** argv) {
   }
   pin(0);
   unsigned prio;
-  if (rtt) {
+  if (verify) {
+    for (long i = 0; i < n; i++) {
+      fill((unsigned char*)buf, size, i);
+      if (mq_send(a, buf, size, 0) != 0) return 1;
+    }
+  } else if (rtt) {
     long warm = n / 10 + 100;
     double* s = malloc(sizeof(double) * n);
     for (long i = 0; i < warm + n; i++) {

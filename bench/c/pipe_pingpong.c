@@ -1,5 +1,7 @@
 // The C floor for pipes: two processes ping-pong SIZE bytes over a pair of pipes (read/write, blocking).
 // Usage: pipe_pingpong ITERS SIZE CPU_A CPU_B -> one JSON line of round-trip percentiles (ns)
+//        pipe_pingpong ITERS SIZE CPU_A CPU_B verify -> ITERS pattern messages echoed back, the echoes'
+//        {"bytes":B,"fnv":H} (bench/lib.ts patternDigest)
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdint.h>
@@ -24,6 +26,16 @@ static void xfer(int fd, unsigned char *buf, size_t n, int rd) {
     if (r <= 0) _exit(1);
     off += r;
   }
+}
+
+/* The verification exchange: message i carries byte (i + j) & 0xff at offset j; FNV-1a of what came back. */
+static void fill(unsigned char *b, size_t size, int i) {
+  for (size_t j = 0; j < size; j++) b[j] = (unsigned char)(i + (int)j);
+}
+
+static unsigned fnv(unsigned h, const unsigned char *b, size_t n) {
+  for (size_t j = 0; j < n; j++) h = (h ^ b[j]) * 16777619u;
+  return h;
 }
 
 static uint64_t now(void) {
@@ -54,6 +66,18 @@ int main(int argc, char **argv) {
     _exit(0);
   }
   pin(atoi(argv[3]));
+  if (argc > 5 && !strcmp(argv[5], "verify")) {
+    unsigned h = 2166136261u;
+    for (int i = 0; i < iters; i++) {
+      fill(buf, size, i);
+      xfer(p1[1], buf, size, 0);
+      xfer(p2[0], buf, size, 1);
+      h = fnv(h, buf, size);
+    }
+    waitpid(pid, NULL, 0);
+    printf("{\"bytes\":%llu,\"fnv\":%u}\n", (unsigned long long)iters * size, h);
+    return 0;
+  }
   uint64_t *rtt = malloc(sizeof(uint64_t) * iters);
   for (int i = 0; i < iters; i++) {
     uint64_t t0 = now();

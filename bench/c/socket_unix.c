@@ -2,6 +2,8 @@
  * send/recv. Usage:
  *   socket_unix <stream|dgram|seqpacket> rtt  <iterations> <size>   -> JSON: round-trip samples' percentiles (ns)
  *   socket_unix <stream|dgram|seqpacket> tput <messages>   <size>   -> JSON: elapsed ns for all messages
+ *   socket_unix <stream|dgram|seqpacket> verify <messages> <size>   -> JSON: the sink's {"bytes","fnv"} of
+ *                                                                      that many pattern messages
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -35,6 +37,17 @@ static int recv_full(int fd, char *buf, size_t n, int stream) {
   return 0;
 }
 
+/* The verification exchange (bench/lib.ts patternDigest): message i carries byte (i + j) & 0xff at
+ * offset j; the receiver folds every byte it gets into FNV-1a and prints {"bytes":B,"fnv":H}. */
+static void fill(unsigned char *b, size_t size, long i) {
+  for (size_t j = 0; j < size; j++) b[j] = (unsigned char)(i + (long)j);
+}
+
+static unsigned fnv(unsigned h, const unsigned char *b, size_t n) {
+  for (size_t j = 0; j < n; j++) h = (h ^ b[j]) * 16777619u;
+  return h;
+}
+
 static void pin(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -47,6 +60,7 @@ int main(int argc, char **argv) {
   int stream = !strcmp(argv[1], "stream");
   int type = stream ? SOCK_STREAM : !strcmp(argv[1], "dgram") ? SOCK_DGRAM : SOCK_SEQPACKET;
   int rtt = !strcmp(argv[2], "rtt");
+  int verify = !strcmp(argv[2], "verify");
   long iters = atol(argv[3]);
   size_t size = (size_t)atol(argv[4]);
   int sv[2];
@@ -57,7 +71,18 @@ int main(int argc, char **argv) {
   if (pid == 0) {
     close(sv[0]);
     pin(1);
-    if (rtt) {
+    if (verify) {
+      long long total = (long long)iters * (long long)size, got = 0;
+      unsigned h = 2166136261u;
+      while (got < total) {
+        ssize_t r = recv(sv[1], buf, size, 0);
+        if (r <= 0) _exit(1);
+        h = fnv(h, (unsigned char *)buf, (size_t)r);
+        got += r;
+      }
+      printf("{\"bytes\":%lld,\"fnv\":%u}\n", got, h);
+      fflush(stdout);
+    } else if (rtt) {
       for (long i = 0; i < iters; i++) {
         if (recv_full(sv[1], buf, size, stream) < 0) _exit(1);
         if (send(sv[1], buf, size, 0) < 0) _exit(1);
@@ -74,7 +99,17 @@ int main(int argc, char **argv) {
     _exit(0);
   }
   close(sv[1]);
-  if (rtt) {
+  if (verify) {
+    for (long i = 0; i < iters; i++) {
+      fill((unsigned char *)buf, size, i);
+      size_t off = 0;
+      while (off < size) {
+        ssize_t w = send(sv[0], buf + off, size - off, 0);
+        if (w < 0) return 4;
+        off += (size_t)w;
+      }
+    }
+  } else if (rtt) {
     long long *s = malloc(sizeof(long long) * (size_t)iters);
     for (long i = 0; i < iters; i++) {
       long long t0 = now_ns();

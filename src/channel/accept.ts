@@ -7,38 +7,59 @@ import { AbortError, closedError, timeoutError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import type { Transport } from './transport.js';
 
+/** Where connections come from: a node:net server, or anything else that accepts (a UnixServer). */
+export interface ConnectionSource<S> {
+  /** Starts handing every accepted connection to `cb`. */
+  onConnection(cb: (conn: S) => void): void;
+  /** Stops accepting and releases the listening address (idempotent). */
+  stop(): Promise<void>;
+  /** Closes a connection refused because the channel already has its peer. */
+  refuse(conn: S): void;
+}
+
+function netSource(server: net.Server): ConnectionSource<net.Socket> {
+  return {
+    onConnection: (cb) => server.on('connection', cb),
+    stop: () => (server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()),
+    refuse: (s) => s.destroy(),
+  };
+}
+
 export class AcceptingTransport implements Transport {
   readonly canSend = true;
   readonly canReceive = true;
   readonly maxMessageSize: number;
   readonly url: string;
   readonly #what: string;
-  readonly #server: net.Server;
+  readonly #source: ConnectionSource<any>;
   #t: Transport | undefined;
   #ready: Promise<Transport>;
   #resolve!: (t: Transport) => void;
   #reject!: (e: Error) => void;
   #closing: Promise<void> | undefined;
 
-  constructor(what: string, url: string, server: net.Server, maxMessageSize: number, wrap: (s: net.Socket) => Transport) {
+  constructor(what: string, url: string, server: net.Server, maxMessageSize: number, wrap: (s: net.Socket) => Transport);
+  constructor(what: string, url: string, source: ConnectionSource<any>, maxMessageSize: number, wrap: (s: any) => Transport);
+  constructor(what: string, url: string, server: net.Server | ConnectionSource<any>, maxMessageSize: number, wrap: (s: any) => Transport) {
     this.#what = what;
     this.url = url;
-    this.#server = server;
+    const source = 'onConnection' in server ? server : netSource(server);
+    this.#source = source;
     this.maxMessageSize = maxMessageSize;
     this.#ready = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
     this.#ready.catch(() => {});
-    server.on('connection', (s) => {
+    source.onConnection((s) => {
       if (this.#t || this.#closing) {
-        s.destroy();
+        source.refuse(s);
         return;
       }
       this.#t = wrap(s);
       this.#resolve(this.#t);
       // One peer per channel: stop accepting, and release the listening address now.
-      server.close();
+      void source.stop();
     });
   }
 
@@ -73,7 +94,7 @@ export class AcceptingTransport implements Transport {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#reject(closedError(this.#what, 'receive'));
-      if (this.#server.listening) await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      await this.#source.stop();
       await this.#t?.close();
     })();
     return this.#closing;

@@ -1,14 +1,24 @@
 // unix+dgram:/path and unix+dgram:@name — AF_UNIX datagrams through ipckit's UnixSocket. Unlike UDP, a
 // Unix datagram is never lost or reordered, and a full receiver makes the sender wait (backpressure).
 // `listen` binds the address; its peer is the sender of the first datagram (connect autobinds an
-// abstract address, so it can be answered), and its own sends wait until that peer is known; datagrams
-// from anybody else are ignored. `connect` connects a socket to the address. Each datagram is a tag
-// byte and the payload (record.ts). There is no connection: a listener does not notice that its peer
-// died; a connector whose listener is gone gets ECONNREFUSED, reported as ERR_IPC_PEER_DEAD.
+// abstract address, so it can be answered), and its own sends wait until that peer is known. `connect`
+// connects a socket to the address. Each datagram is a tag byte and the payload (record.ts). There is
+// no connection: a listener does not notice that its peer died; a connector whose listener is gone gets
+// ECONNREFUSED, reported as ERR_IPC_PEER_DEAD.
+//
+// One peer, and nobody's datagram dropped unsaid. A connector binds its socket to a claim name derived
+// from the listener's address (an abstract name: exclusive, and released by the kernel when the socket
+// closes or its process dies), so a second ipckit connector fails at connect with ERR_IPC_BUSY before
+// it sends anything. Once the listener knows its peer it connect(2)s its socket to it, so the kernel
+// refuses anybody else's connect and send with EPERM (unix_may_send), reported as ERR_IPC_BUSY too.
+// Datagrams another (non-ipckit) sender sent before that are answered with a refusal record (record.ts).
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import { UnixSocket } from '../socket.js';
 import type { Endpoint } from './endpoint.js';
-import { RecordTransport, type RecordCarrier } from './record.js';
-import { registerAdapter } from './transport.js';
+import { RecordTransport, REFUSED, type RecordCarrier } from './record.js';
+import { busy, registerAdapter } from './transport.js';
+import { listenerOptions } from './unix.js';
 
 type DgramEndpoint = Extract<Endpoint, { transport: 'unix+dgram' }>;
 
@@ -16,18 +26,34 @@ function address(ep: DgramEndpoint): { path: string } | { abstract: string } {
   return ep.abstract ? { abstract: ep.path } : { path: ep.path };
 }
 
+/**
+ * The abstract name a connector of this listener binds: one per listening socket (a path is named by
+ * its file's device and inode, so two spellings of one path claim the same name).
+ */
+function claimName(ep: DgramEndpoint): string | undefined {
+  let id = `@${ep.path}`;
+  if (!ep.abstract) {
+    const st = fs.statSync(ep.path, { throwIfNoEntry: false });
+    if (!st) return undefined; // nothing there: connect(2) reports its own ENOENT
+    id = `${st.dev}:${st.ino}`;
+  }
+  return `ipckit.dgram-claim.${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
+}
+
 function listenerCarrier(sock: UnixSocket): RecordCarrier {
   let peer: string | null = null;
+  let connected = false;
   const waiting: Array<() => void> = [];
+  const refused = new Set<string>();
   return {
     maxRecord: sock.maxMessageSize,
     async send(rec) {
       if (peer === null) await new Promise<void>((resolve) => waiting.push(resolve));
       if (peer === null) throw Object.assign(new Error('closed'), { code: 'ERR_IPC_CLOSED' });
-      await sock.send(rec, { to: peer });
+      await sock.send(rec, connected ? {} : { to: peer });
     },
     async goodbye(rec) {
-      if (peer !== null) await sock.send(rec, { to: peer });
+      if (peer !== null) await sock.send(rec, connected ? {} : { to: peer });
     },
     async receive(opts) {
       for (;;) {
@@ -37,8 +63,25 @@ function listenerCarrier(sock: UnixSocket): RecordCarrier {
         if (m.from === null) continue; // an unnamed sender cannot be answered: not a channel peer
         if (peer === null) {
           peer = m.from;
+          // From now on the kernel refuses everybody else (EPERM at their connect or send). A peer that
+          // sent and closed before we read it cannot be connected to (ECONNREFUSED): its datagrams
+          // are still delivered, and answers go to its address.
+          try {
+            sock.connectTo(peer);
+            connected = true;
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            if (code !== 'ECONNREFUSED' && code !== 'ENOENT') throw err;
+          }
           for (const f of waiting.splice(0)) f();
-        } else if (m.from !== peer) continue;
+        } else if (m.from !== peer) {
+          // Sent before we had a peer: tell that sender, once, that nothing of it is delivered.
+          if (!refused.has(m.from)) {
+            refused.add(m.from);
+            sock.send(Buffer.from([REFUSED]), { to: m.from, timeout: 1000 }).catch(() => {});
+          }
+          continue;
+        }
         return m.data;
       }
     },
@@ -49,10 +92,18 @@ function listenerCarrier(sock: UnixSocket): RecordCarrier {
   };
 }
 
-function connectorCarrier(sock: UnixSocket): RecordCarrier {
+function connectorCarrier(ep: DgramEndpoint, sock: UnixSocket): RecordCarrier {
+  const refusedByKernel = (err: unknown) => (err as { code?: string }).code === 'EPERM';
   return {
     maxRecord: sock.maxMessageSize,
-    send: (rec) => sock.send(rec),
+    async send(rec) {
+      try {
+        await sock.send(rec);
+      } catch (err) {
+        if (refusedByKernel(err)) throw busy(ep.url, 'the listener is connected to another peer');
+        throw err;
+      }
+    },
     async receive(opts) {
       const m = await sock.receive(opts);
       if (m === null) return null;
@@ -65,11 +116,20 @@ function connectorCarrier(sock: UnixSocket): RecordCarrier {
 
 registerAdapter('unix+dgram', {
   async listen(ep, opts) {
-    const sock = await UnixSocket.create({ ...address(ep), type: 'dgram', receiveFds: false });
+    const sock = await UnixSocket.create({ ...address(ep), type: 'dgram', receiveFds: false, ...listenerOptions(opts) });
     return new RecordTransport(`channel ${ep.url}`, listenerCarrier(sock), opts.maxMessageSize, sock.maxMessageSize);
   },
   async connect(ep, opts) {
-    const sock = await UnixSocket.connect({ ...address(ep), type: 'dgram', receiveFds: false });
-    return new RecordTransport(`channel ${ep.url}`, connectorCarrier(sock), opts.maxMessageSize, sock.maxMessageSize);
+    let sock: UnixSocket;
+    const claim = claimName(ep);
+    try {
+      sock = await UnixSocket.connect({ ...address(ep), type: 'dgram', receiveFds: false, ...(claim ? { bindTo: { abstract: claim } } : {}) });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'EADDRINUSE') throw busy(ep.url, 'another connector holds its claim name');
+      if (code === 'EPERM') throw busy(ep.url, 'the listener is connected to another peer');
+      throw err;
+    }
+    return new RecordTransport(`channel ${ep.url}`, connectorCarrier(ep, sock), opts.maxMessageSize, sock.maxMessageSize);
   },
 });

@@ -35,6 +35,7 @@ export type Endpoint =
   | SocketEndpoint<'unix'>
   | SocketEndpoint<'unix+dgram'>
   | SocketEndpoint<'unix+seqpacket'>
+  | SocketEndpoint<'shm+unix'>
   | HostEndpoint<'tcp'>
   | HostEndpoint<'udp'>
   | (HostEndpoint<'nats'> & { subject: string });
@@ -108,8 +109,9 @@ export function parseEndpoint(url: string): Endpoint {
     case 'unix':
     case 'unix+stream':
     case 'unix+dgram':
-    case 'unix+seqpacket': {
-      const transport = scheme === 'unix+stream' ? 'unix' : (scheme as 'unix' | 'unix+dgram' | 'unix+seqpacket');
+    case 'unix+seqpacket':
+    case 'shm+unix': {
+      const transport = scheme === 'unix+stream' ? 'unix' : (scheme as 'unix' | 'unix+dgram' | 'unix+seqpacket' | 'shm+unix');
       if (rest.startsWith('@')) {
         const name = rest.slice(1);
         // unix(7): the abstract name is the bytes after the leading NUL, at most 107 of them.

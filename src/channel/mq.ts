@@ -5,13 +5,20 @@
 // from `maxMessageSize` (default 8192, fs.mqueue.msgsize_default), and the connector adopts it, so an
 // oversized message is refused by the sender. `maxMessages` (default 10) sets mq_maxmsg.
 // Messages travel at priority 1; the goodbye is an empty message at priority 0, which the queue
-// delivers after every message sent before it. A queue has no connection: a peer that dies is not
-// noticed (the queue simply stays empty, or full).
+// delivers after every message sent before it (a non-empty message at priority 0, which another program
+// may send, is a message, not the goodbye). A queue has no connection: a peer that dies is not noticed
+// (the queue simply stays empty, or full).
+//
+// One connector: a queue cannot tell its writers apart, so a second connector would interleave its
+// messages with the first's and its goodbye would end the listener's stream for both. The connector
+// therefore takes an exclusive flock(2) on its queue descriptor; a second one finds it taken and fails
+// at connect with ERR_IPC_BUSY, before sending anything. The kernel drops the lock when the connector
+// closes or dies (after a death, a new connector may carry on where the dead one stopped).
 import { closedError, IpcError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
 import { MessageQueue } from '../message-queue.js';
-import { registerAdapter, type Transport } from './transport.js';
+import { adoptOptions, busy, registerAdapter, type Transport } from './transport.js';
 
 const DATA = 1;
 const BYE = 0;
@@ -51,7 +58,7 @@ class MqTransport implements Transport {
       if (this.#closed) throw closedError(this.#what, 'receive');
       throw err;
     }
-    if (m.priority === BYE) {
+    if (m.priority === BYE && m.data.byteLength === 0) {
       this.#goodbye = true;
       return null;
     }
@@ -80,7 +87,18 @@ registerAdapter('mq', {
     return new MqTransport(ep.url, q, false, opts.maxMessageSize);
   },
   async connect(ep, opts) {
-    const q = await MessageQueue.open(ep.name, { access: 'write' });
+    const q = await MessageQueue.open(ep.name, { access: 'write', ...adoptOptions(opts) });
+    let mine: boolean;
+    try {
+      mine = q.tryLock();
+    } catch (err) {
+      q.close();
+      throw err;
+    }
+    if (!mine) {
+      q.close();
+      throw busy(ep.url, 'another connector holds the queue');
+    }
     return new MqTransport(ep.url, q, true, opts.maxMessageSize);
   },
 });

@@ -1,8 +1,6 @@
-// tcp://host:port and unix:/path, unix:@abstract (AF_UNIX stream) through node:net: both directions on
-// one connection, framed (stream.ts). `listen` binds at once and the channel is carried by the first
-// peer that connects (accept.ts); `connect` resolves once connected. A listening unix: path is removed
-// when the channel closes (libuv unlinks it); an existing file at the path makes listen fail with
-// EADDRINUSE rather than delete somebody else's socket.
+// tcp://host:port through node:net: both directions on one connection, framed (stream.ts). `listen`
+// binds at once and the channel is carried by the first peer that connects (accept.ts); `connect`
+// resolves once connected. (unix: is unix.ts, through ipckit's own UnixServer and UnixSocket.)
 import net from 'node:net';
 import { AbortError, timeoutError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
@@ -11,16 +9,14 @@ import type { Endpoint } from './endpoint.js';
 import { StreamTransport } from './stream.js';
 import { registerAdapter, type TransportOptions } from './transport.js';
 
-type NetEndpoint = Extract<Endpoint, { transport: 'tcp' | 'unix' }>;
+type NetEndpoint = Extract<Endpoint, { transport: 'tcp' }>;
 
 function address(ep: NetEndpoint): net.ListenOptions & net.NetConnectOpts {
-  if (ep.transport === 'tcp') return { host: ep.host, port: ep.port };
-  // Node reaches the abstract namespace (unix(7)) with a leading NUL in the path.
-  return { path: ep.abstract ? `\0${ep.path}` : ep.path };
+  return { host: ep.host, port: ep.port };
 }
 
 function wrap(ep: NetEndpoint, s: net.Socket, max: number): StreamTransport {
-  if (ep.transport === 'tcp') s.setNoDelay(true);
+  s.setNoDelay(true);
   return new StreamTransport(`channel ${ep.url}`, { readable: s, writable: s }, max);
 }
 
@@ -35,7 +31,7 @@ async function listen(ep: NetEndpoint, opts: TransportOptions): Promise<Acceptin
   });
   let url = ep.url;
   const a = server.address();
-  if (ep.transport === 'tcp' && a && typeof a === 'object') {
+  if (a && typeof a === 'object') {
     url = `tcp://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   }
   return new AcceptingTransport(`channel ${url}`, url, server, opts.maxMessageSize, (s) => wrap(ep, s, opts.maxMessageSize));
@@ -69,4 +65,3 @@ function connect(ep: NetEndpoint, opts: TransportOptions & WaitOptions): Promise
 }
 
 registerAdapter('tcp', { listen, connect });
-registerAdapter('unix', { listen, connect });

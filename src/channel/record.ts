@@ -1,6 +1,7 @@
 // A message transport over a record-preserving carrier (AF_UNIX seqpacket and datagram sockets): each
 // record is one tag byte and the payload. Tag 0 is a message, tag 1 the goodbye (the peer closed on
-// purpose); the tag also makes an empty message a non-empty record (a 0-byte seqpacket record reads like
+// purpose), tag 2 alone a refusal (a listener that already has its peer says so to another sender); the
+// tag also makes an empty message a non-empty record (a 0-byte seqpacket record reads like
 // the peer's shutdown). An end of records without the goodbye means the peer died.
 import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
@@ -20,6 +21,8 @@ export interface RecordCarrier {
 
 const DATA = 0;
 const BYE = 1;
+/** Sent by a listener to a connector it will not serve (it already has its peer). */
+export const REFUSED = 2;
 
 export class RecordTransport implements Transport {
   readonly canSend = true;
@@ -100,6 +103,7 @@ export class RecordTransport implements Transport {
     }
     if (this.#closed) throw closedError(this.#what, 'receive');
     if (rec === null) throw (this.#error = peerDead(this.#what));
+    if (rec.byteLength === 1 && rec[0] === REFUSED) throw (this.#error = new IpcError('ERR_IPC_BUSY', `${this.#what}: the listener already has its one peer and refused this end (nothing it sent was delivered)`));
     if (rec.byteLength === 0 || rec[0]! > BYE) throw (this.#error = new IpcError('ERR_IPC_CORRUPT', `${this.#what}: a record without a valid tag`));
     if (rec[0] === BYE) {
       this.#goodbye = true;

@@ -16,8 +16,10 @@
 // lost, and the producer rings (a futex wake, a syscall) only when the consumer really sleeps.
 //
 // Trust. The other side may be buggy, hostile or dead. Every position and length read from shared memory
-// is checked before use (ERR_IPC_CORRUPT, never an out-of-bounds access or a hang), and waits run in
-// bounded slices that check the peer's pid (ERR_IPC_PEER_DEAD within about `peerCheckMs`).
+// is checked before use (ERR_IPC_CORRUPT, never an out-of-bounds access or a hang). Whether the peer is
+// alive is never read from shared memory: the owner of the ring pair learns it from the kernel (the
+// rendezvous socket closing, see shm-server.ts) and passes it in as `RingMemory.peer`, and its parker
+// wakes this side's parked waits when that happens, so a wait needs no polling slices.
 import { AbortError, closedError, IpcError, outOfRange, timeoutError } from '../errors.js';
 import { tooLarge } from '../internal/framing.js';
 import type { WaitOptions } from '../internal/validate.js';
@@ -39,6 +41,8 @@ export const MAX_CAPACITY = 1 << 30;
 export const RECORD_HEADER = 8;
 /** A record length of 0xFFFFFFFF is the wrap marker: the rest of the data area up to its end is padding. */
 export const WRAP = 0xffffffff;
+/** A sleep flag's value once the waker rang it (docs/ring-format.md, "Waiting"). */
+export const RUNG = 3;
 /** Records of at least this many bytes may wrap early to reuse cache-hot memory (see tryWrite). */
 const LARGE_RECORD = 64 * 1024;
 
@@ -46,8 +50,6 @@ const LARGE_RECORD = 64 * 1024;
 export const OFF_MAGIC = 0;
 export const OFF_VERSION = 4;
 export const OFF_CAPACITY = 8;
-export const OFF_PRODUCER_PID = 16;
-export const OFF_CONSUMER_PID = 20;
 export const OFF_PRODUCER_CLOSED = 24;
 export const OFF_CONSUMER_CLOSED = 28;
 export const OFF_HEAD = 64; // producer line
@@ -71,20 +73,23 @@ function corrupt(what: string, props: Record<string, unknown>): IpcError {
 
 // ---- waiting -------------------------------------------------------------------------------------
 
-/** How a side parks: a futex that reaches the peer (SharedMemory.wait/notify across processes). */
+/**
+ * How a side parks and how it is woken. One parker serves both sides (producer and consumer) of one end
+ * of a ring pair; whoever made the pair owns it (the ring sides never release it).
+ */
 export interface Parker {
-  /** `flag`: the value this side stored in its sleep flag (what the waker will act on). */
-  wait(i32: Int32Array, index: number, expected: number, timeoutMs: number, signal?: AbortSignal, flag?: number): Promise<'ok' | 'not-equal' | 'timed-out'>;
+  /** The non-zero value a side stores in its sleep flag before it parks (the peer wakes it when non-zero). */
+  readonly flag: number;
   /**
-   * Wakes the side parked on `index`. `flag` is the value the waker read from that side's sleep flag
-   * (1: parked on the futex; 2: parked on a doorbell, see shm.ts); undefined (closing, aborting): wake
-   * whatever it is parked on.
+   * Parks until woken (by the peer or by wakeSelf), or `timeoutMs` (Infinity: no limit) passes; may return
+   * early ('not-equal' when the word is no longer `expected`). Never rejects for an abort: waitFor turns
+   * an abort into wakeSelf and checks the signal itself.
    */
-  notify(i32: Int32Array, index: number, flag?: number): void;
-  /** The value a side stores in its sleep flag before it parks: 1 (futex, the default) or 2 (doorbell). */
-  flagValue?(): number;
-  /** Called once by each ring side's close(): a parker holding resources frees them after the last. */
-  release?(): void;
+  wait(i32: Int32Array, index: number, expected: number, timeoutMs: number): Promise<'ok' | 'not-equal' | 'timed-out'>;
+  /** Wakes the peer parked on `index` (this side just published a position the peer waits for). */
+  wakePeer(i32: Int32Array, index: number): void;
+  /** Ends this side's own wait on `index` (abort, close, peer death); never reaches the peer. */
+  wakeSelf(i32: Int32Array, index: number): void;
 }
 
 type WaitAsync = (
@@ -95,14 +100,17 @@ type WaitAsync = (
 ) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 
 /**
- * Parking for threads of one process (worker_threads): V8's Atomics.waitAsync/notify. A pending
- * waitAsync does not keep the event loop alive, so a referenced timer does, until the wait settles.
- * The timer must outlive the wait whatever the timing: V8 settles a timed-out waitAsync through a
+ * Parking for threads of one process (worker_threads): V8's Atomics.waitAsync/notify. A consumer parks on
+ * `head` and a producer on `tail`, so a notify of a word reaches exactly the side parked on it: waking
+ * the peer and waking oneself are the same call on different words.
+ * A pending waitAsync does not keep the event loop alive, so a referenced timer does, until the wait
+ * settles. The timer must outlive the wait whatever the timing: V8 settles a timed-out waitAsync through a
  * delayed platform task that does not keep the loop alive either, and on Node 22 (seen: 6 tests of
  * ring.logic cancelled in 4 of 5 runs) a keep-alive of the wait's own length plus 10 ms fired first and
  * let the loop end with the wait still pending.
  */
 export const threadParker: Parker = {
+  flag: 1,
   async wait(i32, index, expected, timeoutMs) {
     const r = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(i32, index, expected, timeoutMs);
     if (!r.async) return r.value;
@@ -113,20 +121,13 @@ export const threadParker: Parker = {
       clearTimeout(keep);
     }
   },
-  notify(i32, index) {
+  wakePeer(i32, index) {
+    Atomics.notify(i32, index);
+  },
+  wakeSelf(i32, index) {
     Atomics.notify(i32, index);
   },
 };
-
-/** Whether a process exists (kill(2) with signal 0; EPERM means it exists but is not ours). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface RingMemory {
   /** The SharedArrayBuffer holding the ring (Atomics go here). */
@@ -136,6 +137,11 @@ export interface RingMemory {
   /** Byte offset of the ring header in both buffers (a multiple of 64). */
   offset: number;
   parker: Parker;
+  /**
+   * The peer's death as the kernel reported it (the rendezvous socket closed), or undefined while it
+   * lives. Checked whenever a wait would park; the parker wakes parked waits when it changes.
+   */
+  peer?: () => IpcError | undefined;
 }
 
 export interface RingWaitOptions extends WaitOptions {
@@ -148,8 +154,6 @@ export interface RingOptions {
   maxMessageSize?: number;
   /** Default spin before parking, in microseconds. Default 50. */
   spinMicros?: number;
-  /** How often a parked or spinning side checks that the peer's pid is alive, in ms. Default 100. */
-  peerCheckMs?: number;
   /** What to call it in errors. */
   what?: string;
 }
@@ -185,13 +189,12 @@ abstract class RingSide {
   readonly capacity: number;
   readonly maxMessageSize: number;
   spinMicros: number;
-  readonly peerCheckMs: number;
   protected readonly what: string;
   protected readonly i32: Int32Array; // the whole header and data area, for Atomics and record headers
   protected readonly bulk: Uint8Array; // the data area through the plain view, for payload copies
   protected readonly bulk32: Int32Array; // the same, by words, for short copies without an allocation
   protected readonly parker: Parker;
-  protected readonly base: number; // i32 index of the header
+  protected readonly peer: (() => IpcError | undefined) | undefined;
   protected readonly mask: number;
   protected broken: Error | undefined;
   protected closedSelf = false;
@@ -204,11 +207,10 @@ abstract class RingSide {
     this.bulk = new Uint8Array(mem.plain ?? mem.shared, mem.offset + RING_HEADER, this.capacity);
     this.bulk32 = new Int32Array(mem.plain ?? mem.shared, mem.offset + RING_HEADER, this.capacity >> 2);
     this.parker = mem.parker;
-    this.base = 0;
+    this.peer = mem.peer;
     const max = maxPayload(this.capacity);
     this.maxMessageSize = Math.min(opts.maxMessageSize ?? max, max);
     this.spinMicros = opts.spinMicros ?? 50;
-    this.peerCheckMs = opts.peerCheckMs ?? 100;
   }
 
   protected load(off: number): number {
@@ -224,73 +226,66 @@ abstract class RingSide {
     throw err;
   }
 
-  protected peerGone(pidOff: number, closedOff: number): IpcError | undefined {
-    if (this.load(closedOff) !== 0) return undefined; // closed on purpose: not a death
-    const pid = this.load(pidOff);
-    if (pid > 0 && !pidAlive(pid)) {
-      return new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${this.what} (pid ${pid}) died`, { pid });
-    }
-    return undefined;
+  /**
+   * Wakes the peer parked with its flag at `flagOff` on the word at `wordOff`, once per park: the flag
+   * goes from the peer's value to RUNG by compare-and-swap, and only the side that made that change
+   * rings, so a burst of sends to a parked consumer costs one wake-up syscall, not one per message.
+   */
+  protected ring(flagOff: number, wordOff: number): void {
+    const f = this.load(flagOff);
+    if (f === 0 || f === RUNG) return;
+    if (Atomics.compareExchange(this.i32, flagOff >> 2, f, RUNG) === f) this.parker.wakePeer(this.i32, wordOff >> 2);
   }
 
   /**
    * Spins up to `spinMicros` for `ready()`, then parks on the word at `wordOff` (whose value `ready()`
-   * depends on) in slices of peerCheckMs, with the flag at `flagOff` set while parked. `check()` throws
-   * or returns true to stop waiting (peer gone, closed).
+   * depends on) with the flag at `flagOff` set while parked. `ready()` must also be true once the peer
+   * closed its side on purpose; a peer that died without closing fails the wait with ERR_IPC_PEER_DEAD.
    */
-  protected async waitFor(
-    ready: () => boolean,
-    wordOff: number,
-    flagOff: number,
-    check: () => boolean,
-    opts: RingWaitOptions,
-  ): Promise<void> {
+  protected async waitFor(ready: () => boolean, wordOff: number, flagOff: number, op: string, opts: RingWaitOptions): Promise<void> {
     const { signal, timeout } = opts;
     const spinNs = (opts.spinMicros ?? this.spinMicros) * 1000;
-    const start = process.hrtime.bigint();
     if (spinNs > 0) {
-      // A bounded busy wait: cheaper than any wake-up when the peer answers within microseconds.
-      let lastCheck = start;
+      // A bounded busy wait: cheaper than any wake-up (tens of µs here) when the peer answers within
+      // microseconds. The clock is read once per 64 looks.
+      const start = process.hrtime.bigint();
       for (let i = 1; ; i++) {
         if (ready()) return;
-        if ((i & 63) === 0) {
-          const now = process.hrtime.bigint();
-          if (Number(now - start) >= spinNs) break;
-          if (Number(now - lastCheck) >= this.peerCheckMs * 1e6) {
-            lastCheck = now;
-            if (check()) return;
-          }
-        }
+        if ((i & 63) === 0 && Number(process.hrtime.bigint() - start) >= spinNs) break;
       }
     }
     const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
     const word = wordOff >> 2;
-    const onAbort = () => this.parker.notify(this.i32, word);
+    // An abort wakes this side only (the peer has nothing to do with it).
+    const onAbort = () => this.parker.wakeSelf(this.i32, word);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      // The peer's pid (a kill(2) syscall) is checked after each slice that ended without a wake-up, not
-      // before the first park: that syscall would otherwise sit on every sleeping round trip.
-      for (let slept = false; ; slept = true) {
+      for (;;) {
         if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-        if (this.closedSelf) throw closedError(this.what, 'wait');
-        if (slept && check()) return;
+        if (this.closedSelf) throw closedError(this.what, op);
+        if (this.broken) throw this.broken;
         const seen = Atomics.load(this.i32, word);
-        const flag = this.parker.flagValue?.() ?? 1;
-        this.store(flagOff, flag);
+        this.store(flagOff, this.parker.flag);
         // Re-check after raising the flag: the peer may have moved just before it saw the flag.
         if (ready() || Atomics.load(this.i32, word) !== seen) {
           this.store(flagOff, 0);
           return;
         }
-        const left = deadline - performance.now();
-        if (left <= 0) throw timeoutError(this.what, timeout!);
-        try {
-          await this.parker.wait(this.i32, word, seen, Math.max(1, Math.min(this.peerCheckMs, left)), signal, flag);
-        } catch (err) {
+        const dead = this.peer?.();
+        if (dead) {
           this.store(flagOff, 0);
-          throw err;
+          this.fail(dead);
         }
-        this.store(flagOff, 0);
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          this.store(flagOff, 0);
+          throw timeoutError(this.what, timeout!);
+        }
+        try {
+          await this.parker.wait(this.i32, word, seen, left);
+        } finally {
+          this.store(flagOff, 0);
+        }
         if (ready()) return;
       }
     } finally {
@@ -323,11 +318,6 @@ export class RingProducer extends RingSide {
     this.#head = this.load(OFF_HEAD) >>> 0;
     this.#tail = this.#head;
     this.#published = this.#head;
-  }
-
-  /** Claims the producer slot for `pid` (the peer's liveness checks look at it). */
-  attach(pid = process.pid): void {
-    this.store(OFF_PRODUCER_PID, pid);
   }
 
   /**
@@ -368,8 +358,8 @@ export class RingProducer extends RingSide {
     if (!this.#write(bytes, length === undefined ? bytes.byteLength : length)) return false;
     this.#published = this.#head;
     this.store(OFF_HEAD, this.#head);
-    const s = this.load(OFF_CONSUMER_SLEEPING);
-    if (s !== 0) this.parker.notify(this.i32, OFF_HEAD >> 2, s);
+    // The only syscall of the send path, and only when the consumer announced it parked.
+    if (this.load(OFF_CONSUMER_SLEEPING) !== 0) this.ring(OFF_CONSUMER_SLEEPING, OFF_HEAD);
     return true;
   }
 
@@ -446,41 +436,50 @@ export class RingProducer extends RingSide {
     if (this.#head === this.#published) return;
     this.#published = this.#head;
     this.store(OFF_HEAD, this.#head);
-    const s = this.load(OFF_CONSUMER_SLEEPING);
-    if (s !== 0) this.parker.notify(this.i32, OFF_HEAD >> 2, s);
+    if (this.load(OFF_CONSUMER_SLEEPING) !== 0) this.ring(OFF_CONSUMER_SLEEPING, OFF_HEAD);
   }
 
-  /** Sends, waiting for room (spin, then park) when the ring is full. */
-  async send(bytes: Uint8Array, opts: RingWaitOptions = {}): Promise<void> {
-    if (this.trySend(bytes)) return;
+  /**
+   * Sends, waiting for room (spin, then park) when the ring is full. The fast path is synchronous: a
+   * message that fits costs no promise beyond the one returned.
+   */
+  send(bytes: Uint8Array, opts: RingWaitOptions = {}): Promise<void> {
+    try {
+      if (this.trySend(bytes)) return RESOLVED;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#sendWaiting(bytes, opts);
+  }
+
+  async #sendWaiting(bytes: Uint8Array, opts: RingWaitOptions): Promise<void> {
     this.flush();
     const need = this.#need(bytes.byteLength);
     for (;;) {
-      await this.waitFor(
-        () => this.#free(need) >= need || this.load(OFF_CONSUMER_CLOSED) !== 0,
-        OFF_TAIL,
-        OFF_PRODUCER_WAITING,
-        () => {
-          const dead = this.peerGone(OFF_CONSUMER_PID, OFF_CONSUMER_CLOSED);
-          if (dead) this.fail(dead);
-          return false;
-        },
-        opts,
-      );
+      await this.waitFor(() => this.#free(need) >= need || this.load(OFF_CONSUMER_CLOSED) !== 0, OFF_TAIL, OFF_PRODUCER_WAITING, 'send', opts);
       if (this.trySend(bytes)) return;
     }
   }
 
-  /** Marks the producer closed (the consumer drains what is left, then sees the end) and wakes the consumer. */
+  /**
+   * Marks the producer closed (the consumer drains what is left, then sees the end), wakes the consumer,
+   * and ends this side's own send waiting for room (ERR_IPC_CLOSED).
+   */
   close(): void {
     if (this.closedSelf) return;
-    this.flush();
+    try {
+      this.flush();
+    } catch {
+      // a broken ring: nothing more to publish
+    }
     this.closedSelf = true;
     this.store(OFF_PRODUCER_CLOSED, 1);
-    this.parker.notify(this.i32, OFF_HEAD >> 2);
-    this.parker.release?.();
+    this.parker.wakePeer(this.i32, OFF_HEAD >> 2);
+    this.parker.wakeSelf(this.i32, OFF_TAIL >> 2);
   }
 }
+
+const RESOLVED = Promise.resolve();
 
 /**
  * The consuming side of one ring.
@@ -509,10 +508,6 @@ export class RingConsumer extends RingSide {
     this.#tail = this.load(OFF_TAIL) >>> 0;
     this.#head = this.#tail;
     this.#published = this.#tail;
-  }
-
-  attach(pid = process.pid): void {
-    this.store(OFF_CONSUMER_PID, pid);
   }
 
   /** The producer closed on purpose and everything it sent has been received. */
@@ -565,8 +560,7 @@ export class RingConsumer extends RingSide {
     const tail = (this.#tail = (this.#tail + n) >>> 0);
     this.#published = tail;
     this.store(OFF_TAIL, tail);
-    const s = this.load(OFF_PRODUCER_WAITING);
-    if (s !== 0) this.parker.notify(this.i32, OFF_TAIL >> 2, s);
+    if (this.load(OFF_PRODUCER_WAITING) !== 0) this.ring(OFF_PRODUCER_WAITING, OFF_TAIL);
   }
 
   /** The next message (a copy), or null if there is none now. Never waits, never calls native. */
@@ -635,37 +629,43 @@ export class RingConsumer extends RingSide {
     this.#advance(n);
   }
 
-  /** The next message, waiting (spin, then park); null once the producer closed and all was received. */
-  async receive(opts: RingWaitOptions = {}): Promise<Buffer | null> {
-    for (;;) {
+  /**
+   * The next message, waiting (spin, then park); null once the producer closed and all was received. A
+   * message already there is returned without any wait machinery.
+   */
+  receive(opts: RingWaitOptions = {}): Promise<Buffer | null> {
+    try {
       const m = this.tryReceive();
-      if (m) return m;
+      if (m) return Promise.resolve(m);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#receiveWaiting(opts);
+  }
+
+  async #receiveWaiting(opts: RingWaitOptions): Promise<Buffer | null> {
+    for (;;) {
       if (this.load(OFF_PRODUCER_CLOSED) !== 0) {
         // The producer sets "closed" after its last position store: one more look, then it is the end.
-        const last = this.tryReceive();
-        return last;
+        return this.tryReceive();
       }
-      await this.waitFor(
-        () => (this.load(OFF_HEAD) >>> 0) !== this.#tail || this.load(OFF_PRODUCER_CLOSED) !== 0,
-        OFF_HEAD,
-        OFF_CONSUMER_SLEEPING,
-        () => {
-          const dead = this.peerGone(OFF_PRODUCER_PID, OFF_PRODUCER_CLOSED);
-          if (dead) this.fail(dead);
-          return false;
-        },
-        opts,
-      );
+      await this.waitFor(() => (this.load(OFF_HEAD) >>> 0) !== this.#tail || this.load(OFF_PRODUCER_CLOSED) !== 0, OFF_HEAD, OFF_CONSUMER_SLEEPING, 'receive', opts);
+      const m = this.tryReceive();
+      if (m) return m;
     }
   }
 
-  /** Marks the consumer closed (the producer's next send fails) and wakes a producer waiting for room. */
+  /**
+   * Marks the consumer closed (the producer's next send fails), wakes a producer waiting for room, and
+   * ends this side's own receive (ERR_IPC_CLOSED).
+   */
   close(): void {
     if (this.closedSelf) return;
     this.closedSelf = true;
+    if (this.#held) this.#held = 0;
     if (this.#published !== this.#tail) this.store(OFF_TAIL, (this.#published = this.#tail));
     this.store(OFF_CONSUMER_CLOSED, 1);
-    this.parker.notify(this.i32, OFF_TAIL >> 2);
-    this.parker.release?.();
+    this.parker.wakePeer(this.i32, OFF_TAIL >> 2);
+    this.parker.wakeSelf(this.i32, OFF_HEAD >> 2);
   }
 }

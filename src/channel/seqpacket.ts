@@ -7,6 +7,7 @@ import { UnixServer, UnixSocket } from '../socket.js';
 import type { Endpoint } from './endpoint.js';
 import { RecordTransport, type RecordCarrier } from './record.js';
 import { registerAdapter } from './transport.js';
+import { listenerOptions } from './unix.js';
 
 type SeqEndpoint = Extract<Endpoint, { transport: 'unix+seqpacket' }>;
 
@@ -25,7 +26,7 @@ function carrier(sock: UnixSocket): RecordCarrier {
 
 registerAdapter('unix+seqpacket', {
   async listen(ep, opts) {
-    const server = await UnixServer.listen({ ...address(ep), type: 'seqpacket' });
+    const server = await UnixServer.listen({ ...address(ep), type: 'seqpacket', ...listenerOptions(opts) });
     let closed = false;
     const accepted = server.accept().then(async (sock) => {
       // One peer per channel: stop listening (and free the path) once it is here.

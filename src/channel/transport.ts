@@ -31,6 +31,12 @@ export interface TransportOptions {
   [key: string]: unknown;
 }
 
+/** `allowForeignOwner` of the channel options, for the adapters that adopt an existing object. */
+export function adoptOptions(opts: TransportOptions): { allowForeignOwner?: boolean } {
+  // The mechanism modules validate the type (ERR_INVALID_ARG_TYPE).
+  return opts.allowForeignOwner === undefined ? {} : { allowForeignOwner: opts.allowForeignOwner as boolean };
+}
+
 export interface Adapter<E extends Endpoint = Endpoint> {
   connect(endpoint: E, opts: TransportOptions & WaitOptions): Promise<Transport>;
   listen(endpoint: E, opts: TransportOptions & WaitOptions): Promise<Transport>;
@@ -63,6 +69,11 @@ export function adapterFor(endpoint: Endpoint): Adapter {
  */
 export function transports(): TransportName[] {
   return [...adapters.keys()];
+}
+
+/** A connector of a one-peer endpoint that already has its peer (connectionless transports). */
+export function busy(url: string, why: string): IpcError {
+  return new IpcError('ERR_IPC_BUSY', `${url} already has its one connector (${why}); a channel has exactly one peer`, { url });
 }
 
 export function peerDead(what: string, cause?: unknown): IpcError {

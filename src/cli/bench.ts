@@ -17,8 +17,9 @@ export function benchCommand(): Command {
     .option('--json <file>', 'write the rows as JSON')
     .option('--svg <file>', 'write a bar chart of round-trip p50')
     .option('--quick', 'fewer sizes and samples (under a minute)', false)
-    .option('--only <modules>', 'comma-separated bench modules (baseline, pipe, ring, mq, signal, socket, shm)')
-    .action(async (o: { json?: string; svg?: string; quick: boolean; only?: string }) => {
+    .option('--repeat <n>', 'runs of each module; figures are medians with their min–max (default 3, 1 with --quick)')
+    .option('--only <modules>', 'comma-separated bench modules (baseline, pipe, ring, mq, signal, socket, shm, growth, fork)')
+    .action(async (o: { json?: string; svg?: string; quick: boolean; only?: string; repeat?: string }) => {
       // The harness lives beside the compiled CLI (dist/bench); imported lazily so that other commands
       // do not load it.
       const { runBench, table, svg } = await import('../../bench/index.js');
@@ -26,6 +27,7 @@ export function benchCommand(): Command {
       const t0 = performance.now();
       const run = await runBench({
         quick: o.quick,
+        ...(o.repeat === undefined ? {} : { repeat: Number(o.repeat) }),
         only: o.only?.split(',').map((s) => s.trim()),
         progress: (text) => {
           const line = `bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s  ${text}`;

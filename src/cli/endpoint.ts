@@ -37,10 +37,32 @@ export interface EndpointOptions {
   count?: number;
 }
 
+/** One message, or one chunk of a byte stream, with what the transport says about it. */
+export interface Message {
+  data: Buffer;
+  /** mq: the message's priority. */
+  priority?: number;
+  /** sysvmq: the message's type. */
+  type?: number;
+  /** Who sent it, where the transport says: a socket peer's address or credentials. */
+  sender?: Sender;
+  /** Byte streams: the end of one connection (data is empty); a partial line before it is a line. */
+  end?: true;
+}
+
+export interface Sender {
+  address?: string;
+  pid?: number;
+  uid?: number;
+  gid?: number;
+}
+
 /** What arrives: whole messages, or chunks of a byte stream (split into lines where asked). */
 export interface Incoming {
   stream: boolean;
-  messages: AsyncIterable<Buffer>;
+  /** Where it listens, with what the kernel chose filled in (tcp://127.0.0.1:41234). */
+  address: string;
+  messages: AsyncIterable<Message>;
   close(): Promise<void>;
 }
 
@@ -59,6 +81,16 @@ function scheme(url: string): string {
   const m = /^([a-z+]+):/i.exec(url);
   if (!m) throw usage(`not an endpoint: ${url} (fifo:/path, mq:/name, sysvmq:0xKEY, unix:/path, tcp://host:port, ...)`);
   return m[1]!.toLowerCase();
+}
+
+/**
+ * Parses an endpoint as send and recv will use it, before anything is opened: a string that does not
+ * parse is a usage error.
+ */
+export function checkEndpoint(url: string): void {
+  const s = scheme(url);
+  if (s.startsWith('unix')) parseUnixEndpoint(url);
+  else parseEndpoint(url);
 }
 
 function useChannel(url: string, o: EndpointOptions): boolean {
@@ -155,18 +187,35 @@ function parseEndpointPath(url: string): string {
   return (parseEndpoint(url) as { path: string }).path;
 }
 
-async function* bytesOf(stream: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
-  for await (const c of stream) yield toBuffer(c);
+/** The chunks of one connection, then its end. */
+async function* chunksOf(stream: AsyncIterable<unknown>, sender?: Sender): AsyncGenerator<Message> {
+  for await (const c of stream) yield sender ? { data: toBuffer(c), sender } : { data: toBuffer(c) };
+  yield sender ? { data: Buffer.alloc(0), sender, end: true } : { data: Buffer.alloc(0), end: true };
+}
+
+function credentialsOf(conn: UnixSocket): Sender | undefined {
+  try {
+    const { pid, uid, gid } = conn.peerCredentials();
+    return { pid, uid, gid };
+  } catch {
+    return undefined;
+  }
+}
+
+function hostUrl(scheme: string, host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export async function openIncoming(url: string, o: EndpointOptions): Promise<Incoming> {
   if (useChannel(url, o)) {
-    const ch = await listen(url, { codec: o.codec ?? 'raw' });
-    process.stderr.write(`listening on ${ch.url}\n`);
+    // A nats: subject has many senders that come and go: the CLI's receiver outlives each one's goodbye.
+    const persistent = scheme(url) === 'nats' ? { persistent: true } : {};
+    const ch = await listen(url, { codec: o.codec ?? 'raw', ...persistent });
     return {
       stream: false,
+      address: ch.url,
       messages: (async function* () {
-        for await (const v of ch) yield toBuffer(v);
+        for await (const v of ch) yield { data: toBuffer(v) };
       })(),
       close: () => ch.close(),
     };
@@ -174,11 +223,20 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
   const s = scheme(url);
   switch (s) {
     case 'fifo': {
-      const f = await Fifo.openOrCreate(parseEndpointPath(url));
-      const reader = await f.openReader({ persistent: o.count !== undefined && o.count !== Infinity });
+      const path = parseEndpointPath(url);
+      const f = await Fifo.openOrCreate(path);
+      const reader = await f.openReader({ persistent: o.count !== undefined && o.count !== Infinity }).catch(async (err) => {
+        await f.close();
+        throw err;
+      });
       return {
         stream: !o.framed,
-        messages: o.framed ? readFrames(reader) : bytesOf(reader),
+        address: `fifo:${path}`,
+        messages: o.framed
+          ? (async function* () {
+              for await (const frame of readFrames(reader)) yield { data: frame };
+            })()
+          : chunksOf(reader),
         close: async () => {
           await reader.close();
           await f.close();
@@ -186,11 +244,13 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
       };
     }
     case 'mq': {
-      const q = await MessageQueue.openOrCreate((parseEndpoint(url) as { name: string }).name, { access: 'read' });
+      const name = (parseEndpoint(url) as { name: string }).name;
+      const q = await MessageQueue.openOrCreate(name, { access: 'read' });
       return {
         stream: false,
+        address: `mq:${name}`,
         messages: (async function* () {
-          for await (const m of q) yield m.data;
+          for await (const m of q) yield { data: m.data, priority: m.priority };
         })(),
         close: async () => {
           await q.close();
@@ -198,9 +258,11 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
       };
     }
     case 'sysvmq': {
-      const q = await SystemVMessageQueue.openOrCreate((parseEndpoint(url) as { key: number }).key);
+      const key = (parseEndpoint(url) as { key: number }).key;
+      const q = await SystemVMessageQueue.openOrCreate(key);
       return {
         stream: false,
+        address: `sysvmq:0x${key.toString(16).padStart(8, '0')} (id ${q.id})`,
         messages: (async function* () {
           for (;;) {
             const m = await q.receive({ type: o.type ?? 0 }).catch((err) => {
@@ -208,7 +270,7 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
               throw err;
             });
             if (!m) return;
-            yield m.data;
+            yield { data: m.data, type: m.type };
           }
         })(),
         close: async () => {
@@ -221,35 +283,42 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
     case 'unix+seqpacket': {
       const ep = parseUnixEndpoint(url);
       const server = await UnixServer.listen(ep as Parameters<typeof UnixServer.listen>[0]);
+      const address = `${s}:${'abstract' in ep && ep.abstract !== undefined ? `@${ep.abstract}` : (ep as { path: string }).path}`;
       const messages =
         ep.type === 'dgram'
           ? (async function* () {
               for (;;) {
                 const m = await server.socket!.receive();
                 if (!m) return;
-                yield m.data;
+                for (const fd of m.fds) fd.close();
+                yield m.from ? { data: m.data, sender: { address: m.from } } : { data: m.data };
               }
             })()
           : (async function* () {
               // Connections one after another, like socat without fork.
               for await (const conn of server) {
-                if (ep.type === 'stream') yield* bytesOf(conn);
-                else for (let m; (m = await conn.receive()); ) yield m.data;
+                const sender = credentialsOf(conn);
+                if (ep.type === 'stream') yield* chunksOf(conn, sender);
+                else for (let m; (m = await conn.receive()); ) yield sender ? { data: m.data, sender } : { data: m.data };
                 conn.close();
               }
             })();
-      return { stream: ep.type === 'stream', messages, close: async () => server.close() };
+      return { stream: ep.type === 'stream', address, messages, close: async () => server.close() };
     }
     case 'tcp': {
       const { host, port } = hostPort(url);
       const server = net.createServer({ pauseOnConnect: true });
       server.listen(port, host);
       await onceEvent(server, 'listening');
+      const bound = server.address() as net.AddressInfo;
       return {
         stream: true,
+        address: hostUrl('tcp', bound.address, bound.port),
         messages: (async function* () {
           // events.on buffers what arrives while the previous connection is being read.
-          for await (const [conn] of on(server, 'connection') as AsyncIterable<[net.Socket]>) yield* bytesOf(conn);
+          for await (const [conn] of on(server, 'connection') as AsyncIterable<[net.Socket]>) {
+            yield* chunksOf(conn, { address: `${conn.remoteAddress}:${conn.remotePort}` });
+          }
         })(),
         close: () => new Promise<void>((resolve) => server.close(() => resolve())),
       };
@@ -259,10 +328,14 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
       const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
       sock.bind(port, host);
       await onceEvent(sock, 'listening');
+      const bound = sock.address();
       return {
         stream: false,
+        address: hostUrl('udp', bound.address, bound.port),
         messages: (async function* () {
-          for await (const [msg] of on(sock, 'message') as AsyncIterable<[Buffer]>) yield msg;
+          for await (const [msg, rinfo] of on(sock, 'message') as AsyncIterable<[Buffer, dgram.RemoteInfo]>) {
+            yield { data: msg, sender: { address: `${rinfo.address}:${rinfo.port}` } };
+          }
         })(),
         close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
       };

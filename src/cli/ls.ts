@@ -1,24 +1,68 @@
-// ipckit ls: every IPC object on the machine, like ipcs(1) but complete.
+// ipckit ls: every IPC object on the machine, like ipcs(1) but complete. A shm: channel segment's
+// doorbell FIFOs are shown under it (and `rm` removes them with it); objects this user can see but not
+// open are listed with what stat(2) says, and a note says why the rest is missing.
+import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { listIpcObjects, type IpcObject } from '../index.js';
+import { allDoorbells } from './doorbells.js';
 import { bytes, table } from './output.js';
 
 const KINDS = ['posix-shm', 'posix-sem', 'posix-mq', 'sysv-msg', 'sysv-shm', 'sysv-sem'] as const;
 
+interface Doorbell {
+  path: string;
+  owner: string;
+  mode: number;
+}
+
+type Listed = IpcObject & { doorbells?: Doorbell[] };
+
+function doorbell(path: string, owner: (uid: number) => string): Doorbell | undefined {
+  try {
+    const st = fs.lstatSync(path);
+    return { path, owner: owner(st.uid), mode: st.mode & 0o7777 };
+  } catch {
+    return undefined;
+  }
+}
+
 export function lsCommand(): Command {
   return new Command('ls')
-    .description('list every IPC object on the machine: POSIX shm, semaphores and queues; System V msg, shm, sem')
-    .option('--json', 'print JSON')
+    .description('list every IPC object on the machine: POSIX shm (with a channel\'s doorbells), semaphores and queues; System V msg, shm, sem')
+    .option('--json', 'print JSON: {"objects", "notes", "limits"}')
     .addOption(new Option('--kind <kind>', 'only this kind').choices([...KINDS, 'posix', 'sysv']))
     .action((opts: { json?: boolean; kind?: string }) => {
       const { objects, notes, limits } = listIpcObjects();
-      const shown = objects.filter((o) => !opts.kind || o.kind === opts.kind || o.kind.startsWith(`${opts.kind}-`));
+      const owners = new Map(objects.map((o) => [o.uid, o.owner]));
+      const owner = (uid: number) => owners.get(uid) ?? String(uid);
+      const bells = allDoorbells();
+      const shown: Listed[] = objects.filter((o) => !opts.kind || o.kind === opts.kind || o.kind.startsWith(`${opts.kind}-`));
+      for (const o of shown) {
+        if (o.kind !== 'posix-shm' || !bells.has(o.name!)) continue;
+        o.doorbells = bells.get(o.name!)!.map((p) => doorbell(p, owner)).filter((d): d is Doorbell => d !== undefined);
+        bells.delete(o.name!);
+      }
+      // Doorbells whose segment is gone (removed by a tool that does not know them): still `rm shm:/NAME`.
+      const orphans = opts.kind && opts.kind !== 'posix' && opts.kind !== 'posix-shm' ? new Map() : bells;
+      if (orphans.size) notes.push(`doorbell FIFOs without their segment: ${[...orphans.keys()].map((n) => `ipckit rm shm:${n}`).join(', ')} removes them`);
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ objects: shown, notes, limits }, null, 2) + '\n');
+        const orphaned = [...orphans.entries()].map(([name, paths]) => ({ name, ref: `shm:${name}`, doorbells: paths.map((p: string) => doorbell(p, owner)) }));
+        process.stdout.write(JSON.stringify({ objects: shown, ...(orphaned.length ? { orphanedDoorbells: orphaned } : {}), notes, limits }, null, 2) + '\n');
         return;
       }
-      if (shown.length === 0) process.stdout.write('no IPC objects\n');
-      else process.stdout.write(table(shown.map(row), ['OBJECT', 'KIND', 'KEY', 'OWNER', 'MODE', 'SIZE', 'COUNT']) + '\n');
+      const rows: string[][] = [];
+      for (const o of shown) {
+        rows.push(row(o));
+        for (const d of o.doorbells ?? []) rows.push([`  + ${d.path.slice('/dev/shm/'.length)}`, 'doorbell', '-', d.owner, octal(d.mode), '-', 'FIFO']);
+      }
+      for (const [name, paths] of orphans) {
+        for (const p of paths) {
+          const d = doorbell(p, owner);
+          if (d) rows.push([`shm:${name} (no segment) + ${p.slice('/dev/shm/'.length)}`, 'doorbell', '-', d.owner, octal(d.mode), '-', 'FIFO']);
+        }
+      }
+      if (rows.length === 0) process.stdout.write('no IPC objects\n');
+      else process.stdout.write(table(rows, ['OBJECT', 'KIND', 'KEY', 'OWNER', 'MODE', 'SIZE', 'COUNT']) + '\n');
       const { posix, systemV } = limits.messageQueues;
       const n = (v: number | undefined) => (v === undefined ? '?' : String(v));
       process.stdout.write(
@@ -29,14 +73,18 @@ export function lsCommand(): Command {
     });
 }
 
+function octal(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}
+
 function row(o: IpcObject): string[] {
   return [
     o.ref,
     o.kind,
     o.key === undefined ? '-' : `0x${o.key.toString(16).padStart(8, '0')}`,
     o.owner,
-    o.mode.toString(8).padStart(4, '0'),
-    o.kind === 'sysv-sem' ? '-' : bytes(o.size),
-    o.count === undefined ? '-' : `${o.count} ${o.countOf}`,
+    octal(o.mode),
+    o.note !== undefined ? '?' : o.kind === 'sysv-sem' ? '-' : bytes(o.size),
+    o.note !== undefined ? 'not inspected' : o.count === undefined ? '-' : `${o.count} ${o.countOf}`,
   ];
 }

@@ -3,7 +3,7 @@
 export function table(rows: string[][], head: string[]): string {
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const right = head.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.,]+( [KMG]i?B)?$|^-$/.test(r[i] ?? '')));
+  const right = head.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.,]+( [KMG]i?B)?$|^[-?]$/.test(r[i] ?? '')));
   return all
     .map((r) =>
       r
@@ -35,4 +35,35 @@ export function describeError(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { code?: string };
   if (e && typeof e === 'object' && 'message' in e) return e.code && !e.message.startsWith(e.code) ? `${e.code}: ${e.message}` : e.message;
   return String(err);
+}
+
+/** A usage error: printed without a stack, exit code 2 (the arguments were wrong; nothing was tried). */
+export function usageError(message: string): CliError {
+  return new CliError(message, 2);
+}
+
+/**
+ * Runs `f` (parsing of an argument), turning what it throws into a usage error: an endpoint, an object
+ * name or a signal that does not parse is the caller's mistake (exit 2), not a failed operation (exit 1).
+ */
+export function parsed<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw usageError(`${what}: ${describeError(err)}`);
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Bytes as JSON: text when they are valid UTF-8, base64 otherwise, with `encoding` saying which (the form
+ * `recv --json` prints and `send --json` reads back).
+ */
+export function jsonData(data: Buffer): { data: string; encoding: 'utf8' | 'base64'; bytes: number } {
+  try {
+    return { data: utf8.decode(data), encoding: 'utf8', bytes: data.length };
+  } catch {
+    return { data: data.toString('base64'), encoding: 'base64', bytes: data.length };
+  }
 }

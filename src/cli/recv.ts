@@ -1,8 +1,11 @@
-// ipckit recv <endpoint>: print what arrives, like socat's reading side. It creates (and afterwards
-// removes) what it listens on: the FIFO, the queue, the socket.
+// ipckit recv <endpoint>: print what arrives, like socat's reading side. It creates what it listens on
+// (the FIFO, the queue, the socket) when absent, and removes what it created however it ends: after
+// --count, on --timeout, on Ctrl-C, SIGTERM or SIGHUP, or when its reader goes away (lifetime.ts).
 import { Command, Option } from 'commander';
-import { openIncoming } from './endpoint.js';
-import { CliError } from './output.js';
+import { checkEndpoint, openIncoming, type Incoming, type Message } from './endpoint.js';
+import { exit, isEnding, own } from './lifetime.js';
+import { CliError, jsonData, parsed, usageError } from './output.js';
+import { explainTaken } from './taken.js';
 
 interface RecvFlags {
   count?: string;
@@ -14,25 +17,40 @@ interface RecvFlags {
   channel?: boolean;
 }
 
+export const ENDPOINTS =
+  'fifo:/path, mq:/name, sysvmq:0xKEY, unix:/path, unix:@name, unix+dgram:…, unix+seqpacket:…, tcp://h:p, udp://h:p, shm:/name, nats://h:p/subject';
+
 export function recvCommand(): Command {
   return new Command('recv')
-    .description('print messages arriving at an endpoint (created if absent, removed after)')
-    .argument('<endpoint>', 'fifo:/path, mq:/name, sysvmq:0xKEY, unix:/path, unix:@name, unix+dgram:…, unix+seqpacket:…, tcp://h:p, udp://h:p, shm:/name, nats://h:p/subject')
-    .option('--count <n>', 'stop after n messages (on byte streams: n lines)')
+    .description('print messages arriving at an endpoint (created if absent, removed after, however recv ends)')
+    .argument('<endpoint>', ENDPOINTS)
+    .option('--count <n>', 'stop after n messages (on byte streams: n lines; a last line without a newline counts)')
     .option('--timeout <ms>', 'fail if nothing arrives for this many ms')
     .option('--framed', 'fifo: read length-prefixed frames instead of raw bytes')
-    .option('--json', 'one JSON object per message: {"data": "...", "bytes": n}')
+    .option('--json', 'one JSON object per message: {"data", "encoding" (utf8 or base64), "bytes", "priority", "type", "sender"}')
     .option('--type <n>', 'sysvmq: msgrcv type (0 any, > 0 that type, < 0 lowest type <= |n|)')
     .addOption(new Option('--codec <codec>', 'speak the ipckit Channel protocol with this codec').choices(['raw', 'json', 'msgpack', 'v8']))
     .option('--channel', 'speak the ipckit Channel protocol (always for shm: and nats:)')
     .action(async (endpoint: string, f: RecvFlags) => {
       const count = f.count === undefined ? Infinity : Number(f.count);
-      if (!(count > 0) || !Number.isInteger(count === Infinity ? 1 : count)) throw new CliError(`--count: not a positive integer: ${f.count}`, 2);
+      if (!(count > 0) || !Number.isInteger(count === Infinity ? 1 : count)) throw usageError(`--count: not a positive integer: ${f.count}`);
       const timeout = f.timeout === undefined ? undefined : Number(f.timeout);
-      if (timeout !== undefined && !(timeout > 0)) throw new CliError(`--timeout: not a number of ms: ${f.timeout}`, 2);
+      if (timeout !== undefined && !(timeout > 0)) throw usageError(`--timeout: not a number of ms: ${f.timeout}`);
       const type = f.type === undefined ? undefined : Number(f.type);
-      if (type !== undefined && !Number.isInteger(type)) throw new CliError(`--type: not an integer: ${f.type}`, 2);
-      const incoming = await openIncoming(endpoint, { framed: f.framed, type, codec: f.codec, channel: f.channel, count });
+      if (type !== undefined && !Number.isInteger(type)) throw usageError(`--type: not an integer: ${f.type}`);
+      parsed(endpoint, () => checkEndpoint(endpoint));
+
+      let incoming: Incoming;
+      try {
+        incoming = await openIncoming(endpoint, { framed: f.framed, type, codec: f.codec, channel: f.channel, count });
+      } catch (err) {
+        const why = explainTaken(endpoint, err);
+        if (why) throw new CliError(why, 1);
+        throw err;
+      }
+      const disown = own(incoming.address, () => incoming.close());
+      process.stderr.write(`listening on ${incoming.address}\n`);
+
       let timer: NodeJS.Timeout | undefined;
       let timedOut = false;
       const arm = () => {
@@ -43,9 +61,14 @@ export function recvCommand(): Command {
           void incoming.close();
         }, timeout);
       };
-      const print = (m: Buffer, line: boolean) => {
-        if (f.json) process.stdout.write(JSON.stringify({ data: m.toString('utf8'), bytes: m.length }) + '\n');
-        else process.stdout.write(line ? m : Buffer.concat([m, Buffer.from('\n')]));
+      const emit = (m: Message, data: Buffer, newline: boolean) => {
+        if (f.json) {
+          const o: Record<string, unknown> = jsonData(data);
+          if (m.priority !== undefined) o.priority = m.priority;
+          if (m.type !== undefined) o.type = m.type;
+          if (m.sender !== undefined) o.sender = m.sender;
+          process.stdout.write(JSON.stringify(o) + '\n');
+        } else process.stdout.write(newline ? Buffer.concat([data, Buffer.from('\n')]) : data);
       };
       let n = 0;
       arm();
@@ -53,37 +76,46 @@ export function recvCommand(): Command {
         if (!incoming.stream) {
           for await (const m of incoming.messages) {
             arm();
-            print(m, false);
+            emit(m, m.data, true);
             if (++n >= count) break;
           }
         } else if (count === Infinity && !f.json) {
-          for await (const chunk of incoming.messages) {
+          // Byte for byte, like cat: nothing is added or held back.
+          for await (const m of incoming.messages) {
             arm();
-            process.stdout.write(chunk);
+            if (m.data.length) process.stdout.write(m.data);
           }
         } else {
-          // Line mode: --count counts lines, --json prints one object per line.
-          let rest = Buffer.alloc(0);
-          outer: for await (const chunk of incoming.messages) {
+          // Line mode: --count counts lines, --json prints one object per line. A connection that ends
+          // in the middle of a line still delivered that line: it is printed and counted.
+          let rest: Buffer = Buffer.alloc(0);
+          outer: for await (const m of incoming.messages) {
             arm();
-            rest = Buffer.concat([rest, chunk]);
+            rest = rest.length ? Buffer.concat([rest, m.data]) : m.data;
             let i: number;
             while ((i = rest.indexOf(10)) >= 0) {
-              print(f.json ? rest.subarray(0, i) : rest.subarray(0, i + 1), !f.json);
+              emit(m, f.json ? rest.subarray(0, i) : rest.subarray(0, i + 1), false);
               rest = rest.subarray(i + 1);
               if (++n >= count) break outer;
             }
+            if (m.end && rest.length) {
+              emit(m, rest, false);
+              rest = Buffer.alloc(0);
+              if (++n >= count) break;
+            }
           }
-          if (rest.length && n < count) print(rest, !f.json);
+          if (rest.length && n < count) emit({ data: rest }, rest, false);
         }
       } catch (err) {
-        if (!timedOut) throw err;
+        if (!timedOut && !isEnding()) throw err;
       } finally {
         clearTimeout(timer);
         await incoming.close();
+        disown();
       }
+      if (isEnding()) return; // a signal or EPIPE: lifetime.ts decides how the process ends
       if (timedOut) throw new CliError(`recv ${endpoint}: nothing arrived for ${timeout} ms`);
       // Sockets and servers may hold the loop (a pending accept): the work is done.
-      process.exit(process.exitCode ?? 0);
+      exit(Number(process.exitCode ?? 0));
     });
 }

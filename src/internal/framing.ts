@@ -49,6 +49,11 @@ export function encodeFrame(payload: Uint8Array | string, maxFrameSize = DEFAULT
  * Incremental decoder: push() chunks as they arrive, get back whole frames. Frames that arrive whole
  * inside one chunk are returned as views of it (no copy).
  *
+ * A header announcing more than `maxFrameSize` leaves the stream out of step for good, so the decoder
+ * fails and stays failed: every later push() and end() throws the same ERR_IPC_MESSAGE_TOO_LARGE. The
+ * frames that came before the bad header are never lost: when a chunk holds both, push() returns those
+ * frames, and the next push() (an empty chunk will do) or end() throws (check `failed` to know early).
+ *
  * @example
  * ```ts
  * const decoder = new FrameDecoder(1 << 20);
@@ -63,19 +68,26 @@ export interface FrameDecoderOptions {
    * against the size limit.
    */
   control?: number;
-  onControl?: () => void;
+  /**
+   * Called at each control word. Returning `true` (exactly) says the control word ends the stream: push()
+   * returns the frames before it, and every byte after it (in this chunk or later ones) is ignored, so
+   * that junk after a goodbye is not mistaken for a frame; end() then reports a clean end.
+   */
+  onControl?: () => unknown;
 }
 
 export class FrameDecoder {
   readonly maxFrameSize: number;
   readonly #control: number | undefined;
-  readonly #onControl: (() => void) | undefined;
+  readonly #onControl: (() => unknown) | undefined;
   #chunks: Buffer[] = [];
   #buffered = 0;
   #need = -1; // payload length of the frame in progress, -1 while its header is incomplete
+  #error: IpcError | undefined; // a header over the limit was met: thrown by every later push() and end()
+  #ended = false; // a control word ended the stream: everything after it is ignored
 
   constructor(maxFrameSize = DEFAULT_MAX_FRAME, opts: FrameDecoderOptions = {}) {
-    this.maxFrameSize = maxFrameSize;
+    this.maxFrameSize = validateInteger('maxFrameSize', maxFrameSize, 0, ABSOLUTE_MAX_FRAME);
     this.#control = opts.control;
     this.#onControl = opts.onControl;
   }
@@ -85,53 +97,34 @@ export class FrameDecoder {
     return this.#buffered;
   }
 
-  /** Whether the stream so far ends inside a frame (its header or its payload). */
+  /** Whether the stream so far ends inside a frame (its header or its payload), or past a bad header. */
   get inFrame(): boolean {
-    return this.#buffered > 0 || this.#need >= 0;
+    return this.#error !== undefined || this.#buffered > 0 || this.#need >= 0;
+  }
+
+  /** The error the decoder failed with (a header over the limit), thrown by the next push() or end(). */
+  get failed(): IpcError | undefined {
+    return this.#error;
+  }
+
+  /** Whether a control word ended the stream (`onControl` returned true). */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   push(chunk: Buffer): Buffer[] {
+    if (this.#error) throw this.#error;
     const out: Buffer[] = [];
-    if (this.#buffered === 0 && this.#need < 0) {
-      // Fast path: whole frames straight out of the chunk.
-      let off = 0;
-      while (chunk.length - off >= FRAME_HEADER) {
-        const len = chunk.readUInt32LE(off);
-        if (len === this.#control) {
-          this.#onControl?.();
-          off += FRAME_HEADER;
-          continue;
-        }
-        this.#checkLength(len);
-        if (chunk.length - off - FRAME_HEADER < len) break;
-        out.push(chunk.subarray(off + FRAME_HEADER, off + FRAME_HEADER + len));
-        off += FRAME_HEADER + len;
-      }
-      if (off === chunk.length) return out;
-      chunk = chunk.subarray(off);
-    }
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    for (;;) {
-      if (this.#need < 0) {
-        if (this.#buffered < FRAME_HEADER) break;
-        const len = this.#take(FRAME_HEADER).readUInt32LE(0);
-        if (len === this.#control) {
-          this.#onControl?.();
-          continue;
-        }
-        this.#checkLength(len);
-        this.#need = len;
-      }
-      if (this.#buffered < this.#need) break;
-      out.push(this.#take(this.#need));
-      this.#need = -1;
-    }
+    if (this.#ended) return out;
+    this.#decode(chunk, out);
+    // Frames decoded before a bad header are delivered; the error waits for the next call.
+    if (this.#error && out.length === 0) throw this.#error;
     return out;
   }
 
   /** Call at end of stream: throws ERR_IPC_CORRUPT if it ended inside a frame. */
   end(): void {
+    if (this.#error) throw this.#error;
     if (this.#buffered > 0 || this.#need >= 0) {
       const have = this.#buffered;
       const need = this.#need;
@@ -148,14 +141,66 @@ export class FrameDecoder {
     }
   }
 
-  #checkLength(len: number): void {
-    if (len > this.maxFrameSize) {
-      throw new IpcError(
-        'ERR_IPC_MESSAGE_TOO_LARGE',
-        `incoming frame of ${len} bytes exceeds the limit of ${this.maxFrameSize} bytes`,
-        { size: len, limit: this.maxFrameSize },
-      );
+  #decode(chunk: Buffer, out: Buffer[]): void {
+    if (this.#buffered === 0 && this.#need < 0) {
+      // Fast path: whole frames straight out of the chunk.
+      let off = 0;
+      while (chunk.length - off >= FRAME_HEADER) {
+        const len = chunk.readUInt32LE(off);
+        off += FRAME_HEADER;
+        if (len === this.#control) {
+          if (this.#onControl?.() === true) return this.#end();
+          continue;
+        }
+        if (!this.#accept(len)) return;
+        if (chunk.length - off < len) {
+          this.#need = len;
+          break;
+        }
+        out.push(chunk.subarray(off, off + len));
+        off += len;
+      }
+      if (off === chunk.length) return;
+      chunk = chunk.subarray(off);
     }
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    for (;;) {
+      if (this.#need < 0) {
+        if (this.#buffered < FRAME_HEADER) break;
+        const len = this.#take(FRAME_HEADER).readUInt32LE(0);
+        if (len === this.#control) {
+          if (this.#onControl?.() === true) return this.#end();
+          continue;
+        }
+        if (!this.#accept(len)) return;
+        this.#need = len;
+      }
+      if (this.#buffered < this.#need) break;
+      out.push(this.#take(this.#need));
+      this.#need = -1;
+    }
+  }
+
+  #end(): void {
+    this.#ended = true;
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#need = -1;
+  }
+
+  /** Whether a header's length is within the limit; if not, the decoder fails (and drops what it held). */
+  #accept(len: number): boolean {
+    if (len <= this.maxFrameSize) return true;
+    this.#error = new IpcError(
+      'ERR_IPC_MESSAGE_TOO_LARGE',
+      `incoming frame of ${len} bytes exceeds the limit of ${this.maxFrameSize} bytes`,
+      { size: len, limit: this.maxFrameSize },
+    );
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#need = -1;
+    return false;
   }
 
   #take(n: number): Buffer {

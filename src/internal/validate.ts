@@ -78,3 +78,26 @@ export function validateOwnership(opts: { unlinkOnClose?: unknown; removeOnClose
 export function validateOptions(opts: unknown, name = 'options'): void {
   if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw invalidArgType(name, 'of type object', opts);
 }
+
+/** IPC_PRIVATE, spelled 'private' by callers. */
+const IPC_PRIVATE = 0;
+
+/**
+ * A System V IPC key: a non-zero integer (0 is IPC_PRIVATE, spelled 'private'), e.g. from `ftok`.
+ *
+ * @example
+ * ```ts
+ * validateSysvKey('private'); // 0 (IPC_PRIVATE)
+ * validateSysvKey(0xdeadbeef); // 0xdeadbeef: keys read unsigned everywhere, as ipcs(1) prints them
+ * ```
+ */
+export function validateSysvKey(key: unknown): number {
+  if (key === 'private') return IPC_PRIVATE;
+  if (typeof key !== 'number') throw invalidArgType('key', "of type number or 'private'", key);
+  if (!Number.isInteger(key) || key === 0 || key < -(2 ** 31) || key > 2 ** 32 - 1) {
+    throw outOfRange('key', "a non-zero integer >= -2147483648 and <= 4294967295 (or 'private')", key);
+  }
+  // key_t is a signed 32-bit int; either reading of its bits is accepted, and ipckit reports keys
+  // unsigned everywhere (as ipcs prints them). Native casts back to key_t.
+  return key >>> 0;
+}

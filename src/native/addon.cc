@@ -60,6 +60,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSemaphore(env, exports);
   InitMutex(env, exports);
   InitSocket(env, exports);
+  InitMemfd(env, exports);
+  InitProcess(env, exports);
   return exports;
 }
 

@@ -34,7 +34,7 @@ struct EnvData {
   void* waiters = nullptr;
   void* signals = nullptr;
   void* fd_watchers = nullptr;  // fd_watch.cc
-  void* spare[6] = {};
+  void* spare[6] = {};  // spare[0]: the tracer hub (process.cc)
 };
 EnvData& Data(Napi::Env env);
 
@@ -89,5 +89,7 @@ void InitSharedMemory(Napi::Env env, Napi::Object exports);
 void InitSemaphore(Napi::Env env, Napi::Object exports);
 void InitMutex(Napi::Env env, Napi::Object exports);
 void InitSocket(Napi::Env env, Napi::Object exports);
+void InitMemfd(Napi::Env env, Napi::Object exports);
+void InitProcess(Napi::Env env, Napi::Object exports);
 
 }  // namespace ipckit

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { native } from '../../src/native.js';
@@ -129,23 +130,65 @@ export function startPeer(
 
 const spawnErrors = new WeakMap<ChildProcess, Error>();
 
-/** Resolves with the first line the child prints on stdout (a peer saying it is ready). */
+interface LineReader {
+  lines: string[];
+  partial: string;
+  waiters: Array<{ resolve(line: string): void; reject(err: Error): void }>;
+  ended?: Error;
+}
+const lineReaders = new WeakMap<ChildProcess, LineReader>();
+
+/** One reader per child, attached at the first call, so that no line is lost between two calls. */
+function lineReader(child: ChildProcess): LineReader {
+  let r = lineReaders.get(child);
+  if (r) return r;
+  const reader: LineReader = { lines: [], partial: '', waiters: [] };
+  r = reader;
+  lineReaders.set(child, reader);
+  const decoder = new StringDecoder('utf8');
+  child.stdout!.on('data', (d: Buffer | string) => {
+    reader.partial += typeof d === 'string' ? d : decoder.write(d);
+    for (let i = reader.partial.indexOf('\n'); i >= 0; i = reader.partial.indexOf('\n')) {
+      const line = reader.partial.slice(0, i);
+      reader.partial = reader.partial.slice(i + 1);
+      const w = reader.waiters.shift();
+      if (w) w.resolve(line);
+      else reader.lines.push(line);
+    }
+  });
+  const end = (err: Error) => {
+    reader.ended ??= err;
+    for (const w of reader.waiters.splice(0)) w.reject(reader.ended);
+  };
+  child.once('error', end);
+  // 'close', not 'exit': the exit status can arrive before the last bytes of the stdout pipe are read.
+  child.once('close', (code, sig) => end(new Error(`peer exited (${code ?? sig}) before printing a line: ${reader.partial}`)));
+  return reader;
+}
+
+/**
+ * Resolves with the next line the child prints on stdout (the first, at the first call: a peer saying
+ * it is ready). Lines printed between two calls are kept, never lost.
+ */
 export function firstLine(child: ChildProcess): Promise<string> {
+  const failed = spawnErrors.get(child);
+  if (failed) return Promise.reject(failed);
+  const r = lineReader(child);
+  const line = r.lines.shift();
+  if (line !== undefined) return Promise.resolve(line);
+  if (r.ended) return Promise.reject(r.ended);
+  return new Promise((resolve, reject) => r.waiters.push({ resolve, reject }));
+}
+
+/** Resolves with everything the child prints on stdout, once its stdout has closed. */
+export function output(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let buf = '';
-    const onData = (d: Buffer) => {
-      buf += d.toString('utf8');
-      const i = buf.indexOf('\n');
-      if (i >= 0) {
-        child.stdout!.off('data', onData);
-        resolve(buf.slice(0, i));
-      }
-    };
     const failed = spawnErrors.get(child);
     if (failed) return reject(failed);
     child.once('error', reject);
-    child.stdout!.on('data', onData);
-    child.once('exit', (code, sig) => reject(new Error(`peer exited (${code ?? sig}) before printing a line: ${buf}`)));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (buf += d));
+    child.stdout!.once('close', () => resolve(buf));
   });
 }
 

@@ -7,16 +7,22 @@ interface Counted {
   passed: number;
   failed: number;
   skipped: number;
+  todo: number;
   reasons: Map<string, string[]>;
+  todos: string[];
 }
 
 export default async function* skipSummary(source: AsyncIterable<TestEvent>): AsyncGenerator<string> {
-  const c: Counted = { passed: 0, failed: 0, skipped: 0, reasons: new Map() };
+  const c: Counted = { passed: 0, failed: 0, skipped: 0, todo: 0, reasons: new Map(), todos: [] };
   for await (const ev of source) {
     if (ev.type !== 'test:pass' && ev.type !== 'test:fail') continue;
     const data = ev.data as { name: string; skip?: string | boolean; todo?: string | boolean; details: { type?: string } };
     if (data.details?.type === 'suite') continue;
-    if (ev.type === 'test:fail') {
+    if (data.todo !== undefined && data.todo !== false) {
+      // A todo test does not fail the run, pass or fail: it is counted, and named, on its own.
+      c.todo++;
+      c.todos.push(`${data.name}${typeof data.todo === 'string' ? ` (${data.todo})` : ''}${ev.type === 'test:fail' ? '' : ' [passes now]'}`);
+    } else if (ev.type === 'test:fail') {
       c.failed++;
     } else if (data.skip !== undefined && data.skip !== false) {
       c.skipped++;
@@ -35,6 +41,7 @@ export default async function* skipSummary(source: AsyncIterable<TestEvent>): As
       out += `  ${names.length} × ${reason}\n`;
     }
   }
-  out += `summary: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped\n`;
+  if (c.todo > 0) out += `Todo ${c.todo} test(s):\n${c.todos.map((n) => `  ${n}\n`).join('')}`;
+  out += `summary: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped, ${c.todo} todo\n`;
   yield out;
 }

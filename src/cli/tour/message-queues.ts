@@ -4,12 +4,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MessageQueue, SystemVMessageQueue } from '../../index.js';
+import { own, ownChild } from '../lifetime.js';
 import type { TourOutput, TourSection } from './section.js';
 
 const self = fileURLToPath(import.meta.url);
 
 function child(mode: string, target: string): ChildProcess {
-  return spawn(process.execPath, [self, 'child', mode, target], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return ownChild(spawn(process.execPath, [self, 'child', mode, target], { stdio: ['ignore', 'pipe', 'inherit'] }));
 }
 
 function exit(c: ChildProcess): Promise<number | string | null> {
@@ -42,6 +43,7 @@ export const section: TourSection = {
   async run(out: TourOutput): Promise<void> {
     const name = `/ipckit-tour-${process.pid}`;
     await using q = await MessageQueue.create(name, { maxMessages: 8, maxMessageSize: 256 });
+    own(`mq:${name}`, () => q.close());
     out.step(`A POSIX message queue ${name} (mq_overview(7)): 8 messages of up to 256 bytes, kept by the kernel.`);
     out.step('A child process sends four messages with priorities 1, 7, 0 and 30, then exits.');
     const code = await exit(child('posix-send', name));
@@ -51,6 +53,7 @@ export const section: TourSection = {
     for (let m = q.tryReceive(); m; m = q.tryReceive()) out.detail(`priority ${String(m.priority).padStart(2)}: ${m.data}`);
 
     const sq = await SystemVMessageQueue.create('private');
+    own(`sysvmq:id=${sq.id}`, () => sq.close());
     try {
       out.step(`A System V queue (msgget(2), id ${sq.id}) carries typed messages: 1 = log, 2 = job, 3 = result.`);
       const worker = child('sysv-worker', String(sq.id));

@@ -3,11 +3,12 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { Fifo, pipe, readFrames } from '../../index.js';
+import { own, ownChild } from '../lifetime.js';
 import type { TourSection } from './section.js';
 
 /** Spawns and returns the child with its exit promise, taken at once so that no early exit is missed. */
 function start(...args: Parameters<typeof spawn>): { child: ReturnType<typeof spawn>; done: Promise<number | null> } {
-  const child = spawn(...args);
+  const child = ownChild(spawn(...args));
   const done = new Promise<number | null>((resolve, reject) => {
     child.once('close', (code) => resolve(code));
     child.once('error', reject);
@@ -48,6 +49,7 @@ export const section: TourSection = {
       const p = path.join(os.tmpdir(), `ipckit-tour-${process.pid}.fifo`);
       out.step(`Fifo.create('${p}') makes a named pipe (mode 0600); two unrelated shell processes write into it.`);
       await using fifo = await Fifo.create(p);
+      own(`fifo:${p}`, () => fifo.close());
       // Persistent: the first writer may finish before the second opens, which must not end the stream.
       const reader = await fifo.openReader({ persistent: true });
       const writers = [
@@ -67,6 +69,7 @@ export const section: TourSection = {
       const p = path.join(os.tmpdir(), `ipckit-tour-${process.pid}-framed.fifo`);
       out.step('Framed messages: a child Node process sends length-prefixed frames through a FIFO.');
       await using fifo = await Fifo.create(p);
+      own(`fifo:${p}`, () => fifo.close());
       const reader = await fifo.openReader();
       const code = `
         import { Fifo, writeFrame } from ${JSON.stringify(new URL('../../index.js', import.meta.url).href)};

@@ -9,7 +9,8 @@ export interface TourOutput {
 export interface TourSection {
   /** Short title: "Pipes and FIFOs". */
   title: string;
-  /** The survey section it shows (1..6), for ordering. */
+  /** Where it goes in the tour (the survey's sections are 1..6; channels come after): the tour sorts by it
+   * and numbers the sections 1..N as shown. */
   order: number;
   run(out: TourOutput): Promise<void>;
 }

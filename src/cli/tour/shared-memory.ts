@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Mutex, Semaphore, SharedMemory } from '../../index.js';
+import { own, ownChild } from '../lifetime.js';
 import type { TourOutput, TourSection } from './section.js';
 
 const self = fileURLToPath(import.meta.url);
@@ -13,7 +14,7 @@ const MUTEX_AT = 64;
 const COUNTER = 32; // Int32 index: byte 128
 
 function child(mode: string, name: string): ChildProcess {
-  return spawn(process.execPath, [self, 'child', mode, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return ownChild(spawn(process.execPath, [self, 'child', mode, name], { stdio: ['ignore', 'pipe', 'inherit'] }));
 }
 
 function line(c: ChildProcess): Promise<string> {
@@ -57,6 +58,7 @@ export const section: TourSection = {
   async run(out: TourOutput): Promise<void> {
     const name = `/ipckit-tour-${process.pid}`;
     await using shm = await SharedMemory.create(name, { size: 4096 });
+    own(`shm:${name}`, () => shm.close());
     out.step(`A 4 KiB POSIX shared memory object ${name} is mapped as a real SharedArrayBuffer.`);
     const sem = Semaphore.inSharedMemory(shm, SEM_AT, { value: 1 });
     const i32 = new Int32Array(shm.buffer);

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { UnixServer, UnixSocket } from '../../socket.js';
+import { own, ownChild } from '../lifetime.js';
 import type { TourOutput, TourSection } from './section.js';
 
 // The child: connects, opens a file of its own, and passes the open descriptor with a message.
@@ -26,6 +27,7 @@ export const section: TourSection = {
   order: 6,
   async run(out: TourOutput): Promise<void> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipckit-tour-'));
+    const disown = own(dir, () => fs.rmSync(dir, { recursive: true, force: true }));
     try {
       const sockPath = path.join(dir, 'tour.sock');
       const file = path.join(dir, 'secret.txt');
@@ -37,9 +39,9 @@ export const section: TourSection = {
       out.detail(`socket file mode ${mode}: set before bind(2), never more open`);
 
       const index = new URL('../../index.js', import.meta.url).href;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, index, sockPath, file], {
+      const child = ownChild(spawn(process.execPath, ['--input-type=module', '-e', CHILD, index, sockPath, file], {
         stdio: ['ignore', 'inherit', 'inherit'],
-      });
+      }));
       out.step(`A child process (pid ${child.pid}) connects and sends a message with an open file descriptor.`);
       await using conn = await server.accept({ timeout: 10_000 });
       const cred = conn.peerCredentials();
@@ -64,6 +66,7 @@ export const section: TourSection = {
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+      disown();
     }
   },
 };

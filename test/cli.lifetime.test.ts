@@ -1,0 +1,244 @@
+// The CLI owns what it makes until it exits, however it exits: SIGINT, SIGTERM and SIGHUP sent to the
+// real process, a real `| head` closing the pipe, a stream peer (socat) that ends without a newline, and
+// names already taken. Afterwards nothing is left in /dev/shm, among the POSIX queues (mq_open, not
+// /dev/mqueue) or in the System V tables.
+import test, { type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { MessageQueue, SystemVMessageQueue, connect } from '../src/index.js';
+import { exited, missing, mqExists, root, run, startPeer, tmpDir, uniqueKey, uniqueName } from './helpers/index.js';
+
+const cli = path.join(root, 'dist/src/cli/main.js');
+const ipckit = (args: string[], input?: string) => run(process.execPath, [cli, ...args], { input });
+
+/** The System V queue ids the kernel lists now (/proc/sysvipc/msg). */
+function sysvQueues(): { key: number; id: number }[] {
+  const lines = fs.readFileSync('/proc/sysvipc/msg', 'utf8').trim().split('\n').slice(1);
+  return lines.map((l) => {
+    const f = l.trim().split(/\s+/);
+    return { key: Number(f[0]) >>> 0, id: Number(f[1]) };
+  });
+}
+
+/** /dev/shm entries of a segment name: the segment and its NAME.PID.bell-l/-c doorbells. */
+function shmLeftovers(name: string): string[] {
+  const base = name.slice(1);
+  return fs.readdirSync('/dev/shm').filter((f) => f === base || f.startsWith(`${base}.`));
+}
+
+/** Starts `ipckit recv ARGS` and waits for its "listening on ADDRESS" line on stderr. */
+async function startRecv(t: TestContext, args: string[]) {
+  const child = startPeer(t, process.execPath, [cli, 'recv', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  const rl = readline.createInterface({ input: child.stderr! });
+  const lines: string[] = [];
+  const address = await new Promise<string>((resolve, reject) => {
+    rl.on('line', (l) => {
+      lines.push(l);
+      const m = /^listening on (.+)$/.exec(l);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code, sig) => reject(new Error(`recv exited (${code ?? sig}) before listening: ${lines.join('\n')}`)));
+  });
+  return { child, address, stdout: () => out, stderr: () => lines.join('\n') };
+}
+
+interface Case {
+  url: (t: TestContext) => string;
+  signal: NodeJS.Signals;
+  /** What must be gone afterwards. */
+  gone: (url: string) => boolean;
+}
+
+const cases: Record<string, Case> = {
+  'mq:': {
+    url: () => `mq:${uniqueName('life')}`,
+    signal: 'SIGINT',
+    gone: (url) => !mqExists(url.slice(3)),
+  },
+  'sysvmq:': {
+    url: () => `sysvmq:0x${uniqueKey().toString(16)}`,
+    signal: 'SIGTERM',
+    gone: (url) => !sysvQueues().some((q) => q.key === Number(url.slice(7))),
+  },
+  'unix:': {
+    url: (t) => `unix:${path.join(tmpDir(t), 's.sock')}`,
+    signal: 'SIGHUP',
+    gone: (url) => !fs.existsSync(url.slice(5)),
+  },
+  'unix+dgram:': {
+    url: (t) => `unix+dgram:${path.join(tmpDir(t), 'd.sock')}`,
+    signal: 'SIGINT',
+    gone: (url) => !fs.existsSync(url.slice(11)),
+  },
+  'fifo:': {
+    url: (t) => `fifo:${path.join(tmpDir(t), 'in.fifo')}`,
+    signal: 'SIGTERM',
+    gone: (url) => !fs.existsSync(url.slice(5)),
+  },
+  'shm: (the segment and both doorbells)': {
+    url: () => `shm:${uniqueName('life')}`,
+    signal: 'SIGINT',
+    gone: (url) => shmLeftovers(url.slice(4)).length === 0,
+  },
+};
+
+for (const [what, c] of Object.entries(cases)) {
+  test(`recv ${what} killed by ${c.signal} removes what it made and dies by that signal`, async (t) => {
+    const url = c.url(t);
+    const recv = await startRecv(t, [url]);
+    assert.equal(c.gone(url), false, 'the endpoint exists while recv listens');
+    recv.child.kill(c.signal);
+    const { code, signal } = await exited(recv.child);
+    assert.deepEqual({ code, signal }, { code: null, signal: c.signal }, recv.stderr());
+    assert.ok(c.gone(url), `nothing of ${url} is left`);
+  });
+}
+
+test('recv tcp://127.0.0.1:0 says which port the kernel chose, and that port receives', async (t) => {
+  const recv = await startRecv(t, ['tcp://127.0.0.1:0', '--count', '1']);
+  const m = /^tcp:\/\/127\.0\.0\.1:(\d+)$/.exec(recv.address);
+  assert.ok(m && Number(m[1]) > 0, recv.address);
+  assert.equal((await ipckit(['send', recv.address, 'to the chosen port'])).code, 0);
+  assert.equal((await exited(recv.child)).code, 0);
+  assert.equal(recv.stdout(), 'to the chosen port\n');
+});
+
+test('recv mq: | head -1 prints one message, ends quietly like cat (SIGPIPE, 141) and removes the queue', async (t) => {
+  const name = uniqueName('head');
+  const errFile = path.join(tmpDir(t), 'err');
+  const sh = startPeer(t, 'bash', ['-c', `"$0" "$1" recv "mq:$2" 2>"$3" | head -1; echo "status \${PIPESTATUS[0]}"`, process.execPath, cli, name, errFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  sh.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  const deadline = Date.now() + 10_000;
+  while (!mqExists(name) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const q = await MessageQueue.open(name, { access: 'write' });
+  // The second message is written after head has gone: that write meets EPIPE.
+  await q.send('first');
+  await new Promise((r) => setTimeout(r, 200));
+  for (let i = 0; i < 3 && mqExists(name); i++) q.trySend(`more ${i}`);
+  await q.close();
+  assert.equal((await exited(sh)).code, 0);
+  assert.equal(out, 'first\nstatus 141\n');
+  assert.equal(fs.readFileSync(errFile, 'utf8'), `listening on mq:${name}\n`, 'no EPIPE message, no stack');
+  assert.equal(mqExists(name), false);
+});
+
+test('tour | head, ended by EPIPE in the middle of a section, leaves no queue, no System V queue and no child', async (t) => {
+  // Line 13 of the message-queue section names the System V queue; the tour writes on after head exits.
+  const sh = startPeer(t, 'bash', ['-c', `"$0" "$1" tour --only 'message queues' | head -13; echo "status \${PIPESTATUS[0]}"`, process.execPath, cli], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  sh.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  assert.equal((await exited(sh)).code, 0);
+  const pid = Number(/\(pid (\d+)\)/.exec(out)?.[1]);
+  const id = Number(/msgget\(2\), id (\d+)/.exec(out)?.[1]);
+  assert.ok(pid > 0 && id >= 0, out);
+  assert.match(out, /status 141\n$/);
+  assert.equal(mqExists(`/ipckit-tour-${pid}`), false, 'the POSIX queue is gone');
+  assert.ok(!sysvQueues().some((q) => q.id === id), `System V queue ${id} is gone`);
+  const children = fs.readdirSync('/proc').filter((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`sysv-worker\0${id}`);
+    } catch {
+      return false;
+    }
+  });
+  assert.deepEqual(children, [], 'the worker process is gone');
+});
+
+test('tour killed by SIGTERM while a child holds a mutex: segment removed, children gone, status SIGTERM', async (t) => {
+  const tour = startPeer(t, process.execPath, [cli, 'tour', '--only', 'shared memory'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const holding = new Promise<void>((resolve) => {
+    tour.stdout!.setEncoding('utf8').on('data', (d) => {
+      out += d;
+      if (/holds the mutex/.test(out)) resolve();
+    });
+  });
+  await holding;
+  const name = /object (\/ipckit-tour-\d+)/.exec(out)![1]!;
+  tour.kill('SIGTERM');
+  assert.deepEqual(await exited(tour), { code: null, signal: 'SIGTERM' });
+  assert.deepEqual(shmLeftovers(name), []);
+  // The holder was SIGKILLed by the tour on its way out; once reaped (by init) its /proc entry goes.
+  const holder = Number(/pid (\d+) holds the mutex/.exec(out)![1]);
+  const deadline = Date.now() + 5000;
+  while (fs.existsSync(`/proc/${holder}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(fs.existsSync(`/proc/${holder}`), false, `the mutex holder ${holder} is gone`);
+});
+
+test('a stream that ends without a newline: the last line is printed and counts (socat)', { skip: missing('socat') }, async (t) => {
+  const p = path.join(tmpDir(t), 'partial.sock');
+  const recv = await startRecv(t, [`unix:${p}`, '--count', '1']);
+  const socat = await run('socat', ['-', `UNIX-CONNECT:${p}`], { input: 'abc' });
+  assert.equal(socat.code, 0, socat.stderr);
+  assert.equal((await exited(recv.child)).code, 0);
+  assert.equal(recv.stdout(), 'abc');
+  assert.equal(fs.existsSync(p), false);
+});
+
+test('recv --json on a stream: one object per line, the partial last one included, with the peer credentials (socat)', { skip: missing('socat') }, async (t) => {
+  const p = path.join(tmpDir(t), 'raw.sock');
+  const recv = await startRecv(t, [`unix:${p}`, '--json', '--count', '2']);
+  assert.equal((await run('socat', ['-', `UNIX-CONNECT:${p}`], { input: 'one\ntwo' })).code, 0);
+  assert.equal((await exited(recv.child)).code, 0);
+  const lines = recv.stdout().trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.data), ['one', 'two']);
+  assert.equal(typeof lines[0].sender.pid, 'number', 'the peer credentials of the connection');
+});
+
+test('recv on a name left behind says what holds it and how to remove it', async (t) => {
+  // A segment made by a process that is gone, the way a SIGKILLed listener abandons it.
+  const name = uniqueName('taken');
+  const { SharedMemory } = await import('../src/index.js');
+  const index = new URL('../src/index.js', import.meta.url).href;
+  const made = await run(process.execPath, ['--input-type=module', '-e', `const { SharedMemory } = await import(${JSON.stringify(index)}); (await SharedMemory.create(${JSON.stringify(name)}, { size: 4096, unlinkOnClose: false })).close();`]);
+  assert.equal(made.code, 0, made.stderr);
+  t.after(() => SharedMemory.unlink(name));
+  const r = await ipckit(['recv', `shm:${name}`, '--timeout', '1000']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`shm:${name} is taken: /dev/shm${name} exists \\(owner \\w+, mode 0600, 4\\.0 KiB\\)`));
+  assert.match(r.stderr, /no process .*has it open: it was left behind/);
+  assert.match(r.stderr, new RegExp(`remove it with: ipckit rm shm:${name}`));
+  assert.equal((await ipckit(['rm', `shm:${name}`])).code, 0);
+  assert.deepEqual(shmLeftovers(name), []);
+});
+
+test('recv on a System V key in use names the queue, a live process that uses it, and the rm command', async (t) => {
+  const key = uniqueKey();
+  const q = await SystemVMessageQueue.create(key);
+  t.after(() => q.close());
+  await q.send(1, 'held');
+  const r = await ipckit(['recv', `sysvmq:0x${key.toString(16)}`, '--channel', '--timeout', '1000']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`is taken: System V queue id ${q.id} .*1 messages`));
+  assert.match(r.stderr, new RegExp(`pid ${process.pid} \\(node\\) is alive and was its last sender`));
+  assert.match(r.stderr, /remove it with: ipckit rm sysvmq:0x[0-9a-f]{8}\s+\(or: ipcrm -Q 0x/);
+});
+
+test('recv on a TCP port another process listens on names that process', async (t) => {
+  const other = await startRecv(t, ['tcp://127.0.0.1:0']);
+  const r = await ipckit(['recv', other.address, '--timeout', '1000']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`TCP port \\d+ is in use\\n  held by pid ${other.child.pid} \\(node\\), which listens on it`));
+  other.child.kill('SIGINT');
+  assert.equal((await exited(other.child)).signal, 'SIGINT');
+});
+
+test('send to a channel listener, and recv --json over a channel keeps binary data as base64', async (t) => {
+  const name = uniqueName('bin');
+  const recv = await startRecv(t, [`shm:${name}`, '--json', '--count', '1']);
+  const ch = await connect(recv.address);
+  await ch.send(Buffer.from([0xff, 0x00, 0xfe]));
+  await ch.close();
+  assert.equal((await exited(recv.child)).code, 0);
+  assert.deepEqual(JSON.parse(recv.stdout()), { data: '/wD+', encoding: 'base64', bytes: 3 });
+  assert.deepEqual(shmLeftovers(name), []);
+});

@@ -1,0 +1,329 @@
+// Ring servers (shm+unix:): many clients, each on its own sealed memfd ring pair with eventfd doorbells,
+// handed over a seqpacket socket that stays open for the channel's life (docs/ring-format.md, "The
+// handshake"). Peer death comes from the socket; a hostile peer cannot truncate the segment (the seals)
+// nor crash us by scribbling in it; nothing is left in /dev/shm or System V tables.
+import test, { type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { connect, listen, RingServer, UnixServer, UnixSocket, type Channel } from '../src/index.js';
+import { connectRingPair, offerRingPair, segmentBytes, HELLO_MAGIC, SEGMENT_HEADER } from '../src/channel/shm-server.js';
+import { EventFd, SealedMemory } from '../src/memfd.js';
+import { native } from '../src/native.js';
+import { childScript, compileC, exited, firstLine, have, missing, run, startPeer, tmpDir } from './helpers/index.js';
+
+let seq = 0;
+const abstractUrl = () => `shm+unix:@ipckit-test-${process.pid}-${++seq}`;
+const STRESS = process.env.IPCKIT_STRESS === '1';
+
+/**
+ * What this test's processes could have left: /dev/shm names carrying one of their pids, and System V
+ * segments one of them created (ipcs -m -p). The machine is shared: other processes' objects are not ours.
+ */
+const pids = new Set<number>([process.pid]);
+function leftovers(): string[] {
+  const mine = (s: string) => [...pids].some((p) => new RegExp(`(^|\\D)${p}(\\D|$)`).test(s));
+  const shm = fs.readdirSync('/dev/shm').filter(mine);
+  const sysv = have('ipcs')
+    ? spawnSync('ipcs', ['-m', '-p'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /^\s*\d+/.test(l) && pids.has(Number(l.trim().split(/\s+/)[2])))
+    : [];
+  return [...shm, ...sysv];
+}
+
+/** The rejection of a loop that only ends by failing, and when it came (ms, performance.now()). */
+function settled(p: Promise<unknown>): Promise<{ err: unknown; at: number }> {
+  return p.then(
+    () => ({ err: new Error('the loop ended without an error'), at: performance.now() }),
+    (err) => ({ err, at: performance.now() }),
+  );
+}
+
+function echoAll(server: RingServer): Promise<void> {
+  return (async () => {
+    const running: Promise<void>[] = [];
+    for await (const ch of server) {
+      running.push(
+        (async () => {
+          try {
+            for await (const m of ch) await ch.send(m);
+          } catch (err) {
+            if ((err as { code?: string }).code !== 'ERR_IPC_PEER_DEAD') throw err;
+          } finally {
+            await ch.close();
+          }
+        })(),
+      );
+    }
+    await Promise.all(running);
+  })();
+}
+
+async function server(t: TestContext, url = abstractUrl(), opts = {}): Promise<RingServer> {
+  const s = await RingServer.listen(url, { capacity: 1 << 14, ...opts });
+  t.after(() => s.close());
+  return s;
+}
+
+test('a path endpoint: a 0600 socket file, several clients at once, nothing named in /dev/shm', async (t) => {
+  const before = leftovers();
+  const url = `shm+unix:${path.join(tmpDir(t), 'rings.sock')}`;
+  const s = await server(t, url);
+  assert.equal(fs.statSync(url.slice('shm+unix:'.length)).mode & 0o777, 0o600);
+  const echo = echoAll(s);
+  const clients = await Promise.all([0, 1, 2].map(() => connect(url, { codec: 'json', timeout: 5000 })));
+  for (const [i, c] of clients.entries()) await c.send({ i });
+  for (const [i, c] of clients.entries()) assert.deepEqual(await c.receive({ timeout: 5000 }), { i });
+  assert.deepEqual(leftovers(), before, 'a live ring pair has no name anywhere');
+  for (const c of clients) await c.close();
+  await s.close();
+  await echo;
+  assert.equal(fs.existsSync(url.slice('shm+unix:'.length)), false, 'the socket file is gone with the server');
+});
+
+test('listen(shm+unix:) is carried by its first client; receive waits for it with { timeout }', async () => {
+  const url = abstractUrl();
+  const a = await listen(url, { capacity: 4096 });
+  await assert.rejects(a.receive({ timeout: 30 }), { code: 'ERR_IPC_TIMEOUT' });
+  const b = await connect(url);
+  await b.send('hi');
+  assert.equal(String(await a.receive({ timeout: 5000 })), 'hi');
+  await a.send('back');
+  assert.equal(String(await b.receive({ timeout: 5000 })), 'back');
+  await b.close();
+  assert.equal(await a.receive({ timeout: 5000 }), undefined, 'a close is a goodbye, not a death');
+  await a.close();
+});
+
+test('shm:/name meets on an abstract socket: a second connector is refused, nothing in /dev/shm', async () => {
+  const before = leftovers();
+  const name = `/ipckit-test-${process.pid}-${++seq}`;
+  const a = await listen(`shm:${name}`, { capacity: 4096 });
+  const b = await connect(`shm:${name}`);
+  await b.send('x');
+  assert.equal(String(await a.receive({ timeout: 5000 })), 'x');
+  await assert.rejects(connect(`shm:${name}`), { code: 'ENOENT' });
+  assert.deepEqual(leftovers(), before);
+  await b.close();
+  await a.close();
+});
+
+test('allow refuses a peer before any descriptor is passed', async (t) => {
+  const s = await server(t, abstractUrl(), { allow: () => false });
+  await assert.rejects(connectRingPair(s.url, { timeout: 5000 }), { code: 'ERR_IPC_PEER_DEAD' });
+});
+
+test(`${STRESS ? 64 : 16} clients x ${STRESS ? 10000 : 100} messages each: nothing lost, duplicated or reordered`, async (t) => {
+  const s = await server(t);
+  const echo = echoAll(s);
+  const procs = 4;
+  const per = STRESS ? 16 : 4;
+  const n = STRESS ? 10000 : 100;
+  const results = await Promise.all(
+    Array.from({ length: procs }, () => run(process.execPath, [childScript('shm-clients'), s.url, String(per), String(n)], { timeout: STRESS ? 600_000 : 60_000 })),
+  );
+  for (const r of results) assert.equal(r.stdout.trim(), `ok ${per * n}`, r.stderr);
+  await s.close();
+  await echo;
+});
+
+test('a client SIGKILLed at a random moment: its server channel fails with ERR_IPC_PEER_DEAD within 50 ms', { skip: missing('cc') }, async (t) => {
+  const bin = await compileC('ring_peer');
+  const before = leftovers();
+  const s = await server(t);
+  const rounds = STRESS ? 200 : 25;
+  for (let i = 0; i < rounds; i++) {
+    const peer = startPeer(t, bin, [s.url.slice('shm+unix:'.length)]);
+    pids.add(peer.pid!);
+    const ch = await s.accept({ timeout: 5000 });
+    assert.equal(await firstLine(peer), 'ready');
+    // Traffic in flight while the kill lands somewhere in it.
+    const traffic = settled((async () => {
+      for (let k = 0; ; k++) {
+        await ch.send(Buffer.alloc(k % 300, k));
+        await ch.receive({ timeout: 5000 });
+      }
+    })());
+    await new Promise((r) => setTimeout(r, Math.random() * 5));
+    peer.kill('SIGKILL');
+    await exited(peer);
+    const gone = performance.now();
+    const { err, at } = await traffic;
+    assert.equal((err as { code?: string }).code, 'ERR_IPC_PEER_DEAD', String(err));
+    const late = at - gone;
+    assert.ok(late < 50, `noticed ${late.toFixed(1)} ms after the exit was reported`);
+    await ch.close();
+  }
+  assert.deepEqual(leftovers(), before);
+});
+
+test('the server SIGKILLed at a random moment: its clients fail with ERR_IPC_PEER_DEAD within 50 ms', async (t) => {
+  const before = leftovers();
+  const rounds = STRESS ? 100 : 10;
+  for (let i = 0; i < rounds; i++) {
+    const url = abstractUrl();
+    const srv = startPeer(t, process.execPath, [childScript('shm-server-peer'), url]);
+    pids.add(srv.pid!);
+    assert.equal(await firstLine(srv), 'ready');
+    const chans: Channel[] = await Promise.all([0, 1].map(() => connect(url, { timeout: 5000, spinMicros: 0 })));
+    const traffic = chans.map((ch) =>
+      settled((async () => {
+        for (let k = 0; ; k++) {
+          await ch.send(Buffer.alloc(k % 500, 1));
+          await ch.receive({ timeout: 5000 });
+        }
+      })()),
+    );
+    await new Promise((r) => setTimeout(r, Math.random() * 10));
+    srv.kill('SIGKILL');
+    await exited(srv);
+    const gone = performance.now();
+    for (const p of traffic) {
+      const { err, at } = await p;
+      assert.equal((err as { code?: string }).code, 'ERR_IPC_PEER_DEAD', String(err));
+      assert.ok(at - gone < 50, `noticed ${(at - gone).toFixed(1)} ms after the exit was reported`);
+    }
+    for (const ch of chans) await ch.close();
+  }
+  assert.deepEqual(leftovers(), before);
+});
+
+// ---- hostile peers ---------------------------------------------------------------------------------
+
+test('the seals refuse ftruncate from a peer holding the passed memfd (Python)', { skip: missing('python3') }, async (t) => {
+  const s = await server(t);
+  const accepted = s.accept({ timeout: 10_000 });
+  const py = `
+import socket, sys, os, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect('\\0' + sys.argv[1])
+msg, fds, flags, addr = socket.recv_fds(s, 64, 3)
+out = []
+for size in (0, 4096, 1 << 30):
+    try:
+        os.ftruncate(fds[0], size)
+        out.append('truncated')
+    except OSError as e:
+        out.append(e.strerror)
+s.send(struct.pack('<II', 0x414B5049, 1))
+print(','.join(out))
+`;
+  const r = await run('python3', ['-c', py, s.url.slice('shm+unix:@'.length)]);
+  assert.equal(r.stdout.trim(), 'Operation not permitted,Operation not permitted,Operation not permitted', r.stderr);
+  const ch = await accepted;
+  await assert.rejects(ch.receive({ timeout: 5000 }), { code: 'ERR_IPC_PEER_DEAD' }, 'and it left');
+  await ch.close();
+});
+
+/** A fake ring server that sends `fds` with a hello for `capacity`; resolves with the client's outcome. */
+async function fakeServer(t: TestContext, fds: () => number[], capacity = 4096) {
+  const name = `ipckit-test-fake-${process.pid}-${++seq}`;
+  const srv = await UnixServer.listen({ abstract: name, type: 'seqpacket' });
+  t.after(() => srv.close());
+  const served = (async () => {
+    const c = await srv.accept({ timeout: 5000 });
+    const hello = Buffer.alloc(16);
+    hello.writeUInt32LE(HELLO_MAGIC, 0);
+    hello.writeUInt32LE(1, 4);
+    hello.writeUInt32LE(capacity, 8);
+    const list = fds();
+    await c.send(hello, { fds: list });
+    for (const fd of list) native.close(fd);
+    await c.receive({ timeout: 5000 }).catch(() => null);
+    await c.close();
+    await srv.close();
+  })();
+  return { url: `shm+unix:@${name}`, served };
+}
+
+test('a client refuses a segment that is not sealed, or not a memfd (ERR_IPC_CORRUPT), and closes what it got', async (t) => {
+  const K = native.memfdConstants;
+  const bell = () => native.eventfd(0, K.EFD_CLOEXEC);
+  const fdsBefore = fs.readdirSync('/proc/self/fd').length;
+  for (const make of [
+    () => {
+      // sized but not sealed: the server could truncate it later
+      const fd = native.memfdCreate('unsealed', K.MFD_CLOEXEC | K.MFD_ALLOW_SEALING);
+      native.ftruncate(fd, segmentBytes(4096));
+      return fd;
+    },
+    () => {
+      // sealed against shrinking only
+      const fd = native.memfdCreate('half', K.MFD_CLOEXEC | K.MFD_ALLOW_SEALING);
+      native.ftruncate(fd, segmentBytes(4096));
+      native.addSeals(fd, K.F_SEAL_SHRINK);
+      return fd;
+    },
+    () => fs.openSync('/dev/zero', 'r'),
+  ]) {
+    const fake = await fakeServer(t, () => [make(), bell(), bell()]);
+    await assert.rejects(connectRingPair(fake.url, { timeout: 5000 }), { code: 'ERR_IPC_CORRUPT' });
+    await fake.served;
+  }
+  assert.equal(fs.readdirSync('/proc/self/fd').length, fdsBefore, 'no descriptor kept');
+});
+
+test('a client refuses a hello with the wrong descriptors or a lying size (ERR_IPC_CORRUPT)', async (t) => {
+  const K = native.memfdConstants;
+  for (const [fds, cap] of [
+    [() => [native.eventfd(0, K.EFD_CLOEXEC)], 4096],
+    [() => [SealedMemory.create(segmentBytes(4096)).fd, native.eventfd(0, K.EFD_CLOEXEC), fs.openSync('/dev/null', 'r')], 4096],
+    [() => [SealedMemory.create(segmentBytes(4096)).fd, native.eventfd(0, K.EFD_CLOEXEC), native.eventfd(0, K.EFD_CLOEXEC)], 8192],
+  ] as [() => number[], number][]) {
+    const fake = await fakeServer(t, fds, cap);
+    await assert.rejects(connectRingPair(fake.url, { timeout: 5000 }), { code: 'ERR_IPC_CORRUPT' });
+    await fake.served;
+  }
+});
+
+test('a hostile client scribbling garbage over the whole segment: every operation settles, none crashes', async (t) => {
+  const s = await server(t, abstractUrl(), { capacity: 4096 });
+  for (let round = 0; round < 4; round++) {
+    // The hostile client: a real handshake, then random writes into the mapping.
+    const sock = await UnixSocket.connect({ abstract: s.url.slice('shm+unix:@'.length), type: 'seqpacket' });
+    const hello = (await sock.receive({ timeout: 5000 }))!;
+    const mem = SealedMemory.fromFd(hello.fds[0]!.take());
+    const bells = [EventFd.fromFd(hello.fds[1]!.take()), EventFd.fromFd(hello.fds[2]!.take())];
+    const ack = Buffer.alloc(8);
+    ack.writeUInt32LE(0x414b5049, 0);
+    await sock.send(ack);
+    const pair = await s.acceptPair({ timeout: 5000 });
+    const bytes = new Uint8Array(mem.shared);
+    const outcomes = new Set<string>();
+    for (let k = 0; k < 200; k++) {
+      for (let j = 0; j < 16; j++) {
+        const at = round < 2 ? SEGMENT_HEADER + ((Math.random() * 600) | 0) : (Math.random() * bytes.length) | 0;
+        bytes[at] = (Math.random() * 256) | 0;
+      }
+      bells[0]!.signal(); // ring the server as a peer would
+      const ops = [pair.rx.receive({ timeout: 5, spinMicros: 0 }), pair.tx.send(Buffer.alloc(k % 64, 1), { timeout: 5, spinMicros: 0 })];
+      for (const r of await Promise.allSettled(ops)) {
+        outcomes.add(r.status === 'fulfilled' ? 'ok' : String((r.reason as { code?: string }).code));
+      }
+    }
+    for (const o of outcomes) assert.ok(['ok', 'ERR_IPC_CORRUPT', 'ERR_IPC_TIMEOUT', 'ERR_IPC_MESSAGE_TOO_LARGE', 'ERR_IPC_PEER_DEAD'].includes(o), o);
+    await pair.close();
+    for (const b of bells) b.close();
+    await sock.close();
+  }
+});
+
+test('a hostile server scribbling over the segment: the client settles every operation too', async (t) => {
+  const name = `ipckit-test-hostile-${process.pid}-${++seq}`;
+  const srv = await UnixServer.listen({ abstract: name, type: 'seqpacket' });
+  t.after(() => srv.close());
+  const connecting = connectRingPair(`shm+unix:@${name}`, { timeout: 5000, spinMicros: 0 });
+  const conn = await srv.accept({ timeout: 5000 });
+  // An honest handshake through the library's own server half; then the server turns hostile.
+  const [pair, client] = await Promise.all([offerRingPair(conn, { capacity: 4096 }), connecting]);
+  const seg = new Uint8Array((pair.rx as unknown as { bulk: Uint8Array }).bulk.buffer);
+  const outcomes = new Set<string>();
+  for (let k = 0; k < 300; k++) {
+    for (let j = 0; j < 16; j++) seg[SEGMENT_HEADER + ((Math.random() * (seg.length - SEGMENT_HEADER)) | 0)] = (Math.random() * 256) | 0;
+    const ops = [client.rx.receive({ timeout: 5, spinMicros: 0 }), client.tx.send(Buffer.alloc(k % 100, 2), { timeout: 5, spinMicros: 0 })];
+    for (const r of await Promise.allSettled(ops)) outcomes.add(r.status === 'fulfilled' ? 'ok' : String((r.reason as { code?: string }).code));
+  }
+  for (const o of outcomes) assert.ok(['ok', 'ERR_IPC_CORRUPT', 'ERR_IPC_TIMEOUT', 'ERR_IPC_MESSAGE_TOO_LARGE', 'ERR_IPC_PEER_DEAD'].includes(o), o);
+  await client.close();
+  await pair.close();
+});
