@@ -169,11 +169,3 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
   for (const c of opts.quick ? [1, 16, 64] : [1, 4, 16, 64]) rows.push(await serverClients(opts, c));
   return rows;
 }
-
-// Direct run: node dist/bench/fork.js [--quick]
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
-  const quick = process.argv.includes('--quick');
-  const { table } = await import('./index.js');
-  const rows = await bench({ quick, repeat: 1 });
-  console.log(table({ rows, skipped: [], verified: [], curves: [], machine: { cpus: 2, node: process.version, kernel: '', date: new Date().toISOString(), quick, repeat: 1 } }));
-}

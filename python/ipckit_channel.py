@@ -67,7 +67,7 @@ def _fence():
 
 
 class IpcError(Exception):
-    """An ipckit condition: ``code`` is ERR_IPC_PEER_DEAD, ERR_IPC_CORRUPT, ERR_IPC_TIMEOUT, ..."""
+    """An ipckit condition: ``code`` is ERR_IPC_PEER_DEAD, ERR_IPC_CORRUPT, ERR_IPC_CODEC, ERR_IPC_TIMEOUT, ..."""
 
     def __init__(self, code, message):
         super().__init__(message)
@@ -334,7 +334,7 @@ class Channel:
             try:
                 return json.loads(payload.decode('utf-8'))
             except ValueError as e:
-                raise IpcError('ERR_IPC_CORRUPT', 'a received message is not valid JSON') from e
+                raise IpcError('ERR_IPC_CODEC', 'a received message is not valid JSON') from e
         return payload
 
     def receive(self, timeout=None):

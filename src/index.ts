@@ -4,10 +4,11 @@
 // and later include none by default).
 /**
  * ipckit: every Unix IPC mechanism as real kernel objects, for Node.js.
- * @module
+ * @module ipckit
  */
 export { IpcError, AbortError, errnoException, type IpcErrorCode } from './errors.js';
 export type { WaitOptions } from './internal/validate.js';
+export type { AdoptOptions } from './internal/owner.js';
 export { FrameDecoder, encodeFrame, DEFAULT_MAX_FRAME } from './internal/framing.js';
 
 // 1. pipes
@@ -130,11 +131,15 @@ export {
   type CodecName,
   type Endpoint,
   type TransportName,
+  type PathEndpoint,
+  type NameEndpoint,
+  type SocketEndpoint,
+  type HostEndpoint,
 } from './channel/index.js';
 
 // shared-memory ring servers (docs/channels.md, "shm+unix: ring servers")
 export { RingServer, type RingServerOptions } from './channel/shm-server.js';
-export { fork, spawn, parentChannel, CHANNEL_FD, CHANNEL_FD_ENV, type ChildChannelOptions, type ChildWithChannel, type RingChannelOptions } from './channel/fork.js';
+export { fork, spawn, spawnWorker, parentChannel, CHANNEL_FD, CHANNEL_FD_ENV, type ChildChannelOptions, type ChildWithChannel, type RingChannelOptions } from './channel/fork.js';
 
 // inventory (ipckit ls / rm)
 export {

@@ -221,3 +221,32 @@ export function setCloseOnExec(fd: number): void {
   validateInteger('fd', fd, 0, 2 ** 31 - 1);
   check(native.setCloexec(fd, true), 'fcntl');
 }
+
+/**
+ * A connected seqpacket socketpair as two bare descriptors (non-blocking, close-on-exec), for handing one
+ * end to a worker thread by number (descriptors are process-wide; a `UnixSocket` would close its end).
+ *
+ * @example
+ * ```ts
+ * const [mine, theirs] = seqpacketPair();
+ * ```
+ */
+export function seqpacketPair(): [number, number] {
+  const rc = native.socketpair(3);
+  if (typeof rc === 'number') throw errnoException(rc, 'socketpair');
+  return rc;
+}
+
+/** What /proc/self/fd/N links to ('socket:[1234]'), or '' when it is not open. */
+export function describeFd(fd: number): string {
+  try {
+    return fs.readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return '';
+  }
+}
+
+/** Closes a bare descriptor. */
+export function closeFd(fd: number): void {
+  native.close(fd);
+}

@@ -93,8 +93,8 @@ export interface NativeMessageQueue {
   mqOpen(name: string, flags: number, mode: number, maxMessages: number, maxMessageSize: number): number;
   mqUnlink(name: string): number;
   mqClose(fd: number): number;
-  /** flock(2) on a descriptor (LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8): 0 or -errno. */
-  flock(fd: number, op: number): number;
+  /** fcntl(F_OFD_SETLK) write lock on byte `offset`, non-blocking: 0, or -EAGAIN when taken, or -errno. */
+  ofdLock(fd: number, offset: number): number;
   /** mq_send(3) on a non-blocking descriptor: 0, -EAGAIN when full, or -errno. */
   mqSend(fd: number, data: Uint8Array, priority: number): number;
   /** mq_receive(3) into `buffer` (>= mq_msgsize): length, priority in priorityOut[0]; or -errno. */
@@ -155,18 +155,31 @@ export interface MsgStat {
 // ---- shared_memory.cc -----------------------------------------------------------------------------
 /** `shmctl(IPC_STAT)` of a System V segment. */
 export interface ShmStat {
+  /** shm_segsz: size in bytes. */
   size: number;
+  /** shm_nattch: processes attached now. */
   attaches: number;
+  /** The key (0 for a private segment). */
   key: number;
+  /** Owner's uid. */
   uid: number;
+  /** Owner's gid. */
   gid: number;
+  /** Creator's uid. */
   cuid: number;
+  /** Creator's gid. */
   cgid: number;
+  /** shm_perm.mode: the permission bits, with SHM_DEST (0o1000) once removal is pending. */
   mode: number;
+  /** Pid of the creator. */
   cpid: number;
+  /** Pid of the last shmat/shmdt. */
   lpid: number;
+  /** Last attach (shm_atime), in seconds since the epoch; 0 for never. */
   atime: number;
+  /** Last detach (shm_dtime), in seconds since the epoch; 0 for never. */
   dtime: number;
+  /** Last change by shmctl, or the creation (shm_ctime), in seconds since the epoch. */
   ctime: number;
 }
 /** An opaque native handle (External) of one mapping of a shared memory segment. */
@@ -199,14 +212,23 @@ export interface NativeSharedMemory {
 export type NativeHandle = { readonly __handle: unique symbol };
 /** `semctl(IPC_STAT)` of a System V semaphore set. */
 export interface SemStat {
+  /** sem_nsems: semaphores in the set. */
   count: number;
+  /** The key (0 for a private set). */
   key: number;
+  /** Owner's uid. */
   uid: number;
+  /** Owner's gid. */
   gid: number;
+  /** Creator's uid. */
   cuid: number;
+  /** Creator's gid. */
   cgid: number;
+  /** sem_perm.mode: the permission bits. */
   mode: number;
+  /** Last semop (sem_otime), in seconds since the epoch; 0 until the first op(). */
   otime: number;
+  /** Last change by semctl, or the creation (sem_ctime), in seconds since the epoch. */
   ctime: number;
 }
 export interface NativeSemaphore {

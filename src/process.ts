@@ -46,8 +46,11 @@ const ENODATA = errno('ENODATA');
  * ```
  */
 export interface ExitStatus {
+  /** The exit code, when it exited (null when a signal killed it, or the kernel would not say). */
   code: number | null;
+  /** The signal that killed it (`'SIGKILL'`), or null. */
   signal: string | null;
+  /** Whether it dumped core. */
   core: boolean;
 }
 
@@ -156,9 +159,26 @@ class EventQueue<T> {
  * ```
  */
 export type ProcessEvent =
-  | { type: 'stopped'; pid: number; signal: string }
-  | { type: 'continued'; pid: number }
-  | ({ type: 'exited'; pid: number } & ExitStatus);
+  | {
+      /** Stopped by a signal (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU). */
+      type: 'stopped';
+      /** The process. */
+      pid: number;
+      /** The signal that stopped it. */
+      signal: string;
+    }
+  | {
+      /** Continued (SIGCONT). */
+      type: 'continued';
+      /** The process. */
+      pid: number;
+    }
+  | ({
+      /** Exited or killed: the last event. */
+      type: 'exited';
+      /** The process. */
+      pid: number;
+    } & ExitStatus);
 
 /**
  * Options of `processes.watch`.
@@ -260,6 +280,7 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
     })();
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -269,11 +290,13 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
     return this.#queue.next(opts);
   }
 
+  /** Called by `break` in `for await`: closes the watcher. */
   async return(): Promise<IteratorResult<ProcessEvent>> {
     await this.close();
     return { value: undefined, done: true };
   }
 
+  /** The watcher is its own iterator: `for await (const ev of watcher)`. */
   [Symbol.asyncIterator](): this {
     return this;
   }
@@ -287,6 +310,7 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
     if (this.#tracer) await this.#tracer.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -482,10 +506,13 @@ interface RawSiginfo {
  * ```
  */
 export interface SignalStop {
+  /** `'signal'`: a signal-delivery stop. */
   type: 'signal';
   /** The thread that stopped (the pid for a single-threaded tracee). */
   tid: number;
+  /** The signal's name (`'SIGSEGV'`). */
   signal: string;
+  /** Its number. */
   signo: number;
   /** si_code by name: 'SI_USER' (kill), 'SI_QUEUE', 'SI_TKILL', 'SI_KERNEL', 'SEGV_MAPERR', 'FPE_INTDIV', ... */
   code: string;
@@ -493,6 +520,7 @@ export interface SignalStop {
   addr?: bigint;
   /** The sender (si_pid, si_uid) of a signal sent by a process (kill, sigqueue, tgkill) or of SIGCHLD. */
   pid?: number;
+  /** The sender's real uid (si_uid), with `pid`. */
   uid?: number;
   /** SIGCHLD's child status (si_status). */
   status?: number;
@@ -518,8 +546,11 @@ export interface SignalStop {
  * ```
  */
 export interface ExitStop extends ExitStatus {
+  /** `'exit'`: the tracee is exiting. */
   type: 'exit';
+  /** The thread that is exiting. */
   tid: number;
+  /** Whether the process still exists while stopped here (false after SIGKILL). */
   live: boolean;
   /** Let it finish exiting (reading the next event does it too). */
   resume(): void;
@@ -535,9 +566,28 @@ export interface ExitStop extends ExitStatus {
  */
 export type TraceEvent =
   | SignalStop
-  | { type: 'stopped'; tid: number; signal: string }
-  | { type: 'continued'; tid: number }
-  | { type: 'exec'; tid: number; formerTid: number }
+  | {
+      /** A group stop (SIGSTOP, SIGTSTP, ...), held with PTRACE_LISTEN. */
+      type: 'stopped';
+      /** The thread that stopped. */
+      tid: number;
+      /** The signal that stopped it. */
+      signal: string;
+    }
+  | {
+      /** Continued (SIGCONT). */
+      type: 'continued';
+      /** The thread. */
+      tid: number;
+    }
+  | {
+      /** The tracee ran execve(2). */
+      type: 'exec';
+      /** The thread, now the thread-group leader. */
+      tid: number;
+      /** The thread that called execve (another thread of the group, or `tid` itself). */
+      formerTid: number;
+    }
   | ExitStop;
 
 /**
@@ -576,6 +626,7 @@ export type TracerStdio = 'inherit' | 'ignore' | number;
  * ```
  */
 export interface TracerSpawnOptions extends TracerOptions {
+  /** The working directory of the tracee (default ours). */
   cwd?: string;
   /** The environment (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -873,6 +924,7 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
     return this.#queue.next(opts);
   }
 
+  /** Events as `next()` gives them, until the tracee exits or the tracer closes. */
   [Symbol.asyncIterator](): AsyncIterator<TraceEvent> {
     return {
       next: () => this.next(),
@@ -959,6 +1011,7 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
     await this.detach();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -970,6 +1023,7 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
     return this;
   }
 
+  /** Undoes `unref()`: tracing keeps the process alive again (the default). */
   ref(): this {
     this.#refed = true;
     this.#updateRef();
@@ -1127,4 +1181,11 @@ export function tracerStats(): { threads: number; sessions: number } {
  * const t = await processes.spawn('./crash', [], { traced: true });
  * ```
  */
-export const processes = Object.freeze({ watch, spawn, Tracer });
+export const processes = Object.freeze({
+  /** Watches a process's stops, continues and exit: a {@link ProcessWatcher}. */
+  watch,
+  /** `spawn(file, args, { traced: true })`: the same as `Tracer.spawn`. */
+  spawn,
+  /** The {@link Tracer} class. */
+  Tracer,
+});

@@ -338,6 +338,7 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     return this.#fd;
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#fd < 0;
   }
@@ -376,10 +377,12 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     if (mine.ino === named.ino && mine.dev === named.dev) native.shmUnlink(this.name);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
@@ -472,7 +475,7 @@ export interface SystemVSharedMemoryCreateOptions {
  * const { attaches, cpid, lpid }: SystemVSharedMemoryStat = seg.stat();
  * ```
  */
-export type SystemVSharedMemoryStat = ShmStat;
+export interface SystemVSharedMemoryStat extends ShmStat {}
 
 /**
  * A System V shared memory segment (`shmget(2)`, `shmat(2)`), listed by `ipcs -m`.
@@ -489,6 +492,7 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
   readonly id: number;
   /** The key it was created or opened with (0 for 'private'). */
   readonly key: number;
+  /** Size in bytes (shm_segsz). */
   readonly size: number;
   #views: Views;
   #removeOnClose: boolean;
@@ -608,6 +612,7 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
     return this.#views.truncated;
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -646,10 +651,12 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
     this.#views.close();
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }

@@ -84,6 +84,7 @@ export function send(pid: number, sig: SignalSpec, opts: SendOptions = {}): void
 export interface SignalEvent {
   /** Canonical name: 'SIGUSR2', 'SIGRTMIN+3'. */
   signal: string;
+  /** Its number (12 for SIGUSR2). */
   signo: number;
   /** The sender's pid (si_pid), when the signal came from a process (kill, sigqueue, tgkill, mq_notify). */
   pid?: number;
@@ -438,6 +439,7 @@ export class SignalWatcher implements AsyncIterableIterator<SignalEvent>, Dispos
     return this.#dropped;
   }
 
+  /** Whether `close()` was called (or the watcher ended). */
   get closed(): boolean {
     return this.#closed;
   }
@@ -467,6 +469,7 @@ export class SignalWatcher implements AsyncIterableIterator<SignalEvent>, Dispos
     return { value: undefined, done: true };
   }
 
+  /** The watcher is its own iterator: `for await (const ev of watcher)`. */
   [Symbol.asyncIterator](): this {
     return this;
   }
@@ -479,10 +482,12 @@ export class SignalWatcher implements AsyncIterableIterator<SignalEvent>, Dispos
     for (const w of this.#waiting.splice(0)) w.resolve({ value: undefined, done: true });
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
@@ -595,12 +600,19 @@ export async function exited(pid: number, opts: WaitOptions = {}): Promise<void>
  * const { value: ev } = await w.next();   // { signal: 'SIGRTMIN+1', pid: process.pid, value: 7, code: 'SI_QUEUE', ... }
  * w.close();
  * ```
+ *
+ * @namespace
  */
 export const signals = Object.freeze({
+  /** Sends a signal: `kill(2)`, or `sigqueue(3)` with `{ value }`; a negative pid is a process group. */
   send,
+  /** Watches signals: a {@link SignalWatcher}, async iterable of {@link SignalEvent}s. */
   watch,
+  /** Resolves when a process exits, learnt from a pidfd; takes `{ signal, timeout }`. */
   exited,
+  /** A signal's number: `signals.number('USR2')` is 12. */
   number: signalNumber,
+  /** A signal's canonical name: `signals.name(37)` is `'SIGRTMIN+3'`. */
   name: signalName,
   SIGRTMIN,
   SIGRTMAX,

@@ -6,9 +6,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { MessageQueue, SharedMemory, SystemVMessageQueue, SystemVSemaphoreSet, SystemVSharedMemory } from '../src/index.js';
-import { asNobodyCommand, exited, missingMqueueMount, missingNobody, mqExists, root, run, startPeer, uniqueKey, uniqueName } from './helpers/index.js';
+import { asNobodyCommand, missingMqueueMount, missingNobody, mqExists, root, run, uniqueKey, uniqueName } from './helpers/index.js';
 
 const cli = path.join(root, 'dist/src/cli/main.js');
 const ipckit = (args: string[]) => run(process.execPath, [cli, ...args]);
@@ -18,21 +17,21 @@ function shmLeftovers(name: string): string[] {
   return fs.readdirSync('/dev/shm').filter((f) => f === base || f.startsWith(`${base}.`));
 }
 
-/** Leaves a shm: channel segment and its two doorbells behind, as a listener SIGKILLed before any peer does. */
+/**
+ * A shm: channel segment and its two doorbell FIFOs as ipckit before layout 2 left them when a listener
+ * was SIGKILLed before any peer came (today's shm: leaves nothing: its segment is a sealed memfd).
+ */
 async function abandonedSegment(t: test.TestContext): Promise<string> {
   const name = uniqueName('inv');
   t.after(() => {
     for (const f of shmLeftovers(name)) fs.rmSync(`/dev/shm/${f}`, { force: true });
   });
-  const recv = startPeer(t, process.execPath, [cli, 'recv', `shm:${name}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const rl = readline.createInterface({ input: recv.stderr! });
-  await new Promise<void>((resolve, reject) => {
-    rl.on('line', (l) => l.startsWith('listening on') && resolve());
-    recv.once('exit', () => reject(new Error('recv exited before listening')));
-  });
-  recv.kill('SIGKILL');
-  await exited(recv);
-  assert.equal(shmLeftovers(name).length, 3, 'the segment and its two doorbells were left');
+  (await SharedMemory.create(name, { size: 4096, unlinkOnClose: false })).close();
+  for (const side of ['l', 'c']) {
+    const made = await run('mkfifo', ['-m', '600', `/dev/shm${name}.${process.pid}.bell-${side}`]);
+    assert.equal(made.code, 0, made.stderr);
+  }
+  assert.equal(shmLeftovers(name).length, 3, 'the segment and its two doorbells');
   return name;
 }
 

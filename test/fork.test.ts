@@ -5,7 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { fork, parentChannel, spawn } from '../src/index.js';
+import { fork, parentChannel, spawn, spawnWorker } from '../src/index.js';
 import { childScript, exited, startPeer } from './helpers/index.js';
 
 const STRESS = process.env.IPCKIT_STRESS === '1';
@@ -121,4 +121,23 @@ test('the channel fd is 3, or the next one after a longer stdio; its number is i
 
 test('parentChannel() in a process not started by fork/spawn is ERR_IPC_UNSUPPORTED', async () => {
   await assert.rejects(parentChannel(), { code: 'ERR_IPC_UNSUPPORTED' });
+});
+
+test('spawnWorker: the same pair with a worker thread; a terminated worker is ERR_IPC_PEER_DEAD at once', async () => {
+  const { worker, channel } = await spawnWorker<{ n: number }>(childScript('fork-worker'), { codec: 'json', capacity: 1 << 14, workerData: { mode: 'hold' } });
+  for (let n = 0; n < 100; n++) {
+    await channel.send({ n });
+    assert.deepEqual(await channel.receive({ timeout: 5000 }), { n });
+  }
+  const pending = channel.receive({ timeout: 5000 });
+  const t0 = performance.now();
+  await worker.terminate();
+  await assert.rejects(pending, { code: 'ERR_IPC_PEER_DEAD' });
+  assert.ok(performance.now() - t0 < 200);
+  await channel.close();
+  const second = await spawnWorker(childScript('fork-worker'), { codec: 'json', workerData: { mode: 'echo' } });
+  await second.channel.send('x');
+  assert.equal(await second.channel.receive({ timeout: 5000 }), 'x');
+  await second.channel.close();
+  await new Promise((r) => second.worker.once('exit', r));
 });

@@ -11,7 +11,7 @@ import { connect, listen, RingServer, UnixServer, UnixSocket, type Channel } fro
 import { connectRingPair, offerRingPair, segmentBytes, HELLO_MAGIC, SEGMENT_HEADER } from '../src/channel/shm-server.js';
 import { EventFd, SealedMemory } from '../src/memfd.js';
 import { native } from '../src/native.js';
-import { childScript, compileC, exited, firstLine, have, missing, run, startPeer, tmpDir } from './helpers/index.js';
+import { childScript, compileC, exited, firstLine, have, missing, root, run, startPeer, tmpDir } from './helpers/index.js';
 
 let seq = 0;
 const abstractUrl = () => `shm+unix:@ipckit-test-${process.pid}-${++seq}`;
@@ -326,4 +326,59 @@ test('a hostile server scribbling over the segment: the client settles every ope
   for (const o of outcomes) assert.ok(['ok', 'ERR_IPC_CORRUPT', 'ERR_IPC_TIMEOUT', 'ERR_IPC_MESSAGE_TOO_LARGE', 'ERR_IPC_PEER_DEAD'].includes(o), o);
   await client.close();
   await pair.close();
+});
+
+test('shm: no longer touches files at the paths version 1 used for doorbells (issue 12: the connector unlinked them)', async (t) => {
+  const name = `/ipckit-test-${process.pid}-${++seq}`;
+  const planted = [`/dev/shm/${name.slice(1)}.${process.pid}.bell-l`, `/dev/shm/${name.slice(1)}.${process.pid}.bell-c`];
+  for (const p of planted) fs.writeFileSync(p, 'not yours');
+  t.after(() => planted.forEach((p) => fs.rmSync(p, { force: true })));
+  const a = await listen(`shm:${name}`, { capacity: 4096 });
+  const b = await connect(`shm:${name}`);
+  await b.send('x');
+  assert.equal(String(await a.receive({ timeout: 5000 })), 'x');
+  await b.close();
+  await a.close();
+  for (const p of planted) assert.equal(fs.readFileSync(p, 'utf8'), 'not yours');
+});
+
+test('a peer that forges pids in the rings and then dies is still noticed at once (liveness is the socket)', { skip: missing('python3') }, async (t) => {
+  const s = await server(t);
+  const py = `
+import sys, os, time, struct
+sys.path.insert(0, ${JSON.stringify(path.join(root, 'python'))})
+from ipckit_channel import Channel
+ch = Channel.connect(sys.argv[1])
+for ring in (ch._tx, ch._rx):
+    ring.w[4] = os.getppid()   # the words version 1 kept pids in: a live pid, then 0
+    ring.w[5] = 0
+print('ready', flush=True)
+time.sleep(30)
+`;
+  const peer = startPeer(t, 'python3', ['-c', py, s.url]);
+  const ch = await s.accept({ timeout: 10_000 });
+  assert.equal(await firstLine(peer), 'ready');
+  const pending = ch.receive({ timeout: 5000 }).then(
+    () => ({ err: undefined as unknown, at: 0 }),
+    (err) => ({ err, at: performance.now() }),
+  );
+  peer.kill('SIGKILL');
+  await exited(peer);
+  const gone = performance.now();
+  const { err, at } = await pending;
+  assert.equal((err as { code?: string }).code, 'ERR_IPC_PEER_DEAD');
+  assert.ok(at - gone < 50);
+  await ch.close();
+});
+
+test('a shm: listener SIGKILLed before any peer came leaves nothing: no /dev/shm entry, no socket', async (t) => {
+  const name = `/ipckit-test-${process.pid}-${++seq}`;
+  const peer = startPeer(t, process.execPath, [childScript('channel-peer'), 'listen', `shm:${name}`, 'recv1']);
+  assert.match(await firstLine(peer), /^listening /);
+  assert.ok(fs.readFileSync('/proc/net/unix', 'utf8').includes(`@ipckit-shm:${name}\n`), 'the rendezvous socket while it lives');
+  peer.kill('SIGKILL');
+  await exited(peer);
+  assert.deepEqual(fs.readdirSync('/dev/shm').filter((f) => f.includes(name.slice(1))), []);
+  assert.equal(fs.readFileSync('/proc/net/unix', 'utf8').includes(`@ipckit-shm:${name}\n`), false);
+  await assert.rejects(connect(`shm:${name}`), { code: 'ENOENT' });
 });

@@ -9,7 +9,8 @@
 // (the memfd has no name; its memory goes with the last mapping).
 import child_process, { type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { IpcError, invalidArgType } from '../errors.js';
-import { setCloseOnExec } from '../memfd.js';
+import { closeFd, describeFd, seqpacketPair, setCloseOnExec } from '../memfd.js';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { UnixSocket } from '../socket.js';
 import { validateInteger, validateWaitOptions, type WaitOptions } from '../internal/validate.js';
 import { Channel } from './channel.js';
@@ -39,6 +40,9 @@ export const CHANNEL_FD_ENV = 'IPCKIT_CHANNEL_FD';
  * ```
  */
 export interface RingChannelOptions extends WaitOptions {
+  /**
+   * How values become bytes: `'raw'` (the default), `'json'`, `'msgpack'` or `'v8'`; both ends must agree.
+   */
   codec?: CodecName;
   /** Largest encoded message; the rings grow to carry an explicit one (default: half a ring, less 8). */
   maxMessageSize?: number;
@@ -68,7 +72,9 @@ export interface ChildChannelOptions extends RingChannelOptions, Omit<SpawnOptio
  * ```
  */
 export interface ChildWithChannel<T = unknown> {
+  /** The child, as `child_process.spawn` returns it. */
   child: ChildProcess;
+  /** The channel to it, over a ring pair in a sealed memfd. */
   channel: Channel<T>;
 }
 
@@ -194,4 +200,45 @@ export async function parentChannel<T = unknown>(opts: RingChannelOptions = {}):
   }
   const pair = await joinRingPair(sock, { ...ringOptions(topts), signal: opts.signal, timeout: opts.timeout ?? 30_000 }, 'channel to the parent');
   return new Channel<T>(endpoint(`shm+unix:parent/${process.ppid}`), 'connect', new RingTransport(pair), codec);
+}
+
+/**
+ * Starts a worker thread with a ring channel to it: the same pair as `fork()`, so the same code serves
+ * threads and processes. In the worker, `parentChannel()` returns the other end (the descriptor's number
+ * is in the worker's `IPCKIT_CHANNEL_FD`). A worker that exits or is terminated without closing its end
+ * ends the parent's pending operations with ERR_IPC_PEER_DEAD, as a dead child does.
+ *
+ * @example
+ * ```ts
+ * const { worker, channel } = await spawnWorker(new URL('./echo-worker.js', import.meta.url), { codec: 'json' });
+ * await channel.send({ n: 1 });
+ * console.log(await channel.receive());
+ * await channel.close();
+ * await worker.terminate();
+ * ```
+ */
+export async function spawnWorker<T = unknown>(
+  filename: string | URL,
+  opts: RingChannelOptions & Omit<WorkerOptions, 'env'> & { env?: Record<string, string | undefined> } = {},
+): Promise<{ worker: Worker; channel: Channel<T> }> {
+  const { codec: _c, maxMessageSize: _m, capacity: _cap, spinMicros: _s, signal, timeout, env, ...workerOpts } = opts;
+  const { topts, codec } = channelOptions(opts);
+  const [mineFd, theirs] = seqpacketPair();
+  const link = describeFd(theirs); // 'socket:[inode]': tells our descriptor from a later one of that number
+  const mine = UnixSocket.fromFd(mineFd);
+  let worker: Worker;
+  try {
+    worker = new Worker(filename, { ...workerOpts, env: { ...(env ?? process.env), [CHANNEL_FD_ENV]: String(theirs) } });
+  } catch (err) {
+    mine.destroy();
+    closeFd(theirs);
+    throw err;
+  }
+  // A worker's descriptors are the process's: one that ends without closing its end leaves it open, and
+  // we would never read its end. Close it for the worker then, if it is still that same socket.
+  worker.once('exit', () => {
+    if (link !== '' && describeFd(theirs) === link) closeFd(theirs);
+  });
+  const pair = await offerRingPair(mine, { ...ringOptions(topts), signal, timeout: timeout ?? 30_000 }, `channel to worker ${worker.threadId}`);
+  return { worker, channel: new Channel<T>(endpoint(`shm+unix:worker/${worker.threadId}`), 'listen', new RingTransport(pair), codec) };
 }

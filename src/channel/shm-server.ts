@@ -30,6 +30,7 @@ import { isPeerGone, registerAdapter, type Transport, type TransportOptions } fr
 export const SEGMENT_MAGIC = 0x434b5049; // "IPKC"
 /** Version 2: a sealed memfd passed over a socket (version 1 was a named POSIX object with pid fields). */
 export const SEGMENT_VERSION = 2;
+/** Bytes of the segment header before the first ring (docs/ring-format.md). */
 export const SEGMENT_HEADER = 64;
 const I_MAGIC = 0;
 const I_VERSION = 1;
@@ -41,8 +42,14 @@ export const ACK_MAGIC = 0x414b5049; // "IPKA"
 export const HANDSHAKE_VERSION = 1;
 const HELLO_BYTES = 16;
 
-/** Default capacity of each ring: 4 MiB (messages up to 2 MiB − 8 bytes). */
+/** Default capacity of each ring of a one-peer channel (shm:, fork): 4 MiB (messages up to 2 MiB − 8 bytes). */
 export const DEFAULT_CAPACITY = 4 << 20;
+/**
+ * Default capacity of each ring of a RingServer's client: 256 KiB (messages up to 128 KiB − 8 bytes). A
+ * server may hold many pairs, and a pair's pages are reserved up front and given back only when its
+ * mapping is collected.
+ */
+export const SERVER_DEFAULT_CAPACITY = 256 << 10;
 
 /** Bytes of a channel segment whose rings hold `capacity` data bytes each. */
 export function segmentBytes(capacity: number): number {
@@ -144,7 +151,9 @@ class Link implements Parker {
  * ```
  */
 export class RingPair {
+  /** The ring this side sends on. */
   readonly tx: RingProducer;
+  /** The ring this side receives from. */
   readonly rx: RingConsumer;
   /** The peer's credentials (SO_PEERCRED) as of the connection. */
   readonly peer: Credentials;
@@ -164,6 +173,7 @@ export class RingPair {
     return this.#link.dead();
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -177,6 +187,7 @@ export class RingPair {
     this.#link.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
@@ -191,7 +202,7 @@ export class RingPair {
  * ```
  */
 export interface RingPairOptions extends RingOptions, WaitOptions {
-  /** Data bytes of each ring (a power of two, 64..2^30), chosen by the listener. Default 4 MiB. */
+  /** Data bytes of each ring (a power of two, 64..2^30), chosen by the listener. Default 4 MiB (a RingServer's clients: 256 KiB). */
   capacity?: number;
 }
 
@@ -277,18 +288,24 @@ export async function joinRingPair(sock: UnixSocket, opts: RingPairOptions = {},
     if (!validCapacity(capacity)) throw corrupt(`bad capacity ${capacity}`, { capacity });
     if (hello.fds.length !== 3 || hello.fdsTruncated) throw corrupt(`expected 3 descriptors, got ${hello.fds.length}`);
     const [memFd, listenerBell, connectorBell] = fds.splice(0).map((f) => f.take()) as [number, number, number];
-    let mem: SealedMemory;
-    try {
-      own = EventFd.fromFd(connectorBell);
-    } finally {
+    // Each adoption closes its descriptor when it refuses it; all three are adopted (or closed) whatever
+    // the others do, so that none leaks.
+    const adopt = <R>(f: () => R): R | Error => {
       try {
-        peer = EventFd.fromFd(listenerBell);
-      } finally {
-        // Refused when not sealed: a peer that could truncate the segment could kill us with SIGBUS.
-        mem = SealedMemory.fromFd(memFd, (size) => size === segmentBytes(capacity));
+        return f();
+      } catch (err) {
+        return err as Error;
       }
-    }
-    mem.closeFd();
+    };
+    const o = adopt(() => EventFd.fromFd(connectorBell));
+    const p = adopt(() => EventFd.fromFd(listenerBell));
+    // Refused when not sealed: a peer that could truncate the segment could kill us with SIGBUS.
+    const m = adopt(() => SealedMemory.fromFd(memFd, (size) => size === segmentBytes(capacity)));
+    if (!(o instanceof Error)) own = o;
+    if (!(p instanceof Error)) peer = p;
+    if (!(m instanceof Error)) m.closeFd(); // the mapping stays
+    for (const r of [m, o, p]) if (r instanceof Error) throw r;
+    const mem = m as SealedMemory;
     const sab = mem.shared;
     const head = new Int32Array(sab, 0, SEGMENT_HEADER / 4);
     const magic = Atomics.load(head, I_MAGIC) >>> 0;
@@ -304,7 +321,7 @@ export async function joinRingPair(sock: UnixSocket, opts: RingPairOptions = {},
     ack.writeUInt32LE(HANDSHAKE_VERSION, 4);
     await sock.send(ack, { signal: opts.signal, timeout: opts.timeout });
     const ro = pairOptions(opts, what);
-    const link = new Link(own, peer, sock, what);
+    const link = new Link(own!, peer!, sock, what);
     const mk = { shared: sab, plain: mem.plain, parker: link, peer: link.dead };
     const tx = new RingProducer({ ...mk, offset: r0 }, ro);
     const rx = new RingConsumer({ ...mk, offset: r1 }, ro);
@@ -323,7 +340,9 @@ export async function joinRingPair(sock: UnixSocket, opts: RingPairOptions = {},
 
 /** Where a ring server listens: a socket path, or an abstract name. */
 export interface RingAddress {
+  /** A socket path. */
   path?: string;
+  /** A Linux abstract name, without the leading NUL. */
   abstract?: string;
 }
 
@@ -371,11 +390,13 @@ export async function connectRingPair(url: string, opts: RingPairOptions = {}): 
  * ```
  */
 export interface RingServerOptions extends RingPairOptions {
+  /** The codec of every client's channel: `'raw'` (the default), `'json'`, `'msgpack'` or `'v8'`. */
   codec?: CodecName;
   /** Peers allowed to connect (SO_PEERCRED at accept). Default: our effective uid, and root. */
   allow?: AllowRule;
   /** Mode of a socket file (default 0o600). */
   mode?: number;
+  /** listen(2) backlog (default 511, like Node). */
   backlog?: number;
   /** How long a connecting peer has to acknowledge the handshake, in ms (default 5000). */
   handshakeTimeout?: number;
@@ -399,6 +420,7 @@ export interface RingServerOptions extends RingPairOptions {
  * ```
  */
 export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<Channel<T>> {
+  /** The URL it listens on (`shm+unix:/path` or `shm+unix:@name`). */
   readonly url: string;
   readonly #ep: Endpoint & { transport: 'shm+unix' };
   readonly #server: UnixServer;
@@ -429,6 +451,7 @@ export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<C
     return new RingServer<T>(ep, server, opts);
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -444,7 +467,14 @@ export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<C
       try {
         sock = await this.#server.accept();
       } catch (err) {
-        if (!this.#closed) this.#fail(err as Error);
+        if (this.#closed) return;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EMFILE' || code === 'ENFILE' || code === 'ENOBUFS' || code === 'ENOMEM') {
+          // Out of descriptors or memory for now (a client may be hoarding them): back off, go on accepting.
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        this.#fail(err as Error);
         return;
       }
       if (this.#closed) {
@@ -452,7 +482,7 @@ export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<C
         return;
       }
       const what = `channel ${this.url}`;
-      const h = offerRingPair(sock, { ...this.#opts, spinMicros: this.#opts.spinMicros ?? 0, signal: undefined, timeout: this.#opts.handshakeTimeout ?? 5000 }, what).then(
+      const h = offerRingPair(sock, { ...this.#opts, capacity: this.#opts.capacity ?? SERVER_DEFAULT_CAPACITY, spinMicros: this.#opts.spinMicros ?? 0, signal: undefined, timeout: this.#opts.handshakeTimeout ?? 5000 }, what).then(
         (pair) => {
           if (this.#closed) return void pair.close();
           const w = this.#waiters.shift();
@@ -512,6 +542,7 @@ export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<C
     return new Channel<T>(this.#ep, 'listen', new RingTransport(pair), codecFor(this.#opts.codec ?? 'raw'));
   }
 
+  /** Clients as `accept()` gives them, until the server closes. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Channel<T>> {
     for (;;) {
       try {
@@ -533,6 +564,7 @@ export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<C
     for (const w of this.#waiters.splice(0)) w.reject(err);
   }
 
+  /** Alias of `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
@@ -648,8 +680,9 @@ export class FirstClientTransport implements Transport {
 registerAdapter('shm+unix', {
   async listen(ep, opts) {
     const ro = ringOptions(opts);
+    ro.capacity ??= DEFAULT_CAPACITY; // one peer: the one-pair default, not a server's
     const server = await RingServer.listen(ep.url, { ...ro, signal: undefined, timeout: undefined, allow: opts.allow as AllowRule | undefined, mode: opts.mode as number | undefined });
-    return new FirstClientTransport(server, Math.min(opts.maxMessageSize, maxPayload(ro.capacity ?? DEFAULT_CAPACITY)));
+    return new FirstClientTransport(server, Math.min(opts.maxMessageSize, maxPayload(ro.capacity)));
   },
   async connect(ep, opts) {
     return new RingTransport(await connectRingPair(ep.url, ringOptions(opts)));

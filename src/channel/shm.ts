@@ -22,8 +22,9 @@ export function rendezvousUrl(name: string): string {
 registerAdapter('shm', {
   async listen(ep, opts) {
     const ro = ringOptions(opts);
+    ro.capacity ??= DEFAULT_CAPACITY;
     const server = await RingServer.listen(rendezvousUrl(ep.name), { ...ro, signal: undefined, timeout: undefined, allow: opts.allow as AllowRule | undefined });
-    return new FirstClientTransport(server, Math.min(opts.maxMessageSize, maxPayload(ro.capacity ?? DEFAULT_CAPACITY)));
+    return new FirstClientTransport(server, Math.min(opts.maxMessageSize, maxPayload(ro.capacity)));
   },
   async connect(ep, opts) {
     try {
