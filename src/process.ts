@@ -606,6 +606,7 @@ export type TraceEvent =
       tid: number;
       /** The new process. */
       child: number;
+      /** Which call made it. */
       via: 'fork' | 'vfork';
     }
   | {

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { native } from './native.js';
+import { UNIX_PATH_MAX as UNIX_PATH_MAX_, unixAddressBytes, unixAddressFromText } from './internal/unix-address.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError, unwrap } from './errors.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { setSocketFileMode } from './internal/owner.js';
@@ -55,7 +56,7 @@ const TYPE_CODE: Record<UnixSocketType, number> = { stream: 1, dgram: 2, seqpack
  * if (Buffer.byteLength(p) > UNIX_PATH_MAX) throw new Error('path too long for a socket');
  * ```
  */
-export const UNIX_PATH_MAX = K.SUN_PATH_MAX - 1;
+export const UNIX_PATH_MAX = UNIX_PATH_MAX_;
 /**
  * Most descriptors one message can carry (SCM_MAX_FD).
  *
@@ -134,35 +135,12 @@ function encodeAddress(addr: unknown, what = 'options'): Encoded {
   if ((path === undefined) === (abstract === undefined)) {
     throw invalidArgType(`${what}.path`, 'given, or options.abstract given (exactly one of them)', path);
   }
-  const limit = UNIX_PATH_MAX;
   if (path !== undefined) {
     if (typeof path !== 'string') throw invalidArgType(`${what}.path`, 'of type string', path);
-    if (path.length === 0) throw nameError('path', path, 'it is empty');
-    if (path.includes('\0')) throw nameError('path', path, 'it may not contain NUL');
-    const bytes = Buffer.from(path, 'utf8');
-    if (bytes.length > limit) {
-      // Never truncate (node#13670): a truncated path is a different socket.
-      throw nameError('path', path, `it is ${bytes.length} bytes; sun_path holds at most ${limit} (108 including the NUL, unix(7))`, {
-        limit,
-        size: bytes.length,
-      });
-    }
-    return { bytes, display: path, path };
+    return { bytes: unixAddressBytes({ path }), display: path, path };
   }
   if (typeof abstract !== 'string') throw invalidArgType(`${what}.abstract`, 'of type string', abstract);
-  if (process.platform !== 'linux') {
-    throw new IpcError('ERR_IPC_UNSUPPORTED', `abstract socket names exist only on Linux (this is ${process.platform})`);
-  }
-  if (abstract.length === 0) throw nameError('abstract name', abstract, 'it is empty');
-  if (abstract.includes('\0')) throw nameError('abstract name', abstract, 'it may not contain NUL');
-  const name = Buffer.from(abstract, 'utf8');
-  if (name.length > limit) {
-    throw nameError('abstract name', abstract, `it is ${name.length} bytes; an abstract name holds at most ${limit} (sun_path minus its leading NUL)`, {
-      limit,
-      size: name.length,
-    });
-  }
-  return { bytes: Buffer.concat([Buffer.alloc(1), name]), display: '@' + abstract, path: undefined };
+  return { bytes: unixAddressBytes({ abstract }), display: '@' + abstract, path: undefined };
 }
 
 /** sun_path bytes from the kernel → '@name' | path | null (unnamed). */
@@ -1088,9 +1066,7 @@ export function parseUnixEndpoint(url: string): UnixEndpoint {
   if (!type) {
     throw new IpcError('ERR_IPC_NAME_INVALID', `not a unix socket endpoint: ${JSON.stringify(url)} (unix:, unix+dgram:, unix+seqpacket:)`, { url });
   }
-  let rest = url.slice(colon + 1);
-  if (rest.startsWith('//')) rest = rest.slice(2);
-  const addr: UnixAddress = rest.startsWith('@') ? { abstract: rest.slice(1) } : { path: rest };
+  const addr: UnixAddress = unixAddressFromText(url.slice(colon + 1));
   encodeAddress(addr, 'url');
   return { type, ...addr };
 }

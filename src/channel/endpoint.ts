@@ -2,6 +2,7 @@
 // Parsing is pure and total: any string either yields an Endpoint or throws ERR_IPC_NAME_INVALID /
 // ERR_IPC_UNSUPPORTED before anything touches the kernel.
 import { IpcError, invalidArgType } from '../errors.js';
+import { unixAddressBytes, unixAddressFromText } from '../internal/unix-address.js';
 
 /**
  * A FIFO endpoint (`fifo:/path`).
@@ -158,15 +159,12 @@ export function parseEndpoint(url: string): Endpoint {
     case 'unix+seqpacket':
     case 'shm+unix': {
       const transport = scheme === 'unix+stream' ? 'unix' : (scheme as 'unix' | 'unix+dgram' | 'unix+seqpacket' | 'shm+unix');
-      if (rest.startsWith('@')) {
-        const name = rest.slice(1);
-        // unix(7): the abstract name is the bytes after the leading NUL, at most 107 of them.
-        if (name.length === 0 || Buffer.byteLength(name) > 107) throw bad(url, 'abstract name must be 1..107 bytes');
-        return { transport, url, path: name, abstract: true } as Endpoint;
-      }
-      fsPath(url, rest);
-      if (Buffer.byteLength(rest) > 107) throw bad(url, 'socket path longer than 107 bytes (unix(7) sun_path)');
-      return { transport, url, path: rest, abstract: false } as Endpoint;
+      // The grammar UnixSocket and UnixServer parse too (internal/unix-address.ts), checked against the
+      // sun_path length the addon reports.
+      const addr = unixAddressFromText(rest);
+      unixAddressBytes(addr);
+      if (addr.abstract !== undefined) return { transport, url, path: addr.abstract, abstract: true } as Endpoint;
+      return { transport, url, path: addr.path, abstract: false } as Endpoint;
     }
     case 'tcp':
     case 'udp': {
