@@ -5,13 +5,15 @@
 //   one peer process on CPU 1 drains every size in turn and says how many bytes it saw, which must be
 //   exactly what was sent.
 // - pairs: 1, 4, 16 and 64 concurrent channel pairs over unix:, tcp://127.0.0.1 and shm: (the public
-//   Channel API, 64 B raw messages): aggregate one-way throughput (every pair streaming at once), the
+//   Channel API, 64 B raw messages; shm: also with spinMicros 0, to show what the busy wait before
+//   parking costs when many channels share one event loop): aggregate one-way throughput (every pair streaming at once), the
 //   round-trip p99 while every pair ping-pongs at once, and the resident memory of the measuring side per
 //   channel, idle (after one exchange) and after the traffic. The measuring side is a child process run
 //   with --expose-gc (so the harness's own heap is not in its RSS) on CPU 0; every far end lives in one
 //   echo process on CPU 1.
 //
 //   node dist/bench/growth.js [--quick]      standalone: prints the growth tables
+//   IPCKIT_BENCH_PROF=DIR                    every peer and measuring child writes a --cpu-prof profile
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -23,7 +25,7 @@ import { MessageQueue, UnixSocket } from '../src/index.js';
 import { connect, listen, type Channel } from '../src/channel/index.js';
 import { connectRingPair, RingServer, type RingPair } from '../src/channel/shm-server.js';
 import { maxPayload } from '../src/channel/ring.js';
-import { percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
+import { checkDigests, DigestAcc, patternMessage, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const KiB = 1024;
@@ -31,7 +33,7 @@ const MiB = 1024 * 1024;
 /** 64 B to 4 MiB in powers of 4. */
 export const GROWTH_SIZES = [64, 256, KiB, 4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, MiB, 4 * MiB];
 export const PAIRS = [1, 4, 16, 64];
-const TRANSPORTS = ['unix', 'tcp', 'shm'] as const;
+const TRANSPORTS = ['unix', 'tcp', 'shm', 'shm-nospin'] as const;
 type Transport = (typeof TRANSPORTS)[number];
 type SizeMech = 'ring' | 'unix' | 'mq';
 /** No wait in this file outlasts this (a peer that stops answering fails the module, never hangs it). */
@@ -66,8 +68,11 @@ class Lines {
   }
 }
 
+/** IPCKIT_BENCH_PROF=DIR: every child of this module writes a CPU profile (--cpu-prof) into DIR. */
+const PROF = process.env.IPCKIT_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.IPCKIT_BENCH_PROF}`] : [];
+
 function startChild(cpu: number, args: string[], node: string[] = [], extra: number[] = []): ChildProcess {
-  const [cmd, argv] = pinned(cpu, process.execPath, [...node, self, ...args]);
+  const [cmd, argv] = pinned(cpu, process.execPath, [...PROF, ...node, self, ...args]);
   return spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit', ...extra] as never });
 }
 
@@ -96,26 +101,33 @@ function msgsizeMax(): number {
 
 // ---- sweep 1: message size ---------------------------------------------------------------------------
 
-/** Sends `size`-byte messages for `budget` ms; returns the count and the bytes sent. */
-type Sender = (msg: Buffer, budget: number) => Promise<number>;
+/**
+ * Sends `size`-byte messages for `budget` ms, or exactly `count` pattern messages when given (the
+ * verification exchange); then the end marker. Returns how many it sent.
+ */
+type Sender = (msg: Buffer, budget: number, count?: number) => Promise<number>;
 
 function ringSender(p: RingPair): Sender {
-  return async (msg, budget) => {
+  return async (msg, budget, count) => {
     const end = performance.now() + budget;
     let n = 0;
     // Batches published by one flush (one release store); a full ring publishes what it has and spins,
     // within STALL_MS (a consumer that died never drains it).
     const batch = msg.length >= 64 * KiB ? 1 : 64;
-    do {
-      for (let i = 0; i < batch; i++, n++) {
-        if (!p.tx.tryWrite(msg)) {
-          p.tx.flush();
-          const stall = performance.now() + STALL_MS;
-          for (let k = 0; !p.tx.tryWrite(msg); k++) if ((k & 1023) === 0 && performance.now() > stall) throw new Error('growth: the ring consumer stopped draining');
-        }
-      }
+    const write = (m: Buffer) => {
+      if (p.tx.tryWrite(m)) return;
       p.tx.flush();
-    } while (performance.now() < end);
+      const stall = performance.now() + STALL_MS;
+      for (let k = 0; !p.tx.tryWrite(m); k++) if ((k & 1023) === 0 && performance.now() > stall) throw new Error('growth: the ring consumer stopped draining');
+    };
+    if (count !== undefined) for (; n < count; n++) write(patternMessage(msg.length, n));
+    else {
+      do {
+        for (let i = 0; i < batch; i++, n++) write(msg);
+        p.tx.flush();
+      } while (performance.now() < end);
+    }
+    p.tx.flush();
     const stall = performance.now() + STALL_MS;
     while (!p.tx.trySend(Buffer.alloc(0))) if (performance.now() > stall) throw new Error('growth: the ring consumer stopped draining');
     return n;
@@ -123,25 +135,35 @@ function ringSender(p: RingPair): Sender {
 }
 
 function unixSender(sock: UnixSocket): Sender {
-  return async (msg, budget) => {
+  return async (msg, budget, count) => {
     const end = performance.now() + budget;
     let n = 0;
-    do {
-      for (let i = 0; i < 16; i++, n++) if (!sock.write(msg)) await new Promise((r) => sock.once('drain', r));
-    } while (performance.now() < end);
+    const write = async (m: Buffer) => {
+      if (!sock.write(m)) await new Promise((r) => sock.once('drain', r));
+    };
+    if (count !== undefined) for (; n < count; n++) await write(patternMessage(msg.length, n));
+    else {
+      do for (let i = 0; i < 16; i++, n++) await write(msg);
+      while (performance.now() < end);
+    }
     sock.end();
     return n;
   };
 }
 
 function mqSender(q: MessageQueue): Sender {
-  return async (msg, budget) => {
+  return async (msg, budget, count) => {
     const end = performance.now() + budget;
     let n = 0;
     const opts = { timeout: STALL_MS };
-    do {
-      for (let i = 0; i < 16; i++, n++) if (!q.trySend(msg)) await q.send(msg, opts);
-    } while (performance.now() < end);
+    const send = async (m: Buffer) => {
+      if (!q.trySend(m)) await q.send(m, opts);
+    };
+    if (count !== undefined) for (; n < count; n++) await send(patternMessage(msg.length, n));
+    else {
+      do for (let i = 0; i < 16; i++, n++) await send(msg);
+      while (performance.now() < end);
+    }
     if (!q.trySend(Buffer.alloc(0))) await q.send(Buffer.alloc(0), opts);
     return n;
   };
@@ -152,8 +174,11 @@ interface SizePoint {
   open: () => Promise<{ arg: string; peerEnd?: UnixSocket; send: Sender; close: () => Promise<void> }>;
 }
 
-/** One mechanism across its sizes, against one peer that drains them in turn. */
-async function sizeSweep(mech: SizeMech, sizes: number[], budget: number): Promise<{ size: number; n: number; ns: number }[]> {
+/**
+ * One mechanism across its sizes, against one peer that drains them in turn. With `verifyCount`, each
+ * size carries that many pattern messages and the peer's digest must be the pattern's (patternDigest).
+ */
+async function sizeSweep(mech: SizeMech, sizes: number[], budget: number, verifyCount?: number): Promise<{ size: number; n: number; ns: number; check?: string }[]> {
   let seq = 0;
   const base = `/ipckit-bench-growth-${process.pid}-${mech}`;
   const points: SizePoint[] = sizes.map((size) => ({
@@ -181,20 +206,24 @@ async function sizeSweep(mech: SizeMech, sizes: number[], budget: number): Promi
   try {
     for (const p of points) opened.push(await p.open());
     const ends = opened.filter((o) => o.peerEnd).map((o) => o.peerEnd!);
-    child = startChild(1, ['size-peer', mech, ...opened.map((o, i) => `${points[i]!.size}:${o.arg}`)], [], ends.map((e) => e.fd));
+    child = startChild(1, ['size-peer', mech, verifyCount === undefined ? 'count' : 'digest', ...opened.map((o, i) => `${points[i]!.size}:${o.arg}`)], [], ends.map((e) => e.fd));
     await once(child, 'spawn');
     // The child has its copies: ours would keep each stream open after the peer closes it.
     await Promise.all(ends.map((e) => e.close()));
     const lines = new Lines(child);
     const ready = await lines.next('ready');
     if (ready !== 'ready') throw new Error(`growth: the ${mech} peer said ${ready}`);
-    const out: { size: number; n: number; ns: number }[] = [];
+    const out: { size: number; n: number; ns: number; check?: string }[] = [];
     for (const [i, p] of points.entries()) {
       const msg = Buffer.alloc(p.size, 0x61 + (i % 26));
       const t0 = process.hrtime.bigint();
-      const n = await opened[i]!.send(msg, budget);
+      const n = await opened[i]!.send(msg, budget, verifyCount);
       const done = await lines.next(`the end of ${p.size} B`);
       const ns = Number(process.hrtime.bigint() - t0);
+      if (verifyCount !== undefined) {
+        out.push({ size: p.size, n, ns, check: checkDigests(`${mech} ${p.size} B`, p.size, n, { 'growth peer': done.slice(5) }) });
+        continue;
+      }
       // The check that the numbers mean what they say: the peer saw every byte that was sent, no more.
       const got = Number(done.split(' ')[1]);
       if (!done.startsWith('done ') || got !== n * p.size) throw new Error(`growth: ${mech} ${p.size} B: sent ${n * p.size} bytes, the peer counted ${done}`);
@@ -208,7 +237,10 @@ async function sizeSweep(mech: SizeMech, sizes: number[], budget: number): Promi
 }
 
 /** The peer of the size sweep: opens every point, says ready, drains each in turn, printing its bytes. */
-async function sizePeer(mech: SizeMech, specs: string[]): Promise<void> {
+async function sizePeer(mech: SizeMech, what: string, specs: string[]): Promise<void> {
+  // 'count': bytes only (cheap, while measuring); 'digest': the verification exchange's digest.
+  const digest = what === 'digest';
+  const done = (d: DigestAcc) => say(`done ${digest ? JSON.stringify(d) : d.bytes}`);
   const points = specs.map((s) => {
     const i = s.indexOf(':');
     return { size: Number(s.slice(0, i)), arg: s.slice(i + 1) };
@@ -218,39 +250,41 @@ async function sizePeer(mech: SizeMech, specs: string[]): Promise<void> {
     const pairs = await Promise.all(points.map((p) => connectRingPair(p.arg, { spinMicros: 1e6 })));
     say('ready');
     for (const p of pairs) {
-      let bytes = 0;
+      const d = new DigestAcc();
       for (;;) {
         const v = p.rx.peek();
         if (!v) continue;
         const len = v.byteLength;
+        if (digest) d.add(v);
+        else d.bytes += len;
         p.rx.release();
         if (len === 0) break;
-        bytes += len;
       }
-      say(`done ${bytes}`);
+      done(d);
     }
     for (const p of pairs) await p.close();
   } else if (mech === 'mq') {
     const qs = await Promise.all(points.map((p) => MessageQueue.open(p.arg, { access: 'read' })));
     say('ready');
     for (const q of qs) {
-      let bytes = 0;
+      const d = new DigestAcc();
       for (;;) {
         const m = q.tryReceive() ?? (await q.receive({ timeout: STALL_MS }));
         if (m.data.length === 0) break;
-        bytes += m.data.length;
+        if (digest) d.add(m.data);
+        else d.bytes += m.data.length;
       }
-      say(`done ${bytes}`);
+      done(d);
       q.close();
     }
   } else {
     const socks = points.map((_, i) => UnixSocket.fromFd(3 + i));
     say('ready');
     for (const s of socks) {
-      let bytes = 0;
-      s.on('data', (d: Buffer) => (bytes += d.length));
+      const d = new DigestAcc();
+      s.on('data', (b: Buffer) => (digest ? d.add(b) : (d.bytes += b.length)));
       await new Promise<void>((resolve, reject) => s.once('end', () => resolve()).once('error', reject));
-      say(`done ${bytes}`);
+      done(d);
       await s.close();
     }
   }
@@ -266,6 +300,15 @@ function urlFor(t: Transport, dir: string, i: number): string {
   if (t === 'unix') return `unix:${path.join(dir, `c${i}.sock`)}`;
   if (t === 'tcp') return 'tcp://127.0.0.1:0';
   return `shm:/ipckit-bench-growth-${process.pid}-${i}`;
+}
+
+/**
+ * Channel options per transport. 'shm-nospin' is shm: with spinMicros 0: a receive (or a send on a full
+ * ring) that must wait parks at once instead of busy-waiting on the event loop first, which with many
+ * channels in one process holds up every other channel's work for the spin.
+ */
+function optsFor(t: Transport): { spinMicros?: number } {
+  return t === 'shm-nospin' ? { spinMicros: 0 } : {};
 }
 
 function rssKiB(): number {
@@ -291,7 +334,7 @@ async function pairsClient(t: Transport, k: number, budget: number): Promise<voi
   let server: ChildProcess | undefined;
   try {
     // The far ends connect to each url the server reads on its stdin.
-    server = spawn(...pinned(1, process.execPath, [self, 'pairs-server']), { stdio: ['pipe', 'ignore', 'inherit'] });
+    server = spawn(...pinned(1, process.execPath, [...PROF, self, 'pairs-server']), { stdio: ['pipe', 'ignore', 'inherit'] });
     const serverExit = new Promise<never>((_, reject) => server!.once('exit', (code, sig) => reject(new Error(`growth: the echo server exited (${code ?? sig})`))));
     serverExit.catch(() => {});
     const opts = { timeout: STALL_MS };
@@ -304,8 +347,8 @@ async function pairsClient(t: Transport, k: number, budget: number): Promise<voi
     ping[0] = TAG_PING;
     const open = async (from: number, to: number) => {
       const fresh: Channel<Buffer>[] = [];
-      for (let i = from; i < to; i++) fresh.push(await listen<Buffer>(urlFor(t, dir, i)));
-      server!.stdin!.write(fresh.map((c) => `${c.url}\n`).join(''));
+      for (let i = from; i < to; i++) fresh.push(await listen<Buffer>(urlFor(t, dir, i), optsFor(t)));
+      server!.stdin!.write(fresh.map((c) => `${JSON.stringify({ url: c.url, opts: optsFor(t) })}\n`).join(''));
       // One exchange per channel: connected, and every lazy structure of the path allocated.
       await Promise.all(fresh.map(async (c) => (await c.send(ping), await recv(c))));
       return fresh;
@@ -367,13 +410,14 @@ async function pairsClient(t: Transport, k: number, budget: number): Promise<voi
 }
 
 /**
- * The far ends of a pairs point: connects to every url read on stdin; on each channel counts S, answers
+ * The far ends of a pairs point: connects to every { url, opts } line read on stdin; on each channel counts S, answers
  * E with the count, echoes P, until the channel closes. Exits when stdin ends and every channel closed.
  */
 async function pairsServer(): Promise<void> {
   const serving: Promise<void>[] = [];
-  const serve = async (u: string) => {
-    const c = await connect<Buffer>(u);
+  const serve = async (line: string) => {
+    const { url, opts } = JSON.parse(line) as { url: string; opts: { spinMicros?: number } };
+    const c = await connect<Buffer>(url, opts);
     let n = 0;
     for await (const m of c) {
       if (m[0] === TAG_STREAM) n++;
@@ -411,7 +455,23 @@ const PAIR_LABEL: Record<Transport, [string, string]> = {
   unix: ['unix-stream', 'Channel unix:'],
   tcp: ['tcp', 'Channel tcp://127.0.0.1'],
   shm: ['shm-ring', 'Channel shm:'],
+  'shm-nospin': ['shm-ring', 'Channel shm: (spinMicros: 0)'],
 };
+
+/**
+ * The verification exchange of the size sweep: 8 pattern messages of 64 B, 64 KiB and 4 MiB (mq: 64 B
+ * and its largest size) through each mechanism, the peer's digest checked. The pairs sweep checks, at
+ * every point, that the far end counted every message sent.
+ */
+export async function verify(): Promise<string[]> {
+  const out: string[] = [];
+  const mqMax = msgsizeMax();
+  for (const mech of ['ring', 'unix', 'mq'] as SizeMech[]) {
+    const sizes = mech === 'mq' ? [64, Math.min(mqMax, 4 * KiB)] : [64, 64 * KiB, 4 * MiB];
+    for (const p of await sizeSweep(mech, sizes, 0, 8)) out.push(p.check!);
+  }
+  return out;
+}
 
 /** Bytes/s as MB/s: whole numbers, two decimals below 10. */
 function mb(bytesPerS: number): number {
@@ -439,7 +499,8 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
     }
   }
   const pbudget = opts.quick ? 150 : 1000;
-  for (const t of TRANSPORTS) {
+  // --quick leaves out the spinMicros 0 variant (a diagnosis, not a figure users get by default).
+  for (const t of opts.quick ? TRANSPORTS.filter((x) => x !== 'shm-nospin') : TRANSPORTS) {
     const [mechanism, label] = PAIR_LABEL[t];
     for (const k of PAIRS) {
       const r = await pairsPoint(t, k, pbudget);
@@ -456,7 +517,7 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
         ...p,
         cores: 'a:0 b:1',
         sweep: { name: 'pairs', x: k, rss_per_idle_channel_kb: Math.round((r.rss_idle_kb - r.rss0_kb) / k), rss_per_channel_kb: Math.round((r.rss_after_kb - r.rss0_kb) / k) },
-        ...(k === 1 ? { note: 'msg/s: every pair streaming 64 B at once (await send per message); p50/p99: every pair in a ping-pong at once; KiB: RSS of the listening side per channel, after one exchange (idle) and after the traffic' } : {}),
+        ...(k === 1 ? { note: 'msg/s: every pair streaming 64 B at once (await send per message); p50/p99: every pair in a ping-pong at once; KiB: RSS of the listening side per channel, after one exchange (idle) and after the traffic (heap high-water included); below 16 pairs the idle figure is under RSS\'s page and heap-chunk granularity' } : {}),
       });
     }
   }
@@ -465,7 +526,7 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
 
 if (process.argv[1] === self) {
   const [mode, ...rest] = process.argv.slice(2);
-  if (mode === 'size-peer') await sizePeer(rest[0] as SizeMech, rest.slice(1));
+  if (mode === 'size-peer') await sizePeer(rest[0] as SizeMech, rest[1]!, rest.slice(2));
   else if (mode === 'pairs-client') await pairsClient(rest[0] as Transport, Number(rest[1]), Number(rest[2]));
   else if (mode === 'pairs-server') await pairsServer();
   else {

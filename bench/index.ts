@@ -257,13 +257,13 @@ export function growthTargets(run: BenchRun): string[] {
     }
     if (last.p99_us !== undefined) parts.push(`p99 at ${last.sweep!.x} pairs ${fmtNum(last.p99_us)} µs`);
     if (last.sweep!.rss_per_idle_channel_kb !== undefined) parts.push(`${last.sweep!.rss_per_idle_channel_kb} KiB resident per idle channel`);
-    if (parts.length) out.push(`${label}: ${parts.join('; ')}`);
+    if (parts.length) out.push(`${label} — ${parts.join('; ')}`);
   }
   return out;
 }
 
 /** The growth sweeps as compact tables (x across). */
-function growthTable(run: BenchRun): string[] {
+export function growthTable(run: BenchRun): string[] {
   const out: string[] = [];
   const section = (sweep: 'size' | 'pairs', title: string, cells: (r: BenchRow) => string, xfmt: (x: number) => string) => {
     const rows = run.rows.filter((r) => r.sweep?.name === sweep);
@@ -311,6 +311,9 @@ export function table(run: BenchRun): string {
   const width = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join('  ').trimEnd();
   const out = flat.length ? [fmt(head), width.map((w) => '-'.repeat(w)).join('  '), ...lines.map(fmt)] : [];
+  // A module whose peers disagree on the bytes moved is said first, not only among the skipped.
+  const failed = run.skipped.filter((x) => x.reason.startsWith('FAILED verification'));
+  if (failed.length) out.unshift(...failed.map((x) => `FAILED: ${x.module} was not measured — ${x.reason}`), '');
   out.push(...growthTable(run));
   const notes = run.rows.filter((r) => r.note).map((r) => `  ${r.label} (${r.sweep ? `${r.sweep.name} ${r.sweep.name === 'size' ? fmtSize(r.sweep.x) : r.sweep.x}` : fmtSize(r.size)}): ${r.note}`);
   if (notes.length) out.push('', 'notes:', ...notes);

@@ -103,8 +103,13 @@ const SWEEP_FIELDS = ['rss_per_idle_channel_kb', 'rss_per_channel_kb'] as const;
 export function mergeRuns(reps: readonly (readonly BenchRow[])[]): BenchRow[] {
   const groups = new Map<string, BenchRow[]>();
   for (const rows of reps) {
+    // Two rows alike within one run stay two rows: the nth of a key is merged with the nth of the others.
+    const seen = new Map<string, number>();
     for (const r of rows) {
-      const k = rowKey(r);
+      const base = rowKey(r);
+      const nth = seen.get(base) ?? 0;
+      seen.set(base, nth + 1);
+      const k = `${base}\u0000${nth}`;
       const g = groups.get(k);
       if (g) g.push(r);
       else groups.set(k, [r]);
@@ -121,7 +126,7 @@ export function mergeRuns(reps: readonly (readonly BenchRow[])[]): BenchRow[] {
       const sweep = { ...row.sweep };
       for (const f of SWEEP_FIELDS) {
         const vs = g.map((r) => r.sweep?.[f]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-        if (vs.length) sweep[f] = tidy(median(vs));
+        if (vs.length) sweep[f] = Math.round(median(vs)); // KiB: whole numbers
       }
       row.sweep = sweep;
     }
@@ -259,5 +264,6 @@ export function checkDigests(what: string, size: number, n: number, sides: Recor
     if (d.bytes !== want.bytes || d.fnv >>> 0 !== want.fnv) bad.push(`${side} saw ${d.bytes} B fnv ${(d.fnv >>> 0).toString(16)}`);
   }
   if (bad.length) throw new Error(`${what}: ${n} × ${size} B should be ${want.bytes} B fnv ${want.fnv.toString(16)}, but ${bad.join(', ')}`);
-  return `${what}: ${Object.keys(sides).join(' and ')} each received ${n} × ${size} B = ${want.bytes} B, fnv ${want.fnv.toString(16)}`;
+  const names = Object.keys(sides);
+  return `${what}: ${names.join(' and ')}${names.length > 1 ? ' each' : ''} received ${n} × ${size} B = ${want.bytes} B, fnv ${want.fnv.toString(16)}`;
 }

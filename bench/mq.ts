@@ -32,6 +32,7 @@ async function server(kind: Kind, mode: Mode, n: number, target: string): Promis
   if (kind === 'posix') {
     const a = await MessageQueue.open(target + '-a', { access: 'read' });
     const b = await MessageQueue.open(target + '-b', { access: 'write' });
+    process.stdout.write('ready\n');
     if (mode === 'verify') {
       const d = new DigestAcc();
       for (let i = 0; i < n; i++) d.add((a.tryReceive() ?? (await a.receive({ timeout: 10_000 }))).data);
@@ -51,6 +52,7 @@ async function server(kind: Kind, mode: Mode, n: number, target: string): Promis
   } else {
     // A private queue: known to the server by its id, not a key.
     const q = SystemVMessageQueue.fromId(Number(target));
+    process.stdout.write('ready\n');
     if (mode === 'verify') {
       const d = new DigestAcc();
       for (let i = 0; i < n; i++) d.add((q.tryReceive({ type: 1 }) ?? (await q.receive({ type: 1, timeout: 10_000 }))).data);
@@ -103,8 +105,25 @@ async function client(kind: Kind, mode: Mode, size: number, n: number): Promise<
     close = () => q.close();
   }
   const [cmd, args] = pinned(1, process.execPath, [self, '--role', 'server', kind, mode, String(size), String(n), target]);
-  const srv = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  // The server says ready once it holds the queues: the clock starts after its start-up (a Node process
+  // takes far longer to start than a fork of the C program), and what it prints after that is ours.
+  const srv = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const done = exitOf(srv);
+  await new Promise<void>((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d;
+      const i = buf.indexOf('\n');
+      if (i < 0) return;
+      srv.stdout!.off('data', onData);
+      if (buf.slice(0, i) !== 'ready') return reject(new Error(`bench server said ${buf.slice(0, i)}`));
+      if (buf.length > i + 1) process.stdout.write(buf.slice(i + 1));
+      srv.stdout!.pipe(process.stdout, { end: false });
+      resolve();
+    };
+    srv.stdout!.on('data', onData);
+    done.catch(reject);
+  });
   try {
     if (mode === 'verify') {
       // The server prints the digest (its stdout is ours); nothing else goes out.

@@ -52,6 +52,8 @@ async function peer(args: string[]): Promise<void> {
       if (mode === 'rtt') sock.write(data, last ? () => sock.destroy() : undefined);
       else if (last) sock.write(Buffer.from('k'), () => sock.destroy());
     });
+    // The measuring side starts its clock after this (a Node process takes long to start).
+    process.stdout.write('ready\n');
     return;
   }
   // Node's net over AF_UNIX
@@ -72,8 +74,8 @@ async function peer(args: string[]): Promise<void> {
 
 function startPeer(args: string[], extraFd?: number): ChildProcess {
   const [cmd, argv] = pinned(1, process.execPath, [self, 'peer', ...args]);
-  // A verifying peer's stdout carries its digest; the others print nothing.
-  const stdio: (string | number)[] = ['ignore', args[2] === 'verify' ? 'pipe' : 'inherit', 'inherit'];
+  // stdout: the ipckit peer's ready line, a verifying peer's digest.
+  const stdio: (string | number)[] = ['ignore', 'pipe', 'inherit'];
   if (extraFd !== undefined) stdio.push(extraFd);
   return spawn(cmd, argv, { stdio: stdio as never });
 }
@@ -81,12 +83,29 @@ function startPeer(args: string[], extraFd?: number): ChildProcess {
 // ---- ipckit ------------------------------------------------------------------------------------------
 
 /** A pair whose far end lives in a pinned peer process. */
-async function ipckitPair(type: UnixSocketType, mode: string, n: number, size: number): Promise<{ sock: UnixSocket; child: ChildProcess }> {
+async function ipckitPair(type: UnixSocketType, mode: string, n: number, size: number): Promise<{ sock: UnixSocket; child: ChildProcess; rest: string }> {
   const [a, b] = UnixSocket.pair(type);
   const child = startPeer(['ipckit', type, mode, String(n), String(size)], b.fd);
   await once(child, 'spawn');
   await b.close(); // the child has its copy
-  return { sock: a, child };
+  const rest = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('socket bench: the peer did not say ready within 30 s')), 30_000);
+    const onData = (d: Buffer) => {
+      buf += d;
+      const i = buf.indexOf('\n');
+      if (i < 0) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.stdout!.pause();
+      if (buf.slice(0, i) !== 'ready') reject(new Error(`socket bench: the peer said ${buf.slice(0, i)}`));
+      else resolve(buf.slice(i + 1));
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`socket bench: the peer exited (${code}) before it was ready`)));
+  });
+  if (mode !== 'verify') child.stdout!.resume(); // nothing more comes; let its end be read
+  return { sock: a, child, rest };
 }
 
 async function ipckitRtt(type: UnixSocketType, n: number): Promise<BenchRow> {
@@ -192,9 +211,10 @@ async function netTput(n: number): Promise<BenchRow> {
 // ---- the verification exchange -----------------------------------------------------------------------
 
 /** Everything a verifying peer prints, once it exited. */
-async function peerOutput(child: ChildProcess): Promise<string> {
-  let out = '';
+async function peerOutput(child: ChildProcess, rest = ''): Promise<string> {
+  let out = rest;
   child.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  child.stdout!.resume();
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await once(child, 'close');
   clearTimeout(timer);
@@ -202,8 +222,8 @@ async function peerOutput(child: ChildProcess): Promise<string> {
 }
 
 async function ipckitVerify(type: UnixSocketType, n: number, size: number): Promise<string> {
-  const { sock, child } = await ipckitPair(type, 'verify', n, size);
-  const out = peerOutput(child);
+  const { sock, child, rest } = await ipckitPair(type, 'verify', n, size);
+  const out = peerOutput(child, rest);
   for (let i = 0; i < n; i++) {
     const m = patternMessage(size, i);
     if (type === 'stream') {

@@ -29,7 +29,7 @@ ADDON_TESTS=(
   semaphore.posix semaphore.sysv semaphore.shm
   socket.basic socket.fds
   signal.send signal.watch signal.exited
-  ring.logic ring.doorbell channel.api fuzz.ring
+  ring.logic shm.server channel.api fuzz.ring process.watch
 )
 
 all=
@@ -82,15 +82,43 @@ fi
 
 log=$work/test.log
 t1=$(date +%s)
-set +e
-(cd "$work" && LD_PRELOAD="$libasan" \
+# Every process of this run carries a marker in its environment. A sanitizer report aborts the test
+# process it happens in (halt_on_error), and the peers that process started (a nats-server, a C or
+# Python peer, a child node) live on: they hold the runner's pipes, so it would wait for them forever.
+# Such orphans (marked, with a parent that is not) are killed by pid as soon as they appear.
+mark="ipckit-sanitize-$$-$start"
+marked() { tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qx "IPCKIT_SANITIZE_RUN=$mark"; }
+reap() { # reap RUNNER [all]: kill marked orphans (all marked processes but RUNNER with "all")
+  local d pid ppid
+  for d in /proc/[0-9]*; do
+    pid=${d#/proc/}
+    [ "$pid" != "$1" ] && marked "$pid" || continue
+    if [ "${2:-}" != all ]; then
+      ppid=$(awk '/^PPid:/ { print $2 }' "$d/status" 2>/dev/null) || continue
+      ! marked "$ppid" || continue
+    fi
+    echo "test-sanitize: killing pid $pid, left behind by a test process: $(tr '\0' ' ' <"$d/cmdline" 2>/dev/null | cut -c1-100)" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+(cd "$work" && exec env IPCKIT_SANITIZE_RUN="$mark" LD_PRELOAD="$libasan" \
   ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1:detect_odr_violation=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
   node --test --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=./dist/test/helpers/skip-summary.js --test-reporter-destination=stdout \
-    "${tests[@]}" 2>&1 | tee "$log")
-rc=${PIPESTATUS[0]}
+    "${tests[@]}") >"$log" 2>&1 &
+runner=$!
+tail -n +1 -f --pid="$runner" "$log" &
+while kill -0 "$runner" 2>/dev/null; do
+  sleep 2
+  reap "$runner"
+done
+set +e
+wait "$runner"
+rc=$?
 set -e
+wait # tail
+reap "$runner" all
 reports=$(grep -acE 'ERROR: AddressSanitizer|runtime error:' "$log" || true)
 echo "test-sanitize: ${#tests[@]} test file(s) in $(( $(date +%s) - t1 )) s (total $(( $(date +%s) - start )) s), exit $rc, $reports sanitizer report(s)" >&2
 if [ "$reports" -gt 0 ]; then

@@ -42,6 +42,7 @@ export type IpcErrorCode =
  * ```
  */
 export class IpcError extends Error {
+  /** Stable code to match on (docs/errors.md); the message may change. */
   readonly code: IpcErrorCode;
   [key: string]: unknown;
 
@@ -52,6 +53,7 @@ export class IpcError extends Error {
     if (props) for (const [k, v] of Object.entries(props)) if (k !== 'name') this[k] = v;
   }
 
+  /** `'IpcError'`, or `'TimeoutError'` for `ERR_IPC_TIMEOUT`. */
   override get name(): string {
     return code2name[this.code] ?? 'IpcError';
   }
@@ -148,10 +150,12 @@ export function outOfRange(name: string, range: string, actual: unknown): RangeE
  * ```
  */
 export class AbortError extends Error {
+  /** `'ABORT_ERR'`, as Node's own aborted operations. */
   readonly code = 'ABORT_ERR';
   constructor(message = 'The operation was aborted', options?: ErrorOptions) {
     super(message, options);
   }
+  /** `'AbortError'`. */
   override get name(): string {
     return 'AbortError';
   }

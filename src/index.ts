@@ -4,10 +4,11 @@
 // and later include none by default).
 /**
  * ipckit: every Unix IPC mechanism as real kernel objects, for Node.js.
- * @module
+ * @module ipckit
  */
 export { IpcError, AbortError, errnoException, type IpcErrorCode } from './errors.js';
 export type { WaitOptions } from './internal/validate.js';
+export type { AdoptOptions } from './internal/owner.js';
 export { FrameDecoder, encodeFrame, DEFAULT_MAX_FRAME } from './internal/framing.js';
 
 // 1. pipes
@@ -103,6 +104,22 @@ export {
   type SendOptions as UnixSendOptions,
 } from './socket.js';
 
+// process management
+export {
+  processes,
+  Tracer,
+  ProcessWatcher,
+  type ProcessEvent,
+  type ProcessWatchOptions,
+  type ExitStatus,
+  type TraceEvent,
+  type SignalStop,
+  type ExitStop,
+  type TracerOptions,
+  type TracerSpawnOptions,
+  type TracerStdio,
+} from './process.js';
+
 // channels
 export {
   connect,
@@ -114,6 +131,10 @@ export {
   type CodecName,
   type Endpoint,
   type TransportName,
+  type PathEndpoint,
+  type NameEndpoint,
+  type SocketEndpoint,
+  type HostEndpoint,
 } from './channel/index.js';
 
 // shared-memory ring servers (docs/channels.md, "shm+unix: ring servers")

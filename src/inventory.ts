@@ -30,6 +30,7 @@ export type IpcObjectKind = 'posix-shm' | 'posix-sem' | 'posix-mq' | 'sysv-msg' 
  * ```
  */
 export interface IpcObject {
+  /** What kind of object: POSIX or System V, segment, semaphore or queue. */
   kind: IpcObjectKind;
   /** The argument `ipckit rm` takes for this object: `shm:/name`, `sysvmq:id=3`, ... */
   ref: string;
@@ -37,8 +38,11 @@ export interface IpcObject {
   name?: string;
   /** System V key and id. */
   key?: number;
+  /** System V id (what `ipcrm` takes). */
   id?: number;
+  /** Owner's uid. */
   uid: number;
+  /** Owner's gid. */
   gid: number;
   /** User name of uid, when /etc/passwd has it. */
   owner: string;
@@ -68,11 +72,15 @@ export interface IpcObject {
  * ```
  */
 export interface Inventory {
+  /** Every object found, POSIX and System V. */
   objects: IpcObject[];
   /** Things worth telling the user (e.g. /dev/mqueue is not mounted). */
   notes: string[];
   /** The kernel's message-queue limits (what a create may ask for). */
-  limits: { messageQueues: MessageQueueLimits };
+  limits: {
+    /** POSIX and System V queue limits, as `messageQueueLimits()` reads them. */
+    messageQueues: MessageQueueLimits;
+  };
 }
 
 const SHM_DIR = '/dev/shm';
@@ -285,9 +293,13 @@ export function listIpcObjects(): Inventory {
  * ```
  */
 export interface IpcObjectRef {
+  /** What kind of object. */
   kind: IpcObjectKind;
+  /** POSIX objects: the name, with its leading `/`. */
   name?: string;
+  /** System V objects: the key. */
   key?: number;
+  /** System V objects: the id. */
   id?: number;
 }
 

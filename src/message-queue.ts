@@ -24,8 +24,7 @@ const C = native.mqConstants;
 const EAGAIN = errno('EAGAIN');
 const EEXIST = errno('EEXIST');
 const ENOENT = errno('ENOENT');
-const LOCK_EX = 2;
-const LOCK_NB = 4;
+const EMFILE = errno('EMFILE');
 const EINVAL = errno('EINVAL');
 const EIDRM = errno('EIDRM');
 const ENOMSG = errno('ENOMSG');
@@ -59,6 +58,7 @@ export const MQ_PRIO_MAX = 32768;
  * ```
  */
 export interface MessageQueueLimits {
+  /** POSIX queues (`mq_overview(7)`; /proc/sys/fs/mqueue). */
   posix: {
     /** /dev/mqueue is mounted (only then do `ls`/`rm` see the queues; the queues work regardless). */
     mounted: boolean;
@@ -70,11 +70,14 @@ export interface MessageQueueLimits {
     msgsizeMax?: number;
     /** fs.mqueue.msg_default / msgsize_default: what a queue gets when nothing is asked. */
     msgDefault?: number;
+    /** fs.mqueue.msgsize_default: the `maxMessageSize` a queue gets when nothing is asked. */
     msgsizeDefault?: number;
     /** The ceilings of the kernel itself (CAP_SYS_RESOURCE stops there too). */
     hardMsgMax: number;
+    /** The kernel's ceiling for `maxMessageSize` (HARD_MSGSIZEMAX, 16 MiB). */
     hardMsgsizeMax: number;
   };
+  /** System V queues (`sysvipc(7)`; /proc/sys/kernel). */
   systemV: {
     /** kernel.msgmax: largest message in bytes. */
     msgmax?: number;
@@ -155,6 +158,40 @@ function explainMqCreate(rc: number, name: string, maxMessages: number, maxMessa
   }
   if (rc === ENOSPC) {
     return limitError(`creating message queue ${name} would exceed fs.mqueue.queues_max (${posix.queuesMax})`, { limit: 'fs.mqueue.queues_max', max: posix.queuesMax, path: name }, err);
+  }
+  if (rc === EMFILE) {
+    // mq_open says EMFILE for two different things (mq_open(3)): out of descriptors, or the queue's bytes
+    // would take the user past RLIMIT_MSGQUEUE (ipc/mqueue.c, mqueue_get_inode). With descriptors to
+    // spare it is the second, and "too many open files" would send the reader looking in the wrong place.
+    const soft = (label: string): number | undefined => {
+      try {
+        const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(label));
+        const v = line?.slice(label.length).trim().split(/\s+/)[0];
+        return v === undefined || v === 'unlimited' ? undefined : Number(v);
+      } catch {
+        return undefined;
+      }
+    };
+    const nofile = soft('Max open files');
+    const msgqueue = soft('Max msgqueue size');
+    let fds = 0;
+    try {
+      fds = fs.readdirSync('/proc/self/fd').length;
+    } catch {
+      return err;
+    }
+    if (msgqueue !== undefined && (nofile === undefined || fds + 8 < nofile)) {
+      const mm = maxMessages || (posix.msgDefault ?? 10);
+      const ms = maxMessageSize || (posix.msgsizeDefault ?? 8192);
+      // The kernel's count: the messages' bytes plus their bookkeeping (struct msg_msg, 48 bytes on
+      // 64-bit, and a tree node per priority in use, about 40 bytes, at most 32768 of them).
+      const requested = mm * ms + mm * 48 + Math.min(mm, 32768) * 40;
+      return limitError(
+        `creating message queue ${name} (${mm} × ${ms} bytes, about ${requested} bytes with bookkeeping) would take this user past RLIMIT_MSGQUEUE (${msgqueue} bytes, counting every queue the user has); mq_open reports this as EMFILE`,
+        { limit: 'RLIMIT_MSGQUEUE', max: msgqueue, requested, path: name },
+        err,
+      );
+    }
   }
   return err;
 }
@@ -346,7 +383,9 @@ export interface SendOptions extends WaitOptions {
  * ```
  */
 export interface Message {
+  /** The message's bytes. */
   data: Buffer;
+  /** Its priority, 0..32767: higher ones are received first. */
   priority: number;
 }
 
@@ -359,7 +398,9 @@ export interface Message {
  * ```
  */
 export interface MessageQueueAttributes {
+  /** mq_maxmsg: messages the queue holds before `send` waits. */
   maxMessages: number;
+  /** mq_msgsize: the largest message, in bytes. */
   maxMessageSize: number;
   /** Messages queued right now. */
   currentMessages: number;
@@ -398,6 +439,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
   readonly name: string;
   /** mq_maxmsg and mq_msgsize, read once at open. */
   readonly maxMessages: number;
+  /** mq_msgsize: the largest message, in bytes. */
   readonly maxMessageSize: number;
   #fd: number;
   #unlinkOnClose: boolean;
@@ -526,6 +568,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
     return this.#fd;
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#fd < 0;
   }
@@ -644,27 +687,35 @@ export class MessageQueue implements AsyncDisposable, Disposable {
   }
 
   /**
-   * Closes the descriptor (idempotent); pending sends and receives reject with ERR_IPC_CLOSED. Unlinks the
-   * name first if this object owns it.
-   */
-  /**
-   * Takes an exclusive advisory lock on this queue descriptor (flock(2), non-blocking): true if it is
-   * ours now, false if another descriptor of the queue holds it. The kernel releases it when this
-   * object closes or its process dies. The `mq:` channel's connector uses it to be the only one.
+   * Takes an exclusive lock on byte `slot` of the queue for this descriptor (an open-file-description
+   * lock, fcntl(2) F_OFD_SETLK, without waiting): true if it is ours now, false if another descriptor
+   * holds it. The kernel drops it when this object closes or its process dies. The `mq:` channel uses
+   * slot 0 for "a listener is alive" and slot 1 for "a connector has it"; other slots are free.
    *
    * @example
    * ```ts
-   * if (!q.tryLock()) throw new Error('another producer has the queue');
+   * if (!q.tryLock(1)) throw new Error('another producer has the queue');
    * ```
    */
-  tryLock(): boolean {
+  tryLock(slot = 0): boolean {
     this.#assertOpen('tryLock');
-    const rc = native.flock(this.#fd, LOCK_EX | LOCK_NB);
+    validateInteger('slot', slot, 0, 2 ** 31 - 1);
+    const rc = native.ofdLock(this.#fd, slot);
     if (rc === EAGAIN) return false;
-    check(rc, 'flock', this.name);
+    check(rc, 'fcntl', this.name);
     return true;
   }
 
+  /** fstat(2) of the queue descriptor: owner, mode. */
+  stat(): fs.Stats {
+    this.#assertOpen('stat');
+    return fs.fstatSync(this.#fd);
+  }
+
+  /**
+   * Closes the descriptor (idempotent); pending sends and receives reject with ERR_IPC_CLOSED. Unlinks the
+   * name first if this object owns it.
+   */
   close(): void {
     if (this.#fd < 0) return;
     const fd = this.#fd;
@@ -679,10 +730,12 @@ export class MessageQueue implements AsyncDisposable, Disposable {
     native.mqClose(fd);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
@@ -693,6 +746,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
     return this;
   }
 
+  /** Undoes `unref()`: a waiting receive keeps the process alive again (the default). */
   ref(): this {
     this.#readiness.ref();
     return this;
@@ -775,7 +829,9 @@ export interface SystemVReceiveOptions extends WaitOptions {
  * ```
  */
 export interface TypedMessage {
+  /** The message type (a positive integer), which receivers select on. */
   type: number;
+  /** The message's bytes. */
   data: Buffer;
 }
 
@@ -788,6 +844,7 @@ export interface TypedMessage {
  * ```
  */
 export interface SystemVMessageQueueStat {
+  /** The queue's key (0 for a private queue). */
   key: number;
   /** Messages queued (msg_qnum). */
   messages: number;
@@ -797,12 +854,19 @@ export interface SystemVMessageQueueStat {
   maxBytes: number;
   /** Pid of the last msgsnd / msgrcv (0 if none yet). */
   lastSendPid: number;
+  /** Pid of the last msgrcv (0 if none yet). */
   lastReceivePid: number;
+  /** Time of the last msgsnd (msg_stime), or null if none yet. */
   lastSend: Date | null;
+  /** Time of the last msgrcv (msg_rtime), or null if none yet. */
   lastReceive: Date | null;
+  /** Time of the last change by msgctl (msg_ctime), or the creation. */
   changed: Date;
+  /** Permission bits (msg_perm.mode & 0o777). */
   mode: number;
+  /** Owner's uid. */
   uid: number;
+  /** Owner's gid. */
   gid: number;
 }
 
@@ -951,6 +1015,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     return true;
   }
 
+  /** Whether `close()` or `remove()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -1137,6 +1202,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     }
   }
 
+  /** Messages of any type, as `messages()` yields them. */
   [Symbol.asyncIterator](): AsyncGenerator<TypedMessage, void, undefined> {
     return this.messages();
   }
@@ -1183,10 +1249,12 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     if (this.#removeOnClose) native.msgctlRmid(this.id);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }

@@ -205,6 +205,7 @@ export class Mutex implements AsyncDisposable, Disposable {
     return this.#locked;
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#h === undefined;
   }
@@ -223,10 +224,12 @@ export class Mutex implements AsyncDisposable, Disposable {
     }
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }

@@ -93,8 +93,8 @@ export interface NativeMessageQueue {
   mqOpen(name: string, flags: number, mode: number, maxMessages: number, maxMessageSize: number): number;
   mqUnlink(name: string): number;
   mqClose(fd: number): number;
-  /** flock(2) on a descriptor (LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8): 0 or -errno. */
-  flock(fd: number, op: number): number;
+  /** fcntl(F_OFD_SETLK) write lock on byte `offset`, non-blocking: 0, or -EAGAIN when taken, or -errno. */
+  ofdLock(fd: number, offset: number): number;
   /** mq_send(3) on a non-blocking descriptor: 0, -EAGAIN when full, or -errno. */
   mqSend(fd: number, data: Uint8Array, priority: number): number;
   /** mq_receive(3) into `buffer` (>= mq_msgsize): length, priority in priorityOut[0]; or -errno. */
@@ -155,34 +155,56 @@ export interface MsgStat {
 // ---- shared_memory.cc -----------------------------------------------------------------------------
 /** `shmctl(IPC_STAT)` of a System V segment. */
 export interface ShmStat {
+  /** shm_segsz: size in bytes. */
   size: number;
+  /** shm_nattch: processes attached now. */
   attaches: number;
+  /** The key (0 for a private segment). */
   key: number;
+  /** Owner's uid. */
   uid: number;
+  /** Owner's gid. */
   gid: number;
+  /** Creator's uid. */
   cuid: number;
+  /** Creator's gid. */
   cgid: number;
+  /** shm_perm.mode: the permission bits, with SHM_DEST (0o1000) once removal is pending. */
   mode: number;
+  /** Pid of the creator. */
   cpid: number;
+  /** Pid of the last shmat/shmdt. */
   lpid: number;
+  /** Last attach (shm_atime), in seconds since the epoch; 0 for never. */
   atime: number;
+  /** Last detach (shm_dtime), in seconds since the epoch; 0 for never. */
   dtime: number;
+  /** Last change by shmctl, or the creation (shm_ctime), in seconds since the epoch. */
   ctime: number;
 }
+/** An opaque native handle (External) of one mapping of a shared memory segment. */
+export type MappingHandle = { readonly __mapping: unique symbol };
+export type MappedViews = [SharedArrayBuffer, ArrayBuffer, MappingHandle];
 export interface NativeSharedMemory {
   shmOpen(name: string, oflag: number, mode: number): number;
   shmUnlink(name: string): number;
   /** fallocate(fd, 0, 0, size): reserve the pages now (0 or -errno). */
   fallocate(fd: number, size: number): number;
-  /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer] or -errno. */
-  mmapShared(fd: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  /** Maps `size` bytes of the fd read-write, MAP_SHARED: [real SharedArrayBuffer, plain ArrayBuffer, mapping] or -errno. */
+  mmapShared(fd: number, size: number): MappedViews | number;
   shmget(key: number, size: number, flags: number): number;
-  shmat(id: number, size: number): [SharedArrayBuffer, ArrayBuffer] | number;
+  shmat(id: number, size: number): MappedViews | number;
+  /** close(): zero pages over the mapping now, or when its last native user goes; drops the handle. */
+  mappingClose(h: MappingHandle): number;
+  /** Whether a SIGBUS past the object's end (a truncation) was turned into zero pages. */
+  mappingTruncated(h: MappingHandle): boolean;
   shmctlStat(id: number): ShmStat | number;
   shmctlRemove(id: number): number;
   /** Cross-process futex wait on a waiter thread; cb rc 0 | -EAGAIN | -ETIMEDOUT | -ECANCELED | -errno. */
   futexWait(sab: SharedArrayBuffer, byteOffset: number, expected: number, timeoutMs: number, cb: WaitCallback): number;
   futexWake(sab: SharedArrayBuffer, byteOffset: number, count: number): number;
+  /** How SharedArrayBuffers over mappings are made on this Node (docs/platforms.md). */
+  sharedArrayBufferPath(): 'node-api' | 'v8';
 }
 
 // ---- semaphore.cc ---------------------------------------------------------------------------------
@@ -190,14 +212,23 @@ export interface NativeSharedMemory {
 export type NativeHandle = { readonly __handle: unique symbol };
 /** `semctl(IPC_STAT)` of a System V semaphore set. */
 export interface SemStat {
+  /** sem_nsems: semaphores in the set. */
   count: number;
+  /** The key (0 for a private set). */
   key: number;
+  /** Owner's uid. */
   uid: number;
+  /** Owner's gid. */
   gid: number;
+  /** Creator's uid. */
   cuid: number;
+  /** Creator's gid. */
   cgid: number;
+  /** sem_perm.mode: the permission bits. */
   mode: number;
+  /** Last semop (sem_otime), in seconds since the epoch; 0 until the first op(). */
   otime: number;
+  /** Last change by semctl, or the creation (sem_ctime), in seconds since the epoch. */
   ctime: number;
 }
 export interface NativeSemaphore {
@@ -315,6 +346,58 @@ export interface NativeMemfd {
     EFD_NONBLOCK: number;
   };
 }
+// ---- process.cc -----------------------------------------------------------------------------------
+export interface NativeProcess {
+  /** waitid(P_PIDFD, fd, options): 0 (no state), [si_code, si_status], or -errno. */
+  waitidPidfd(fd: number, options: number): 0 | [number, number] | number;
+  /** PIDFD_GET_INFO's exit status (a wait(2) status word, Linux 6.15) or -errno (-ENODATA: not exited). */
+  pidfdExitStatus(fd: number): number;
+  /**
+   * Starts a tracer thread: attach ({ pid, options }) or spawn ({ file, argv, envp, cwd, stdio, options }).
+   * Session id or -errno. cb(kind, tid, a, b, siginfo) on the loop thread; kinds: 0 attached (a 0|-errno,
+   * b pid), 1 signal stop (a signo; held), 2 group stop (a signo), 3 continued, 4 exit stop (a status;
+   * held), 5 exec (a former tid), 6 detached (a 0|-errno), 7 ended (a status when b 1, else -errno).
+   */
+  tracerStart(
+    spec: object,
+    cb: (kind: number, tid: number, a: number, b: number, si: TraceSiginfo | undefined) => void,
+  ): number;
+  /** Answers the held stop: 0 suppresses, N delivers signal N. 0 | -EINVAL (nothing held) | -ESRCH. */
+  tracerResume(id: number, sig: number): number;
+  /** Asks the thread to detach (the 'detached' event follows); kick until then. */
+  tracerDetach(id: number): number;
+  /** Re-interrupts the thread while a detach request waits; false once it was taken. */
+  tracerKick(id: number): boolean;
+  tracerRef(id: number, ref: boolean): void;
+  tracerStats(): { threads: number; sessions: number };
+  readonly processConstants: {
+    WNOHANG: number;
+    WNOWAIT: number;
+    WEXITED: number;
+    WSTOPPED: number;
+    WCONTINUED: number;
+    CLD_EXITED: number;
+    CLD_KILLED: number;
+    CLD_DUMPED: number;
+    CLD_STOPPED: number;
+    CLD_TRAPPED: number;
+    CLD_CONTINUED: number;
+    PTRACE_O_TRACEEXIT: number;
+    PTRACE_O_TRACEEXEC: number;
+    PTRACE_O_EXITKILL: number;
+  };
+}
+/** The siginfo of a signal-delivery stop (PTRACE_GETSIGINFO); which fields mean something depends on code. */
+export interface TraceSiginfo {
+  signo: number;
+  code: number;
+  errno: number;
+  pid: number;
+  uid: number;
+  status: number;
+  value: number;
+  addr: bigint;
+}
 
 export type Native = NativeErrno &
   NativeWaiter &
@@ -326,7 +409,8 @@ export type Native = NativeErrno &
   NativeSemaphore &
   NativeMutex &
   NativeSocket &
-  NativeMemfd;
+  NativeMemfd &
+  NativeProcess;
 
 /** The addon. */
 export const native = loadAddon() as Native;

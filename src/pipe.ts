@@ -27,6 +27,11 @@ const IN_ATTRIB = 0x04;
 const IN_DELETE_SELF = 0x400;
 const IN_MOVE_SELF = 0x800;
 
+/**
+ * Options of the `PipeReader` and `PipeWriter` constructors, which adopt a descriptor.
+ *
+ * @inline
+ */
 export interface PipeEndOptions {
   /** The FIFO's path, for messages and `path`. */
   path?: string;
@@ -74,6 +79,7 @@ export class PipeReader extends Readable {
     return this.#fd;
   }
 
+  /** @internal Readable implementation. */
   override _read(): void {
     if (this.#socket) {
       this.#socket.resume();
@@ -88,6 +94,7 @@ export class PipeReader extends Readable {
     s.on('error', (err) => this.destroy(err));
   }
 
+  /** @internal Readable implementation. */
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     disarm(this.#guard);
     if (this.#socket) this.#socket.destroy();
@@ -104,6 +111,7 @@ export class PipeReader extends Readable {
     if (!this.closed) await new Promise((resolve) => this.once('close', resolve));
   }
 
+  /** Alias of `close()`, for `await using`. */
   override async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -123,6 +131,7 @@ export class PipeReader extends Readable {
  * ```
  */
 export class PipeWriter extends Writable {
+  /** The FIFO's path, when this end came from one. */
   readonly path: string | undefined;
   #fd: number;
   #socket: net.Socket | undefined;
@@ -135,6 +144,7 @@ export class PipeWriter extends Writable {
     this.#guard = guard(this, `ipckit pipe writer (fd ${fd})`, () => closeQuietly(fd));
   }
 
+  /** The descriptor, for `spawn` stdio or a peer; -1 once closed. */
   get fd(): number {
     return this.#fd;
   }
@@ -147,10 +157,12 @@ export class PipeWriter extends Writable {
     return s;
   }
 
+  /** @internal Writable implementation. */
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.#attach().write(chunk, cb);
   }
 
+  /** @internal Writable implementation. */
   override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
     const s = this.#attach();
     s.cork();
@@ -159,11 +171,13 @@ export class PipeWriter extends Writable {
     s.uncork();
   }
 
+  /** @internal Writable implementation. */
   override _final(cb: (err?: Error | null) => void): void {
     if (!this.#socket) return cb();
     this.#socket.end(cb);
   }
 
+  /** @internal Writable implementation. */
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     disarm(this.#guard);
     if (this.#socket) this.#socket.destroy();
@@ -178,6 +192,7 @@ export class PipeWriter extends Writable {
     if (!this.closed) await new Promise((resolve) => this.once('close', resolve));
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -192,7 +207,9 @@ export class PipeWriter extends Writable {
  * ```
  */
 export interface Pipe {
+  /** The read end. */
   reader: PipeReader;
+  /** The write end. */
   writer: PipeWriter;
 }
 
@@ -476,6 +493,7 @@ async function waitForReader(path: string, opts: WaitOptions & AdoptOptions): Pr
  * ```
  */
 export class Fifo implements AsyncDisposable {
+  /** The FIFO's path. */
   readonly path: string;
   #unlinkOnClose: boolean;
   #adopt: AdoptOptions;
@@ -589,6 +607,7 @@ export class Fifo implements AsyncDisposable {
     }
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -601,6 +620,7 @@ export class Fifo implements AsyncDisposable {
     if (this.#unlinkOnClose) await Fifo.unlink(this.path).catch(() => false);
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

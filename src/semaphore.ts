@@ -279,6 +279,7 @@ export class Semaphore implements AsyncDisposable, Disposable {
     return check(native.semGetvalue(this.#handle('value')), 'sem_getvalue', this.name);
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#h === undefined;
   }
@@ -299,10 +300,12 @@ export class Semaphore implements AsyncDisposable, Disposable {
     native.handleClose(h);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
@@ -356,7 +359,9 @@ function createOptions(opts: SemaphoreCreateOptions): { value: number; mode: num
  * ```
  */
 export interface SemaphoreOperation {
+  /** Which semaphore of the set, from 0. */
   index: number;
+  /** What to add: positive posts, negative waits until the value allows it, 0 waits for zero. */
   delta: number;
   /** SEM_UNDO: the kernel reverts this operation when the process exits. Default: the call's `undo`. */
   undo?: boolean;
@@ -404,7 +409,7 @@ export interface SemaphoreOpOptions extends WaitOptions {
  * const { count, otime }: SystemVSemaphoreSetStat = set.stat();
  * ```
  */
-export type SystemVSemaphoreSetStat = SemStat;
+export interface SystemVSemaphoreSetStat extends SemStat {}
 
 /**
  * A System V semaphore set (`semget(2)`), listed by `ipcs -s`: several counters changed together,
@@ -618,7 +623,12 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
   }
 
   /** How many processes wait on semaphore `index`: to decrement it (GETNCNT) and for zero (GETZCNT). */
-  waiting(index: number): { decrement: number; zero: number } {
+  waiting(index: number): {
+    /** Processes waiting to decrement it (GETNCNT). */
+    decrement: number;
+    /** Processes waiting for it to be zero (GETZCNT). */
+    zero: number;
+  } {
     return { decrement: this.#get(index, GETNCNT, 'waiting'), zero: this.#get(index, GETZCNT, 'waiting') };
   }
 
@@ -640,6 +650,7 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     check(native.semctlRemove(this.id), 'semctl');
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -652,10 +663,12 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     if (this.#removeOnClose) native.semctlRemove(this.id);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }

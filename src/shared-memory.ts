@@ -6,8 +6,11 @@
  * - `buffer` is a real SharedArrayBuffer over the mapping: typed arrays and `Atomics` work on it across
  *   processes. `arrayBuffer` is a plain ArrayBuffer over the same bytes, for bulk copies (V8 copies into
  *   it with libc memmove; into a SharedArrayBuffer with a slower relaxed byte loop).
- * - The mapping lives as long as any view of it: it is unmapped by the views' backing-store deleter,
- *   never by `close()`, so touching a view after `close()` cannot crash the process.
+ * - `close()` gives the pages back at once (once no semaphore, mutex or wait in the segment is in use):
+ *   zero pages replace the mapping, so a view touched after `close()` reads zeros and cannot crash the
+ *   process; the address range is unmapped when the last view is collected.
+ * - A peer that truncates a POSIX object cannot kill us with SIGBUS: the lost pages read as zeros, and
+ *   `truncated`, `buffer` and `arrayBuffer` report it (ERR_IPC_CORRUPT).
  * - V8's `Atomics.wait`/`Atomics.notify` reach only the threads of one process; `SharedMemory.wait` and
  *   `SharedMemory.notify` are the futex(2) calls that reach every process mapping the same object.
  *
@@ -15,8 +18,8 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { native, type ShmStat } from './native.js';
-import { check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
+import { native, type MappedViews, type MappingHandle, type ShmStat } from './native.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
 import { posixName } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
@@ -106,9 +109,59 @@ function validateSize(size: unknown): number {
   return validateInteger('options.size', size, 1, MAX_SHARED_MEMORY_SIZE);
 }
 
-function mapViews(rc: [SharedArrayBuffer, ArrayBuffer] | number, syscall: string, path: string): [SharedArrayBuffer, ArrayBuffer] {
+function mapViews(rc: MappedViews | number, syscall: string, path: string): MappedViews {
   if (typeof rc === 'number') throw errnoException(rc, syscall, path);
   return rc;
+}
+
+/**
+ * The views of one mapping and what close() and truncation do to them. A mapping is released at
+ * close() (zero pages replace it, once no semaphore, mutex or wait in it is in use): views kept from
+ * before read zeros from then on, and writes through them reach nothing. A peer that truncates the
+ * object makes the pages past the new end zero pages too (instead of SIGBUS), and every call through
+ * ipckit then reports ERR_IPC_CORRUPT.
+ */
+class Views {
+  #sab: SharedArrayBuffer | undefined;
+  #ab: ArrayBuffer | undefined;
+  #h: MappingHandle | undefined;
+  readonly #what: string;
+
+  constructor([sab, ab, h]: MappedViews, what: string) {
+    this.#sab = sab;
+    this.#ab = ab;
+    this.#h = h;
+    this.#what = what;
+  }
+
+  get truncated(): boolean {
+    return this.#h !== undefined && native.mappingTruncated(this.#h);
+  }
+
+  /** Throws ERR_IPC_CLOSED once closed, ERR_IPC_CORRUPT once truncated. */
+  check(op: string): void {
+    if (!this.#h) throw closedError(this.#what, op);
+    if (native.mappingTruncated(this.#h)) {
+      throw new IpcError('ERR_IPC_CORRUPT', `${this.#what} was truncated by another process: the pages past its new end read as zeros`);
+    }
+  }
+
+  get buffer(): SharedArrayBuffer {
+    this.check('buffer');
+    return this.#sab!;
+  }
+
+  get arrayBuffer(): ArrayBuffer {
+    this.check('arrayBuffer');
+    return this.#ab!;
+  }
+
+  close(): void {
+    const h = this.#h;
+    if (!h) return;
+    this.#h = this.#sab = this.#ab = undefined;
+    native.mappingClose(h);
+  }
 }
 
 /**
@@ -128,16 +181,15 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
   /** Size in bytes, from fstat(2) when the object was opened. */
   readonly size: number;
   #fd: number;
-  #buffer: SharedArrayBuffer | undefined;
-  #arrayBuffer: ArrayBuffer | undefined;
+  #views: Views;
   #unlinkOnClose: boolean;
   #guard: object | undefined;
 
-  private constructor(name: string, fd: number, size: number, views: [SharedArrayBuffer, ArrayBuffer], unlinkOnClose: boolean) {
+  private constructor(name: string, fd: number, size: number, views: MappedViews, unlinkOnClose: boolean) {
     this.name = name;
     this.#fd = fd;
     this.size = size;
-    [this.#buffer, this.#arrayBuffer] = views;
+    this.#views = new Views(views, `SharedMemory ${name}`);
     this.#unlinkOnClose = unlinkOnClose;
     // Only the fd needs closing: the mapping goes with the last view (and never the name, lifetime.ts).
     this.#guard = guard(this, `ipckit SharedMemory ${name}`, () => native.close(fd));
@@ -260,16 +312,25 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     }
   }
 
-  /** A real SharedArrayBuffer over the whole object: typed arrays and Atomics work across processes. */
+  /**
+   * A real SharedArrayBuffer over the whole object: typed arrays and Atomics work across processes.
+   * ERR_IPC_CLOSED after close(); ERR_IPC_CORRUPT once the object was truncated under us.
+   */
   get buffer(): SharedArrayBuffer {
-    if (!this.#buffer) throw closedError(`SharedMemory ${this.name}`, 'buffer');
-    return this.#buffer;
+    return this.#views.buffer;
   }
 
   /** A plain ArrayBuffer over the same bytes, for bulk copies (faster than copying into `buffer`). */
   get arrayBuffer(): ArrayBuffer {
-    if (!this.#arrayBuffer) throw closedError(`SharedMemory ${this.name}`, 'arrayBuffer');
-    return this.#arrayBuffer;
+    return this.#views.arrayBuffer;
+  }
+
+  /**
+   * Whether another process truncated the object under this mapping: an access past its new end found
+   * no page (SIGBUS), and ipckit mapped zero pages there instead of letting the process die.
+   */
+  get truncated(): boolean {
+    return this.#views.truncated;
   }
 
   /** The descriptor (FD_CLOEXEC), e.g. to pass to another process over a Unix socket; -1 once closed. */
@@ -277,21 +338,22 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     return this.#fd;
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#fd < 0;
   }
 
   /**
-   * Releases this object's hold (idempotent): removes the name first if this object owns it, then
-   * closes the fd. Views obtained before stay valid; the mapping goes when the last of them is collected.
+   * Releases this object (idempotent): removes the name first if this object owns it, gives the pages
+   * back (at once, or when the last semaphore, mutex or wait in the segment is done), then closes the
+   * fd. Views obtained before never fault: they read zeros from then on.
    */
   close(): void {
     if (this.#fd < 0) return;
     disarm(this.#guard);
     const fd = this.#fd;
     this.#fd = -1;
-    this.#buffer = undefined;
-    this.#arrayBuffer = undefined;
+    this.#views.close();
     try {
       if (this.#unlinkOnClose) this.#unlinkIfStillOurs(fd);
     } finally {
@@ -315,10 +377,12 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     if (mine.ino === named.ino && mine.dev === named.dev) native.shmUnlink(this.name);
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
@@ -411,7 +475,7 @@ export interface SystemVSharedMemoryCreateOptions {
  * const { attaches, cpid, lpid }: SystemVSharedMemoryStat = seg.stat();
  * ```
  */
-export type SystemVSharedMemoryStat = ShmStat;
+export interface SystemVSharedMemoryStat extends ShmStat {}
 
 /**
  * A System V shared memory segment (`shmget(2)`, `shmat(2)`), listed by `ipcs -m`.
@@ -428,17 +492,17 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
   readonly id: number;
   /** The key it was created or opened with (0 for 'private'). */
   readonly key: number;
+  /** Size in bytes (shm_segsz). */
   readonly size: number;
-  #buffer: SharedArrayBuffer | undefined;
-  #arrayBuffer: ArrayBuffer | undefined;
+  #views: Views;
   #removeOnClose: boolean;
   #closed = false;
 
-  private constructor(id: number, key: number, size: number, views: [SharedArrayBuffer, ArrayBuffer], removeOnClose: boolean) {
+  private constructor(id: number, key: number, size: number, views: MappedViews, removeOnClose: boolean) {
     this.id = id;
     this.key = key;
     this.size = size;
-    [this.#buffer, this.#arrayBuffer] = views;
+    this.#views = new Views(views, `SystemVSharedMemory ${id}`);
     this.#removeOnClose = removeOnClose;
   }
 
@@ -535,16 +599,20 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
 
   /** A real SharedArrayBuffer over the segment. */
   get buffer(): SharedArrayBuffer {
-    if (!this.#buffer) throw closedError(`SystemVSharedMemory ${this.id}`, 'buffer');
-    return this.#buffer;
+    return this.#views.buffer;
   }
 
   /** A plain ArrayBuffer over the same bytes, for bulk copies. */
   get arrayBuffer(): ArrayBuffer {
-    if (!this.#arrayBuffer) throw closedError(`SystemVSharedMemory ${this.id}`, 'arrayBuffer');
-    return this.#arrayBuffer;
+    return this.#views.arrayBuffer;
   }
 
+  /** Whether an access found no page under the attachment (System V segments cannot shrink: never so far). */
+  get truncated(): boolean {
+    return this.#views.truncated;
+  }
+
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -572,21 +640,23 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
   }
 
   /**
-   * Releases this object (idempotent), marking the segment for removal first if it owns it. The
-   * attachment itself (`shmdt`) goes with the last view, so stale views never fault.
+   * Releases this object (idempotent), marking the segment for removal first if it owns it, then
+   * detaching it (at once, or when the last semaphore, mutex or wait in it is done): a segment marked
+   * for removal is destroyed then. Views obtained before never fault: they read zeros from then on.
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#buffer = undefined;
-    this.#arrayBuffer = undefined;
     if (this.#removeOnClose) native.shmctlRemove(this.id);
+    this.#views.close();
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }

@@ -15,7 +15,6 @@
  * @module
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { native } from './native.js';
 import { AbortError, IpcError, check, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
@@ -25,100 +24,8 @@ import { validateInteger, validateWaitOptions, type WaitOptions } from './intern
 const EAGAIN = errno('EAGAIN');
 const ENOSYS = errno('ENOSYS');
 
-/**
- * The first realtime signal of this process (glibc keeps 32 and 33 for itself: 34 on Linux).
- *
- * @example
- * ```ts
- * signals.send(pid, signals.SIGRTMIN + 2, { value: 1 }); // the same as 'SIGRTMIN+2'
- * ```
- */
-export const SIGRTMIN: number = native.SIGRTMIN;
-/**
- * The last realtime signal (64 on Linux); reserved by ipckit's waiter threads, so it cannot be watched.
- *
- * @example
- * ```ts
- * signals.watch(signals.SIGRTMAX - 1); // the highest one a watcher may take
- * ```
- */
-export const SIGRTMAX: number = native.SIGRTMAX;
-
-// ---- names ---------------------------------------------------------------------------------------
-
-const std = os.constants.signals as Record<string, number>;
-const ALIASES = new Set(['SIGIOT', 'SIGPOLL', 'SIGUNUSED', 'SIGCLD']);
-const stdName = new Map<number, string>();
-for (const [name, num] of Object.entries(std)) if (!ALIASES.has(name) && !stdName.has(num)) stdName.set(num, name);
-
-/**
- * A signal as a name (`'SIGUSR2'`, `'USR2'`, `'SIGRTMIN+3'`, `'SIGRTMAX-1'`) or a number.
- *
- * @example
- * ```ts
- * signals.send(pid, 'SIGUSR2'); signals.send(pid, 'USR2'); signals.send(pid, 12); signals.send(pid, 'SIGRTMIN+3');
- * ```
- */
-export type SignalSpec = string | number;
-
-function unknownSignal(sig: unknown): TypeError {
-  const err = new TypeError(`Unknown signal: ${String(sig)}`) as TypeError & { code: string };
-  err.code = 'ERR_UNKNOWN_SIGNAL'; // Node's own code for process.kill(pid, 'SIGNOPE')
-  return err;
-}
-
-/**
- * The number of a signal. Realtime names are computed from this process's SIGRTMIN and SIGRTMAX, as
- * glibc and the shell do: `'SIGRTMIN+n'` and `'SIGRTMAX-n'`.
- *
- * @example
- * ```ts
- * signals.number('SIGRTMIN+3'); // 37 with glibc
- * signals.number('USR2');       // 12
- * ```
- */
-export function signalNumber(sig: SignalSpec): number {
-  return toSigno(sig, false);
-}
-
-function toSigno(sig: SignalSpec, allowZero: boolean): number {
-  if (typeof sig === 'number') return validateInteger('signal', sig, allowZero ? 0 : 1, SIGRTMAX);
-  if (typeof sig !== 'string') throw invalidArgType('signal', 'of type string or number', sig);
-  let s = sig.trim().toUpperCase();
-  if (!s.startsWith('SIG')) s = 'SIG' + s;
-  const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d{1,3}))?$/.exec(s);
-  if (rt) {
-    const [, base, op, digits] = rt;
-    const n = digits === undefined ? 0 : Number(digits);
-    if (digits !== undefined && ((base === 'MIN' && op !== '+') || (base === 'MAX' && op !== '-'))) throw unknownSignal(sig);
-    const num = base === 'MIN' ? SIGRTMIN + n : SIGRTMAX - n;
-    if (num < SIGRTMIN || num > SIGRTMAX) throw outOfRange('signal', `within SIGRTMIN..SIGRTMAX (${SIGRTMIN}..${SIGRTMAX})`, sig);
-    return num;
-  }
-  const num = std[s];
-  if (num === undefined) throw unknownSignal(sig);
-  return num;
-}
-
-/**
- * The canonical name of a signal number: `'SIGTERM'`, `'SIGRTMIN+3'`, `'SIGRTMAX-2'` (the lower half of
- * the realtime range counts up from SIGRTMIN, the upper half down from SIGRTMAX, like `kill -l`).
- *
- * @example
- * ```ts
- * signals.name(37); // 'SIGRTMIN+3'
- * ```
- */
-export function signalName(signo: number): string {
-  validateInteger('signo', signo, 1, SIGRTMAX);
-  const s = stdName.get(signo);
-  if (s !== undefined) return s;
-  if (signo < SIGRTMIN) return `SIG${signo}`; // 32, 33: glibc's own (NPTL cancellation and setxid)
-  const n = signo - SIGRTMIN;
-  if (n === 0) return 'SIGRTMIN';
-  if (signo === SIGRTMAX) return 'SIGRTMAX';
-  return n <= (SIGRTMAX - SIGRTMIN) >> 1 ? `SIGRTMIN+${n}` : `SIGRTMAX-${SIGRTMAX - signo}`;
-}
+export { SIGRTMIN, SIGRTMAX, signalName, signalNumber, type SignalSpec } from './internal/signal-names.js';
+import { SIGRTMIN, SIGRTMAX, signalName, signalNumber, standardSignals, toSigno, type SignalSpec } from './internal/signal-names.js';
 
 // ---- send ------------------------------------------------------------------------------------------
 
@@ -177,6 +84,7 @@ export function send(pid: number, sig: SignalSpec, opts: SendOptions = {}): void
 export interface SignalEvent {
   /** Canonical name: 'SIGUSR2', 'SIGRTMIN+3'. */
   signal: string;
+  /** Its number (12 for SIGUSR2). */
   signo: number;
   /** The sender's pid (si_pid), when the signal came from a process (kill, sigqueue, tgkill, mq_notify). */
   pid?: number;
@@ -210,11 +118,11 @@ export interface WatchOptions {
 
 // Signals nobody may watch, and why (signal(7); DESIGN.md "The event loop is sacred").
 function reservedReason(signo: number): string | undefined {
-  if (signo === std.SIGKILL || signo === std.SIGSTOP) return 'it cannot be caught, blocked or ignored (signal(7))';
+  if (signo === standardSignals.SIGKILL || signo === standardSignals.SIGSTOP) return 'it cannot be caught, blocked or ignored (signal(7))';
   if (signo === SIGRTMAX) return "ipckit's waiter threads are interrupted with it (src/native/waiter.cc)";
   if (signo > 31 && signo < SIGRTMIN) return 'glibc reserves it for its threads implementation (nptl(7))';
   for (const s of ['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGTRAP', 'SIGSYS']) {
-    if (signo === std[s]) {
+    if (signo === standardSignals[s]) {
       return 'it reports a fault of the thread that raised it: a handler that returns runs the faulting ' +
         'instruction again, and V8 handles SIGSEGV itself (WebAssembly bounds checks)';
     }
@@ -224,9 +132,9 @@ function reservedReason(signo: number): string | undefined {
 
 // Standard signals that may be watched through Node only, never with our own handler.
 function nodeOnlyReason(signo: number): string | undefined {
-  if (signo === std.SIGCHLD) return 'libuv reaps child processes on it (child_process would stop noticing exits)';
-  if (signo === std.SIGPIPE) return 'Node ignores it so that a write to a closed pipe fails with EPIPE';
-  if (signo === std.SIGPROF) return "V8's sampling profiler runs on it";
+  if (signo === standardSignals.SIGCHLD) return 'libuv reaps child processes on it (child_process would stop noticing exits)';
+  if (signo === standardSignals.SIGPIPE) return 'Node ignores it so that a write to a closed pipe fails with EPIPE';
+  if (signo === standardSignals.SIGPROF) return "V8's sampling profiler runs on it";
   return undefined;
 }
 
@@ -321,7 +229,7 @@ class Hub {
     }
     if (w.refed) this.#refed.add(w);
     this.#update();
-    if (signos.includes(std.SIGUSR1!)) {
+    if (signos.includes(standardSignals.SIGUSR1!)) {
       process.emitWarning(
         'SIGUSR1 is reserved by Node.js to start the inspector: while it is watched, `kill -USR1` no longer opens the debugger',
         { code: 'IPCKIT_SIGUSR1' },
@@ -531,6 +439,7 @@ export class SignalWatcher implements AsyncIterableIterator<SignalEvent>, Dispos
     return this.#dropped;
   }
 
+  /** Whether `close()` was called (or the watcher ended). */
   get closed(): boolean {
     return this.#closed;
   }
@@ -560,6 +469,7 @@ export class SignalWatcher implements AsyncIterableIterator<SignalEvent>, Dispos
     return { value: undefined, done: true };
   }
 
+  /** The watcher is its own iterator: `for await (const ev of watcher)`. */
   [Symbol.asyncIterator](): this {
     return this;
   }
@@ -572,10 +482,12 @@ export class SignalWatcher implements AsyncIterableIterator<SignalEvent>, Dispos
     for (const w of this.#waiting.splice(0)) w.resolve({ value: undefined, done: true });
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
@@ -688,12 +600,19 @@ export async function exited(pid: number, opts: WaitOptions = {}): Promise<void>
  * const { value: ev } = await w.next();   // { signal: 'SIGRTMIN+1', pid: process.pid, value: 7, code: 'SI_QUEUE', ... }
  * w.close();
  * ```
+ *
+ * @namespace
  */
 export const signals = Object.freeze({
+  /** Sends a signal: `kill(2)`, or `sigqueue(3)` with `{ value }`; a negative pid is a process group. */
   send,
+  /** Watches signals: a {@link SignalWatcher}, async iterable of {@link SignalEvent}s. */
   watch,
+  /** Resolves when a process exits, learnt from a pidfd; takes `{ signal, timeout }`. */
   exited,
+  /** A signal's number: `signals.number('USR2')` is 12. */
   number: signalNumber,
+  /** A signal's canonical name: `signals.name(37)` is `'SIGRTMIN+3'`. */
   name: signalName,
   SIGRTMIN,
   SIGRTMAX,

@@ -75,8 +75,11 @@ export const MAX_FDS_PER_MESSAGE = K.SCM_MAX_FD;
  * ```
  */
 export interface Credentials {
+  /** The peer's pid, as the kernel saw it when it connected (or sent). */
   pid: number;
+  /** The peer's effective uid. */
   uid: number;
+  /** The peer's effective gid. */
   gid: number;
 }
 
@@ -90,7 +93,9 @@ export interface Credentials {
  * ```
  */
 export interface UnixAddress {
+  /** A filesystem path (at most UNIX_PATH_MAX bytes). */
   path?: string;
+  /** A Linux abstract name, without the leading NUL: no file, gone with the socket. */
   abstract?: string;
 }
 
@@ -221,6 +226,7 @@ export class ReceivedFd implements Disposable {
     return this.#fd;
   }
 
+  /** Whether the descriptor was closed or taken. */
   get closed(): boolean {
     return this.#fd < 0;
   }
@@ -258,6 +264,7 @@ export class ReceivedFd implements Disposable {
     this.#fd = -1;
   }
 
+  /** Alias of `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -273,6 +280,7 @@ export class ReceivedFd implements Disposable {
  * ```
  */
 export interface UnixMessage {
+  /** The bytes of the message (a whole record on dgram and seqpacket sockets). */
   data: Buffer;
   /** Descriptors that came with it: yours to close (see `ReceivedFd`). */
   fds: ReceivedFd[];
@@ -349,6 +357,7 @@ export interface UnixSocketOptions {
  * ```
  */
 export interface ConnectOptions extends UnixAddress, UnixSocketOptions {
+  /** `'stream'` (default), `'dgram'` or `'seqpacket'`. */
   type?: UnixSocketType;
   /**
    * Datagrams: bind to this address before connecting (default: an autobound abstract name, Linux). A
@@ -383,7 +392,13 @@ export interface BindOptions extends UnixAddress, UnixSocketOptions {
  */
 export interface SendOptions extends WaitOptions {
   /** Descriptors to pass (SCM_RIGHTS); they stay open here. Numbers, or objects with an `fd`. */
-  fds?: readonly (number | { fd: number })[];
+  fds?: readonly (
+    | number
+    | {
+        /** The descriptor number. */
+        fd: number;
+      }
+  )[];
   /** Datagrams: the destination (not needed on a connected socket). */
   to?: UnixAddressLike;
 }
@@ -454,6 +469,7 @@ interface Outgoing {
  * ```
  */
 export class UnixSocket extends Duplex {
+  /** `'stream'`, `'dgram'` or `'seqpacket'`. */
   readonly type: UnixSocketType;
   /** The address this socket is bound to ('@name' for abstract), or the one it connected to. */
   readonly address: string | null;
@@ -778,20 +794,24 @@ export class UnixSocket extends Duplex {
     if (!this.closed) await new Promise((resolve) => this.once('close', resolve));
   }
 
+  /** Alias of `close()`, for `await using`. */
   override async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /** Undoes `unref()`: the socket keeps the process alive again (the default). */
   ref(): this {
     this.#poll.ref();
     return this;
   }
 
+  /** Lets the process exit while the socket is open and idle (like `net.Socket`'s). */
   unref(): this {
     this.#poll.unref();
     return this;
   }
 
+  /** @internal Duplex's `emit`, which also tracks the messages handed to the consumer. */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     // Every chunk a consumer gets passes through 'data' (read(), flowing mode, async iteration): from
     // then on its descriptors are the consumer's. Those never delivered are closed with the socket.
@@ -846,6 +866,7 @@ export class UnixSocket extends Duplex {
     return errnoException(rc, 'sendmsg', display ?? this.address ?? undefined);
   }
 
+  /** @internal Duplex implementation. */
   override _write(chunk: unknown, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     let data: Uint8Array;
     let out: Outgoing | undefined;
@@ -871,11 +892,13 @@ export class UnixSocket extends Duplex {
     else cb();
   }
 
+  /** @internal Duplex implementation. */
   override _final(cb: (err?: Error | null) => void): void {
     if (this.#fd >= 0 && this.type !== 'dgram') native.shutdown(this.#fd, K.SHUT_WR);
     cb();
   }
 
+  /** @internal Duplex implementation. */
   override _read(): void {
     if (this.#reading) return; // read interest is on: the poll callback pumps
     this.#reading = true;
@@ -974,6 +997,7 @@ export class UnixSocket extends Duplex {
     this.push(null);
   }
 
+  /** @internal Duplex implementation. */
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     const fd = this.#fd;
     if (fd >= 0) {
@@ -1042,6 +1066,7 @@ function waitReadable(stream: Duplex, opts: WaitOptions): Promise<void> {
  * ```
  */
 export interface UnixEndpoint extends UnixAddress {
+  /** `'stream'`, `'dgram'` or `'seqpacket'`, from the URL's scheme. */
   type: UnixSocketType;
 }
 
@@ -1086,7 +1111,7 @@ function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr
       check(native.fchmod(fd, mode), 'fchmod', addr.display);
     }
     let rc = native.bind(fd, addr.bytes);
-    if (rc === EADDRINUSE && addr.path !== undefined && isDeadSocket(addr, type)) {
+    if (rc === EADDRINUSE && addr.path !== undefined && isDeadSocket(addr)) {
       fs.unlinkSync(addr.path);
       rc = native.bind(fd, addr.bytes);
     }
@@ -1111,13 +1136,17 @@ function bindSocket(type: UnixSocketType, opts: BindOptions): { fd: number; addr
  * Whether the socket file at the path is dead: it is a socket and connecting to it is refused (nobody
  * bound it any more). Anything else — a live socket, a regular file — is left alone.
  */
-function isDeadSocket(addr: Encoded, type: UnixSocketType): boolean {
+function isDeadSocket(addr: Encoded): boolean {
   try {
     if (!fs.lstatSync(addr.path!).isSocket()) return false;
   } catch {
     return false;
   }
-  const probe = native.socket(TYPE_CODE[type]);
+  // The probe is a datagram socket whatever the type: connect(2) then tells a dead file (ECONNREFUSED)
+  // from a live socket (EPROTOTYPE for a stream or seqpacket one, success or EPERM for a datagram one)
+  // without ever reaching a live server's accept queue. A probe of the server's own type would be
+  // accepted by a live server as a connection that closes at once (unix_find_other, af_unix.c).
+  const probe = native.socket(TYPE_CODE.dgram);
   if (probe < 0) return false;
   const rc = native.connect(probe, addr.bytes);
   native.close(probe);
@@ -1133,6 +1162,7 @@ function isDeadSocket(addr: Encoded, type: UnixSocketType): boolean {
  * ```
  */
 export interface ListenOptions extends BindOptions {
+  /** `'stream'` (default), `'dgram'` or `'seqpacket'`. */
   type?: UnixSocketType;
   /** listen(2) backlog (default 511, like Node). */
   backlog?: number;
@@ -1155,6 +1185,7 @@ export interface ListenOptions extends BindOptions {
  * ```
  */
 export class UnixServer extends EventEmitter implements AsyncDisposable {
+  /** `'stream'`, `'dgram'` or `'seqpacket'`. */
   readonly type: UnixSocketType;
   /** The bound address: a path, or '@name'. */
   readonly address: string;
@@ -1232,10 +1263,12 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     return true;
   }
 
+  /** Whether the server was closed. */
   get closed(): boolean {
     return this.#fd < 0 && (this.socket?.closed ?? true);
   }
 
+  /** The listening (or, for dgram, the bound) socket's descriptor; -1 once closed. */
   get fd(): number {
     return this.socket ? this.socket.fd : this.#fd;
   }
@@ -1284,6 +1317,7 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     }
   }
 
+  /** Connections as `accept()` gives them, until the server closes. */
   async *[Symbol.asyncIterator](): AsyncGenerator<UnixSocket> {
     for (;;) {
       try {
@@ -1337,6 +1371,7 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     }
   }
 
+  /** Undoes `unref()`: the server keeps the process alive again (the default). */
   ref(): this {
     this.#refed = true;
     this.#ready?.ref();
@@ -1344,6 +1379,7 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     return this;
   }
 
+  /** Lets the process exit while the server listens (like `net.Server`'s). */
   unref(): this {
     this.#refed = false;
     this.#ready?.unref();
@@ -1364,6 +1400,7 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     this.emit('close');
   }
 
+  /** Alias of `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

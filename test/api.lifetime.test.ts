@@ -430,7 +430,6 @@ const namedRows: NamedRow[] = [
     mode: keyMode('/proc/sysvipc/shm'),
     unlink: (_k, s) => SystemVSharedMemory.removeId(s.id!),
     absent: 'ENOENT',
-    secondUnlink: true,
   },
   {
     name: 'SystemVSemaphoreSet',

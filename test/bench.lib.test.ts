@@ -55,6 +55,8 @@ test('mergeRuns() keeps first-seen order, tells apart rows by size and sweep poi
   assert.deepEqual(merged.map((r) => [r.size, r.p50_us, r.runs]), [[64, 2, 3], [4096, 6, 2]]);
   const sw = mergeRuns([[tput(1, 'x'), { ...tput(5, 'x'), sweep: { name: 'size', x: 256 } }]]);
   assert.equal(sw.length, 2);
+  const twins = mergeRuns([[rtt(1, 1), rtt(10, 10)], [rtt(3, 3), rtt(30, 30)]]);
+  assert.deepEqual(twins.map((r) => r.p50_us), [2, 20], 'alike rows of one run are not merged with each other');
 });
 
 test('mergeRuns() of one run returns the rows as they were, with runs: 1', () => {
@@ -170,4 +172,10 @@ test('the C bench programs\' verify mode receives exactly the pattern the harnes
     assert.equal(r.status, 0, `${prog} ${args.join(' ')}: ${r.stderr}`);
     assert.deepEqual(JSON.parse(r.stdout), patternDigest(size, n), `${prog} ${args.join(' ')}`);
   }
+});
+
+test('table() leads with a module that failed its verification', () => {
+  const run = growthRun();
+  run.skipped.push({ module: 'mq', reason: 'FAILED verification, not measured: POSIX mq 64 B: ...' });
+  assert.match(table(run).split('\n')[0]!, /^FAILED: mq was not measured/);
 });

@@ -315,3 +315,44 @@ for (const s of subjects) {
   });
 }
 
+
+// Two senders, one receiver, nothing lost: on every transport that can promise it. The others say why not.
+// fifo: promises it for frames up to PIPE_BUF (4096 bytes with the header), which one writev(2) puts in
+// the pipe whole (pipe(7)); the messages here are small. nats: a listener takes every sender on the
+// subject. The connectionless channels have one connector by design (test/harden.fanin.test.ts).
+const busy = 'a channel has one connector: a second one is refused at connect with ERR_IPC_BUSY, before it sends anything';
+const oneSender: Record<string, string> = {
+  'unix dgram': busy,
+  'posix mq': busy,
+  'sysv mq': busy,
+  unix: 'a stream channel has one peer: the listener closes a second connection at once (listen once per peer)',
+  'unix abstract': 'a stream channel has one peer: the listener closes a second connection at once (listen once per peer)',
+  'unix seqpacket': 'a seqpacket channel has one peer: the listener closes a second connection at once',
+  tcp: 'a stream channel has one peer: the listener closes a second connection at once (listen once per peer)',
+  udp: 'UDP may drop datagrams: "nothing lost" is not a promise it can make',
+  'shm ring': 'a ring has one producer per direction: many peers on one shm: listener are a separate issue (shared-memory servers)',
+};
+
+for (const s of subjects) {
+  const skip = s.skip?.() ?? oneSender[s.name];
+  test(`channel conformance: ${s.name}: two senders, one receiver, nothing lost`, { skip }, async (t) => {
+    const rx = await listen<{ from: number; i: number }>(s.url(t), { ...s.opts, codec: 'json' });
+    t.after(() => rx.close());
+    const senders = [await connect<{ from: number; i: number }>(rx.url, { ...s.opts, codec: 'json' }), await connect<{ from: number; i: number }>(rx.url, { ...s.opts, codec: 'json' })];
+    t.after(() => Promise.all(senders.map((tx) => tx.close())));
+    const n = 300;
+    const got: { from: number; i: number }[] = [];
+    const reading = (async () => {
+      while (got.length < 2 * n) got.push((await rx.receive({ timeout: 5000 }))!);
+    })();
+    // Interleaved: each sender sends while the other does.
+    await Promise.all(senders.map(async (tx, from) => {
+      for (let i = 0; i < n; i++) await tx.send({ from, i });
+    }));
+    await settlesWithin(reading, 10_000, 'every message of both senders received');
+    for (const from of [0, 1]) {
+      assert.deepEqual(got.filter((m) => m.from === from).map((m) => m.i), Array.from({ length: n }, (_, i) => i), `sender ${from}: all, in its order`);
+    }
+  });
+}
+

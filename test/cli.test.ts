@@ -118,6 +118,15 @@ test('the tour runs every section between real processes and exits 0', async () 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /1\. Pipes and FIFOs/);
   assert.match(r.stdout, /wc -c counted 16777216 bytes/);
+  // Numbered 1..N as shown, and the count says N.
+  const numbers = [...r.stdout.matchAll(/^(\d+)\. /gm)].map((m) => Number(m[1]));
+  assert.deepEqual(numbers, Array.from({ length: numbers.length }, (_, i) => i + 1));
+  assert.match(r.stdout, new RegExp(`^ipckit tour: ${numbers.length} sections of ${numbers.length},`));
+  // The Channel section: three transports, then the ring against child_process.send, measured.
+  assert.match(r.stdout, /\d+\. Channels: one API over every transport/);
+  for (const scheme of [/unix:\S+/, /tcp:\/\/127\.0\.0\.1:\d+/, /shm:\S+/]) assert.match(r.stdout, new RegExp(`${scheme.source}\\s+400 round trips, p50 [\\d.]+ µs`));
+  assert.match(r.stdout, /child_process\.send \(json\): +p50 [\d.]+ µs/);
+  assert.match(r.stdout, /shm: ring, both sides spinning .*p50 [\d.]+ µs +\([\d.]+× faster\)/);
 });
 
 test('rm removes System V segments and semaphore sets made by ipcmk, by id and by key', { skip: missing('ipcmk', 'ipcrm', 'ipcs') }, async (t) => {

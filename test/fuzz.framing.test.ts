@@ -194,9 +194,7 @@ test('through a channel: A, B, then a bad header gives A, B, then ERR_IPC_MESSAG
   assert.equal(String(await rx.receive({ timeout: 5000 })), 'B');
 });
 
-test('through a channel: the error after A and B comes while the peer stays connected', {
-  todo: 'src/channel/stream.ts (not this branch\'s): #pump reads no more once its queue is empty, so a decoder that failed after returning frames (FrameDecoder.failed) is not asked again; the third receive waits for more bytes (ERR_IPC_TIMEOUT here). Fix: in #pump, throw this.#decoder.failed when set (or push an empty chunk) before r.read()',
-}, async (t) => {
+test('through a channel: the error after A and B comes while the peer stays connected', async (t) => {
   const rx = await rawPeer(t, Buffer.concat([frame('A'), frame('B'), header(1 << 30)]));
   await rx.receive({ timeout: 5000 });
   await rx.receive({ timeout: 5000 });

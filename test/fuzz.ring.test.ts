@@ -103,7 +103,7 @@ test('fuzz: a ring in shared memory that a peer scribbles on yields data within 
       const opts = { maxMessageSize: limit, peerCheckMs: 5 };
       const tx = new RingProducer(mem, opts);
       let rx: RingConsumer = new RingConsumer(mem, opts);
-      const dst = Buffer.alloc(maxPayload(cap));
+      const dst = Buffer.alloc(maxPayload(MAX_CAP));
       // The consumer's position as the format defines it (docs/ring-format.md), tracked here: OFF_TAIL
       // right after the consumer attached or published, and the producer position it last read.
       let tail = Atomics.load(i32, OFF_TAIL / 4) >>> 0;
@@ -115,16 +115,17 @@ test('fuzz: a ring in shared memory that a peer scribbles on yields data within 
        * before the producer's position: its own bytes, never clamped, never bytes of something else. */
       const isRecord = (m: Uint8Array) => {
         assert.ok(m.byteLength <= rx.maxMessageSize);
-        assert.ok(((head - tail) >>> 0) <= cap, `received with the producer position ${head} more than a ring ahead of ${tail}`);
-        let off = tail & (cap - 1);
+        const rc = rx.capacity; // the header's, when a peer rewrote it before this consumer attached
+        assert.ok(((head - tail) >>> 0) <= rc, `received with the producer position ${head} more than a ring ahead of ${tail}`);
+        let off = tail & (rc - 1);
         let skip = 0;
         if (i32[(RING_HEADER + off) / 4]! >>> 0 === WRAP) {
-          skip = cap - off;
+          skip = rc - off;
           off = 0;
         }
         assert.equal(i32[(RING_HEADER + off) / 4]! >>> 0, m.byteLength, 'the length in the record header');
         const at = RING_HEADER + off + 8;
-        assert.ok(at + m.byteLength <= RING_HEADER + cap, `record at ${off}+${m.byteLength} runs past the end of a ${cap}-byte data area`);
+        assert.ok(at + m.byteLength <= RING_HEADER + rc, `record at ${off}+${m.byteLength} runs past the end of a ${rc}-byte data area`);
         assert.ok(Buffer.from(m).equals(u8.subarray(at, at + m.byteLength)), 'the bytes of the record');
         const next = (tail + skip + 8 + ((m.byteLength + 7) & ~7)) >>> 0;
         assert.ok(((next - tail) >>> 0) <= ((head - tail) >>> 0), `record ends at ${next}, past the producer position ${head} (consumer at ${tail})`);
@@ -135,7 +136,7 @@ test('fuzz: a ring in shared memory that a peer scribbles on yields data within 
         if (op.t === 'send') coded(SEND_CODES, () => tx.trySend(Buffer.alloc(Math.min(op.len, tx.maxMessageSize), op.byte)));
         else if (op.t === 'word') Atomics.store(i32, op.word, op.value);
         else if (op.t === 'move') Atomics.store(i32, op.word, Atomics.load(i32, op.word) + op.by);
-        else if (op.t === 'len') i32[(RING_HEADER + (tail & (cap - 1))) / 4] = op.value;
+        else if (op.t === 'len') i32[(RING_HEADER + (tail & (rx.capacity - 1))) / 4] = op.value;
         else if (op.t === 'bytes') u8.set(op.bytes.subarray(0, RING_HEADER + cap - op.at), op.at);
         else if (op.t === 'reattach') {
           const fresh = coded(RECEIVE_CODES, () => new RingConsumer(mem, opts));
@@ -162,7 +163,7 @@ test('fuzz: a ring in shared memory that a peer scribbles on yields data within 
             const v = coded(RECEIVE_CODES, () => r.peek());
             if (v) {
               assert.ok(v.buffer === shm.arrayBuffer || v.buffer === shm.buffer, 'a view of the ring');
-              assert.equal(v.byteOffset + v.byteLength <= RING_HEADER + cap && v.byteOffset >= RING_HEADER + 8, true);
+              assert.equal(v.byteOffset + v.byteLength <= RING_HEADER + r.capacity && v.byteOffset >= RING_HEADER + 8, true);
               isRecord(v);
               r.release();
               published();

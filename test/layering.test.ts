@@ -60,16 +60,8 @@ function violations(dir: string): string[] {
   return bad;
 }
 
-// Arrows that exist and are being removed (issue 11): the shm channel still drives its doorbell FIFOs
-// through the addon itself. Nothing may be added here; the todo test below fails loudly once it is gone.
-const known = ['src/channel/shm.ts → src/native.ts: skips the mechanism layer to reach the addon'];
-
 test('imports in src/ point down only', () => {
-  assert.deepEqual(violations(src).filter((v) => !known.includes(v)), []);
-});
-
-test('known arrows still to remove', { todo: known.join('; ') }, () => {
-  assert.deepEqual(violations(src).filter((v) => known.includes(v)), []);
+  assert.deepEqual(violations(src), []);
 });
 
 test('the rule catches an arrow that points up, one that skips to the addon, and mechanism → mechanism', (t) => {

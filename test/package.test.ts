@@ -19,9 +19,17 @@ function files(): Promise<Set<string>> {
     });
     assert.equal(r.code, 0, r.stderr);
     const [info] = JSON.parse(r.stdout) as { files: { path: string }[] }[];
-    return new Set(info!.files.map((f) => f.path));
+    // Outputs of a source deleted since dist/ was built are left out: this tree's dist/ may be older
+    // than its sources, but `npm pack` and `npm publish` run `prepare`, which builds dist/ afresh.
+    return new Set(info!.files.map((f) => f.path).filter((f) => !stale(f)));
   })();
   return packed;
+}
+
+/** A compiled file of dist/ whose TypeScript source no longer exists. */
+function stale(file: string): boolean {
+  const m = /^dist\/(.*)\.(?:js|d\.ts|js\.map)$/.exec(file);
+  return m !== null && !fs.existsSync(path.join(root, `${m[1]}.ts`));
 }
 
 const skip = missing('npm');
@@ -69,7 +77,9 @@ test('every shipped source map ships with the sources it maps, and every mapped 
 test('the entry points, the CLI and the addon build inputs ship; tests do not', { skip }, async () => {
   const list = await files();
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-  const entries = [pkg.main, pkg.types, pkg.exports['.'].types, pkg.exports['.'].default, ...Object.values(pkg.bin)];
+  // Every target of "exports" (each subpath's conditions, or a plain string), main, types and bin.
+  const targets = (e: unknown): string[] => (typeof e === 'string' ? [e] : Object.values(e as object).flatMap(targets));
+  const entries = [pkg.main, pkg.types, ...targets(pkg.exports), ...Object.values(pkg.bin)];
   for (const e of entries as string[]) assert.ok(list.has(path.posix.normalize(e)), `${e} is not shipped`);
   // binding.gyp builds every src/native/*.cc (`ls -1 src/native/*.cc`), with the headers beside them.
   const sources = fs.readdirSync(path.join(root, 'src/native')).map((f) => `src/native/${f}`);

@@ -63,9 +63,9 @@ export class AcceptingTransport implements Transport {
     });
   }
 
-  async send(bytes: Uint8Array): Promise<void> {
-    const t = this.#t ?? (await this.#ready);
-    return t.send(bytes);
+  async send(bytes: Uint8Array, opts: WaitOptions = {}): Promise<void> {
+    const t = this.#t ?? (await this.#peer(opts));
+    return t.send(bytes, opts);
   }
 
   async receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {

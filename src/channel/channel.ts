@@ -1,7 +1,7 @@
 // The Channel: values in, values out, over any transport. It owns the codec and the size limit (so both
 // mean the same on every transport) and the lifetime rules of the project (idempotent close, use after
 // close throws ERR_IPC_CLOSED, pending receives reject when the channel closes).
-import { closedError, IpcError } from '../errors.js';
+import { AbortError, closedError, IpcError } from '../errors.js';
 import { validateWaitOptions, type WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
 import type { Codec, CodecName } from './codec.js';
@@ -21,6 +21,7 @@ import type { Transport } from './transport.js';
 export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
   /** The endpoint URL this channel was made from. */
   readonly url: string;
+  /** The parsed endpoint (`parseEndpoint(url)`). */
   readonly endpoint: Endpoint;
   /** 'connect' or 'listen': which verb made it. */
   readonly role: 'connect' | 'listen';
@@ -39,6 +40,7 @@ export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
     this.#codec = codec;
   }
 
+  /** The codec values go through: `raw`, `json`, `msgpack` or `v8`. */
   get codec(): CodecName {
     return this.#codec.name;
   }
@@ -53,10 +55,12 @@ export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
     return this.#t.canSend;
   }
 
+  /** Whether this end can receive (the sending end of a one-way transport cannot). */
   get canReceive(): boolean {
     return this.#t.canReceive;
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -64,14 +68,17 @@ export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
   /**
    * Sends one value; resolves when the transport accepted it and has room for the next (await it for
    * backpressure). ERR_IPC_MESSAGE_TOO_LARGE before anything is sent if the encoded value is over the
-   * limit; ERR_IPC_PEER_DEAD when the peer is gone.
+   * limit; ERR_IPC_PEER_DEAD when the peer is gone. `{ signal, timeout }` give up waiting for room (a
+   * full transport whose consumer is alive but stalled): AbortError / ERR_IPC_TIMEOUT.
    */
-  async send(value: T): Promise<void> {
+  async send(value: T, opts: WaitOptions = {}): Promise<void> {
+    validateWaitOptions(opts);
     if (this.#closed) throw closedError(this.url, 'send');
     if (!this.#t.canSend) throw new IpcError('ERR_IPC_UNSUPPORTED', `this end of ${this.url} (${this.role}) cannot send`);
+    if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
     const bytes = this.#codec.encode(value);
     if (bytes.byteLength > this.#t.maxMessageSize) throw tooLarge(bytes.byteLength, this.#t.maxMessageSize);
-    await this.#t.send(bytes);
+    await this.#t.send(bytes, opts);
   }
 
   /**
@@ -119,6 +126,7 @@ export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
     return this.#closing;
   }
 
+  /** Alias of `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

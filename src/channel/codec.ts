@@ -8,6 +8,10 @@ import { C1, Packr } from 'msgpackr';
 import { IpcError, invalidArgType } from '../errors.js';
 import { toBytes } from '../internal/validate.js';
 
+/**
+ * How a channel turns values into bytes: `'raw'` (bytes or strings in, Buffers out), `'json'`,
+ * `'msgpack'`, or `'v8'` (`v8.serialize`: Maps, Sets, Dates, BigInts, typed arrays, cycles).
+ */
 export type CodecName = 'raw' | 'json' | 'msgpack' | 'v8';
 
 export interface Codec {

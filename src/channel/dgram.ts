@@ -15,8 +15,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { UnixSocket } from '../socket.js';
+import { euid } from '../internal/owner.js';
 import type { Endpoint } from './endpoint.js';
-import { RecordTransport, REFUSED, type RecordCarrier } from './record.js';
+import { cutRecord, RecordTransport, REFUSED, type RecordCarrier } from './record.js';
 import { busy, registerAdapter } from './transport.js';
 import { listenerOptions } from './unix.js';
 
@@ -27,8 +28,8 @@ function address(ep: DgramEndpoint): { path: string } | { abstract: string } {
 }
 
 /**
- * The abstract name a connector of this listener binds: one per listening socket (a path is named by
- * its file's device and inode, so two spellings of one path claim the same name).
+ * The abstract name a connector of this listener binds: one per listening socket and user (a path is
+ * named by its file's device and inode, so two spellings of one path claim the same name).
  */
 function claimName(ep: DgramEndpoint): string | undefined {
   let id = `@${ep.path}`;
@@ -37,7 +38,8 @@ function claimName(ep: DgramEndpoint): string | undefined {
     if (!st) return undefined; // nothing there: connect(2) reports its own ENOENT
     id = `${st.dev}:${st.ino}`;
   }
-  return `ipckit.dgram-claim.${createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
+  // Per user too: a stranger's connector (which `allow` would turn away) cannot hold our claim.
+  return `ipckit.dgram-claim.${createHash('sha256').update(`${id}\0${euid()}`).digest('hex').slice(0, 40)}`;
 }
 
 function listenerCarrier(sock: UnixSocket): RecordCarrier {
@@ -47,10 +49,12 @@ function listenerCarrier(sock: UnixSocket): RecordCarrier {
   const refused = new Set<string>();
   return {
     maxRecord: sock.maxMessageSize,
-    async send(rec) {
+    async send(rec, opts) {
+      // RecordTransport waits for the peer itself (with the send's { signal, timeout }); this is the
+      // listener's own wait for its first datagram, which comes before the peer is known here.
       if (peer === null) await new Promise<void>((resolve) => waiting.push(resolve));
       if (peer === null) throw Object.assign(new Error('closed'), { code: 'ERR_IPC_CLOSED' });
-      await sock.send(rec, connected ? {} : { to: peer });
+      await sock.send(rec, { ...(connected ? {} : { to: peer }), signal: opts?.signal, timeout: opts?.timeout });
     },
     async goodbye(rec) {
       if (peer !== null) await sock.send(rec, connected ? {} : { to: peer });
@@ -60,6 +64,7 @@ function listenerCarrier(sock: UnixSocket): RecordCarrier {
         const m = await sock.receive(opts);
         if (m === null) return null;
         for (const fd of m.fds) fd.close();
+        if (m.truncated && (peer === null || m.from === peer)) throw cutRecord(m.data.byteLength);
         if (m.from === null) continue; // an unnamed sender cannot be answered: not a channel peer
         if (peer === null) {
           peer = m.from;
@@ -96,9 +101,9 @@ function connectorCarrier(ep: DgramEndpoint, sock: UnixSocket): RecordCarrier {
   const refusedByKernel = (err: unknown) => (err as { code?: string }).code === 'EPERM';
   return {
     maxRecord: sock.maxMessageSize,
-    async send(rec) {
+    async send(rec, opts) {
       try {
-        await sock.send(rec);
+        await sock.send(rec, { signal: opts?.signal, timeout: opts?.timeout });
       } catch (err) {
         if (refusedByKernel(err)) throw busy(ep.url, 'the listener is connected to another peer');
         throw err;
@@ -108,6 +113,7 @@ function connectorCarrier(ep: DgramEndpoint, sock: UnixSocket): RecordCarrier {
       const m = await sock.receive(opts);
       if (m === null) return null;
       for (const fd of m.fds) fd.close();
+      if (m.truncated) throw cutRecord(m.data.byteLength);
       return m.data;
     },
     close: () => sock.close(),

@@ -3,34 +3,67 @@
 // ERR_IPC_UNSUPPORTED before anything touches the kernel.
 import { IpcError, invalidArgType } from '../errors.js';
 
+/**
+ * A FIFO endpoint (`fifo:/path`).
+ */
 export interface PathEndpoint<T> {
+  /** The transport, as the URL's scheme names it. */
   transport: T;
+  /** The endpoint URL. */
   url: string;
+  /** The FIFO's path. */
   path: string;
 }
+/**
+ * A named endpoint: `mq:/name`, `shm:/name`.
+ */
 export interface NameEndpoint<T> {
+  /** The transport, as the URL's scheme names it. */
   transport: T;
+  /** The endpoint URL. */
   url: string;
+  /** The POSIX name, with its leading `/`. */
   name: string;
 }
+/**
+ * A Unix socket endpoint: `unix:`, `unix+dgram:`, `unix+seqpacket:`, by path or abstract name.
+ */
 export interface SocketEndpoint<T> {
+  /** The transport, as the URL's scheme names it. */
   transport: T;
+  /** The endpoint URL. */
   url: string;
   /** The socket path, or the abstract name (without its leading NUL) when `abstract`. */
   path: string;
+  /** Whether `path` is an abstract name (`unix:@name`, Linux only). */
   abstract: boolean;
 }
+/**
+ * A network endpoint: `tcp://`, `udp://`, `nats://`.
+ */
 export interface HostEndpoint<T> {
+  /** The transport, as the URL's scheme names it. */
   transport: T;
+  /** The endpoint URL (for a channel listening on port 0, the address actually bound). */
   url: string;
+  /** Host name or address. */
   host: string;
+  /** Port, 0..65535 (0: any free port, when listening). */
   port: number;
 }
 
+/** An endpoint URL, parsed (`parseEndpoint(url)`): which transport, and its address. */
 export type Endpoint =
   | PathEndpoint<'fifo'>
   | NameEndpoint<'mq'>
-  | { transport: 'sysvmq'; url: string; key: number }
+  | {
+      /** The transport, as the URL's scheme names it. */
+      transport: 'sysvmq';
+      /** The endpoint URL. */
+      url: string;
+      /** The queue's System V key. */
+      key: number;
+    }
   | NameEndpoint<'shm'>
   | SocketEndpoint<'unix'>
   | SocketEndpoint<'unix+dgram'>
@@ -38,8 +71,15 @@ export type Endpoint =
   | SocketEndpoint<'shm+unix'>
   | HostEndpoint<'tcp'>
   | HostEndpoint<'udp'>
-  | (HostEndpoint<'nats'> & { subject: string });
+  | (HostEndpoint<'nats'> & {
+      /** The NATS subject the channel publishes and subscribes on. */
+      subject: string;
+    });
 
+/**
+ * A transport ipckit knows: `'fifo'`, `'mq'`, `'sysvmq'`, `'shm'`, `'unix'`, `'unix+dgram'`,
+ * `'unix+seqpacket'`, `'tcp'`, `'udp'`, `'nats'` (`transports()` lists those this build carries).
+ */
 export type TransportName = Endpoint['transport'];
 
 function bad(url: string, why: string): IpcError {
@@ -75,7 +115,13 @@ function hostPort(url: string, rest: string): { host: string; port: number; path
   if (u.username || u.password || u.search || u.hash) throw bad(url, 'no credentials, query or fragment allowed');
   // URL keeps IPv6 literals bracketed; the socket APIs want them bare.
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { host, port, pathname: decodeURIComponent(u.pathname) };
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(u.pathname);
+  } catch {
+    throw bad(url, 'a malformed %-escape in the path');
+  }
+  return { host, port, pathname };
 }
 
 /**

@@ -40,6 +40,9 @@ export const CHANNEL_FD_ENV = 'IPCKIT_CHANNEL_FD';
  * ```
  */
 export interface RingChannelOptions extends WaitOptions {
+  /**
+   * How values become bytes: `'raw'` (the default), `'json'`, `'msgpack'` or `'v8'`; both ends must agree.
+   */
   codec?: CodecName;
   /** Largest encoded message; the rings grow to carry an explicit one (default: half a ring, less 8). */
   maxMessageSize?: number;
@@ -69,7 +72,9 @@ export interface ChildChannelOptions extends RingChannelOptions, Omit<SpawnOptio
  * ```
  */
 export interface ChildWithChannel<T = unknown> {
+  /** The child, as `child_process.spawn` returns it. */
   child: ChildProcess;
+  /** The channel to it, over a ring pair in a sealed memfd. */
   channel: Channel<T>;
 }
 

@@ -25,7 +25,15 @@ import './mq.js';
 import './sysvmq.js';
 
 export { Channel } from './channel.js';
-export { parseEndpoint, type Endpoint, type TransportName } from './endpoint.js';
+export {
+  parseEndpoint,
+  type Endpoint,
+  type TransportName,
+  type PathEndpoint,
+  type NameEndpoint,
+  type SocketEndpoint,
+  type HostEndpoint,
+} from './endpoint.js';
 export { transports } from './transport.js';
 export type { CodecName } from './codec.js';
 

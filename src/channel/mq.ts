@@ -11,9 +11,16 @@
 //
 // One connector: a queue cannot tell its writers apart, so a second connector would interleave its
 // messages with the first's and its goodbye would end the listener's stream for both. The connector
-// therefore takes an exclusive flock(2) on its queue descriptor; a second one finds it taken and fails
-// at connect with ERR_IPC_BUSY, before sending anything. The kernel drops the lock when the connector
-// closes or dies (after a death, a new connector may carry on where the dead one stopped).
+// therefore takes an exclusive lock on byte 1 of the queue (MessageQueue.tryLock, an OFD lock); a second
+// one finds it taken and fails at connect with ERR_IPC_BUSY, before sending anything. The kernel drops
+// the lock when the connector closes or dies (after a death, a new connector may carry on where the
+// dead one stopped).
+//
+// After a crash: the listener holds the lock on byte 0 for as long as it lives, and makes its queue with
+// the sticky bit (mode 1600) as the mark of a channel queue. A listen that finds the name taken (EEXIST)
+// by a marked queue of ours whose byte 0 nobody holds knows its listener is gone, and replaces it, as
+// UnixServer replaces a socket file nobody listens on; a live listener's queue, another user's, or a
+// queue that is not a channel's is left alone (EEXIST).
 import { closedError, IpcError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
@@ -40,11 +47,11 @@ class MqTransport implements Transport {
     this.maxMessageSize = Math.min(max, q.maxMessageSize);
   }
 
-  async send(bytes: Uint8Array): Promise<void> {
+  async send(bytes: Uint8Array, opts: WaitOptions = {}): Promise<void> {
     if (this.#closed) throw closedError(this.#what, 'send');
     if (!this.canSend) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what} is the receiving end; it cannot send`);
     if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
-    await this.#q.send(bytes, { priority: DATA });
+    await this.#q.send(bytes, { priority: DATA, signal: opts.signal, timeout: opts.timeout });
   }
 
   async receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {
@@ -77,20 +84,61 @@ class MqTransport implements Transport {
   }
 }
 
+const LISTENER_SLOT = 0;
+const CONNECTOR_SLOT = 1;
+/** 0600 and the sticky bit, which mq_open keeps (fstat shows it): the mark of a channel's queue. */
+const CHANNEL_MODE = 0o1600;
+
+/**
+ * Removes a channel queue its listener left behind (killed, crashed): ours, marked, and with nobody on
+ * the listener's lock. True if it did; false if the queue must be left alone.
+ */
+async function removeStale(name: string): Promise<boolean> {
+  let old: MessageQueue;
+  try {
+    old = await MessageQueue.open(name); // read-write: a write lock needs a descriptor open for writing
+  } catch {
+    return false; // gone meanwhile (create again reports what is there), or another user's
+  }
+  try {
+    if ((old.stat().mode & 0o7777) !== CHANNEL_MODE) return false;
+    // Holding the lock while we unlink: a second listener racing us finds it taken and backs off.
+    if (!old.tryLock(LISTENER_SLOT)) return false;
+    await MessageQueue.unlink(name);
+    return true;
+  } finally {
+    old.close();
+  }
+}
+
 registerAdapter('mq', {
   async listen(ep, opts) {
-    const q = await MessageQueue.create(ep.name, {
-      maxMessageSize: opts.explicitMax === true ? opts.maxMessageSize : 8192,
-      ...(typeof opts.maxMessages === 'number' ? { maxMessages: opts.maxMessages } : {}),
-      unlinkOnClose: true,
-    });
+    const create = () =>
+      MessageQueue.create(ep.name, {
+        maxMessageSize: opts.explicitMax === true ? opts.maxMessageSize : 8192,
+        ...(typeof opts.maxMessages === 'number' ? { maxMessages: opts.maxMessages } : {}),
+        mode: CHANNEL_MODE,
+        unlinkOnClose: true,
+      });
+    let q: MessageQueue;
+    try {
+      q = await create();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST' || !(await removeStale(ep.name))) throw err;
+      q = await create();
+    }
+    // Nobody else can hold it yet: the queue is new, and ours.
+    if (!q.tryLock(LISTENER_SLOT)) {
+      q.close();
+      throw new IpcError('ERR_IPC_BUSY', `${ep.url}: another listener took the new queue at once`, { url: ep.url });
+    }
     return new MqTransport(ep.url, q, false, opts.maxMessageSize);
   },
   async connect(ep, opts) {
     const q = await MessageQueue.open(ep.name, { access: 'write', ...adoptOptions(opts) });
     let mine: boolean;
     try {
-      mine = q.tryLock();
+      mine = q.tryLock(CONNECTOR_SLOT);
     } catch (err) {
       q.close();
       throw err;

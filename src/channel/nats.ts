@@ -1,14 +1,19 @@
 // nats://host:port/subject — the same Channel across machines, through an existing NATS broker (the
-// official `nats` client). Core NATS is at-most-once publish/subscribe; the channel maps one pair of
-// peers onto it:
-// - `listen` subscribes to `subject`; its peer is the first sender (identified by the reply inbox it puts
-//   on every message), and its own sends go to that inbox (they wait until the peer is known);
+// official `nats` client). Core NATS is at-most-once publish/subscribe; the channel maps its peers onto it:
+// - `listen` subscribes to `subject` and receives from every sender on it (each is identified by the reply
+//   inbox it puts on every message); its own sends go to the sender of the last message it received, the
+//   way a datagram server answers (they wait until some sender is known);
 // - `connect` subscribes to a fresh inbox and publishes to `subject` with that inbox as reply subject;
-// - close publishes a goodbye (a message with the header `Ipckit-Goodbye`), so the peer's iteration ends.
+// - close publishes a goodbye (a message with the header `Ipckit-Goodbye`): a connector's goodbye ends
+//   that sender, and the listener's iteration ends once every sender it heard from has said goodbye (like
+//   a FIFO's reader, which sees EOF when the last writer closes); with `{ persistent: true }` it never
+//   ends on goodbyes, for a subject that senders join and leave (`ipckit recv nats://...`). The
+//   listener's goodbye goes to every sender still there.
 // What NATS does not give, the channel does not pretend: there is no end-to-end backpressure (`send`
 // resolves when the client buffered the message; the server cuts a subscriber that falls too far behind,
 // as a "slow consumer"), and a peer that dies is not noticed. Order is kept from one publisher to one
-// subscriber through one server. The largest message is the server's max_payload (1 MiB by default).
+// subscriber through one server (between two senders, only each one's own order). The largest message
+// is the server's max_payload (1 MiB by default).
 // The client is loaded on first use: programs that never open a nats: channel do not pay for it.
 import type { Msg, NatsConnection } from 'nats';
 import { closedError, IpcError } from '../errors.js';
@@ -30,8 +35,11 @@ class NatsTransport implements Transport {
   readonly #listening: boolean;
   readonly #inbox: string | undefined;
   readonly #headers: typeof import('nats').headers;
-  #peer: string | undefined; // where our sends go
+  #peer: string | undefined; // where our sends go: the subject (connector), the last sender (listener)
   #peerKnown: Array<() => void> = [];
+  /** Listener: the senders heard from that have not said goodbye. */
+  readonly #senders = new Set<string>();
+  readonly #persistent: boolean;
   #queue: Uint8Array[] = [];
   #goodbye = false;
   #error: Error | undefined;
@@ -39,8 +47,9 @@ class NatsTransport implements Transport {
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  constructor(ep: NatsEndpoint, nc: NatsConnection, listening: boolean, max: number, lib: typeof import('nats')) {
+  constructor(ep: NatsEndpoint, nc: NatsConnection, listening: boolean, max: number, lib: typeof import('nats'), persistent: boolean) {
     this.#headers = lib.headers;
+    this.#persistent = persistent;
     this.#what = `channel ${ep.url}`;
     this.#waker = new Waker(this.#what);
     this.#nc = nc;
@@ -66,14 +75,27 @@ class NatsTransport implements Transport {
     }
     if (this.#listening) {
       if (!m.reply) return; // not from a channel peer
-      if (!this.#peer) {
-        this.#peer = m.reply;
-        for (const f of this.#peerKnown.splice(0)) f();
-      } else if (m.reply !== this.#peer) return; // one peer per channel
+      if (this.#goodbye) return; // every sender has gone: the channel has ended
+      if (m.headers?.has(BYE)) {
+        this.#senders.delete(m.reply);
+        if (this.#peer === m.reply) this.#peer = [...this.#senders].pop();
+        if (this.#senders.size === 0 && !this.#persistent) this.#goodbye = true;
+        return this.#wake();
+      }
+      this.#senders.add(m.reply);
+      this.#peer = m.reply;
+      for (const f of this.#peerKnown.splice(0)) f();
+      return this.#accept(m);
     }
-    if (m.headers?.has(BYE)) this.#goodbye = true;
-    else if (this.#goodbye) return;
-    else if (m.data.byteLength > this.maxMessageSize) {
+    if (m.headers?.has(BYE)) {
+      this.#goodbye = true;
+      return this.#wake();
+    }
+    if (!this.#goodbye) this.#accept(m);
+  }
+
+  #accept(m: Msg): void {
+    if (m.data.byteLength > this.maxMessageSize) {
       this.#error ??= new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${m.data.byteLength} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: m.data.byteLength, limit: this.maxMessageSize });
     } else this.#queue.push(m.data);
     this.#wake();
@@ -110,10 +132,13 @@ class NatsTransport implements Transport {
       this.#closed = true;
       this.#wake(closedError(this.#what, 'receive'));
       for (const f of this.#peerKnown.splice(0)) f();
-      if (this.#peer && !this.#nc.isClosed()) {
-        const h = this.#headers();
-        h.set(BYE, '1');
-        this.#nc.publish(this.#peer, new Uint8Array(0), { headers: h, ...(this.#inbox ? { reply: this.#inbox } : {}) });
+      const to = this.#listening ? [...this.#senders] : this.#peer ? [this.#peer] : [];
+      if (!this.#nc.isClosed()) {
+        for (const peer of to) {
+          const h = this.#headers();
+          h.set(BYE, '1');
+          this.#nc.publish(peer, new Uint8Array(0), { headers: h, ...(this.#inbox ? { reply: this.#inbox } : {}) });
+        }
       }
       // drain() flushes what was published (the goodbye included) before closing the connection.
       if (!this.#nc.isClosed()) await this.#nc.drain().catch(() => this.#nc.close());
@@ -130,7 +155,7 @@ async function open(ep: NatsEndpoint, opts: TransportOptions & WaitOptions, list
     reconnect: false,
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
   });
-  const t = new NatsTransport(ep, nc, listening, opts.maxMessageSize, lib);
+  const t = new NatsTransport(ep, nc, listening, opts.maxMessageSize, lib, opts.persistent === true);
   // The subscription must be on the server before a peer publishes (core NATS keeps nothing for absent
   // subscribers): flush waits for the server's PONG, which follows the SUB.
   await nc.flush();

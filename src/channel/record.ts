@@ -11,12 +11,20 @@ import { isPeerGone, peerDead, type Transport } from './transport.js';
 export interface RecordCarrier {
   /** Largest record the carrier takes. */
   readonly maxRecord: number;
-  send(record: Uint8Array): Promise<void>;
+  send(record: Uint8Array, opts?: WaitOptions): Promise<void>;
   /** Sends the goodbye without waiting for a peer that never came (default: send). */
   goodbye?(record: Uint8Array): Promise<void>;
   /** The next record, or null at the end of the carrier (orderly or not). */
   receive(opts: WaitOptions): Promise<Uint8Array | null>;
   close(): Promise<void>;
+}
+
+/**
+ * A record longer than the receive buffer: the kernel cut it (MSG_TRUNC). Never delivered cut; the
+ * channel is failed, since the peer sends records this end cannot take.
+ */
+export function cutRecord(got: number): IpcError {
+  return new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `an incoming record was longer than the ${got}-byte receive buffer and was cut by the kernel (MSG_TRUNC); not delivered`, { size: got, limit: got - 1 });
 }
 
 const DATA = 0;
@@ -72,16 +80,16 @@ export class RecordTransport implements Transport {
     });
   }
 
-  async send(bytes: Uint8Array): Promise<void> {
+  async send(bytes: Uint8Array, opts: WaitOptions = {}): Promise<void> {
     if (this.#closed) throw closedError(this.#what, 'send');
     if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
     if (this.#error) throw this.#error;
-    const c = await this.#peer();
+    const c = await this.#peer(opts);
     const rec = Buffer.allocUnsafe(bytes.byteLength + 1);
     rec[0] = DATA;
     rec.set(bytes, 1);
     try {
-      await c.send(rec);
+      await c.send(rec, opts);
     } catch (err) {
       if (this.#closed) throw closedError(this.#what, 'send');
       throw isPeerGone(err) ? peerDead(this.#what, err) : err;
@@ -99,6 +107,7 @@ export class RecordTransport implements Transport {
     } catch (err) {
       if (this.#closed) throw closedError(this.#what, 'receive');
       if ((err as { code?: string }).code === 'ERR_IPC_CLOSED') throw closedError(this.#what, 'receive');
+      if ((err as { code?: string }).code === 'ERR_IPC_MESSAGE_TOO_LARGE') throw (this.#error = err as Error);
       throw isPeerGone(err) ? (this.#error = peerDead(this.#what, err)) : err;
     }
     if (this.#closed) throw closedError(this.#what, 'receive');

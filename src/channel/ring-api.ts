@@ -10,7 +10,7 @@
  * while (!pair.tx.trySend(Buffer.from('ping')));
  * console.log(await pair.rx.receive());
  * ```
- * @module
+ * @module ipckit/ring
  */
 export {
   RingProducer,

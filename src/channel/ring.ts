@@ -28,6 +28,7 @@ import type { WaitOptions } from '../internal/validate.js';
 
 /** "IPKR" in memory order: the first four bytes of a ring header. */
 export const RING_MAGIC = 0x524b5049;
+/** The ring layout version in the header; a ring of another version is refused (ERR_IPC_UNSUPPORTED). */
 export const RING_VERSION = 1;
 /**
  * Bytes of a ring header: four 64-byte cache lines (identity; the producer's position; the consumer's
@@ -35,7 +36,9 @@ export const RING_VERSION = 1;
  * does not pull a line the other core keeps writing).
  */
 export const RING_HEADER = 256;
+/** The smallest data area of a ring, in bytes. */
 export const MIN_CAPACITY = 64;
+/** The largest data area of a ring, in bytes (1 GiB). */
 export const MAX_CAPACITY = 1 << 30;
 /** A record's header: u32 payload length, u32 reserved (zero). */
 export const RECORD_HEADER = 8;
@@ -129,6 +132,7 @@ export const threadParker: Parker = {
   },
 };
 
+/** Where a ring lives and how its sides park: the memory of `new RingProducer` / `new RingConsumer`. */
 export interface RingMemory {
   /** The SharedArrayBuffer holding the ring (Atomics go here). */
   shared: SharedArrayBuffer;
@@ -136,6 +140,7 @@ export interface RingMemory {
   plain?: ArrayBuffer | SharedArrayBuffer;
   /** Byte offset of the ring header in both buffers (a multiple of 64). */
   offset: number;
+  /** How a waiting side sleeps and is woken (`threadParker`, or eventfd doorbells). */
   parker: Parker;
   /**
    * The peer's death as the kernel reported it (the rendezvous socket closed), or undefined while it
@@ -149,6 +154,7 @@ export interface RingWaitOptions extends WaitOptions {
   spinMicros?: number;
 }
 
+/** Options of one side of a ring. */
 export interface RingOptions {
   /** Largest payload this side sends or accepts (at most maxPayload(capacity)). */
   maxMessageSize?: number;
@@ -186,8 +192,11 @@ export function checkRing(shared: SharedArrayBuffer, offset: number): number {
 }
 
 abstract class RingSide {
+  /** Bytes of the data area (a power of two). */
   readonly capacity: number;
+  /** Largest payload this side sends or accepts. */
   readonly maxMessageSize: number;
+  /** Default spin before parking, in microseconds. */
   spinMicros: number;
   protected readonly what: string;
   protected readonly i32: Int32Array; // the whole header and data area, for Atomics and record headers
@@ -622,6 +631,7 @@ export class RingConsumer extends RingSide {
     return this.bulk.subarray(this.#at, this.#at + this.#len);
   }
 
+  /** Hands the bytes of the message from `peek()` back to the producer (a no-op if none is held). */
   release(): void {
     const n = this.#held;
     if (!n) return;

@@ -5,7 +5,7 @@
 // largest message is the socket's send buffer less a little (UnixSocket.maxMessageSize) less the tag.
 import { UnixServer, UnixSocket } from '../socket.js';
 import type { Endpoint } from './endpoint.js';
-import { RecordTransport, type RecordCarrier } from './record.js';
+import { cutRecord, RecordTransport, type RecordCarrier } from './record.js';
 import { registerAdapter } from './transport.js';
 import { listenerOptions } from './unix.js';
 
@@ -18,8 +18,12 @@ function address(ep: SeqEndpoint): { path: string } | { abstract: string } {
 function carrier(sock: UnixSocket): RecordCarrier {
   return {
     maxRecord: sock.maxMessageSize,
-    send: (rec) => sock.send(rec),
-    receive: async (opts) => (await sock.receive(opts))?.data ?? null,
+    send: (rec, opts) => sock.send(rec, { signal: opts?.signal, timeout: opts?.timeout }),
+    receive: async (opts) => {
+      const m = await sock.receive(opts);
+      if (m !== null && m.truncated) throw cutRecord(m.data.byteLength);
+      return m?.data ?? null;
+    },
     close: () => sock.close(),
   };
 }

@@ -30,6 +30,7 @@ import { isPeerGone, registerAdapter, type Transport, type TransportOptions } fr
 export const SEGMENT_MAGIC = 0x434b5049; // "IPKC"
 /** Version 2: a sealed memfd passed over a socket (version 1 was a named POSIX object with pid fields). */
 export const SEGMENT_VERSION = 2;
+/** Bytes of the segment header before the first ring (docs/ring-format.md). */
 export const SEGMENT_HEADER = 64;
 const I_MAGIC = 0;
 const I_VERSION = 1;
@@ -150,7 +151,9 @@ class Link implements Parker {
  * ```
  */
 export class RingPair {
+  /** The ring this side sends on. */
   readonly tx: RingProducer;
+  /** The ring this side receives from. */
   readonly rx: RingConsumer;
   /** The peer's credentials (SO_PEERCRED) as of the connection. */
   readonly peer: Credentials;
@@ -170,6 +173,7 @@ export class RingPair {
     return this.#link.dead();
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -183,6 +187,7 @@ export class RingPair {
     this.#link.close();
   }
 
+  /** Alias of `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
@@ -335,7 +340,9 @@ export async function joinRingPair(sock: UnixSocket, opts: RingPairOptions = {},
 
 /** Where a ring server listens: a socket path, or an abstract name. */
 export interface RingAddress {
+  /** A socket path. */
   path?: string;
+  /** A Linux abstract name, without the leading NUL. */
   abstract?: string;
 }
 
@@ -383,11 +390,13 @@ export async function connectRingPair(url: string, opts: RingPairOptions = {}): 
  * ```
  */
 export interface RingServerOptions extends RingPairOptions {
+  /** The codec of every client's channel: `'raw'` (the default), `'json'`, `'msgpack'` or `'v8'`. */
   codec?: CodecName;
   /** Peers allowed to connect (SO_PEERCRED at accept). Default: our effective uid, and root. */
   allow?: AllowRule;
   /** Mode of a socket file (default 0o600). */
   mode?: number;
+  /** listen(2) backlog (default 511, like Node). */
   backlog?: number;
   /** How long a connecting peer has to acknowledge the handshake, in ms (default 5000). */
   handshakeTimeout?: number;
@@ -411,6 +420,7 @@ export interface RingServerOptions extends RingPairOptions {
  * ```
  */
 export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<Channel<T>> {
+  /** The URL it listens on (`shm+unix:/path` or `shm+unix:@name`). */
   readonly url: string;
   readonly #ep: Endpoint & { transport: 'shm+unix' };
   readonly #server: UnixServer;
@@ -441,6 +451,7 @@ export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<C
     return new RingServer<T>(ep, server, opts);
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -531,6 +542,7 @@ export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<C
     return new Channel<T>(this.#ep, 'listen', new RingTransport(pair), codecFor(this.#opts.codec ?? 'raw'));
   }
 
+  /** Clients as `accept()` gives them, until the server closes. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Channel<T>> {
     for (;;) {
       try {
@@ -552,6 +564,7 @@ export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<C
     for (const w of this.#waiters.splice(0)) w.reject(err);
   }
 
+  /** Alias of `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

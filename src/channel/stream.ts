@@ -8,7 +8,7 @@
 // unread channel leaves the data in the stream's and the kernel's buffers and the sender's writes stall
 // (backpressure end to end, no unbounded queue in JS).
 import type { Readable, Writable } from 'node:stream';
-import { closedError, IpcError } from '../errors.js';
+import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { FrameDecoder, tooLarge } from '../internal/framing.js';
 import { isPeerGone, peerDead, type Transport } from './transport.js';
@@ -25,6 +25,24 @@ export interface StreamEnds {
   writable?: Writable;
   /** Releases whatever else this transport holds (a server, a FIFO's name). */
   release?: () => Promise<void> | void;
+}
+
+/** `p`, given up on `{ signal, timeout }` (AbortError, ERR_IPC_TIMEOUT); `p` itself goes on. */
+function bounded<T>(p: Promise<T>, { signal, timeout }: WaitOptions, what: string): Promise<T> {
+  if (!signal && timeout === undefined) return p;
+  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => finish(() => reject(new AbortError(undefined, { cause: signal!.reason })));
+    const finish = (f: () => void) => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      f();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeout !== undefined) timer = setTimeout(() => finish(() => reject(timeoutError(`send on ${what}`, timeout))), timeout);
+    p.then((v) => finish(() => resolve(v)), (e) => finish(() => reject(e)));
+  });
 }
 
 export class StreamTransport implements Transport {
@@ -86,6 +104,8 @@ export class StreamTransport implements Transport {
     if (this.#queue.length > 0 && !this.#waker.waiting) return;
     try {
       while (this.#queue.length === 0 && !this.#goodbye) {
+        // A decoder that failed after handing out the frames before the bad header: its error is next.
+        if (this.#decoder.failed) throw this.#decoder.failed;
         const chunk = r.read() as Buffer | null;
         if (chunk === null) break;
         // A peer sends nothing after its goodbye, so the frames of this chunk all came before it.
@@ -99,19 +119,35 @@ export class StreamTransport implements Transport {
     if (this.#queue.length > 0 || this.#goodbye) this.#wake();
   }
 
-  async send(bytes: Uint8Array): Promise<void> {
+  async send(bytes: Uint8Array, opts: WaitOptions = {}): Promise<void> {
     if (this.#closed) throw closedError(this.#what, 'send');
     const w = this.#w;
     if (!w) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what} is the receiving end; it cannot send`);
     if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
     if (this.#error && this.#error instanceof IpcError && this.#error.code === 'ERR_IPC_PEER_DEAD') throw this.#error;
     if (w.destroyed || w.writableEnded) throw peerDead(this.#what);
+    // A stream buffer already full (earlier frames waiting for a stalled reader): wait for it to drain
+    // before this frame goes in, so that giving up ({ signal, timeout }) sends nothing.
+    if (w.writableNeedDrain) await bounded(new Promise<void>((resolve) => {
+      const done = () => {
+        w.off('drain', done);
+        w.off('close', done);
+        resolve();
+      };
+      w.on('drain', done);
+      w.on('close', done);
+    }), opts, this.#what);
+    if (this.#closed) throw closedError(this.#what, 'send');
+    if (w.destroyed || w.writableEnded) throw peerDead(this.#what);
     const header = Buffer.allocUnsafe(HDR);
     header.writeUInt32LE(bytes.byteLength, 0);
     // Resolve when the stream has handed the frame to the kernel (the write callback), not merely when it
     // sat in the stream's JS buffer: the kernel's buffer is the backpressure, a dead peer's EPIPE reaches
     // this very send, and a loop of sends cannot run on microtasks alone while the event loop starves.
-    await new Promise<void>((resolve, reject) => {
+    // A frame handed to the stream goes whole (cutting it would corrupt the stream): a send given up
+    // while its own frame waits for the kernel rejects, and that frame is still delivered if the peer
+    // reads again.
+    const written = new Promise<void>((resolve, reject) => {
       w.cork();
       w.write(header);
       w.write(bytes, (err) => {
@@ -121,6 +157,8 @@ export class StreamTransport implements Transport {
       });
       w.uncork();
     });
+    written.catch(() => {});
+    await bounded(written, opts, this.#what);
   }
 
   async receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {

@@ -12,8 +12,18 @@
 // messages would interleave with the first's and the first goodbye would end the stream for both.) A
 // token taken is never given back: the channel is over when its connector says goodbye, and a
 // connector that died is not noticed by the listener anyway.
+//
+// After a crash: the listener keeps a liveness token, a System V semaphore set under the same key
+// (semaphore keys are a namespace of their own) that it raises by one with SEM_UNDO, so the kernel
+// lowers it again when the listener's process dies. A listen that finds the key's queue taken (EEXIST)
+// while that token is ours and down knows the listener is gone, and replaces the queue, as UnixServer
+// replaces a socket file nobody listens on; with the token up (a live listener), or no token at all
+// (not a channel's queue), or another user's, the queue is left alone (EEXIST). `ipcrm -S KEY` removes a
+// token left with nothing else.
 import fs from 'node:fs';
 import { SystemVMessageQueue } from '../message-queue.js';
+import { SystemVSemaphoreSet } from '../semaphore.js';
+import { euid } from '../internal/owner.js';
 import { RecordTransport, type RecordCarrier } from './record.js';
 import { adoptOptions, busy, registerAdapter } from './transport.js';
 
@@ -22,10 +32,54 @@ const TO_CONNECTOR = 2;
 const CLAIM = 3;
 const BYE = Buffer.from([1]);
 
-function carrier(q: SystemVMessageQueue, mine: number, theirs: number, maxRecord: number): RecordCarrier {
+interface Token {
+  set: SystemVSemaphoreSet;
+  /** It was there before us: a listener made it, and is dead since the token was down. */
+  stale: boolean;
+}
+
+/** Raises the key's liveness token; null when a live listener holds it, or it is not ours. */
+async function takeToken(key: number): Promise<Token | null> {
+  let set: SystemVSemaphoreSet;
+  let stale = false;
+  try {
+    set = await SystemVSemaphoreSet.create(key, { count: 1, unlinkOnClose: false });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    try {
+      set = await SystemVSemaphoreSet.open(key);
+    } catch {
+      return null; // removed meanwhile, or not ours to open
+    }
+    const st = set.stat();
+    if (st.uid !== euid() || st.count !== 1) {
+      set.close();
+      return null;
+    }
+    stale = true;
+  }
+  // "Wait for zero, then add one", at once and without waiting: of two listeners racing, one wins.
+  if (!set.tryOp([{ index: 0, delta: 0 }, { index: 0, delta: 1 }], { undo: true })) {
+    set.close();
+    return null;
+  }
+  return { set, stale };
+}
+
+function dropToken(t: Token | null): void {
+  if (!t) return;
+  try {
+    t.set.remove();
+  } catch {
+    // Removed by somebody else (ipcrm): nothing left to do.
+  }
+  t.set.close();
+}
+
+function carrier(q: SystemVMessageQueue, mine: number, theirs: number, maxRecord: number, token: Token | null = null): RecordCarrier {
   return {
     maxRecord,
-    send: (rec) => q.send(mine, rec),
+    send: (rec, opts) => q.send(mine, rec, { signal: opts?.signal, timeout: opts?.timeout }),
     async receive(opts) {
       try {
         return (await q.receive({ ...opts, type: theirs })).data;
@@ -36,7 +90,10 @@ function carrier(q: SystemVMessageQueue, mine: number, theirs: number, maxRecord
         throw err;
       }
     },
-    close: async () => q.close(),
+    close: async () => {
+      q.close();
+      dropToken(token);
+    },
   };
 }
 
@@ -50,13 +107,33 @@ function msgmax(): number {
 
 registerAdapter('sysvmq', {
   async listen(ep, opts) {
-    const q = await SystemVMessageQueue.create(ep.key, { removeOnClose: true });
+    const token = await takeToken(ep.key);
+    let q: SystemVMessageQueue;
+    try {
+      try {
+        q = await SystemVMessageQueue.create(ep.key, { removeOnClose: true });
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EEXIST' || !token?.stale) throw err;
+        // The token was ours and down: its listener died and left this queue. Replace it.
+        (await SystemVMessageQueue.open(ep.key)).remove();
+        q = await SystemVMessageQueue.create(ep.key, { removeOnClose: true });
+      }
+    } catch (err) {
+      // Lower what we raised; remove the token only if we made it (a stale one stays for the next try).
+      if (token) {
+        token.set.tryOp([{ index: 0, delta: -1 }], { undo: true });
+        if (token.stale) token.set.close();
+        else dropToken(token);
+      }
+      throw err;
+    }
     if (!q.trySend(CLAIM, Buffer.from([0]))) {
       q.close();
+      dropToken(token);
       throw new Error(`sysvmq ${ep.url}: a new queue has no room for its claim token`);
     }
     const max = msgmax();
-    return new RecordTransport(`channel ${ep.url}`, carrier(q, TO_CONNECTOR, TO_LISTENER, max), opts.maxMessageSize, max);
+    return new RecordTransport(`channel ${ep.url}`, carrier(q, TO_CONNECTOR, TO_LISTENER, max, token), opts.maxMessageSize, max);
   },
   async connect(ep, opts) {
     const q = await SystemVMessageQueue.open(ep.key, adoptOptions(opts));

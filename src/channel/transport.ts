@@ -17,8 +17,11 @@ export interface Transport {
   readonly maxMessageSize: number;
   /** The address actually bound, when it differs from the endpoint asked for (tcp port 0). */
   readonly url?: string;
-  /** Resolves once the transport accepted the bytes and has room for more (backpressure). */
-  send(bytes: Uint8Array): Promise<void>;
+  /**
+   * Resolves once the transport accepted the bytes and has room for more (backpressure). `{ signal,
+   * timeout }` bound the wait for room (a transport that ignores them waits as long as it must).
+   */
+  send(bytes: Uint8Array, opts?: WaitOptions): Promise<void>;
   /** The next message, or null once the peer closed on purpose. */
   receive(opts?: WaitOptions): Promise<Uint8Array | null>;
   /** Says goodbye where the transport can, and releases everything (idempotent). */

@@ -81,7 +81,7 @@ class UdpTransport implements Transport {
     this.#waker.wake(err);
   }
 
-  async send(bytes: Uint8Array): Promise<void> {
+  async send(bytes: Uint8Array, _opts?: WaitOptions): Promise<void> {
     if (this.#closed) throw closedError(this.#what, 'send');
     if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
     if (this.#error) throw this.#error;

@@ -10,7 +10,7 @@
 // refused) and refuses a live one or anything that is not a socket with EADDRINUSE, removes the path
 // it bound when it closes, and checks `allow` (SO_PEERCRED) before a byte of a peer is read.
 import { UnixServer, UnixSocket, type AllowRule } from '../socket.js';
-import { AbortError, timeoutError } from '../errors.js';
+import { AbortError } from '../errors.js';
 import { validateMode } from '../internal/validate.js';
 import { AcceptingTransport, type ConnectionSource } from './accept.js';
 import type { Endpoint } from './endpoint.js';
@@ -54,20 +54,10 @@ registerAdapter('unix', {
     return new AcceptingTransport(`channel ${ep.url}`, ep.url, serverSource(server), opts.maxMessageSize, (s: UnixSocket) => wrap(ep, s, opts.maxMessageSize));
   },
   async connect(ep, opts) {
-    const { signal, timeout } = opts;
+    const { signal } = opts;
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-    // An AF_UNIX connect completes at once or fails at once (unix(7)): EAGAIN is a full backlog, which
-    // is retried, briefly, within the wait's { signal, timeout }.
-    const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
-    for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
-      try {
-        return wrap(ep, await UnixSocket.connect({ ...unixAddress(ep), type: 'stream' }), opts.maxMessageSize);
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'EAGAIN') throw err;
-      }
-      if (Date.now() >= deadline) throw timeoutError(`connect ${ep.url}`, timeout!);
-      await new Promise((r) => setTimeout(r, Math.min(delay, deadline - Date.now())));
-      if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-    }
+    // An AF_UNIX connect completes at once or fails at once (unix(7)): nothing to wait for. EAGAIN
+    // (the listener's backlog is full) is reported as it is, as node:net does.
+    return wrap(ep, await UnixSocket.connect({ ...unixAddress(ep), type: 'stream' }), opts.maxMessageSize);
   },
 });

@@ -67,7 +67,8 @@ export interface Incoming {
 }
 
 export interface Outgoing {
-  send(data: Buffer): Promise<void>;
+  /** One message; `priority` (mq) and `type` (sysvmq) override the endpoint options for it. */
+  send(data: Buffer, per?: { priority?: number; type?: number }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -145,11 +146,11 @@ export async function openOutgoing(url: string, o: EndpointOptions): Promise<Out
     }
     case 'mq': {
       const q = await MessageQueue.open((parseEndpoint(url) as { name: string }).name, { access: 'write' });
-      return { send: (d) => q.send(d, { priority: o.priority ?? 0, timeout: o.timeout }), close: async () => { await q.close(); } };
+      return { send: (d, per) => q.send(d, { priority: per?.priority ?? o.priority ?? 0, timeout: o.timeout }), close: async () => { await q.close(); } };
     }
     case 'sysvmq': {
       const q = await SystemVMessageQueue.open((parseEndpoint(url) as { key: number }).key);
-      return { send: (d) => q.send(o.type ?? 1, d, { timeout: o.timeout }), close: async () => { await q.close(); } };
+      return { send: (d, per) => q.send(per?.type ?? o.type ?? 1, d, { timeout: o.timeout }), close: async () => { await q.close(); } };
     }
     case 'unix':
     case 'unix+dgram':

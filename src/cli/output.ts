@@ -50,7 +50,8 @@ export function parsed<T>(what: string, f: () => T): T {
   try {
     return f();
   } catch (err) {
-    throw usageError(`${what}: ${describeError(err)}`);
+    const why = describeError(err);
+    throw usageError(why.includes(what) ? why : `${what}: ${why}`);
   }
 }
 

@@ -2,6 +2,7 @@
 // the signals module from the shell, through the public API only.
 import { Command, InvalidArgumentError } from 'commander';
 import { signals, type SignalEvent } from '../index.js';
+import { parsed } from './output.js';
 
 function integer(min: number, max: number) {
   return (text: string): number => {
@@ -42,11 +43,15 @@ export function signalCommand(): Command {
     .exitOverride()
     .description('send SIG to PID: kill(2), or sigqueue(3) with --value')
     .argument('<pid>', 'target process (0 / negative: a process group, as kill(2))', integer(-(2 ** 31), 2 ** 31 - 1))
-    .argument('<sig>', "signal name or number: SIGUSR2, USR2, 'SIGRTMIN+3', 12")
+    .argument('<sig>', "signal name or number: SIGUSR2, USR2, 'SIGRTMIN+3', 12 (0: only check that PID exists)")
     .option('--value <n>', 'an integer carried with the signal (sigqueue)', integer(-(2 ** 31), 2 ** 31 - 1))
-    .action((pid: number, sig: string, opts: { value?: number }) => {
-      // Failures (ESRCH, EPERM, ERR_UNKNOWN_SIGNAL) go up to main.ts: one line on stderr, exit code 1.
+    .option('--json', 'print {"pid", "signal", "number", "value"} once sent')
+    .action((pid: number, sig: string, opts: { value?: number; json?: boolean }) => {
+      // A signal that does not exist is a usage error (exit 2); ESRCH and EPERM are failures (exit 1).
+      // Signal 0 sends nothing and checks that PID exists (kill(2)).
+      const number = sig === '0' ? 0 : parsed(sig, () => signals.number(signalArg(sig)));
       signals.send(pid, signalArg(sig), opts.value === undefined ? {} : { value: opts.value });
+      if (opts.json) process.stdout.write(JSON.stringify({ pid, signal: sig, number, ...(opts.value === undefined ? {} : { value: opts.value }) }) + '\n');
     });
 
   cmd
@@ -58,6 +63,7 @@ export function signalCommand(): Command {
     .option('--count <n>', 'exit after N deliveries', integer(1, Number.MAX_SAFE_INTEGER))
     .option('--siginfo', 'take standard signals with their siginfo (sender pid and uid) instead of through Node')
     .action(async (sigs: string[], opts: { json?: boolean; count?: number; siginfo?: boolean }) => {
+      for (const sig of sigs) parsed(sig, () => signals.number(signalArg(sig)));
       const watcher = signals.watch(sigs.map(signalArg), { siginfo: opts.siginfo === true, ref: true });
       process.stderr.write(`watching ${watcher.signals.join(' ')} in pid ${process.pid}\n`);
       let n = 0;

@@ -46,20 +46,9 @@ export function encodeFrame(payload: Uint8Array | string, maxFrameSize = DEFAULT
 }
 
 /**
- * Incremental decoder: push() chunks as they arrive, get back whole frames. Frames that arrive whole
- * inside one chunk are returned as views of it (no copy).
+ * Options of `new FrameDecoder()`.
  *
- * A header announcing more than `maxFrameSize` leaves the stream out of step for good, so the decoder
- * fails and stays failed: every later push() and end() throws the same ERR_IPC_MESSAGE_TOO_LARGE. The
- * frames that came before the bad header are never lost: when a chunk holds both, push() returns those
- * frames, and the next push() (an empty chunk will do) or end() throws (check `failed` to know early).
- *
- * @example
- * ```ts
- * const decoder = new FrameDecoder(1 << 20);
- * for await (const chunk of socket) for (const frame of decoder.push(chunk)) handle(frame);
- * decoder.end(); // ERR_IPC_CORRUPT if the stream ended inside a frame
- * ```
+ * @inline
  */
 export interface FrameDecoderOptions {
   /**
@@ -76,7 +65,24 @@ export interface FrameDecoderOptions {
   onControl?: () => unknown;
 }
 
+/**
+ * Incremental decoder: push() chunks as they arrive, get back whole frames. Frames that arrive whole
+ * inside one chunk are returned as views of it (no copy).
+ *
+ * A header announcing more than `maxFrameSize` leaves the stream out of step for good, so the decoder
+ * fails and stays failed: every later push() and end() throws the same ERR_IPC_MESSAGE_TOO_LARGE. The
+ * frames that came before the bad header are never lost: when a chunk holds both, push() returns those
+ * frames, and the next push() (an empty chunk will do) or end() throws (check `failed` to know early).
+ *
+ * @example
+ * ```ts
+ * const decoder = new FrameDecoder(1 << 20);
+ * for await (const chunk of socket) for (const frame of decoder.push(chunk)) handle(frame);
+ * decoder.end(); // ERR_IPC_CORRUPT if the stream ended inside a frame
+ * ```
+ */
 export class FrameDecoder {
+  /** The largest payload accepted; a header announcing more is ERR_IPC_MESSAGE_TOO_LARGE. */
   readonly maxFrameSize: number;
   readonly #control: number | undefined;
   readonly #onControl: (() => unknown) | undefined;
@@ -112,6 +118,7 @@ export class FrameDecoder {
     return this.#ended;
   }
 
+  /** Takes the next chunk of the stream; returns the frames it completes, in order (often none). */
   push(chunk: Buffer): Buffer[] {
     if (this.#error) throw this.#error;
     const out: Buffer[] = [];

@@ -14,8 +14,11 @@ import { validateInteger } from './validate.js';
  * ```
  */
 export interface SharedSegment {
+  /** The mapped bytes, shared with every process that maps the segment. */
   readonly buffer: SharedArrayBuffer;
+  /** Size in bytes. */
   readonly size: number;
+  /** Whether the segment was closed (unmapped): nothing may use `buffer` then. */
   readonly closed: boolean;
 }
 

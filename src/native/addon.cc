@@ -61,6 +61,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMutex(env, exports);
   InitSocket(env, exports);
   InitMemfd(env, exports);
+  InitProcess(env, exports);
   return exports;
 }
 

@@ -34,7 +34,7 @@ struct EnvData {
   void* waiters = nullptr;
   void* signals = nullptr;
   void* fd_watchers = nullptr;  // fd_watch.cc
-  void* spare[6] = {};
+  void* spare[6] = {};  // spare[0]: the tracer hub (process.cc)
 };
 EnvData& Data(Napi::Env env);
 
@@ -67,6 +67,13 @@ int64_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function c
 // expects). Returns false if pthread_create failed.
 bool StartDetached(void* (*fn)(void*), void* arg);
 
+// ---- SharedArrayBuffer through Node-API (sab.cc) -------------------------------------------------
+// Whether this Node has node_api_create_external_sharedarraybuffer, and a SharedArrayBuffer over
+// [data, data + len) made with it: `release(data, hint)` runs (on any thread) when its backing store
+// goes. False, with nothing created, where the Node lacks it (Node 20): use the V8 API then.
+bool HaveNodeApiSab();
+bool NodeApiExternalSab(napi_env env, void* data, size_t len, void (*release)(void*, void*), void* hint, napi_value* result);
+
 // ---- Shared regions (shared_memory.cc) -----------------------------------------------------------
 // The bytes [offset, offset + len) of a SharedArrayBuffer, and a reference that keeps them mapped while
 // another thread uses them. False if `sab` is not a SharedArrayBuffer or the range is not inside it.
@@ -83,5 +90,6 @@ void InitSemaphore(Napi::Env env, Napi::Object exports);
 void InitMutex(Napi::Env env, Napi::Object exports);
 void InitSocket(Napi::Env env, Napi::Object exports);
 void InitMemfd(Napi::Env env, Napi::Object exports);
+void InitProcess(Napi::Env env, Napi::Object exports);
 
 }  // namespace ipckit

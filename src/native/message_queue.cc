@@ -11,7 +11,6 @@
 
 #include <fcntl.h>
 #include <mqueue.h>
-#include <sys/file.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/stat.h>
@@ -67,13 +66,19 @@ Napi::Value MqSend(const Napi::CallbackInfo& info) {
   return Result(info.Env(), rc == -1 ? -errno : 0);
 }
 
-// flock(fd, operation) -> 0 | -errno: an advisory lock on the queue's open file description (flock(2)
-// works on mqueue descriptors), released when the descriptor closes or its process dies.
-Napi::Value Flock(const Napi::CallbackInfo& info) {
+// ofdLock(fd, offset) -> 0 | -errno (EAGAIN when taken): an exclusive open-file-description lock on one
+// byte of the queue (fcntl(2) F_OFD_SETLK; mqueue inodes take them), without waiting. It belongs to
+// this descriptor, and the kernel drops it when the descriptor closes or its process dies: a liveness
+// token nobody has to clean up.
+Napi::Value OfdLock(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
-  int op = info[1].As<Napi::Number>().Int32Value();
-  int rc = IPCKIT_RETRY(flock(fd, op));
-  return Result(info.Env(), rc == -1 ? -errno : 0);
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = info[1].As<Napi::Number>().Int64Value();
+  fl.l_len = 1;
+  int rc = IPCKIT_RETRY(fcntl(fd, F_OFD_SETLK, &fl));
+  return Result(info.Env(), rc == -1 ? (errno == EACCES ? -EAGAIN : -errno) : 0);
 }
 
 // mqReceive(fd, buffer, priorityOut: Uint32Array) -> length | -errno. The buffer must be at least the
@@ -309,7 +314,7 @@ void InitMessageQueue(Napi::Env env, Napi::Object exports) {
   exports.Set("mqOpen", Napi::Function::New(env, MqOpen));
   exports.Set("mqUnlink", Napi::Function::New(env, MqUnlink));
   exports.Set("mqClose", Napi::Function::New(env, MqClose));
-  exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("ofdLock", Napi::Function::New(env, OfdLock));
   exports.Set("mqSend", Napi::Function::New(env, MqSend));
   exports.Set("mqReceive", Napi::Function::New(env, MqReceive));
   exports.Set("mqGetattr", Napi::Function::New(env, MqGetattr));

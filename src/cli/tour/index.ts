@@ -6,6 +6,7 @@ import { section as signals } from './signals.js';
 import { section as messageQueues } from './message-queues.js';
 import { section as sharedMemory } from './shared-memory.js';
 import { section as sockets } from './sockets.js';
+import { section as channels } from './channels.js';
 
 export const sections: TourSection[] = [
   pipes,
@@ -13,4 +14,5 @@ export const sections: TourSection[] = [
   messageQueues,
   sharedMemory,
   sockets,
+  channels,
 ];
