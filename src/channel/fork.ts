@@ -203,6 +203,21 @@ export async function parentChannel<T = unknown>(opts: RingChannelOptions = {}):
 }
 
 /**
+ * A worker thread and the channel to it.
+ *
+ * @example
+ * ```ts
+ * const { worker, channel }: WorkerWithChannel = await spawnWorker('./worker.js');
+ * ```
+ */
+export interface WorkerWithChannel<T = unknown> {
+  /** The worker thread (terminate() it, or let it end). */
+  worker: Worker;
+  /** This end of the ring channel; the worker's is `parentChannel()`. */
+  channel: Channel<T>;
+}
+
+/**
  * Starts a worker thread with a ring channel to it: the same pair as `fork()`, so the same code serves
  * threads and processes. In the worker, `parentChannel()` returns the other end (the descriptor's number
  * is in the worker's `IPCKIT_CHANNEL_FD`). A worker that exits or is terminated without closing its end
@@ -220,7 +235,7 @@ export async function parentChannel<T = unknown>(opts: RingChannelOptions = {}):
 export async function spawnWorker<T = unknown>(
   filename: string | URL,
   opts: RingChannelOptions & Omit<WorkerOptions, 'env'> & { env?: Record<string, string | undefined> } = {},
-): Promise<{ worker: Worker; channel: Channel<T> }> {
+): Promise<WorkerWithChannel<T>> {
   const { codec: _c, maxMessageSize: _m, capacity: _cap, spinMicros: _s, signal, timeout, env, ...workerOpts } = opts;
   const { topts, codec } = channelOptions(opts);
   const [mineFd, theirs] = seqpacketPair();
