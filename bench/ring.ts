@@ -7,6 +7,7 @@
 // - one-way throughput at 64 B and 1 MiB (the latter against single-thread memcpy).
 import { listen } from '../src/channel/index.js';
 import { RingServer, type RingPair } from '../src/channel/shm-server.js';
+import { rendezvousUrl } from '../src/channel/shm.js';
 import { percentiles, type BenchOptions, type BenchRow } from './lib.js';
 import { CORES, CPU_A, CPU_B, nodePeer, nsToUs, runC, stop } from './common.js';
 
@@ -114,7 +115,8 @@ async function channelRtt(opts: BenchOptions, size: number): Promise<BenchRow> {
   // parking); the peer process echoes with the ring's synchronous fast path.
   const name = uname();
   const a = await listen(`shm:${name}`, { spinMicros: 1e6, capacity: 1 << 16 });
-  const { child } = await nodePeer('ring-peer', [name, 'spin-echo']);
+  // The peer connects to the name's rendezvous socket, where listen('shm:…') serves the handshake.
+  const { child } = await nodePeer('ring-peer', [rendezvousUrl(name), 'spin-echo']);
   const msg = Buffer.alloc(size, 7);
   const n = opts.quick ? 100_000 : 1_000_000;
   const out = new Float64Array(n);

@@ -139,7 +139,7 @@ export {
 
 // shared-memory ring servers (docs/channels.md, "shm+unix: ring servers")
 export { RingServer, type RingServerOptions } from './channel/shm-server.js';
-export { fork, spawn, spawnWorker, parentChannel, CHANNEL_FD, CHANNEL_FD_ENV, type ChildChannelOptions, type ChildWithChannel, type RingChannelOptions, type WorkerChannel } from './channel/fork.js';
+export { fork, spawn, spawnWorker, parentChannel, CHANNEL_FD, CHANNEL_FD_ENV, type ChildChannelOptions, type ChildWithChannel, type WorkerWithChannel, type RingChannelOptions } from './channel/fork.js';
 
 // inventory (ipckit ls / rm)
 export {

@@ -12,7 +12,7 @@
  * @module
  */
 import fs from 'node:fs';
-import { native } from './native.js';
+import { native, type MappingHandle } from './native.js';
 import { IpcError, check, closedError, errno, errnoException, unwrap } from './errors.js';
 import { Readiness, READABLE } from './internal/wait.js';
 import { validateInteger, type WaitOptions } from './internal/validate.js';
@@ -48,9 +48,11 @@ export class SealedMemory {
   readonly plain: ArrayBuffer;
   readonly size: number;
   #fd: number;
+  #mapping: MappingHandle | undefined;
 
-  private constructor(fd: number, shared: SharedArrayBuffer, plain: ArrayBuffer, size: number) {
+  private constructor(fd: number, shared: SharedArrayBuffer, plain: ArrayBuffer, size: number, mapping: MappingHandle) {
     this.#fd = fd;
+    this.#mapping = mapping;
     this.shared = shared;
     this.plain = plain;
     this.size = size;
@@ -99,7 +101,7 @@ export class SealedMemory {
   static #map(fd: number, size: number): SealedMemory {
     const views = native.mmapShared(fd, size);
     if (typeof views === 'number') throw errnoException(views, 'mmap');
-    return new SealedMemory(fd, views[0], views[1], size);
+    return new SealedMemory(fd, views[0], views[1], size, views[2]);
   }
 
   /** The memfd; -1 once closed (the mapping outlives it). */
@@ -107,11 +109,23 @@ export class SealedMemory {
     return this.#fd;
   }
 
-  /** Closes the descriptor; the mapping stays until its views are collected. Idempotent. */
+  /** Closes the descriptor; the mapping stays (until `unmap`). Idempotent. */
   closeFd(): void {
     if (this.#fd < 0) return;
     native.close(this.#fd);
     this.#fd = -1;
+  }
+
+  /**
+   * Gives this process's pages back now (zero pages over the mapping: a view used later reads zeros, it
+   * never faults), and closes the descriptor. The memory is freed once the peer has done the same.
+   * Idempotent.
+   */
+  unmap(): void {
+    this.closeFd();
+    if (this.#mapping === undefined) return;
+    native.mappingClose(this.#mapping);
+    this.#mapping = undefined;
   }
 }
 

@@ -330,8 +330,8 @@ const oneSender: Record<string, string> = {
   'unix seqpacket': 'a seqpacket channel has one peer: the listener closes a second connection at once',
   tcp: 'a stream channel has one peer: the listener closes a second connection at once (listen once per peer)',
   udp: 'UDP may drop datagrams: "nothing lost" is not a promise it can make',
-  'shm ring': 'an shm: channel has one peer: many clients, a ring pair each, are a RingServer\'s (test/shm.server.test.ts)',
-  'shm+unix ring server': 'a listen()ed shm+unix: channel is carried by its first client: many clients are a RingServer\'s (test/shm.server.test.ts)',
+  'shm ring': 'a ring pair has one peer: the listener stops listening once its peer attached (many clients: RingServer on shm+unix:)',
+  'shm+unix ring server': 'listen() is one channel, carried by its first client; RingServer serves many, each on its own ring pair (test/shm.server.test.ts)',
 };
 
 for (const s of subjects) {

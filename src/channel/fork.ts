@@ -202,11 +202,18 @@ export async function parentChannel<T = unknown>(opts: RingChannelOptions = {}):
   return new Channel<T>(endpoint(`shm+unix:parent/${process.ppid}`), 'connect', new RingTransport(pair), codec);
 }
 
-/** What `spawnWorker()` gives: the worker thread, and the parent's end of the ring channel to it. */
-export interface WorkerChannel<T = unknown> {
-  /** The worker thread (its end of the channel is `parentChannel()` inside it). */
+/**
+ * A worker thread and the channel to it.
+ *
+ * @example
+ * ```ts
+ * const { worker, channel }: WorkerWithChannel = await spawnWorker('./worker.js');
+ * ```
+ */
+export interface WorkerWithChannel<T = unknown> {
+  /** The worker thread (terminate() it, or let it end). */
   worker: Worker;
-  /** The parent's end of the ring channel. */
+  /** This end of the ring channel; the worker's is `parentChannel()`. */
   channel: Channel<T>;
 }
 
@@ -228,7 +235,7 @@ export interface WorkerChannel<T = unknown> {
 export async function spawnWorker<T = unknown>(
   filename: string | URL,
   opts: RingChannelOptions & Omit<WorkerOptions, 'env'> & { env?: Record<string, string | undefined> } = {},
-): Promise<WorkerChannel<T>> {
+): Promise<WorkerWithChannel<T>> {
   const { codec: _c, maxMessageSize: _m, capacity: _cap, spinMicros: _s, signal, timeout, env, ...workerOpts } = opts;
   const { topts, codec } = channelOptions(opts);
   const [mineFd, theirs] = seqpacketPair();

@@ -645,12 +645,33 @@ export class RingConsumer extends RingSide {
    */
   receive(opts: RingWaitOptions = {}): Promise<Buffer | null> {
     try {
-      const m = this.tryReceive();
+      const m = this.tryReceive() ?? this.#spinReceive(opts.spinMicros ?? this.spinMicros);
       if (m) return Promise.resolve(m);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#receiveWaiting(opts);
+    // The spin is done: the wait parks at once.
+    return this.#receiveWaiting(opts.spinMicros === 0 ? opts : { ...opts, spinMicros: 0 });
+  }
+
+  /**
+   * The bounded spin, synchronously, before any promise machinery: a reply that comes within it costs
+   * no async frame at all (most round trips between two busy processes).
+   */
+  #spinReceive(micros: number): Buffer | null {
+    if (!(micros > 0)) return null;
+    // The clock is first read after 64 looks: a reply that is nearly there costs no clock read at all.
+    const ns = micros * 1000;
+    let start = -1;
+    for (let i = 1; ; i++) {
+      if ((this.load(OFF_HEAD) >>> 0) !== this.#tail) return this.tryReceive();
+      if (this.load(OFF_PRODUCER_CLOSED) !== 0) return null;
+      if ((i & 63) === 0) {
+        const now = performance.now() * 1e6;
+        if (start < 0) start = now;
+        else if (now - start >= ns) return null;
+      }
+    }
   }
 
   async #receiveWaiting(opts: RingWaitOptions): Promise<Buffer | null> {

@@ -158,14 +158,16 @@ export class RingPair {
   /** The peer's credentials (SO_PEERCRED) as of the connection. */
   readonly peer: Credentials;
   readonly #link: Link;
+  readonly #mem: SealedMemory;
   #closed = false;
 
   /** @internal made by the handshake */
-  constructor(tx: RingProducer, rx: RingConsumer, link: Link, peer: Credentials) {
+  constructor(tx: RingProducer, rx: RingConsumer, link: Link, peer: Credentials, mem: SealedMemory) {
     this.tx = tx;
     this.rx = rx;
     this.#link = link;
     this.peer = peer;
+    this.#mem = mem;
   }
 
   /** ERR_IPC_PEER_DEAD once the kernel reported the peer gone without closing; else undefined. */
@@ -178,13 +180,17 @@ export class RingPair {
     return this.#closed;
   }
 
-  /** Closes both rings (the peer sees the end), then the doorbells and the socket. Idempotent. */
+  /**
+   * Closes both rings (the peer sees the end), then the doorbells and the socket, and gives the
+   * segment's pages back (a view of the rings kept past this reads zeros). Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.tx.close();
     this.rx.close();
     this.#link.close();
+    this.#mem.unmap();
   }
 
   /** Alias of `close()`, for `await using`. */
@@ -258,9 +264,9 @@ export async function offerRingPair(sock: UnixSocket, opts: RingPairOptions = {}
     const mk = { shared: sab, plain: mem.plain, parker: link, peer: link.dead };
     const rx = new RingConsumer({ ...mk, offset: r0 }, ro);
     const tx = new RingProducer({ ...mk, offset: r1 }, ro);
-    return new RingPair(tx, rx, link, credentials(sock));
+    return new RingPair(tx, rx, link, credentials(sock), mem);
   } catch (err) {
-    mem?.closeFd();
+    mem?.unmap();
     own?.close();
     peer?.close();
     sock.destroy();
@@ -274,6 +280,7 @@ export async function joinRingPair(sock: UnixSocket, opts: RingPairOptions = {},
   const fds: { take(): number; close(): void }[] = [];
   let own: EventFd | undefined;
   let peer: EventFd | undefined;
+  let mapped: SealedMemory | undefined;
   try {
     const hello = await sock.receive({ signal: opts.signal, timeout: opts.timeout ?? 10_000 });
     if (hello === null) {
@@ -305,7 +312,7 @@ export async function joinRingPair(sock: UnixSocket, opts: RingPairOptions = {},
     if (!(p instanceof Error)) peer = p;
     if (!(m instanceof Error)) m.closeFd(); // the mapping stays
     for (const r of [m, o, p]) if (r instanceof Error) throw r;
-    const mem = m as SealedMemory;
+    const mem = (mapped = m as SealedMemory);
     const sab = mem.shared;
     const head = new Int32Array(sab, 0, SEGMENT_HEADER / 4);
     const magic = Atomics.load(head, I_MAGIC) >>> 0;
@@ -325,9 +332,10 @@ export async function joinRingPair(sock: UnixSocket, opts: RingPairOptions = {},
     const mk = { shared: sab, plain: mem.plain, parker: link, peer: link.dead };
     const tx = new RingProducer({ ...mk, offset: r0 }, ro);
     const rx = new RingConsumer({ ...mk, offset: r1 }, ro);
-    return new RingPair(tx, rx, link, credentials(sock));
+    return new RingPair(tx, rx, link, credentials(sock), mem);
   } catch (err) {
     for (const f of fds) f.close();
+    mapped?.unmap();
     own?.close();
     peer?.close();
     sock.destroy();

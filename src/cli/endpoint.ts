@@ -5,7 +5,7 @@
 //   sysvmq:0xKEY       one message per send, --type
 //   unix:… unix+dgram:… unix+seqpacket:…   bytes on stream, one record per send otherwise
 //   tcp://h:p udp://h:p                   bytes on TCP, one datagram per send on UDP
-// With --channel (or --codec), and always for shm: and nats:, they speak ipckit's Channel protocol
+// With --channel (or --codec), and always for shm:, shm+unix: and nats:, they speak ipckit's Channel protocol
 // (connect/listen), which only another ipckit channel understands.
 import dgram from 'node:dgram';
 import { on } from 'node:events';
@@ -72,7 +72,7 @@ export interface Outgoing {
   close(): Promise<void>;
 }
 
-const CHANNEL_ONLY = new Set(['shm', 'nats']);
+const CHANNEL_ONLY = new Set(['shm', 'shm+unix', 'nats']);
 
 function usage(msg: string): CliError {
   return new CliError(msg, 2);
