@@ -4,6 +4,7 @@
 // into an aligned table (with ratios to C and to child_process.send), JSON and an SVG chart.
 import { CPU_A, NCPU, pinPid, unpinPid } from './common.js';
 import { mergeRuns, type BenchOptions, type BenchRow } from './lib.js';
+import { fmtNum, fmtSize } from './format.js';
 
 /**
  * The modules that expect this process on CPU a (their peers go to CPU b). The others pin their own peers
@@ -148,19 +149,6 @@ export function curves(rows: BenchRow[]): Curve[] {
   return out;
 }
 
-function fmtSize(n: number): string {
-  if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n >> 20} MiB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n >> 10} KiB`;
-  return `${n} B`;
-}
-
-function fmtNum(n: number | undefined, digits = 2): string {
-  if (n === undefined || !Number.isFinite(n)) return '';
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
-  if (n >= 1e4) return `${Math.round(n / 1e3)} K`;
-  if (n >= 100) return String(Math.round(n));
-  return n.toFixed(digits);
-}
 
 /** The C row this row is compared with: same mechanism, size and kind. */
 export function cFloor(rows: BenchRow[], r: BenchRow): BenchRow | undefined {

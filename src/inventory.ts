@@ -141,6 +141,12 @@ function shmAttachments(): Map<string, Set<number>> {
   return out;
 }
 
+
+/** A POSIX queue as ls shows it, from the stat of its file under /dev/mqueue. */
+function posixQueue(file: string, st: fs.Stats, owner: string, size: number): IpcObject {
+  return { kind: 'posix-mq', ref: `mq:/${file}`, name: '/' + file, uid: st.uid, gid: st.gid, owner, mode: st.mode & 0o7777, size };
+}
+
 function readSysv(table: 'msg' | 'shm' | 'sem'): Record<string, string>[] {
   let text: string;
   try {
@@ -211,30 +217,13 @@ export function listIpcObjects(): Inventory {
         st = fs.statSync(`${MQ_DIR}/${file}`);
         // The file's text is "QSIZE:n NOTIFY:n SIGNO:n NOTIFY_PID:n" (mq_overview(7)).
         const info = fs.readFileSync(`${MQ_DIR}/${file}`, 'utf8');
-        const qsize = Number(/QSIZE:(\d+)/.exec(info)?.[1] ?? 0);
-        objects.push({
-          kind: 'posix-mq',
-          ref: `mq:/${file}`,
-          name: '/' + file,
-          uid: st.uid,
-          gid: st.gid,
-          owner: owner(st.uid),
-          mode: st.mode & 0o7777,
-          size: qsize,
-        });
+        objects.push(posixQueue(file, st, owner(st.uid), Number(/QSIZE:(\d+)/.exec(info)?.[1] ?? 0)));
       } catch (err) {
         // Removed while we looked (ENOENT), or not ours to read: then listed with what stat told.
         if (!st || (err as NodeJS.ErrnoException).code === 'ENOENT') continue;
         unreadable++;
         objects.push({
-          kind: 'posix-mq',
-          ref: `mq:/${file}`,
-          name: '/' + file,
-          uid: st.uid,
-          gid: st.gid,
-          owner: owner(st.uid),
-          mode: st.mode & 0o7777,
-          size: 0,
+          ...posixQueue(file, st, owner(st.uid), 0),
           note: `not inspected: ${(err as NodeJS.ErrnoException).code ?? 'error'} reading ${MQ_DIR}/${file} as uid ${process.getuid?.()}; queued bytes unknown`,
         });
       }

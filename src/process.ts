@@ -21,11 +21,11 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { native } from './native.js';
+import { native, type TraceSiginfo } from './native.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, timeoutError } from './errors.js';
 import { Readiness, READABLE } from './internal/wait.js';
 import { validateInteger, validateOptions, validateWaitOptions, type WaitOptions } from './internal/validate.js';
-import { signalName, signalNumber, type SignalSpec } from './internal/signal-names.js';
+import { siCodeName, signalName, signalNumber, type SignalSpec } from './internal/signal-names.js';
 
 const C = native.processConstants;
 const ECHILD = errno('ECHILD');
@@ -482,28 +482,9 @@ const ILL_CODES = ['ILL_ILLOPC', 'ILL_ILLOPN', 'ILL_ILLADR', 'ILL_ILLTRP', 'ILL_
 const FPE_CODES = ['FPE_INTDIV', 'FPE_INTOVF', 'FPE_FLTDIV', 'FPE_FLTOVF', 'FPE_FLTUND', 'FPE_FLTRES', 'FPE_FLTINV', 'FPE_FLTSUB', 'FPE_FLTUNK', 'FPE_CONDTRAP'];
 const TRAP_CODES = ['TRAP_BRKPT', 'TRAP_TRACE', 'TRAP_BRANCH', 'TRAP_HWBKPT', 'TRAP_UNK', 'TRAP_PERF'];
 const CLD_CODES = ['CLD_EXITED', 'CLD_KILLED', 'CLD_DUMPED', 'CLD_TRAPPED', 'CLD_STOPPED', 'CLD_CONTINUED'];
-const SI_CODES = new Map<number, string>([
-  [0, 'SI_USER'],
-  [0x80, 'SI_KERNEL'],
-  [-1, 'SI_QUEUE'],
-  [-2, 'SI_TIMER'],
-  [-3, 'SI_MESGQ'],
-  [-4, 'SI_ASYNCIO'],
-  [-5, 'SI_SIGIO'],
-  [-6, 'SI_TKILL'],
-]);
 const FAULTS: Record<string, string[]> = { SIGSEGV: SEGV_CODES, SIGBUS: BUS_CODES, SIGILL: ILL_CODES, SIGFPE: FPE_CODES, SIGTRAP: TRAP_CODES };
 
-interface RawSiginfo {
-  signo: number;
-  code: number;
-  errno: number;
-  pid: number;
-  uid: number;
-  status: number;
-  value: number;
-  addr: bigint;
-}
+type RawSiginfo = TraceSiginfo;
 
 /**
  * A signal on its way to the tracee (a signal-delivery stop): the tracee is held until you call
@@ -1157,7 +1138,7 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
         ev.uid = si.uid;
         ev.status = si.status;
       } else {
-        ev.code = SI_CODES.get(si.code) ?? String(si.code);
+        ev.code = siCodeName(si.code);
         if (si.code <= 0) {
           ev.pid = si.pid;
           ev.uid = si.uid;

@@ -25,7 +25,7 @@ const EAGAIN = errno('EAGAIN');
 const ENOSYS = errno('ENOSYS');
 
 export { SIGRTMIN, SIGRTMAX, signalName, signalNumber, type SignalSpec } from './internal/signal-names.js';
-import { SIGRTMIN, SIGRTMAX, signalName, signalNumber, standardSignals, toSigno, type SignalSpec } from './internal/signal-names.js';
+import { SIGRTMIN, SIGRTMAX, siCodeName, signalName, signalNumber, standardSignals, toSigno, type SignalSpec } from './internal/signal-names.js';
 
 // ---- send ------------------------------------------------------------------------------------------
 
@@ -151,18 +151,6 @@ interface Entry {
   listener?: () => void;
 }
 
-const SI_CODES = new Map<number, string>([
-  [0, 'SI_USER'],
-  [0x80, 'SI_KERNEL'],
-  [-1, 'SI_QUEUE'],
-  [-2, 'SI_TIMER'],
-  [-3, 'SI_MESGQ'],
-  [-4, 'SI_ASYNCIO'],
-  [-5, 'SI_SIGIO'],
-  [-6, 'SI_TKILL'],
-  [-7, 'SI_DETHREAD'],
-  [-60, 'SI_ASYNCNL'],
-]);
 const SENDER_CODES = new Set([0, -1, -3, -6]); // si_pid/si_uid are the sender's (sigaction(2))
 const VALUE_CODES = new Set([-1, -2, -3]); // si_value is set
 
@@ -315,7 +303,7 @@ class Hub {
     const entry = this.entries.get(signo);
     if (!entry || entry.mode !== 'siginfo') return; // a late delivery after its watchers went
     const code = buf.readInt32LE(off + 4);
-    const ev: SignalEvent = { signal: signalName(signo), signo, code: SI_CODES.get(code) ?? String(code) };
+    const ev: SignalEvent = { signal: signalName(signo), signo, code: siCodeName(code) };
     if (SENDER_CODES.has(code)) {
       ev.pid = buf.readInt32LE(off + 8);
       ev.uid = buf.readUInt32LE(off + 12);

@@ -19,7 +19,7 @@ import { Duplex } from 'node:stream';
 import { native } from './native.js';
 import { UNIX_PATH_MAX as UNIX_PATH_MAX_, unixAddressBytes, unixAddressFromText } from './internal/unix-address.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError, unwrap } from './errors.js';
-import { disarm, guard } from './internal/lifetime.js';
+import { disarm, guard, untilClosed } from './internal/lifetime.js';
 import { setSocketFileMode } from './internal/owner.js';
 import { Readiness, READABLE, WRITABLE } from './internal/wait.js';
 import { toBytes, validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
@@ -1293,14 +1293,7 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
 
   /** Connections as `accept()` gives them, until the server closes. */
   async *[Symbol.asyncIterator](): AsyncGenerator<UnixSocket> {
-    for (;;) {
-      try {
-        yield await this.accept();
-      } catch (err) {
-        if ((err as IpcError).code === 'ERR_IPC_CLOSED') return;
-        throw err;
-      }
-    }
+    yield* untilClosed(() => this.accept());
   }
 
   /** Sleeps `ms` for a backoff; ends early (resolved) when the server closes, rejects on abort/timeout. */

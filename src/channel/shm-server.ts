@@ -24,6 +24,7 @@ import { Channel } from './channel.js';
 import { codecFor, type CodecName } from './codec.js';
 import { parseEndpoint, type Endpoint } from './endpoint.js';
 import { isPeerGone, registerAdapter, type Transport, type TransportOptions } from './transport.js';
+import { untilClosed } from '../internal/lifetime.js';
 
 // ---- the segment (docs/ring-format.md) -----------------------------------------------------------
 
@@ -552,14 +553,7 @@ export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<C
 
   /** Clients as `accept()` gives them, until the server closes. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Channel<T>> {
-    for (;;) {
-      try {
-        yield await this.accept();
-      } catch (err) {
-        if ((err as IpcError).code === 'ERR_IPC_CLOSED') return;
-        throw err;
-      }
-    }
+    yield* untilClosed(() => this.accept());
   }
 
   /** Stops accepting (unlinks the socket path) and closes clients not yet accepted. Accepted channels stay. */

@@ -6,23 +6,11 @@ import { Command } from 'commander';
 import type { BenchRun } from '../../bench/index.js';
 import type { BenchRow } from '../../bench/lib.js';
 import { usageError } from './output.js';
+import { fmtNum, fmtSize } from '../../bench/format.js';
 
 /** Width of the default table and of its notes. */
 export const COLUMNS = 120;
 
-function fmtSize(n: number): string {
-  if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n >> 20} MiB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n >> 10} KiB`;
-  return `${n} B`;
-}
-
-function fmtNum(n: number | undefined, digits = 2): string {
-  if (n === undefined || !Number.isFinite(n)) return '';
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
-  if (n >= 1e4) return `${Math.round(n / 1e3)} K`;
-  if (n >= 100) return String(Math.round(n));
-  return n.toFixed(digits);
-}
 
 /** Words of `text` in lines of at most `width` columns, each but the first indented by `indent`. */
 export function wrap(text: string, width: number, indent = '    '): string[] {

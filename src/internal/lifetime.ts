@@ -34,3 +34,18 @@ export function guard(owner: object, what: string, cleanup: () => void): object 
 export function disarm(token: object | undefined): void {
   if (token) registry.unregister(token);
 }
+
+/**
+ * What `accept()` gives, one after another, until the object closes (ERR_IPC_CLOSED ends the iteration;
+ * any other error is thrown): the async iterator of every listener.
+ */
+export async function* untilClosed<T>(accept: () => Promise<T>): AsyncGenerator<T> {
+  for (;;) {
+    try {
+      yield await accept();
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ERR_IPC_CLOSED') return;
+      throw err;
+    }
+  }
+}

@@ -99,3 +99,22 @@ export function signalName(signo: number): string {
   return n <= (SIGRTMAX - SIGRTMIN) >> 1 ? `SIGRTMIN+${n}` : `SIGRTMAX-${SIGRTMAX - signo}`;
 }
 
+
+/** The si_code values every signal can carry (siginfo(2)), by name. */
+const SI_CODES = new Map<number, string>([
+  [0, 'SI_USER'],
+  [0x80, 'SI_KERNEL'],
+  [-1, 'SI_QUEUE'],
+  [-2, 'SI_TIMER'],
+  [-3, 'SI_MESGQ'],
+  [-4, 'SI_ASYNCIO'],
+  [-5, 'SI_SIGIO'],
+  [-6, 'SI_TKILL'],
+  [-7, 'SI_DETHREAD'],
+  [-60, 'SI_ASYNCNL'],
+]);
+
+/** The name of a generic si_code ('SI_USER', 'SI_QUEUE', ...), or its number as text. */
+export function siCodeName(code: number): string {
+  return SI_CODES.get(code) ?? String(code);
+}
