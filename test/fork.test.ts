@@ -33,8 +33,9 @@ function lines(child: ChildProcess): () => Promise<string> {
   };
 }
 
+/** Names in /dev/shm that carry one of these pids as a whole number (not 1697 inside 16978). */
 function shmNames(pids: number[]): string[] {
-  return fs.readdirSync('/dev/shm').filter((f) => pids.some((p) => f.includes(String(p))));
+  return fs.readdirSync('/dev/shm').filter((f) => pids.some((p) => new RegExp(`(^|\\D)${p}(\\D|$)`).test(f)));
 }
 
 test('fork: json messages both ways through parentChannel(); closing the channel ends the child', async () => {

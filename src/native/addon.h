@@ -79,6 +79,22 @@ bool NodeApiExternalSab(napi_env env, void* data, size_t len, void (*release)(vo
 // another thread uses them. False if `sab` is not a SharedArrayBuffer or the range is not inside it.
 bool SharedRegion(napi_value sab, double offset, size_t len, uint8_t** ptr, std::shared_ptr<void>* keep);
 
+// ---- Handles -------------------------------------------------------------------------------------
+// A native object JS holds as an External of a shared_ptr (semaphore.cc, mutex.cc): JS keeps one
+// reference, and a waiter thread that uses the object holds another, so close() and GC never free it
+// under a wait. Unwrap gives null for anything that is not such a handle.
+template <typename T>
+Napi::Value WrapHandle(Napi::Env env, std::shared_ptr<T> ref) {
+  using H = std::shared_ptr<T>;
+  return Napi::External<H>::New(env, new H(std::move(ref)), [](Napi::Env, H* h) { delete h; });
+}
+
+template <typename T>
+std::shared_ptr<T> UnwrapHandle(const Napi::Value& v) {
+  if (!v.IsExternal()) return nullptr;
+  return *v.As<Napi::External<std::shared_ptr<T>>>().Data();
+}
+
 // Per-mechanism initialisers.
 void InitWaiter(Napi::Env env, Napi::Object exports);
 void InitFdWatch(Napi::Env env, Napi::Object exports);

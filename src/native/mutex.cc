@@ -188,14 +188,9 @@ struct Ref {
 };
 using Handle = std::shared_ptr<Ref>;
 
-Napi::Value Wrap(Napi::Env env, Handle ref) {
-  return Napi::External<Handle>::New(env, new Handle(std::move(ref)), [](Napi::Env, Handle* h) { delete h; });
-}
-
-Handle Get(const Napi::Value& v) {
-  if (!v.IsExternal()) return nullptr;
-  return *v.As<Napi::External<Handle>>().Data();
-}
+Napi::Value Wrap(Napi::Env env, Handle ref) { return WrapHandle(env, std::move(ref)); }
+// The Ref of a handle, or null if it is not one.
+Handle Get(const Napi::Value& v) { return UnwrapHandle<Ref>(v); }
 
 // The region [offset, offset + 16) of a SharedArrayBuffer, 8-aligned; null if not.
 Handle Region(const Napi::CallbackInfo& info) {

@@ -30,15 +30,9 @@ struct Ref {
 };
 using Handle = std::shared_ptr<Ref>;
 
-Napi::Value Wrap(Napi::Env env, Handle ref) {
-  return Napi::External<Handle>::New(env, new Handle(std::move(ref)), [](Napi::Env, Handle* h) { delete h; });
-}
-
-// The Ref of a handle, or null once closed.
-Handle Get(const Napi::Value& v) {
-  if (!v.IsExternal()) return nullptr;
-  return *v.As<Napi::External<Handle>>().Data();
-}
+Napi::Value Wrap(Napi::Env env, Handle ref) { return WrapHandle(env, std::move(ref)); }
+// The Ref of a handle, or null if it is not one.
+Handle Get(const Napi::Value& v) { return UnwrapHandle<Ref>(v); }
 
 sem_t* Sem(const Handle& h) { return static_cast<sem_t*>(h->ptr); }
 
