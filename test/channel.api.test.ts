@@ -75,3 +75,16 @@ test('connect honours timeout and AbortSignal; a refused connection is the syste
 test('the transports of this build are listed', () => {
   for (const t of ['fifo', 'unix', 'tcp', 'udp', 'shm']) assert.ok(transports().includes(t as 'tcp'), t);
 });
+
+test('an option the transport does not take is ERR_INVALID_ARG_VALUE before anything is made, naming the key and what is taken', async () => {
+  await assert.rejects(connect('tcp://127.0.0.1:1', { capacity: 1024 } as never), (err: NodeJS.ErrnoException) => {
+    assert.equal(err.code, 'ERR_INVALID_ARG_VALUE');
+    assert.match(err.message, /'capacity' is not one tcp: takes/);
+    return true;
+  });
+  await assert.rejects(listen(`shm:/ipckit-opt-${process.pid}`, { capactiy: 1024 } as never), (err: NodeJS.ErrnoException) => {
+    assert.equal(err.code, 'ERR_INVALID_ARG_VALUE');
+    assert.match(err.message, /Its own are capacity, spinMicros, allow/);
+    return true;
+  });
+});

@@ -112,5 +112,5 @@ for (const scheme of ['unix', 'unix+seqpacket', 'unix+dgram'] as const) {
 test('allow is validated like UnixServer', async (t) => {
   const dir = fs.mkdtempSync('/tmp/ipckit-owner-');
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  await assert.rejects(listen(`unix:${path.join(dir, 'x.sock')}`, { allow: 'root' }), { code: 'ERR_INVALID_ARG_TYPE' });
+  await assert.rejects(listen(`unix:${path.join(dir, 'x.sock')}`, { allow: 'root' as never }), { code: 'ERR_INVALID_ARG_TYPE' });
 });

@@ -9,16 +9,21 @@ import type { Endpoint } from './endpoint.js';
 import type { Transport } from './transport.js';
 
 /**
- * One message channel. Obtained from `connect(url)` or `listen(url)`.
+ * One message channel. Obtained from `connect(url)` or `listen(url)`. `In` is what it receives, `Out`
+ * what it sends (the same by default): a server of requests is `Channel<Request, Reply>`, its client
+ * `Channel<Reply, Request>`.
  *
  * @example
  * ```ts
  * await using ch = await connect('tcp://127.0.0.1:7000', { codec: 'json' });
  * await ch.send({ hello: 'world' });       // resolves once the transport has room
  * for await (const msg of ch) console.log(msg);
+ *
+ * const server = await listen<{ n: number }, { doubled: number }>('unix:/tmp/double.sock', { codec: 'json' });
+ * for await (const req of server) await server.send({ doubled: req.n * 2 });
  * ```
  */
-export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
+export class Channel<In = unknown, Out = In> implements AsyncDisposable, AsyncIterable<In> {
   /** The endpoint URL this channel was made from. */
   readonly url: string;
   /** The parsed endpoint (`parseEndpoint(url)`). */
@@ -71,7 +76,7 @@ export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
    * limit; ERR_IPC_PEER_DEAD when the peer is gone. `{ signal, timeout }` give up waiting for room (a
    * full transport whose consumer is alive but stalled): AbortError / ERR_IPC_TIMEOUT.
    */
-  async send(value: T, opts: WaitOptions = {}): Promise<void> {
+  async send(value: Out, opts: WaitOptions = {}): Promise<void> {
     validateWaitOptions(opts);
     if (this.#closed) throw closedError(this.url, 'send');
     if (!this.#t.canSend) throw new IpcError('ERR_IPC_UNSUPPORTED', `this end of ${this.url} (${this.role}) cannot send`);
@@ -85,18 +90,18 @@ export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
    * The next value, or `undefined` once the peer closed (on purpose). ERR_IPC_PEER_DEAD when it died.
    * Honours `{ signal, timeout }`.
    */
-  async receive(opts: WaitOptions = {}): Promise<T | undefined> {
+  async receive(opts: WaitOptions = {}): Promise<In | undefined> {
     validateWaitOptions(opts);
     if (this.#closed) throw closedError(this.url, 'receive');
     if (!this.#t.canReceive) throw new IpcError('ERR_IPC_UNSUPPORTED', `this end of ${this.url} (${this.role}) cannot receive`);
     const bytes = await this.#t.receive(opts);
     if (bytes === null) return undefined;
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return this.#codec.decode(buf) as T;
+    return this.#codec.decode(buf) as In;
   }
 
   /** Values until the peer closes; a loop left early (break) does not close the channel. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+  async *[Symbol.asyncIterator](): AsyncIterator<In> {
     if (this.#iterating) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.url}: only one iteration at a time`);
     this.#iterating = true;
     try {
@@ -112,7 +117,7 @@ export class Channel<T = unknown> implements AsyncDisposable, AsyncIterable<T> {
         }
         if (bytes === null) return;
         const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        yield this.#codec.decode(buf) as T;
+        yield this.#codec.decode(buf) as In;
       }
     } finally {
       this.#iterating = false;

@@ -121,6 +121,7 @@ function connectorCarrier(ep: DgramEndpoint, sock: UnixSocket): RecordCarrier {
 }
 
 registerAdapter('unix+dgram', {
+  options: ['allow', 'mode'],
   async listen(ep, opts) {
     const sock = await UnixSocket.create({ ...address(ep), type: 'dgram', receiveFds: false, ...listenerOptions(opts) });
     return new RecordTransport(`channel ${ep.url}`, listenerCarrier(sock), opts.maxMessageSize, sock.maxMessageSize);

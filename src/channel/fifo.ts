@@ -9,6 +9,7 @@ import { adoptOptions, registerAdapter } from './transport.js';
 import { StreamTransport } from './stream.js';
 
 registerAdapter('fifo', {
+  options: ['allowForeignOwner'],
   async listen(ep, opts) {
     const adopt = adoptOptions(opts);
     const fifo = fs.existsSync(ep.path) ? await Fifo.openOrCreate(ep.path, adopt) : await Fifo.create(ep.path);

@@ -5,6 +5,7 @@
  * @module
  */
 import { invalidArgType } from '../errors.js';
+import type { AllowRule } from '../socket.js';
 import { validateInteger, validateWaitOptions, type WaitOptions } from '../internal/validate.js';
 import { DEFAULT_MAX_FRAME } from '../internal/framing.js';
 import { Channel } from './channel.js';
@@ -45,14 +46,41 @@ export interface ChannelOptions extends WaitOptions {
    * (a peer announcing more is refused). Default 64 MiB; a transport may lower it (UDP: 65506).
    */
   maxMessageSize?: number;
-  /** Transport-specific options (e.g. `capacity` of an shm: ring, `queue` of a UDP end). */
-  [option: string]: unknown;
+  // Transport-specific options: each transport takes only its own; any other key is an
+  // ERR_INVALID_ARG_VALUE at run time, and a key none of them knows is a type error.
+  /** `shm:`, `shm+unix:`: data bytes of each ring, a power of two (chosen by the listener; default 4 MiB). */
+  capacity?: number;
+  /** `shm:`, `shm+unix:`: microseconds a receive spins before it parks (default 50). */
+  spinMicros?: number;
+  /** `unix:`, `unix+seqpacket:`, `unix+dgram:`, `shm:`, `shm+unix:` listeners: which peers may connect (as `UnixServer`'s). */
+  allow?: AllowRule;
+  /** `unix:`, `unix+seqpacket:`, `unix+dgram:`, `shm+unix:` listeners on a path: the socket file's mode (default 0o600). */
+  mode?: number;
+  /** `mq:`: mq_maxmsg of a queue the listener creates (default 10). */
+  maxMessages?: number;
+  /** `fifo:`, `mq:`, `sysvmq:`: adopt an existing object another user owns (refused by default: ERR_IPC_FOREIGN_OWNER). */
+  allowForeignOwner?: boolean;
+  /** `udp:`: datagrams queued in JS at most before more are dropped (default 4096). */
+  queue?: number;
+  /** `nats:` listeners: keep listening through every sender's goodbye (default: end after the last). */
+  persistent?: boolean;
 }
+
+const COMMON_OPTIONS = new Set(['codec', 'maxMessageSize', 'signal', 'timeout']);
 
 function prepare(url: string, opts: ChannelOptions) {
   if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
   validateWaitOptions({ signal: opts.signal, timeout: opts.timeout });
   const endpoint = parseEndpoint(url);
+  const own = adapterFor(endpoint).options ?? [];
+  for (const key of Object.keys(opts)) {
+    if (COMMON_OPTIONS.has(key) || own.includes(key) || (opts as Record<string, unknown>)[key] === undefined) continue;
+    const err = new TypeError(
+      `The option '${key}' is not one ${endpoint.transport}: takes. ${own.length ? `Its own are ${own.join(', ')}; ` : ''}every transport takes ${[...COMMON_OPTIONS].join(', ')}.`,
+    ) as TypeError & { code: string };
+    err.code = 'ERR_INVALID_ARG_VALUE';
+    throw err;
+  }
   const codec = codecFor(opts.codec ?? 'raw');
   const maxMessageSize = validateInteger('options.maxMessageSize', opts.maxMessageSize ?? DEFAULT_MAX_FRAME, 0, STREAM_MAX);
   // explicitMax: transports whose own limit is smaller (a ring's capacity) grow to an asked-for limit only.
@@ -70,10 +98,10 @@ function prepare(url: string, opts: ChannelOptions) {
  * console.log(await ch.receive());
  * ```
  */
-export async function connect<T = unknown>(url: string, opts: ChannelOptions = {}): Promise<Channel<T>> {
+export async function connect<In = unknown, Out = In>(url: string, opts: ChannelOptions = {}): Promise<Channel<In, Out>> {
   const { endpoint, codec, topts } = prepare(url, opts);
   const t = await adapterFor(endpoint).connect(endpoint, topts);
-  return new Channel<T>(t.url ? { ...endpoint, url: t.url } : endpoint, 'connect', t, codec);
+  return new Channel<In, Out>(t.url ? { ...endpoint, url: t.url } : endpoint, 'connect', t, codec);
 }
 
 /**
@@ -88,8 +116,8 @@ export async function connect<T = unknown>(url: string, opts: ChannelOptions = {
  * for await (const msg of ch) await ch.send(msg); // echo
  * ```
  */
-export async function listen<T = unknown>(url: string, opts: ChannelOptions = {}): Promise<Channel<T>> {
+export async function listen<In = unknown, Out = In>(url: string, opts: ChannelOptions = {}): Promise<Channel<In, Out>> {
   const { endpoint, codec, topts } = prepare(url, opts);
   const t = await adapterFor(endpoint).listen(endpoint, topts);
-  return new Channel<T>(t.url ? { ...endpoint, url: t.url } : endpoint, 'listen', t, codec);
+  return new Channel<In, Out>(t.url ? { ...endpoint, url: t.url } : endpoint, 'listen', t, codec);
 }

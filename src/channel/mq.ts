@@ -112,6 +112,7 @@ async function removeStale(name: string): Promise<boolean> {
 }
 
 registerAdapter('mq', {
+  options: ['maxMessages', 'allowForeignOwner'],
   async listen(ep, opts) {
     const create = () =>
       MessageQueue.create(ep.name, {

@@ -163,6 +163,7 @@ async function open(ep: NatsEndpoint, opts: TransportOptions & WaitOptions, list
 }
 
 registerAdapter('nats', {
+  options: ['persistent'],
   listen: (ep, opts) => open(ep, opts, true),
   connect: (ep, opts) => open(ep, opts, false),
 });

@@ -29,6 +29,7 @@ function carrier(sock: UnixSocket): RecordCarrier {
 }
 
 registerAdapter('unix+seqpacket', {
+  options: ['allow', 'mode'],
   async listen(ep, opts) {
     const server = await UnixServer.listen({ ...address(ep), type: 'seqpacket', ...listenerOptions(opts) });
     let closed = false;

@@ -680,6 +680,7 @@ export class FirstClientTransport implements Transport {
 }
 
 registerAdapter('shm+unix', {
+  options: ['capacity', 'spinMicros', 'allow', 'mode'],
   async listen(ep, opts) {
     const ro = ringOptions(opts);
     ro.capacity ??= DEFAULT_CAPACITY; // one peer: the one-pair default, not a server's

@@ -20,6 +20,7 @@ export function rendezvousUrl(name: string): string {
 }
 
 registerAdapter('shm', {
+  options: ['capacity', 'spinMicros', 'allow'],
   async listen(ep, opts) {
     const ro = ringOptions(opts);
     ro.capacity ??= DEFAULT_CAPACITY;

@@ -106,6 +106,7 @@ function msgmax(): number {
 }
 
 registerAdapter('sysvmq', {
+  options: ['allowForeignOwner'],
   async listen(ep, opts) {
     const token = await takeToken(ep.key);
     let q: SystemVMessageQueue;

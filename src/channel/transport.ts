@@ -43,6 +43,8 @@ export function adoptOptions(opts: TransportOptions): { allowForeignOwner?: bool
 export interface Adapter<E extends Endpoint = Endpoint> {
   connect(endpoint: E, opts: TransportOptions & WaitOptions): Promise<Transport>;
   listen(endpoint: E, opts: TransportOptions & WaitOptions): Promise<Transport>;
+  /** The transport-specific option keys it understands (beyond codec, maxMessageSize, signal, timeout). */
+  readonly options?: readonly string[];
 }
 
 const adapters = new Map<TransportName, Adapter<any>>();

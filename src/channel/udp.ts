@@ -139,6 +139,7 @@ function limits(opts: TransportOptions): [number, number] {
 }
 
 registerAdapter('udp', {
+  options: ['queue'],
   async listen(ep: UdpEndpoint, opts) {
     const sock = dgram.createSocket({ type: family(ep.host) });
     await new Promise<void>((resolve, reject) => {

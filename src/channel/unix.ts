@@ -49,6 +49,7 @@ function serverSource(server: UnixServer): ConnectionSource<UnixSocket> {
 }
 
 registerAdapter('unix', {
+  options: ['allow', 'mode'],
   async listen(ep, opts) {
     const server = await UnixServer.listen({ ...unixAddress(ep), type: 'stream', ...listenerOptions(opts) });
     return new AcceptingTransport(`channel ${ep.url}`, ep.url, serverSource(server), opts.maxMessageSize, (s: UnixSocket) => wrap(ep, s, opts.maxMessageSize));

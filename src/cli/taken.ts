@@ -4,6 +4,7 @@
 // sockets, and /proc/PID/{fd,maps} for the processes that have an object open or mapped (complete for
 // root; an unprivileged user sees only its own processes, which the explanation then says).
 import fs from 'node:fs';
+import path from 'node:path';
 import { listIpcObjects, parseEndpoint, type IpcObject } from '../index.js';
 import { doorbellsOf } from './doorbells.js';
 import { bytes } from './output.js';
@@ -14,8 +15,12 @@ interface Holder {
   how: string;
 }
 
+// The program's name: argv[0]'s base name, since /proc/PID/comm is the main thread's name, which a
+// program may set (Node 24 names it 'MainThread'); comm when the command line is gone (a zombie).
 function comm(pid: number): string {
   try {
+    const argv0 = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+    if (argv0) return path.basename(argv0);
     return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {
     return '?';
