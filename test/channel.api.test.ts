@@ -88,3 +88,10 @@ test('an option the transport does not take is ERR_INVALID_ARG_VALUE before anyt
     return true;
   });
 });
+
+test('a port out of range is named as such, not as a malformed URL', () => {
+  for (const u of ['tcp://h:99999', 'udp://[::1]:70000', 'nats://h:65536/subject']) {
+    assert.throws(() => parseEndpoint(u), { code: 'ERR_IPC_NAME_INVALID', message: /port \d+ is out of range \(0 to 65535/ });
+  }
+  assert.equal((parseEndpoint('tcp://h:65535') as { port: number }).port, 65535);
+});

@@ -103,6 +103,9 @@ function fsPath(url: string, path: string): string {
 }
 
 function hostPort(url: string, rest: string): { host: string; port: number; pathname: string } {
+  // The port is read before URL does, which refuses one out of range with nothing more than "Invalid URL".
+  const digits = /^(?:\[[^\]]*\]|[^/:?#]*):(\d+)(?:[/?#]|$)/.exec(rest)?.[1];
+  if (digits !== undefined && Number(digits) > 65535) throw bad(url, `port ${digits} is out of range (0 to 65535; 0 = any, to listen)`);
   let u: URL;
   try {
     u = new URL(`x://${rest}`);
