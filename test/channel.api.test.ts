@@ -95,3 +95,11 @@ test('a port out of range is named as such, not as a malformed URL', () => {
   }
   assert.equal((parseEndpoint('tcp://h:65535') as { port: number }).port, 65535);
 });
+
+test('nats: a refused connection is ECONNREFUSED like every other transport, the client error as its cause', async () => {
+  await assert.rejects(connect('nats://127.0.0.1:1/subject'), (err: Error & { code?: string; cause?: { code?: string } }) => {
+    assert.equal(err.code, 'ECONNREFUSED');
+    assert.equal(err.cause?.code, 'CONNECTION_REFUSED');
+    return true;
+  });
+});

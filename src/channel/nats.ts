@@ -16,7 +16,7 @@
 // is the server's max_payload (1 MiB by default).
 // The client is loaded on first use: programs that never open a nats: channel do not pay for it.
 import type { Msg, NatsConnection } from 'nats';
-import { closedError, IpcError } from '../errors.js';
+import { closedError, errno, errnoException, IpcError, timeoutError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
 import type { Endpoint } from './endpoint.js';
@@ -147,14 +147,32 @@ class NatsTransport implements Transport {
   }
 }
 
+// The client's own errors in the vocabulary of every other transport (docs/errors.md), the client's
+// error kept as the cause: a refused connection is ECONNREFUSED, a connection that never came is
+// ERR_IPC_TIMEOUT.
+function natsConnectError(err: unknown, address: string, timeout: number): Error {
+  const code = (err as { code?: unknown }).code;
+  let out: Error;
+  if (code === 'CONNECTION_REFUSED') out = errnoException(errno('ECONNREFUSED'), 'connect', address);
+  else if (code === 'TIMEOUT') out = timeoutError(`connecting to nats server ${address}`, timeout);
+  else return err as Error;
+  (out as { cause?: unknown }).cause = err;
+  return out;
+}
+
 async function open(ep: NatsEndpoint, opts: TransportOptions & WaitOptions, listening: boolean): Promise<Transport> {
   const host = ep.host.includes(':') ? `[${ep.host}]` : ep.host;
   const lib = await import('nats');
-  const nc = await lib.connect({
-    servers: `${host}:${ep.port}`,
-    reconnect: false,
-    ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
-  });
+  let nc: NatsConnection;
+  try {
+    nc = await lib.connect({
+      servers: `${host}:${ep.port}`,
+      reconnect: false,
+      ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+    });
+  } catch (err) {
+    throw natsConnectError(err, `${host}:${ep.port}`, opts.timeout ?? 20_000);
+  }
   const t = new NatsTransport(ep, nc, listening, opts.maxMessageSize, lib, opts.persistent === true);
   // The subscription must be on the server before a peer publishes (core NATS keeps nothing for absent
   // subscribers): flush waits for the server's PONG, which follows the SUB.
