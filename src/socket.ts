@@ -731,8 +731,14 @@ export class UnixSocket extends Duplex {
       if (m !== null) return m;
       if (this.readableEnded) return null;
       if (this.destroyed) {
+        if (this.errored) {
+          // A read error (a peer that died with our data unread: ECONNRESET) reaches the caller through
+          // this promise. The stream also emits it as 'error' on the next tick: with nobody listening
+          // there, that would throw from the event loop and kill the process for a peer's death.
+          if (this.listenerCount('error') === 0) this.once('error', () => {});
+          throw this.errored;
+        }
         // Ended by us (close/destroy) rather than by the peer: the wait did not end on its own.
-        if (this.errored) throw this.errored;
         throw closedError(`unix ${this.type} socket`, 'receive');
       }
       await waitReadable(this, opts);

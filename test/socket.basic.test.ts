@@ -338,3 +338,12 @@ test('a pending receive() rejects ERR_IPC_CLOSED when its socket closes; send() 
   c.end();
   await assert.rejects(c.send('late'), { code: 'ERR_IPC_CLOSED' });
 });
+
+test('a peer that dies with our message unread: receive() rejects with ECONNRESET, and no unheard error event kills the process', async () => {
+  const [a, b] = UnixSocket.pair('seqpacket');
+  await a.send('unread');
+  await b.close(); // closing with data queued resets the connection (unix(7): ECONNRESET for the peer)
+  await assert.rejects(a.receive({ timeout: 5000 }), { code: 'ECONNRESET' });
+  await new Promise((resolve) => setImmediate(resolve)); // where an unheard 'error' would have been thrown
+  await a.close();
+});
