@@ -4,11 +4,10 @@
 // receives, which is the one direction every transport has (fifo: is one-way).
 import test, { after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { connect, listen, type ChannelOptions } from '../src/index.js';
-import { childScript, firstLine, startPeer, tmpDir, uniqueKey, uniqueName, missing } from './helpers/index.js';
+import { childScript, firstLine, startPeer, tmpDir, uniqueKey, uniqueName, startNatsServer } from './helpers/index.js';
 
 export interface Subject {
   name: string;
@@ -36,29 +35,9 @@ export interface Subject {
 
 // A real nats-server on loopback for the nats:// transport (Debian package nats-server), on a port it
 // picks itself; the transport is skipped, with the reason, where the binary is missing.
-let natsPort = 0;
-let natsSkip: string | undefined = missing('nats-server') || undefined;
-if (!natsSkip) {
-  const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  after(() => {
-    server.kill('SIGKILL');
-  });
-  natsPort = await new Promise<number>((resolve) => {
-    let log = '';
-    const timer = setTimeout(() => resolve(0), 10_000);
-    server.stderr!.on('data', (d) => {
-      log += d;
-      const m = /Listening for client connections on [^\s]*:(\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    server.once('exit', () => resolve(0));
-  });
-  server.stderr!.resume();
-  if (!natsPort) natsSkip = 'nats-server did not start';
-}
+const nats = await startNatsServer(after);
+const natsPort = nats.port;
+const natsSkip: string | undefined = nats.skip || undefined;
 
 let seq = 0;
 export const subjects: Subject[] = [

@@ -2,37 +2,14 @@
 // the CLI's `recv` with two `send`s, and the channel's end-of-iteration rule (the last sender's goodbye).
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { connect, listen } from '../src/index.js';
-import { exited, missing, root, run, startPeer } from './helpers/index.js';
+import { exited, root, run, startNatsServer, startPeer } from './helpers/index.js';
 
 const cli = path.join(root, 'dist/src/cli/main.js');
 
-let port = 0;
-let skip: string | false = missing('nats-server');
-if (!skip) {
-  const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  after(() => {
-    server.kill('SIGKILL');
-  });
-  port = await new Promise<number>((resolve) => {
-    let log = '';
-    const timer = setTimeout(() => resolve(0), 10_000);
-    server.stderr!.on('data', (d) => {
-      log += d;
-      const m = /Listening for client connections on [^\s]*:(\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    server.once('exit', () => resolve(0));
-  });
-  server.stderr!.resume();
-  if (!port) skip = 'nats-server did not start';
-}
+const { port, skip } = await startNatsServer(after);
 
 let seq = 0;
 const subject = () => `nats://127.0.0.1:${port}/ipckit.cli.${process.pid}.${++seq}`;

@@ -370,3 +370,30 @@ export function forNobody(bin: string): string {
   fs.chmodSync(to, 0o755);
   return to;
 }
+
+/**
+ * A nats-server of this file's own on a free loopback port, killed when the file's tests end. Resolves
+ * with its port, or with a skip reason when nats-server is missing or does not start within 10 s.
+ */
+export async function startNatsServer(after: (fn: () => void) => void): Promise<{ port: number; skip: string | false }> {
+  const absent = missing('nats-server');
+  if (absent) return { port: 0, skip: absent };
+  const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  after(() => server.kill('SIGKILL'));
+  const port = await new Promise<number>((resolve) => {
+    let log = '';
+    const timer = setTimeout(() => resolve(0), 10_000);
+    server.stderr!.on('data', (d) => {
+      log += d;
+      const m = /Listening for client connections on [^\s]*:(\d+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    server.once('error', () => resolve(0));
+    server.once('exit', () => resolve(0));
+  });
+  server.stderr!.resume();
+  return { port, skip: port ? false : 'nats-server did not start' };
+}
