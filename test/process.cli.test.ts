@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { firstLine, missing, root, run, startPeer } from './helpers/index.js';
+import { firstLine, missing, root, run, startPeer, startNonChild } from './helpers/index.js';
 
 const cli = path.join(root, 'dist/src/cli/main.js');
 
@@ -70,13 +70,7 @@ test('ipckit trace detaches on SIGINT, leaves the command running, then exits wi
 });
 
 test('ipckit watch prints stops and continues from a shell kill, and leaves the process running on SIGINT', async (t) => {
-  const sh = startPeer(t, 'sh', ['-c', 'sleep 30 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const pid = Number(await firstLine(sh));
-  t.after(() => {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {}
-  });
+  const pid = await startNonChild(t);
   const w = startPeer(t, process.execPath, [cli, 'watch', String(pid), '--json'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
   await stderrLine(w, /watching process \d+ \(traced\)/);
   // One listener for the whole test: a line printed while nobody listened would be lost.

@@ -15,6 +15,7 @@ import {
   missingNobody,
   run,
   startPeer,
+  startNonChild,
 } from './helpers/index.js';
 
 const noCc = missing('cc');
@@ -207,13 +208,7 @@ test('an unprivileged tracer gets EPERM naming the rule: another uid', { skip: m
 });
 
 test('EPERM for a process already traced names its tracer; ESRCH names the pid', async (t) => {
-  const sh = startPeer(t, 'sh', ['-c', 'sleep 30 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const pid = Number(await firstLine(sh));
-  t.after(() => {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {}
-  });
+  const pid = await startNonChild(t);
   await using first = await Tracer.attach(pid);
   await assert.rejects(Tracer.attach(pid), (err: NodeJS.ErrnoException & { reason: string }) => {
     assert.equal(err.code, 'EPERM');

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import { processes, type ProcessEvent } from '../src/index.js';
-import { firstLine, run, startPeer } from './helpers/index.js';
+import { firstLine, run, startPeer, startNonChild } from './helpers/index.js';
 
 const NO_SUCH_PID = 2 ** 30;
 
@@ -77,13 +77,7 @@ test('a process that is not a child: its exit, with the status where the kernel 
 });
 
 test('a process that is not a child, traced: stops, continues and the exit status', async (t) => {
-  const sh = startPeer(t, 'sh', ['-c', 'sleep 30 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const pid = Number(await firstLine(sh));
-  t.after(() => {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {}
-  });
+  const pid = await startNonChild(t);
   await using w = processes.watch(pid, { trace: true });
   assert.equal(w.mode, 'trace');
   await run('sh', ['-c', `kill -STOP ${pid}`]);

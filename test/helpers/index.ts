@@ -397,3 +397,18 @@ export async function startNatsServer(after: (fn: () => void) => void): Promise<
   server.stderr!.resume();
   return { port, skip: port ? false : 'nats-server did not start' };
 }
+
+/**
+ * A real process that is not this one's child: a `sleep 30` that a shell started and waits for (so the
+ * shell, not we, reaps it). Resolves with its pid; it is SIGKILLed when the test ends.
+ */
+export async function startNonChild(t: TestContext): Promise<number> {
+  const sh = startPeer(t, 'sh', ['-c', 'sleep 30 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pid = Number(await firstLine(sh));
+  t.after(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  });
+  return pid;
+}
