@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { fork, parentChannel, spawn, spawnWorker } from '../src/index.js';
-import { childScript, exited, startPeer } from './helpers/index.js';
+import { childScript, exited, startPeer, killDuringTraffic } from './helpers/index.js';
 
 const STRESS = process.env.IPCKIT_STRESS === '1';
 
@@ -63,22 +63,9 @@ test(`the child SIGKILLed at a random moment (${STRESS ? 200 : 10} times): the p
   for (let i = 0; i < (STRESS ? 200 : 10); i++) {
     const { child, channel } = await fork(childScript('fork-child'), ['echo'], { capacity: 1 << 14, spinMicros: 0 });
     pids.push(child.pid!);
-    const traffic = (async () => {
-      for (let k = 0; ; k++) {
-        await channel.send(Buffer.alloc(k % 700, k));
-        await channel.receive({ timeout: 5000 });
-      }
-    })().then(
-      () => ({ err: undefined as unknown, at: 0 }),
-      (err) => ({ err, at: performance.now() }),
-    );
-    await new Promise((r) => setTimeout(r, Math.random() * 8));
-    child.kill('SIGKILL');
-    await exited(child);
-    const gone = performance.now();
-    const { err, at } = await traffic;
+    const { err, noticedMs } = await killDuringTraffic(child, channel, 700, 8);
     assert.equal((err as { code?: string }).code, 'ERR_IPC_PEER_DEAD', String(err));
-    assert.ok(at - gone < 50, `noticed ${(at - gone).toFixed(1)} ms after the exit was reported`);
+    assert.ok(noticedMs < 50, `noticed ${noticedMs.toFixed(1)} ms after the exit was reported`);
     await assert.rejects(channel.send(Buffer.from('late')), { code: 'ERR_IPC_PEER_DEAD' }, 'and later sends too');
     await channel.close();
   }

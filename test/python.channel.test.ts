@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { RingServer, spawn } from '../src/index.js';
-import { childScript, exited, firstLine, missing, root, startPeer } from './helpers/index.js';
+import { childScript, exited, firstLine, missing, root, startPeer, killDuringTraffic } from './helpers/index.js';
 
 
 const PY = path.join(root, 'python', 'ipckit_channel.py');
@@ -49,22 +49,9 @@ test('a Python client of a ring server speaks json both ways', { skip }, async (
 test(`a Python child SIGKILLed at a random moment (${STRESS ? 200 : 10} times): ERR_IPC_PEER_DEAD within 50 ms`, { skip }, async () => {
   for (let i = 0; i < (STRESS ? 200 : 10); i++) {
     const { child, channel } = await spawn<Buffer>('python3', [PY, 'echo'], { capacity: 1 << 14, spinMicros: 0 });
-    const traffic = (async () => {
-      for (let k = 0; ; k++) {
-        await channel.send(Buffer.alloc(k % 900, k));
-        await channel.receive({ timeout: 5000 });
-      }
-    })().then(
-      () => ({ err: undefined as unknown, at: 0 }),
-      (err) => ({ err, at: performance.now() }),
-    );
-    await new Promise((r) => setTimeout(r, Math.random() * 10));
-    child.kill('SIGKILL');
-    await exited(child);
-    const gone = performance.now();
-    const { err, at } = await traffic;
+    const { err, noticedMs } = await killDuringTraffic(child, channel, 900, 10);
     assert.equal((err as { code?: string }).code, 'ERR_IPC_PEER_DEAD', String(err));
-    assert.ok(at - gone < 50, `noticed ${(at - gone).toFixed(1)} ms after the exit was reported`);
+    assert.ok(noticedMs < 50, `noticed ${noticedMs.toFixed(1)} ms after the exit was reported`);
     await channel.close();
   }
 });

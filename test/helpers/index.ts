@@ -412,3 +412,31 @@ export async function startNonChild(t: TestContext): Promise<number> {
   });
   return pid;
 }
+
+/**
+ * Echo traffic with a child over `channel` (sizes up to `size` bytes), SIGKILLs the child after a random
+ * moment of up to `delayMs`, and resolves with the error the traffic ended with and how many ms after
+ * the child's exit was reported it ended.
+ */
+export async function killDuringTraffic(
+  child: ChildProcess,
+  channel: { send(v: Buffer): Promise<void>; receive(o: { timeout: number }): Promise<unknown> },
+  size: number,
+  delayMs: number,
+): Promise<{ err: unknown; noticedMs: number }> {
+  const traffic = (async () => {
+    for (let k = 0; ; k++) {
+      await channel.send(Buffer.alloc(k % size, k));
+      await channel.receive({ timeout: 5000 });
+    }
+  })().then(
+    () => ({ err: undefined as unknown, at: 0 }),
+    (err) => ({ err, at: performance.now() }),
+  );
+  await new Promise((r) => setTimeout(r, Math.random() * delayMs));
+  child.kill('SIGKILL');
+  await exited(child);
+  const gone = performance.now();
+  const { err, at } = await traffic;
+  return { err, noticedMs: at - gone };
+}
