@@ -164,7 +164,8 @@ class Hub {
   readonly entries = new Map<number, Entry>();
   #fd = -1;
   #readiness: Readiness | undefined;
-  #pump: AbortController | undefined;
+  #pumping = false;
+  readonly #onReadable = (): void => this.#drain();
   #buf = Buffer.alloc(64 * 1024);
   #refed = new Set<SignalWatcher>();
 
@@ -253,28 +254,18 @@ class Hub {
     let siginfo = false;
     for (const e of this.entries.values()) if (e.mode === 'siginfo') siginfo = true;
     const want = siginfo || this.#refed.size > 0;
-    if (want && !this.#pump) {
+    if (want && !this.#pumping) {
       this.#ensurePipe();
-      const ac = new AbortController();
-      this.#pump = ac;
-      void this.#run(ac.signal);
-    } else if (!want && this.#pump) {
-      this.#pump.abort();
-      this.#pump = undefined;
+      // A persistent interest, not a wait per delivery: the poll handle stays armed, so a delivery
+      // costs one read(2), no epoll_ctl and no promise before the watchers see it.
+      this.#readiness!.listen(READABLE, this.#onReadable);
+      this.#pumping = true;
+    } else if (!want && this.#pumping) {
+      this.#readiness!.listen(0);
+      this.#pumping = false;
     }
     if (this.#refed.size > 0) this.#readiness?.ref();
     else this.#readiness?.unref();
-  }
-
-  async #run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.#readiness!.wait(READABLE, { signal });
-      } catch {
-        return; // aborted: the last watcher went
-      }
-      this.#drain();
-    }
   }
 
   #drain(): void {

@@ -58,6 +58,13 @@ std::atomic<uintptr_t> g_steer_cookie{0};
 static_assert(std::atomic<uintptr_t>::is_always_lock_free, "read in a signal handler");
 static_assert(std::atomic<uint32_t>::is_always_lock_free, "counted in a signal handler");
 
+// This process's pid, read once at init: the handler tells the main thread (tid == pid) without a
+// getpid(2) per delivery. A fork of this process that never execs does not run Node's event loop, and
+// libuv's children block every signal until they exec (uv_spawn), so the cached value is never stale
+// where the handler runs.
+std::atomic<pid_t> g_pid{0};
+static_assert(std::atomic<pid_t>::is_always_lock_free, "read in a signal handler");
+
 std::atomic<int> g_pipe_write{-1};
 int g_pipe_read = -1;
 std::atomic<uint32_t> g_dropped[kMaxSig];
@@ -67,8 +74,9 @@ bool g_installed[kMaxSig];
 
 void OnSignal(int sig, siginfo_t* si, void* uctx) {
   int saved_errno = errno;
-  bool main_thread = syscall(SYS_gettid) == getpid();
-  if (si->si_code == kSteerCode && si->si_pid == getpid() &&
+  pid_t pid = g_pid.load(std::memory_order_relaxed);
+  bool main_thread = syscall(SYS_gettid) == pid;
+  if (si->si_code == kSteerCode && si->si_pid == pid &&
       reinterpret_cast<uintptr_t>(si->si_value.sival_ptr) == g_steer_cookie.load(std::memory_order_relaxed)) {
     // Not a delivery: sigSteer asks this thread to block the signal from now on (see below).
     if (!main_thread) sigaddset(&static_cast<ucontext_t*>(uctx)->uc_sigmask, sig);
@@ -218,6 +226,7 @@ void InitSignal(Napi::Env env, Napi::Object exports) {
                reinterpret_cast<uintptr_t>(&cookie) ^ static_cast<uintptr_t>(getpid());
     }
     g_steer_cookie.store(cookie | 1, std::memory_order_relaxed);  // never 0, an ordinary sival
+    g_pid.store(getpid(), std::memory_order_relaxed);
   });
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("sigqueue", Napi::Function::New(env, Sigqueue));
