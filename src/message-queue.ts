@@ -19,6 +19,7 @@ import { checkOwner, type AdoptOptions } from './internal/owner.js';
 import { Lane } from './internal/lane.js';
 import { Readiness, READABLE, WRITABLE, waitOnThread } from './internal/wait.js';
 import { toBytes, validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { openOrCreate } from './internal/open-or-create.js';
 
 const C = native.mqConstants;
 
@@ -388,17 +389,20 @@ export class MessageQueue implements AsyncDisposable, Disposable {
     const n = posixName('message queue', name);
     validateOptions(opts);
     const access = accessFlags(opts.access);
-    for (;;) {
-      const fd = MessageQueue.#open(n, access | C.O_CREAT | C.O_EXCL, opts, true);
-      if (fd >= 0) return MessageQueue.#wrap(fd, n, validateOwnership(opts, true), true);
-      const ofd = native.mqOpen(n, access | C.O_NONBLOCK | C.O_CLOEXEC, 0, 0, 0);
-      if (ofd >= 0) {
-        MessageQueue.#checkOwner(ofd, n, opts);
-        return MessageQueue.#wrap(ofd, n, validateOwnership(opts, false), false);
-      }
-      // Unlinked between our two opens: try creating again.
-      if (ofd !== ENOENT) throw errnoException(ofd, 'mq_open', n);
-    }
+    return openOrCreate(
+      () => {
+        const fd = MessageQueue.#open(n, access | C.O_CREAT | C.O_EXCL, opts, true);
+        return fd < 0 ? fd : MessageQueue.#wrap(fd, n, validateOwnership(opts, true), true);
+      },
+      () => {
+        const fd = native.mqOpen(n, access | C.O_NONBLOCK | C.O_CLOEXEC, 0, 0, 0);
+        if (fd < 0) return fd;
+        MessageQueue.#checkOwner(fd, n, opts);
+        return MessageQueue.#wrap(fd, n, validateOwnership(opts, false), false);
+      },
+      'mq_open',
+      n,
+    );
   }
 
   /**
@@ -860,12 +864,20 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     if (k === C.IPC_PRIVATE) throw outOfRange('key', "a key (use create('private'))", key);
     validateOptions(opts);
     if (opts.maxBytes !== undefined) validateInteger('options.maxBytes', opts.maxBytes, 1, 2 ** 31 - 1);
-    const id = SystemVMessageQueue.#create(k, opts, C.IPC_CREAT | C.IPC_EXCL);
-    if (id >= 0) return new SystemVMessageQueue(id, k, validateOwnership(opts, true));
-    if (id !== EEXIST) throw errnoException(id, 'msgget', hex(k));
-    const existing = check(native.msgget(k, 0), 'msgget', hex(k));
-    SystemVMessageQueue.#checkOwner(existing, k, opts);
-    return new SystemVMessageQueue(existing, k, validateOwnership(opts, false));
+    return openOrCreate(
+      () => {
+        const id = SystemVMessageQueue.#create(k, opts, C.IPC_CREAT | C.IPC_EXCL);
+        return id < 0 ? id : new SystemVMessageQueue(id, k, validateOwnership(opts, true));
+      },
+      () => {
+        const id = native.msgget(k, 0);
+        if (id < 0) return id;
+        SystemVMessageQueue.#checkOwner(id, k, opts);
+        return new SystemVMessageQueue(id, k, validateOwnership(opts, false));
+      },
+      'msgget',
+      hex(k),
+    );
   }
 
   /** Wraps a queue known by its id (e.g. from `ipcs -q`). */
