@@ -11,6 +11,7 @@ import { Duplex } from 'node:stream';
 import { native } from '../native.js';
 import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError, unwrap } from '../errors.js';
 import { disarm, guard } from '../internal/lifetime.js';
+import { Lane } from '../internal/lane.js';
 import { Readiness, READABLE, WRITABLE } from '../internal/wait.js';
 import { toBytes, validateInteger, validateOptions, validateWaitOptions, type WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
@@ -313,7 +314,6 @@ export class UnixSocket extends Duplex {
   #poll: Readiness;
   #guard: object | undefined;
   #reading = false;
-  #sendsQueued = 0;
   #readBuf: Buffer | undefined;
   #owned: Owned | undefined;
   #receiveFds: boolean;
@@ -321,7 +321,7 @@ export class UnixSocket extends Duplex {
   #allow: AllowRule | undefined;
   #undelivered = new Set<UnixMessage>();
   #outgoing = new WeakMap<Buffer, Outgoing>();
-  #sendChain: Promise<unknown> = Promise.resolve();
+  #sends: Lane;
   #maxMessageSize = -1;
 
   /** @internal Use `connect`, `pair`, `create`, `fromFd` or a `UnixServer`. */
@@ -343,6 +343,7 @@ export class UnixSocket extends Duplex {
     this.#maxFds = opts.maxFds === undefined ? K.SCM_MAX_FD : validateInteger('options.maxFds', opts.maxFds, 0, K.SCM_MAX_FD);
     this.#allow = type === 'dgram' ? validateAllow(opts.allow) : undefined;
     this.#poll = new Readiness(fd, `unix ${type} socket`);
+    this.#sends = new Lane(this.#poll, WRITABLE);
     const owned = opts.owned;
     this.#guard = guard(this, `ipckit unix ${type} socket (fd ${fd})`, releaser(owned, fd));
     if (type === 'dgram' && (opts.credentials || opts.allow !== undefined)) {
@@ -527,45 +528,9 @@ export class UnixSocket extends Duplex {
       // A 0-byte record reads exactly like the peer's orderly shutdown (recv returns 0 for both).
       throw outOfRange('data.byteLength', '>= 1 on a seqpacket socket (0 bytes reads as end of stream)', 0);
     }
-    const { signal, timeout } = opts;
-    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-    const toBytesAddr = to?.bytes ?? null;
-    if (this.#sendsQueued === 0) {
-      // Fast path: nothing queued, try now; only a full socket makes this send the head of the queue.
-      const later = this.#sendNow(bytes, fds, toBytesAddr, to?.display, opts);
-      if (!later) return;
-      this.#sendsQueued++;
-      const head = later.finally(() => this.#sendsQueued--);
-      this.#sendChain = head.catch(() => undefined);
-      return head;
-    }
+    if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
     // Concurrent sends leave in call order; an error rejects its own send without destroying the socket.
-    // The signal and timeout cover the time spent queued behind earlier sends too; a send given up while
-    // queued is never sent.
-    const ctl = new AbortController();
-    let timedOut = false;
-    let giveUp!: (err: Error) => void;
-    const gaveUp = new Promise<never>((_, reject) => (giveUp = reject));
-    gaveUp.catch(() => undefined);
-    const onAbort = () => {
-      ctl.abort();
-      giveUp(timedOut ? timeoutError('send', timeout!) : new AbortError(undefined, { cause: signal?.reason }));
-    };
-    const timer = timeout === undefined ? undefined : setTimeout(() => ((timedOut = true), onAbort()), timeout);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.#sendsQueued++;
-    const p = this.#sendChain.then(() => {
-      if (ctl.signal.aborted) throw new AbortError();
-      return this.#sendNow(bytes, fds, toBytesAddr, to?.display, { signal: ctl.signal }) ?? undefined;
-    });
-    this.#sendChain = p.catch(() => undefined);
-    try {
-      await Promise.race([p, gaveUp]);
-    } finally {
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      p.finally(() => this.#sendsQueued--).catch(() => undefined);
-    }
+    return this.#send(bytes, fds, to?.bytes ?? null, to?.display, opts) ?? undefined;
   }
 
   /**
@@ -664,41 +629,45 @@ export class UnixSocket extends Duplex {
   }
 
   /**
-   * Sends without waiting; null when done, or the promise of the rest when the socket is full (EAGAIN,
-   * ENOBUFS). Throws at once on any other failure.
+   * Sends from byte `off` without waiting: -1 once everything went, else how far it got when the socket
+   * filled (EAGAIN, ENOBUFS). Throws at once on any other failure.
    */
-  #sendNow(data: Uint8Array, fds: number[] | null, to: Buffer | null, display: string | undefined, opts: WaitOptions): Promise<void> | null {
-    let off = 0;
+  #trySend(data: Uint8Array, off: number, fds: number[] | null, to: Buffer | null, display: string | undefined): number {
     for (;;) {
       if (this.#fd < 0) throw closedError(`unix ${this.type} socket`, 'send');
-      const rc = native.sendmsg(this.#fd, data, off, data.byteLength - off, fds, to);
+      // Descriptors go with the first byte: a stream send that got part way has sent them.
+      const rc = native.sendmsg(this.#fd, data, off, data.byteLength - off, off === 0 ? fds : null, to);
       if (rc >= 0) {
-        if (this.type !== 'stream') return null;
+        if (this.type !== 'stream') return -1;
         off += rc;
-        fds = null; // they went with the first byte
-        if (off >= data.byteLength) return null;
+        if (off >= data.byteLength) return -1;
         continue;
       }
-      if (rc === EAGAIN || rc === ENOBUFS) return this.#sendLater(data, off, fds, to, display, opts);
+      if (rc === EAGAIN || rc === ENOBUFS) return off;
       throw this.#sendError(rc, data, display);
     }
   }
 
-  async #sendLater(data: Uint8Array, off: number, fds: number[] | null, to: Buffer | null, display: string | undefined, opts: WaitOptions): Promise<void> {
-    for (;;) {
-      if (to) await waitPeerWritable(to, opts);
-      else await this.#poll.wait(WRITABLE, opts);
-      if (this.#fd < 0) throw closedError(`unix ${this.type} socket`, 'send');
-      const rc = native.sendmsg(this.#fd, data, off, data.byteLength - off, fds, to);
-      if (rc >= 0) {
-        if (this.type !== 'stream') return;
-        off += rc;
-        fds = null;
-        if (off >= data.byteLength) return;
-        continue;
-      }
-      if (rc !== EAGAIN && rc !== ENOBUFS) throw this.#sendError(rc, data, display);
-    }
+  /**
+   * Sends `data`: null when it went at once (nothing of ours queued, room in the socket), else the promise
+   * of its turn in the send lane, which waits for room and covers `opts` while it is queued.
+   */
+  #send(data: Uint8Array, fds: number[] | null, to: Buffer | null, display: string | undefined, opts: WaitOptions): Promise<void> | null {
+    let off = this.#sends.idle ? this.#trySend(data, 0, fds, to, display) : 0;
+    if (off < 0) return null;
+    // The poll of an unconnected datagram socket says nothing about the destination's room: see waitPeerWritable.
+    const wait = to ? (signal: AbortSignal) => waitPeerWritable(to, { signal }) : undefined;
+    return this.#sends.run<void>(
+      opts,
+      `send on unix ${this.type} socket`,
+      (ok) => {
+        off = this.#trySend(data, off, fds, to, display);
+        if (off >= 0) return false;
+        ok();
+        return true;
+      },
+      wait,
+    );
   }
 
   #sendError(rc: number, data: Uint8Array, display: string | undefined): Error {
@@ -724,7 +693,7 @@ export class UnixSocket extends Duplex {
     }
     let later: Promise<void> | null;
     try {
-      later = this.#sendNow(data, out?.fds ?? null, null, undefined, {});
+      later = this.#send(data, out?.fds ?? null, null, undefined, {});
     } catch (err) {
       return cb(err as Error);
     }
@@ -842,6 +811,7 @@ export class UnixSocket extends Duplex {
     const fd = this.#fd;
     if (fd >= 0) {
       disarm(this.#guard);
+      this.#sends.rejectAll(closedError(`unix ${this.type} socket`, 'send'));
       this.#poll.close();
       unlinkOwned(this.#owned); // before close(): see unlinkOwned
       this.#fd = -1;
