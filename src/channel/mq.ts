@@ -23,6 +23,7 @@
 // queue that is not a channel's is left alone (EEXIST).
 import { IpcError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
+import { tooLarge } from '../internal/framing.js';
 import { MessageQueue } from '../message-queue.js';
 import { Inbox } from './inbox.js';
 import { adoptOptions, busy, registerAdapter, type Transport } from './transport.js';
@@ -65,7 +66,7 @@ class MqTransport implements Transport {
       }
       if (m.priority === BYE && m.data.byteLength === 0) inbox.end();
       else if (m.data.byteLength > this.maxMessageSize) {
-        throw new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${m.data.byteLength} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: m.data.byteLength, limit: this.maxMessageSize });
+        throw tooLarge(m.data.byteLength, this.maxMessageSize, { incoming: true });
       } else inbox.push(m.data);
     }
     return inbox.next();

@@ -18,6 +18,7 @@
 import type { Msg, NatsConnection } from 'nats';
 import { closedError, errno, errnoException, IpcError, timeoutError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
+import { tooLarge } from '../internal/framing.js';
 import type { Endpoint } from './endpoint.js';
 import { registerAdapter, type Transport, type TransportOptions } from './transport.js';
 import { Inbox } from './inbox.js';
@@ -86,7 +87,7 @@ class NatsTransport implements Transport {
 
   #accept(m: Msg): void {
     if (m.data.byteLength > this.maxMessageSize) {
-      this.#received.fail(new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${m.data.byteLength} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: m.data.byteLength, limit: this.maxMessageSize }));
+      this.#received.fail(tooLarge(m.data.byteLength, this.maxMessageSize, { incoming: true }));
     } else this.#received.push(m.data);
   }
 

@@ -5,6 +5,7 @@
 // the peer's shutdown). An end of records without the goodbye means the peer died.
 import { closedError, IpcError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
+import { tooLarge } from '../internal/framing.js';
 import { bounded, isPeerGone, peerDead, type Transport } from './transport.js';
 import { Inbox } from './inbox.js';
 
@@ -111,7 +112,7 @@ export class RecordTransport implements Transport {
     if (rec.byteLength === 0 || rec[0]! > BYE) return inbox.fail(new IpcError('ERR_IPC_CORRUPT', `${this.#what}: a record without a valid tag`));
     if (rec[0] === BYE) return inbox.end();
     if (rec.byteLength - 1 > this.maxMessageSize) {
-      return inbox.fail(new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${rec.byteLength - 1} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: rec.byteLength - 1, limit: this.maxMessageSize }));
+      return inbox.fail(tooLarge(rec.byteLength - 1, this.maxMessageSize, { incoming: true }));
     }
     inbox.push(rec.subarray(1));
   }
