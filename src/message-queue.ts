@@ -12,12 +12,15 @@
  */
 import fs from 'node:fs';
 import { native, type MsgStat } from './native.js';
-import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
 import { posixName, fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { checkOwner, type AdoptOptions } from './internal/owner.js';
+import { Lane } from './internal/lane.js';
 import { Readiness, READABLE, WRITABLE, waitOnThread } from './internal/wait.js';
 import { toBytes, validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { openOrCreate } from './internal/open-or-create.js';
+import { tooLarge } from './internal/framing.js';
 
 const C = native.mqConstants;
 
@@ -194,134 +197,6 @@ function explainMqCreate(rc: number, name: string, maxMessages: number, maxMessa
     }
   }
   return err;
-}
-
-function tooLarge(size: number, limit: number, what: string): IpcError {
-  return new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `a message of ${size} bytes exceeds ${what} (${limit} bytes)`, { size, limit });
-}
-
-// ---- one ordered lane of pending operations -------------------------------------------------------
-
-/**
- * A pending send or receive. `attempt` makes the non-blocking call once: it settles the operation and
- * returns true, or returns false on EAGAIN.
- */
-interface LaneOp {
-  attempt(): boolean;
-  reject(err: Error): void;
-  settled: boolean;
-}
-
-/**
- * The pending operations of one direction of one queue, served strictly in submission order: only the
- * head attempts the syscall, so two sends from this process can never overtake each other, and a wake-up
- * is never given to a later receive while an earlier one waits. One readiness wait at a time, for the
- * head; a head that aborts hands the wait on to the next.
- */
-class Lane {
-  readonly #readiness: Readiness;
-  readonly #events: number;
-  #ops: LaneOp[] = [];
-  #running = false;
-  #wake: AbortController | undefined;
-
-  constructor(readiness: Readiness, events: number) {
-    this.#readiness = readiness;
-    this.#events = events;
-  }
-
-  get idle(): boolean {
-    return this.#ops.length === 0;
-  }
-
-  push(op: LaneOp): void {
-    this.#ops.push(op);
-    if (!this.#running) void this.#pump();
-  }
-
-  remove(op: LaneOp): void {
-    const i = this.#ops.indexOf(op);
-    if (i < 0) return;
-    this.#ops.splice(i, 1);
-    if (i === 0) this.#wake?.abort();
-  }
-
-  rejectAll(err: Error): void {
-    const ops = this.#ops;
-    this.#ops = [];
-    this.#wake?.abort();
-    for (const op of ops) op.reject(err);
-  }
-
-  async #pump(): Promise<void> {
-    this.#running = true;
-    try {
-      while (this.#ops.length > 0) {
-        const op = this.#ops[0]!;
-        if (op.attempt()) {
-          if (this.#ops[0] === op) this.#ops.shift();
-          continue;
-        }
-        const wake = new AbortController();
-        this.#wake = wake;
-        try {
-          await this.#readiness.wait(this.#events, { signal: wake.signal });
-        } catch (err) {
-          // An abort of our own means the head went (aborted, timed out, or the queue closed): look again.
-          if (!wake.signal.aborted) this.rejectAll(err as Error);
-        } finally {
-          this.#wake = undefined;
-        }
-      }
-    } finally {
-      this.#running = false;
-    }
-  }
-}
-
-/** Runs `op` through `lane` with its own { signal, timeout }. */
-function enqueue<T>(lane: Lane, opts: WaitOptions, what: string, attempt: (settle: (v: T) => void, fail: (e: Error) => void) => boolean): Promise<T> {
-  const { signal, timeout } = opts;
-  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-  return new Promise<T>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    const done = () => {
-      op.settled = true;
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const op: LaneOp = {
-      settled: false,
-      attempt: () =>
-        attempt(
-          (v) => {
-            done();
-            resolve(v);
-          },
-          (e) => {
-            done();
-            reject(e);
-          },
-        ),
-      reject: (e) => {
-        if (op.settled) return;
-        done();
-        reject(e);
-      },
-    };
-    const giveUp = (err: Error) => {
-      if (op.settled) return;
-      lane.remove(op);
-      done();
-      reject(err);
-    };
-    const onAbort = () => giveUp(new AbortError(undefined, { cause: signal!.reason }));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeout !== undefined) {
-      timer = setTimeout(() => giveUp(new IpcError('ERR_IPC_TIMEOUT', `${what} timed out after ${timeout} ms`, { timeout })), timeout);
-    }
-    lane.push(op);
-  });
 }
 
 // ---- POSIX ---------------------------------------------------------------------------------------
@@ -511,17 +386,20 @@ export class MessageQueue implements AsyncDisposable, Disposable {
     const n = posixName('message queue', name);
     validateOptions(opts);
     const access = accessFlags(opts.access);
-    for (;;) {
-      const fd = MessageQueue.#open(n, access | C.O_CREAT | C.O_EXCL, opts, true);
-      if (fd >= 0) return MessageQueue.#wrap(fd, n, validateOwnership(opts, true), true);
-      const ofd = native.mqOpen(n, access | C.O_NONBLOCK | C.O_CLOEXEC, 0, 0, 0);
-      if (ofd >= 0) {
-        MessageQueue.#checkOwner(ofd, n, opts);
-        return MessageQueue.#wrap(ofd, n, validateOwnership(opts, false), false);
-      }
-      // Unlinked between our two opens: try creating again.
-      if (ofd !== ENOENT) throw errnoException(ofd, 'mq_open', n);
-    }
+    return openOrCreate(
+      () => {
+        const fd = MessageQueue.#open(n, access | C.O_CREAT | C.O_EXCL, opts, true);
+        return fd < 0 ? fd : MessageQueue.#wrap(fd, n, validateOwnership(opts, true), true);
+      },
+      () => {
+        const fd = native.mqOpen(n, access | C.O_NONBLOCK | C.O_CLOEXEC, 0, 0, 0);
+        if (fd < 0) return fd;
+        MessageQueue.#checkOwner(fd, n, opts);
+        return MessageQueue.#wrap(fd, n, validateOwnership(opts, false), false);
+      },
+      'mq_open',
+      n,
+    );
   }
 
   /**
@@ -580,7 +458,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
   #checkSend(data: unknown, priority: unknown): [Uint8Array, number] {
     const bytes = toBytes('data', data);
     const prio = validateInteger('options.priority', priority ?? 0, 0, MQ_PRIO_MAX - 1);
-    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize, `the queue's maxMessageSize`);
+    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize, { limitName: "the queue's maxMessageSize" });
     return [bytes, prio];
   }
 
@@ -601,7 +479,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
       }
       // A copy: the caller may reuse its buffer as soon as send() returned.
       const copy = Uint8Array.prototype.slice.call(bytes);
-      return enqueue<void>(this.#sends, opts, `send on message queue ${this.name}`, (ok, fail) => {
+      return this.#sends.run<void>(opts, `send on message queue ${this.name}`, (ok, fail) => {
         const rc = native.mqSend(this.#fd, copy, prio);
         if (rc === EAGAIN) return false;
         if (rc === 0) ok();
@@ -641,7 +519,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
         const m = this.#take();
         if (m) return Promise.resolve(m);
       }
-      return enqueue<Message>(this.#receives, opts, `receive on message queue ${this.name}`, (ok, fail) => {
+      return this.#receives.run<Message>(opts, `receive on message queue ${this.name}`, (ok, fail) => {
         let m: Message | null;
         try {
           m = this.#take();
@@ -983,12 +861,20 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     if (k === C.IPC_PRIVATE) throw outOfRange('key', "a key (use create('private'))", key);
     validateOptions(opts);
     if (opts.maxBytes !== undefined) validateInteger('options.maxBytes', opts.maxBytes, 1, 2 ** 31 - 1);
-    const id = SystemVMessageQueue.#create(k, opts, C.IPC_CREAT | C.IPC_EXCL);
-    if (id >= 0) return new SystemVMessageQueue(id, k, validateOwnership(opts, true));
-    if (id !== EEXIST) throw errnoException(id, 'msgget', hex(k));
-    const existing = check(native.msgget(k, 0), 'msgget', hex(k));
-    SystemVMessageQueue.#checkOwner(existing, k, opts);
-    return new SystemVMessageQueue(existing, k, validateOwnership(opts, false));
+    return openOrCreate(
+      () => {
+        const id = SystemVMessageQueue.#create(k, opts, C.IPC_CREAT | C.IPC_EXCL);
+        return id < 0 ? id : new SystemVMessageQueue(id, k, validateOwnership(opts, true));
+      },
+      () => {
+        const id = native.msgget(k, 0);
+        if (id < 0) return id;
+        SystemVMessageQueue.#checkOwner(id, k, opts);
+        return new SystemVMessageQueue(id, k, validateOwnership(opts, false));
+      },
+      'msgget',
+      hex(k),
+    );
   }
 
   /** Wraps a queue known by its id (e.g. from `ipcs -q`). */
@@ -1031,7 +917,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
   #checkData(data: unknown): Uint8Array {
     const bytes = toBytes('data', data);
     const max = this.#msgmax();
-    if (bytes.byteLength > max) throw tooLarge(bytes.byteLength, max, 'kernel.msgmax');
+    if (bytes.byteLength > max) throw tooLarge(bytes.byteLength, max, { limitName: 'kernel.msgmax' });
     return bytes;
   }
 

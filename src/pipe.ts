@@ -18,6 +18,7 @@ import { disarm, guard } from './internal/lifetime.js';
 import { O_CLOEXEC, checkOwner, euid, foreignOwner, type AdoptOptions } from './internal/owner.js';
 import { Readiness, READABLE } from './internal/wait.js';
 import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { openOrCreate } from './internal/open-or-create.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, encodeFrame } from './internal/framing.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
@@ -521,15 +522,26 @@ export class Fifo implements AsyncDisposable {
     validateOptions(opts);
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
     validateOwnership(opts, true);
-    const rc = native.mkfifo(path, mode);
-    if (rc === errno('EEXIST')) {
-      assertFifoPath(path, opts);
-      const adopt = opts.allowForeignOwner === true ? { allowForeignOwner: true } : {};
-      return new Fifo(path, validateOwnership(opts, false), adopt);
-    }
-    check(rc, 'mkfifo', path);
-    setCreatedFifoMode(path, mode);
-    return new Fifo(path, validateOwnership(opts, true));
+    return openOrCreate(
+      () => {
+        const rc = native.mkfifo(path, mode);
+        if (rc < 0) return rc;
+        setCreatedFifoMode(path, mode);
+        return new Fifo(path, validateOwnership(opts, true));
+      },
+      () => {
+        try {
+          assertFifoPath(path, opts);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return errno('ENOENT'); // removed since our mkfifo
+          throw err;
+        }
+        const adopt = opts.allowForeignOwner === true ? { allowForeignOwner: true } : {};
+        return new Fifo(path, validateOwnership(opts, false), adopt);
+      },
+      'mkfifo',
+      path,
+    );
   }
 
   /** Removes a FIFO. `false` if nothing was there; ERR_IPC_NOT_FIFO (and nothing removed) if it is not one. */

@@ -251,6 +251,7 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
       childWatchers.add(this);
       this._poll(); // a child that is stopped already says so at once
     }
+    if (fd < 0 && mode === 'child') this.#exitFromElsewhere(); // reaped before the watch began
     if (fd >= 0 && this.#state !== 'exited') {
       this.#readiness = new Readiness(fd, `process ${pid}`);
       if (opts.ref === false) this.#readiness.unref();
@@ -380,7 +381,7 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
   // child_process's own record of it.
   #exitFromElsewhere(): void {
     if (this.#state === 'exited') return;
-    const st = native.pidfdExitStatus(this.#fd);
+    const st = this.#fd >= 0 ? native.pidfdExitStatus(this.#fd) : -1;
     if (st >= 0) return this.#exited(fromWaitStatus(st));
     const c = this.#child;
     if (c && (c.exitCode !== null || c.signalCode !== null)) {
@@ -461,6 +462,9 @@ export function watch(target: number | ChildProcess, opts: ProcessWatchOptions =
     if (target.pid === undefined) throw new IpcError('ERR_IPC_UNSUPPORTED', 'the child process has no pid (it failed to spawn)');
     pid = target.pid;
   } else pid = validateInteger('target', target, 1, 2 ** 31 - 1);
+  // A ChildProcess whose exit event has fired was reaped already: its pid names nothing (ESRCH) or, by
+  // now, another process. Its exit is what child_process recorded.
+  if (child && (child.exitCode !== null || child.signalCode !== null)) return new ProcessWatcher(pid, child, -1, 'child', opts);
   const fd = openPidfd(pid);
   const probe = native.waitidPidfd(fd, C.WNOHANG | C.WNOWAIT | C.WEXITED | C.WSTOPPED | C.WCONTINUED);
   const isChild = probe !== ECHILD || (child !== undefined && (child.exitCode !== null || child.signalCode !== null));
@@ -985,7 +989,7 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
       };
       const onAbort = () => w.reject(new AbortError(undefined, { cause: signal!.reason }));
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) timer = setTimeout(() => w.reject(timeoutError(`exit of process ${this.pid}`, timeout)), timeout);
+      if (timeout !== undefined) timer = setTimeout(() => w.reject(timeoutError(`waiting for process ${this.pid} to exit`, timeout)), timeout);
       this.#statusWaiters.push(w);
       this.#updateRef();
     });

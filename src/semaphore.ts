@@ -13,12 +13,12 @@ import { native, type NativeHandle, type SemStat } from './native.js';
 import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError, unwrap } from './errors.js';
 import { posixName } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
+import { openOrCreate } from './internal/open-or-create.js';
 import { validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { Waits, waitOnThread } from './internal/wait.js';
 import { placeIn, type SharedSegment } from './internal/in-memory.js';
 
 const { O_CREAT, O_EXCL } = fs.constants;
-const EEXIST = errno('EEXIST');
 const ENOENT = errno('ENOENT');
 const EAGAIN = errno('EAGAIN');
 const EINVAL = errno('EINVAL');
@@ -151,15 +151,19 @@ export class Semaphore implements AsyncDisposable, Disposable {
   static async openOrCreate(name: string, opts: SemaphoreCreateOptions = {}): Promise<Semaphore> {
     name = posixName('semaphore', name, 251);
     const { value, mode } = createOptions(opts);
-    for (;;) {
-      const rc = native.semOpen(name, O_CREAT | O_EXCL, mode, value);
-      if (typeof rc !== 'number') return Semaphore.#created(name, rc, mode, validateOwnership(opts, true));
-      if (rc !== EEXIST) throw errnoException(rc, 'sem_open', name);
-      checkSemaphoreFile(name);
-      const orc = native.semOpen(name, 0, 0, 0);
-      if (orc === ENOENT) continue; // unlinked between the two opens
-      return new Semaphore(unwrap(orc, 'sem_open', name), name, validateOwnership(opts, false));
-    }
+    return openOrCreate(
+      () => {
+        const h = native.semOpen(name, O_CREAT | O_EXCL, mode, value);
+        return typeof h === 'number' ? h : Semaphore.#created(name, h, mode, validateOwnership(opts, true));
+      },
+      () => {
+        checkSemaphoreFile(name);
+        const h = native.semOpen(name, 0, 0, 0);
+        return typeof h === 'number' ? h : new Semaphore(h, name, validateOwnership(opts, false));
+      },
+      'sem_open',
+      name,
+    );
   }
 
   /**
@@ -483,15 +487,17 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     const k = validateSysvKey(key);
     if (k === 0) throw outOfRange('key', "a non-zero integer (use create('private'))", key);
     const { count, values, mode } = setOptions(opts);
-    for (;;) {
-      const id = native.semget(k, count, IPC_CREAT | IPC_EXCL | mode);
-      if (id >= 0) return SystemVSemaphoreSet.#init(id, k, count, values, validateOwnership(opts, true));
-      if (id !== EEXIST) throw errnoException(id, 'semget');
-      const oid = native.semget(k, 0, 0);
-      if (oid === ENOENT) continue;
-      check(oid, 'semget');
-      return new SystemVSemaphoreSet(oid, k, statOf(oid).count, validateOwnership(opts, false));
-    }
+    return openOrCreate(
+      () => {
+        const id = native.semget(k, count, IPC_CREAT | IPC_EXCL | mode);
+        return id < 0 ? id : SystemVSemaphoreSet.#init(id, k, count, values, validateOwnership(opts, true));
+      },
+      () => {
+        const id = native.semget(k, 0, 0);
+        return id < 0 ? id : new SystemVSemaphoreSet(id, k, statOf(id).count, validateOwnership(opts, false));
+      },
+      'semget',
+    );
   }
 
   /**

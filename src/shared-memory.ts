@@ -24,10 +24,10 @@ import { posixName } from './internal/names.js';
 import { checkOwner, type AdoptOptions } from './internal/owner.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
+import { openOrCreate } from './internal/open-or-create.js';
 import { waitOnThread } from './internal/wait.js';
 
 const { O_RDWR, O_CREAT, O_EXCL } = fs.constants;
-const EEXIST = errno('EEXIST');
 const ENOENT = errno('ENOENT');
 const EINVAL = errno('EINVAL');
 const EIDRM = -os.constants.errno.EIDRM; // not in Node's system error map
@@ -257,25 +257,29 @@ export class SharedMemory implements AsyncDisposable, Disposable, SharedSegment 
     const size = validateSize(opts.size);
     const mode = validateMode('options.mode', opts.mode ?? 0o600);
     validateOwnership(opts, true);
-    for (;;) {
-      const fd = native.shmOpen(name, O_RDWR | O_CREAT | O_EXCL, mode);
-      if (fd >= 0) return SharedMemory.#finishCreate(name, fd, size, mode, validateOwnership(opts, true), opts.reserve ?? true);
-      if (fd !== EEXIST) throw errnoException(fd, 'shm_open', name);
-      const ofd = native.shmOpen(name, O_RDWR, 0);
-      if (ofd === ENOENT) continue; // unlinked between our two opens: try creating again
-      check(ofd, 'shm_open', name);
-      adoptFd(ofd, name, opts);
-      try {
-        if (fs.fstatSync(ofd).size === 0) {
-          fs.ftruncateSync(ofd, size);
-          if (opts.reserve ?? true) reserve(ofd, size, name);
+    return openOrCreate(
+      () => {
+        const fd = native.shmOpen(name, O_RDWR | O_CREAT | O_EXCL, mode);
+        return fd < 0 ? fd : SharedMemory.#finishCreate(name, fd, size, mode, validateOwnership(opts, true), opts.reserve ?? true);
+      },
+      () => {
+        const fd = native.shmOpen(name, O_RDWR, 0);
+        if (fd < 0) return fd;
+        adoptFd(fd, name, opts);
+        try {
+          if (fs.fstatSync(fd).size === 0) {
+            fs.ftruncateSync(fd, size);
+            if (opts.reserve ?? true) reserve(fd, size, name);
+          }
+        } catch (err) {
+          native.close(fd);
+          throw err;
         }
-      } catch (err) {
-        native.close(ofd);
-        throw err;
-      }
-      return SharedMemory.#finishOpen(name, ofd, validateOwnership(opts, false));
-    }
+        return SharedMemory.#finishOpen(name, fd, validateOwnership(opts, false));
+      },
+      'shm_open',
+      name,
+    );
   }
 
   /**
@@ -568,17 +572,20 @@ export class SystemVSharedMemory implements AsyncDisposable, Disposable, SharedS
     const size = validateSize(opts.size);
     const mode = validateMode('options.mode', opts.mode ?? 0o600) & 0o777;
     validateOwnership(opts, true);
-    for (;;) {
-      const id = native.shmget(k, size, IPC_CREAT | IPC_EXCL | mode);
-      if (id >= 0) return SystemVSharedMemory.#attach(id, k, size, validateOwnership(opts, true), true);
-      if (id !== EEXIST) throw errnoException(id, 'shmget');
-      const oid = native.shmget(k, 0, 0);
-      if (oid === ENOENT) continue;
-      check(oid, 'shmget');
-      const st = SystemVSharedMemory.#stat(oid);
-      checkOwner(`System V shared memory key 0x${(k >>> 0).toString(16)}`, st.uid, opts, { key: k });
-      return SystemVSharedMemory.#attach(oid, k, st.size, validateOwnership(opts, false), false);
-    }
+    return openOrCreate(
+      () => {
+        const id = native.shmget(k, size, IPC_CREAT | IPC_EXCL | mode);
+        return id < 0 ? id : SystemVSharedMemory.#attach(id, k, size, validateOwnership(opts, true), true);
+      },
+      () => {
+        const id = native.shmget(k, 0, 0);
+        if (id < 0) return id;
+        const st = SystemVSharedMemory.#stat(id);
+        checkOwner(`System V shared memory key 0x${(k >>> 0).toString(16)}`, st.uid, opts, { key: k });
+        return SystemVSharedMemory.#attach(id, k, st.size, validateOwnership(opts, false), false);
+      },
+      'shmget',
+    );
   }
 
   /**

@@ -568,7 +568,8 @@ export async function exited(pid: number, opts: WaitOptions = {}): Promise<void>
   check(fd, 'pidfd_open');
   // A pidfd becomes readable when the process terminates (pidfd_open(2)); it is level-triggered, so a
   // process that died before the poll started is still seen.
-  const ready = new Readiness(fd, `process ${pid}`);
+  // Named for what the caller waits for: a timeout reads "waiting for process N to exit timed out after 5000 ms".
+  const ready = new Readiness(fd, `waiting for process ${pid} to exit`);
   try {
     await ready.wait(READABLE, opts);
   } finally {

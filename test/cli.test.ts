@@ -242,6 +242,27 @@ test('recv udp: prints a datagram Python sends', { skip: missing('python3') }, a
   assert.match(m.sender.address, /^127\.0\.0\.1:\d+$/, 'the sender\'s address');
 });
 
+test('recv udp://:0 binds every IPv4 address (0.0.0.0), says the port it got, and send reaches it there', async () => {
+  const recv = spawn(process.execPath, [cli, 'recv', 'udp://:0', '--count', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  recv.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  const bound = new Promise<string>((resolve) =>
+    recv.stderr!.setEncoding('utf8').on('data', (d) => {
+      err += d;
+      const m = /listening on (udp:\/\/\S+)/.exec(err);
+      if (m) resolve(m[1]!);
+    }),
+  );
+  const url = await bound;
+  const m = /^udp:\/\/0\.0\.0\.0:(\d+)$/.exec(url);
+  assert.ok(m && Number(m[1]) > 0, url);
+  const s = await ipckit(['send', `udp://127.0.0.1:${m[1]}`, 'to any address']);
+  assert.equal(s.code, 0, s.stderr);
+  assert.equal((await exited(recv)).code, 0, err);
+  assert.equal(out, 'to any address\n');
+});
+
 test('send and recv over shm: speak the Channel protocol through the ring', async () => {
   const name = uniqueName('cli');
   const recv = await startRecv([`shm:${name}`, '--count', '1'], () => fs.existsSync(`/dev/shm${name}`));

@@ -61,6 +61,13 @@ test('fuzz: parseEndpoint with percent-escapes in a tcp:/udp:/nats: path never t
   fc.assert(fc.property(urls(true), (u) => void parsesOrRefuses(parseEndpoint, u, ['ERR_IPC_NAME_INVALID', 'ERR_IPC_UNSUPPORTED'])), runs(3000));
 });
 
+test('an empty tcp:/udp: host is the conventional any address, 0.0.0.0; nats: still needs its broker host', () => {
+  assert.deepEqual(parseEndpoint('udp://:0'), { transport: 'udp', url: 'udp://:0', host: '0.0.0.0', port: 0 });
+  assert.deepEqual(parseEndpoint('tcp://:7000'), { transport: 'tcp', url: 'tcp://:7000', host: '0.0.0.0', port: 7000 });
+  assert.throws(() => parseEndpoint('udp://:'), { code: 'ERR_IPC_NAME_INVALID' });
+  assert.throws(() => parseEndpoint('nats://:4222/x'), { code: 'ERR_IPC_NAME_INVALID' });
+});
+
 test('fuzz: parseUnixEndpoint gives an address or ERR_IPC_NAME_INVALID', () => {
   fc.assert(
     fc.property(urls(true), (u) => {

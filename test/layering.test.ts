@@ -22,6 +22,7 @@ function layerOf(rel: string): Layer {
   if (rel.startsWith('channel/')) return 'channel';
   if (rel.startsWith('cli/')) return 'cli';
   if (!rel.includes('/')) return 'mechanism';
+  if (/^[a-z-]+\/[^/]+\.ts$/.test(rel) && !rel.startsWith('../')) return 'mechanism'; // a mechanism's parts: src/socket/ for socket.ts
   if (rel.startsWith('../bench/')) return 'cli'; // the bench modules the CLI's `bench` runs: a tool, beside the CLI
   throw new Error(`no layer for src/${rel}: add it to test/layering.test.ts`);
 }
@@ -32,6 +33,11 @@ function sources(dir: string): string[] {
     if (e.isDirectory()) return e.name === 'native' ? [] : sources(p);
     return e.name.endsWith('.ts') ? [p] : [];
   });
+}
+
+/** The mechanism a mechanism-layer file belongs to: `socket.ts` and the parts under `socket/` are one. */
+function mechanismOf(rel: string): string {
+  return rel.split('/')[0]!.replace(/\.ts$/, '');
 }
 
 /** Every relative module specifier a file imports or re-exports. */
@@ -54,7 +60,7 @@ function violations(dir: string): string[] {
       const arrow = `src/${rel} → src/${target}`;
       if (rank[to] > rank[from]) bad.push(`${arrow}: points up (${from} → ${to})`);
       else if (to === 'native' && rank[from] > rank.mechanism) bad.push(`${arrow}: skips the mechanism layer to reach the addon`);
-      else if (from === 'mechanism' && to === 'mechanism') bad.push(`${arrow}: one mechanism imports another (shared code belongs in internal/)`);
+      else if (from === 'mechanism' && to === 'mechanism' && mechanismOf(rel) !== mechanismOf(target)) bad.push(`${arrow}: one mechanism imports another (shared code belongs in internal/)`);
     }
   }
   return bad;
@@ -80,5 +86,24 @@ test('the rule catches an arrow that points up, one that skips to the addon, and
     'src/channel/channel.ts → src/native.ts: skips the mechanism layer to reach the addon',
     'src/errors.ts → src/channel/channel.ts: points up (base → channel)',
     'src/pipe.ts → src/socket.ts: one mechanism imports another (shared code belongs in internal/)',
+  ]);
+});
+
+test("a mechanism's parts (src/socket/ beside socket.ts) are that mechanism: they import each other, not another mechanism", (t) => {
+  const dir = fs.mkdtempSync(path.join(root, 'dist', 'layering-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const put = (rel: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  };
+  put('native.ts', 'export const native = {};\n');
+  put('pipe.ts', 'export const p = 1;\n');
+  put('socket.ts', "export { s } from './socket/unix-socket.js';\n");
+  put('socket/address.ts', "import { native } from '../native.js';\n");
+  put('socket/unix-socket.ts', "import './address.js';\nimport { p } from '../pipe.js';\nexport const s = 1;\n");
+  put('internal/wait.ts', "import { s } from '../socket/unix-socket.js';\n");
+  assert.deepEqual(violations(dir).sort(), [
+    'src/internal/wait.ts → src/socket/unix-socket.ts: points up (base → mechanism)',
+    'src/socket/unix-socket.ts → src/pipe.ts: one mechanism imports another (shared code belongs in internal/)',
   ]);
 });

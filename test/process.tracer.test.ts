@@ -281,3 +281,13 @@ test('with { fork: true } each fork is reported and the new process runs untrace
   assert.ok(seen.some((e) => e.type === 'signal' && e.signal === 'SIGCHLD'), 'the child ran and ended');
   assert.deepEqual(await tr.exited(), { code: 5, signal: null, core: false });
 });
+
+test('a wait for the exit that times out says so, naming the pid', async (t) => {
+  const tracer = await Tracer.spawn('sleep', ['30']);
+  t.after(async () => {
+    process.kill(tracer.pid, 'SIGKILL');
+    await tracer.exited({ timeout: 10_000 }).catch(() => {});
+    await tracer.close();
+  });
+  await assert.rejects(tracer.exited({ timeout: 50 }), { code: 'ERR_IPC_TIMEOUT', message: `waiting for process ${tracer.pid} to exit timed out after 50 ms` });
+});

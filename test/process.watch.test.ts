@@ -109,3 +109,17 @@ test('a wait takes a timeout, and bad targets are refused before any syscall', a
   assert.throws(() => processes.watch(0), { code: 'ERR_OUT_OF_RANGE' });
   assert.throws(() => processes.watch('1' as never), { code: 'ERR_INVALID_ARG_TYPE' });
 });
+
+test('a ChildProcess reaped before the watch began reports its exit (code or signal), not ESRCH', async (t) => {
+  const coded = startPeer(t, 'sh', ['-c', 'exit 3'], { stdio: 'ignore' });
+  await once(coded, 'exit'); // child_process has reaped it: its pid names nothing now
+  await using a = processes.watch(coded);
+  assert.deepEqual(await next(a), { type: 'exited', pid: coded.pid, code: 3, signal: null, core: false });
+  assert.equal((await a.next()).done, true);
+  const killed = startPeer(t, 'sleep', ['30'], { stdio: 'ignore' });
+  killed.kill('SIGKILL');
+  await once(killed, 'exit');
+  await using b = processes.watch(killed);
+  assert.deepEqual(await next(b), { type: 'exited', pid: killed.pid, code: null, signal: 'SIGKILL', core: false });
+  assert.equal((await b.next()).done, true);
+});

@@ -22,7 +22,8 @@ test('resolves when a process that is not our child exits', async (t) => {
   await once(sh, 'exit');
   assert.notEqual(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1], String(process.pid), 'not our child');
   // Still running: a short wait times out instead of resolving.
-  await assert.rejects(signals.exited(pid, { timeout: 50 }), { code: 'ERR_IPC_TIMEOUT' });
+  // The message says it is the wait that timed out, not the process (issue 13).
+  await assert.rejects(signals.exited(pid, { timeout: 50 }), { code: 'ERR_IPC_TIMEOUT', message: `waiting for process ${pid} to exit timed out after 50 ms` });
   const done = signals.exited(pid);
   signals.send(pid, 'SIGKILL');
   await done;

@@ -102,7 +102,16 @@ function fsPath(url: string, path: string): string {
   return path;
 }
 
-function hostPort(url: string, rest: string): { host: string; port: number; pathname: string } {
+/**
+ * The host an empty one (`udp://:0`, `tcp://:7000`) stands for: every IPv4 address, as `nc -l` and
+ * `socat UDP-LISTEN:` bind by default. A connector given it reaches this machine (Linux routes a
+ * connect to 0.0.0.0 to the local host).
+ */
+export const ANY_HOST = '0.0.0.0';
+
+function hostPort(url: string, rest: string, emptyHost = false): { host: string; port: number; pathname: string } {
+  // An empty host is the conventional "any address" where the caller allows it; URL refuses it.
+  if (emptyHost && rest.startsWith(':')) rest = ANY_HOST + rest;
   // The port is read before URL does, which refuses one out of range with nothing more than "Invalid URL".
   const digits = /^(?:\[[^\]]*\]|[^/:?#]*):(\d+)(?:[/?#]|$)/.exec(rest)?.[1];
   if (digits !== undefined && Number(digits) > 65535) throw bad(url, `port ${digits} is out of range (0 to 65535; 0 = any, to listen)`);
@@ -172,7 +181,7 @@ export function parseEndpoint(url: string): Endpoint {
     case 'tcp':
     case 'udp': {
       if (!rest.startsWith('//')) throw bad(url, 'expected //host:port');
-      const { host, port, pathname } = hostPort(url, rest.slice(2));
+      const { host, port, pathname } = hostPort(url, rest.slice(2), true);
       if (pathname !== '' && pathname !== '/') throw bad(url, 'no path allowed');
       return { transport: scheme, url, host, port } as Endpoint;
     }

@@ -70,7 +70,7 @@ class MqTransport implements Transport {
       return null;
     }
     if (m.data.byteLength > this.maxMessageSize) {
-      throw new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${m.data.byteLength} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: m.data.byteLength, limit: this.maxMessageSize });
+      throw tooLarge(m.data.byteLength, this.maxMessageSize, { incoming: true });
     }
     return m.data;
   }

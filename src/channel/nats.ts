@@ -96,7 +96,7 @@ class NatsTransport implements Transport {
 
   #accept(m: Msg): void {
     if (m.data.byteLength > this.maxMessageSize) {
-      this.#error ??= new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${m.data.byteLength} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: m.data.byteLength, limit: this.maxMessageSize });
+      this.#error ??= tooLarge(m.data.byteLength, this.maxMessageSize, { incoming: true });
     } else this.#queue.push(m.data);
     this.#wake();
   }

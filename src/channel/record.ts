@@ -119,7 +119,7 @@ export class RecordTransport implements Transport {
       return null;
     }
     if (rec.byteLength - 1 > this.maxMessageSize) {
-      throw (this.#error = new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${rec.byteLength - 1} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: rec.byteLength - 1, limit: this.maxMessageSize }));
+      throw (this.#error = tooLarge(rec.byteLength - 1, this.maxMessageSize, { incoming: true }));
     }
     return rec.subarray(1);
   }

@@ -689,7 +689,7 @@ export class RingConsumer extends RingSide {
     }
     if (len > this.maxMessageSize) {
       if (len > maxPayload(this.capacity)) this.fail(corrupt('record length out of range', { length: len }));
-      this.fail(new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${len} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: len, limit: this.maxMessageSize }));
+      this.fail(tooLarge(len, this.maxMessageSize, { incoming: true }));
     }
     const rec = RECORD_HEADER + ((len + 7) & ~7);
     if (rec > avail || rec > this.capacity - off) this.fail(corrupt('record runs past the producer position', { length: len, head, tail: this.#tail }));

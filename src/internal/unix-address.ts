@@ -10,7 +10,8 @@ export const UNIX_PATH_MAX: number = native.socketConstants.SUN_PATH_MAX - 1;
 /** A path or an abstract name, exactly one. */
 export type UnixAddressParts = { path: string; abstract?: undefined } | { abstract: string; path?: undefined };
 
-function nameError(what: string, value: string, why: string, props: Record<string, unknown> = {}): IpcError {
+/** ERR_IPC_NAME_INVALID for a socket path or abstract name: the name goes in `path` (`@name` when abstract). */
+export function nameError(what: string, value: string, why: string, props: Record<string, unknown> = {}): IpcError {
   // The offending name goes in `path` (the project's convention), '@name' for an abstract one.
   return new IpcError('ERR_IPC_NAME_INVALID', `invalid socket ${what} ${JSON.stringify(value)}: ${why}`, {
     path: what === 'path' ? value : '@' + value,
