@@ -8,6 +8,9 @@ import type { Codec, CodecName } from './codec.js';
 import type { Endpoint } from './endpoint.js';
 import type { Transport } from './transport.js';
 
+/** What a transport is given when the caller passed no options (transports always had an object). */
+const NO_OPTIONS: WaitOptions = Object.freeze({});
+
 /**
  * One message channel. Obtained from `connect(url)` or `listen(url)`. `In` is what it receives, `Out`
  * what it sends (the same by default): a server of requests is `Channel<Request, Reply>`, its client
@@ -80,7 +83,7 @@ export class Channel<In = unknown, Out = In> implements AsyncDisposable, AsyncIt
     // Not an async function: the transport's own promise is returned (one promise per send, not two).
     try {
       const bytes = this.#encode(value, opts, 'send');
-      return this.#t.send(bytes, opts);
+      return this.#t.send(bytes, opts ?? NO_OPTIONS);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -105,9 +108,10 @@ export class Channel<In = unknown, Out = In> implements AsyncDisposable, AsyncIt
       for (const v of values) list.push(this.#encode(v, opts, 'send'));
       if (list.length === 0) return Promise.resolve();
       const t = this.#t;
-      if (t.sendMany) return t.sendMany(list, opts);
+      const o = opts ?? NO_OPTIONS;
+      if (t.sendMany) return t.sendMany(list, o);
       return (async () => {
-        for (const b of list) await t.send(b, opts);
+        for (const b of list) await t.send(b, o);
       })();
     } catch (err) {
       return Promise.reject(err);
@@ -141,7 +145,7 @@ export class Channel<In = unknown, Out = In> implements AsyncDisposable, AsyncIt
       // A message already there (the ring's fast path): no wait machinery, one promise.
       const now = opts?.signal?.aborted ? undefined : this.#t.tryReceive?.();
       if (now !== undefined) return Promise.resolve(now === null ? undefined : this.#decode(now));
-      return this.#t.receive(opts).then((b) => (b === null ? undefined : this.#decode(b)));
+      return this.#t.receive(opts ?? NO_OPTIONS).then((b) => (b === null ? undefined : this.#decode(b)));
     } catch (err) {
       return Promise.reject(err);
     }
