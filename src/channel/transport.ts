@@ -24,6 +24,18 @@ export interface Transport {
   send(bytes: Uint8Array, opts?: WaitOptions): Promise<void>;
   /** The next message, or null once the peer closed on purpose. */
   receive(opts?: WaitOptions): Promise<Uint8Array | null>;
+  /**
+   * Optional synchronous fast path: the next message if one is there now (a transport may spin briefly
+   * for it), null once the peer closed on purpose and all was received, undefined if nothing is there yet
+   * (the Channel then falls back on receive()). Lets the Channel skip a promise per message.
+   */
+  tryReceive?(): Uint8Array | null | undefined;
+  /**
+   * Optional batch send: the messages in order, resolving like send() after the last one (the Channel
+   * falls back on one send() per message). A transport implements it when a batch costs less than its
+   * messages one by one (the ring publishes a burst with one store).
+   */
+  sendMany?(messages: readonly Uint8Array[], opts?: WaitOptions): Promise<void>;
   /** Says goodbye where the transport can, and releases everything (idempotent). */
   close(): Promise<void>;
 }
