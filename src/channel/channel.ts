@@ -111,7 +111,11 @@ export class Channel<In = unknown, Out = In> implements AsyncDisposable, AsyncIt
       const o = opts ?? NO_OPTIONS;
       if (t.sendMany) return t.sendMany(list, o);
       return (async () => {
-        for (const b of list) await t.send(b, o);
+        for (const b of list) {
+          // The adapters leave the closed check to the Channel: a close() between two sends stops here.
+          if (this.#closed) throw closedError(this.url, 'send');
+          await t.send(b, o);
+        }
       })();
     } catch (err) {
       return Promise.reject(err);
