@@ -3,10 +3,26 @@
 //   sleep-echo  echoes with spinMicros 0: parks on its eventfd between messages (the wake-up path);
 //   sink        receives messages (busy-polling, tryReceiveInto a reused buffer) until an empty one, then
 //               sends one byte back; sink-inplace the same reading in place (peek/release).
+//   channel-echo  the public API: connect(url) as a Channel, `for await (const m of ch) await ch.send(m)`;
+//   channel-sink  the public API: `for await` until an empty message, then sends one byte back.
 // It exits when the listener closes its producer.
+import { connect } from '../src/channel/index.js';
 import { connectRingPair } from '../src/channel/shm-server.js';
 
 const [url, mode] = process.argv.slice(2);
+if (mode === 'channel-echo' || mode === 'channel-sink') {
+  const ch = await connect<Buffer>(url!, { spinMicros: 1e6, timeout: 10_000 });
+  process.stdout.write('ready\n');
+  if (mode === 'channel-echo') {
+    for await (const m of ch) await ch.send(m);
+  } else {
+    for await (const m of ch) if (m.byteLength === 0) break;
+    await ch.send(Buffer.from([1]));
+    await ch.receive();
+  }
+  await ch.close();
+  process.exit(0);
+}
 const pair = await connectRingPair(url!, { spinMicros: mode === 'sleep-echo' ? 0 : 1e6 });
 const { tx, rx } = pair;
 process.stdout.write('ready\n');

@@ -110,13 +110,14 @@ function cRow(label: string, mechanism: string, size: number, kind: BenchRow['ki
   return { mechanism, impl: 'c', label, size, kind, p50_us: nsToUs(r.p50!), p99_us: nsToUs(r.p99!), p999_us: nsToUs(r.p999!), samples: r.n!, cores: CORES };
 }
 
-async function channelRtt(opts: BenchOptions, size: number): Promise<BenchRow> {
+async function channelRtt(opts: BenchOptions, size: number, peerMode = 'spin-echo'): Promise<BenchRow> {
   // Through the public API on this side: listen(), then awaited send() and receive() (spinning before
-  // parking); the peer process echoes with the ring's synchronous fast path.
+  // parking); the peer process echoes with the ring's synchronous fast path (spin-echo), or with the
+  // public API too (channel-echo: for await + await send).
   const name = uname();
   const a = await listen(`shm:${name}`, { spinMicros: 1e6, capacity: 1 << 16 });
   // The peer connects to the name's rendezvous socket, where listen('shm:…') serves the handshake.
-  const { child } = await nodePeer('ring-peer', [rendezvousUrl(name), 'spin-echo']);
+  const { child } = await nodePeer('ring-peer', [rendezvousUrl(name), peerMode]);
   const msg = Buffer.alloc(size, 7);
   const n = opts.quick ? 100_000 : 1_000_000;
   const out = new Float64Array(n);
@@ -135,7 +136,54 @@ async function channelRtt(opts: BenchOptions, size: number): Promise<BenchRow> {
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
     await stop(child);
   }
+  if (peerMode === 'channel-echo') {
+    return row('ipckit Channel shm:, both ends on the public API', 'shm-ring (spin)', size, 'rtt', percentiles(out.subarray(0, k)), 'await send / await receive here; for await + await send in the peer');
+  }
   return row('ipckit Channel shm: (await send / await receive)', 'shm-ring (spin)', size, 'rtt', percentiles(out.subarray(0, k)), 'the public async API on this side; the peer echoes with trySend/tryReceive');
+}
+
+/** One way through the public API: sendMany() batches of 256 here, `for await` in the peer. */
+async function channelThroughput(opts: BenchOptions, size: number): Promise<BenchRow> {
+  const name = uname();
+  const a = await listen(`shm:${name}`, { spinMicros: 1e6, capacity: 1 << 20 });
+  const { child } = await nodePeer('ring-peer', [rendezvousUrl(name), 'channel-sink']);
+  const batch = Array.from({ length: 256 }, () => Buffer.alloc(size, 7));
+  const budget = opts.quick ? 1000 : 2500;
+  let n = 0;
+  let ns = 0;
+  try {
+    const t0 = process.hrtime.bigint();
+    const end = performance.now() + budget;
+    while (performance.now() < end) {
+      await a.sendMany(batch);
+      n += batch.length;
+    }
+    await a.send(Buffer.alloc(0));
+    await a.receive();
+    ns = Number(process.hrtime.bigint() - t0);
+  } finally {
+    await a.close();
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    await stop(child);
+  }
+  return { mechanism: 'shm-ring (spin)', impl: 'ipckit', label: 'ipckit Channel shm: one way, sendMany → for await', size, kind: 'throughput', msgs_per_s: Math.round(n / (ns / 1e9)), mb_per_s: Math.round((n * size) / (ns / 1e3)), cores: CORES, note: `${n} messages; sendMany() of 256 here, for await in the peer (a Buffer per message)` };
+}
+
+/** Zero-copy send: loan 1 MiB of the ring, fill it in place, commit; the peer reads in place. */
+function loanThroughput(p: RingPair, size: number, budget: number): [number, number] {
+  const t0 = process.hrtime.bigint();
+  const end = performance.now() + budget;
+  let n = 0;
+  while (performance.now() < end) {
+    let view: Uint8Array | null;
+    while ((view = p.tx.loan(size)) === null);
+    view.fill(n & 0xff);
+    p.tx.commit();
+    n++;
+  }
+  while (!p.tx.trySend(Buffer.alloc(0)));
+  while (p.rx.tryReceive() === null);
+  return [n, Number(process.hrtime.bigint() - t0)];
 }
 
 export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
@@ -154,6 +202,8 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
     await withPeer('sleep-echo', 1 << 16, [], async (p) => row('ipckit ring, both sides parked (eventfd doorbells on the event loop)', 'shm-ring (sleep)', 64, 'wakeup', percentiles(await sleepRtt(p, sleepN, 64, budget)), 'each side parks in uv_poll on its own eventfd, the other writes it (one wake-up hop)')),
   );
   rows.push(await channelRtt(opts, 64));
+  rows.push(await channelRtt(opts, 64, 'channel-echo'));
+  rows.push(await channelThroughput(opts, 64));
 
   const [n64, ns64] = await withPeer('sink', 1 << 20, [], async (p) => throughput(p, 64, budget / 2));
   rows.push({ mechanism: 'shm-ring (spin)', impl: 'ipckit', label: 'ipckit ring one way, 64 B, spinning', size: 64, kind: 'throughput', msgs_per_s: Math.round(n64 / (ns64 / 1e9)), mb_per_s: Math.round((n64 * 64) / (ns64 / 1e3)), cores: CORES, note: `${n64} messages` });
@@ -164,5 +214,7 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
   const [nBig, nsBig] = await withPeer('sink-inplace', 4 << 20, [], async (p) => throughput(p, big, budget / 2));
   const mbs = (nBig * big) / (nsBig / 1e3);
   rows.push({ mechanism: 'memcpy', impl: 'ipckit', label: 'ipckit ring one way, 1 MiB, spinning', size: big, kind: 'throughput', msgs_per_s: Math.round(nBig / (nsBig / 1e9)), mb_per_s: Math.round(mbs), cores: CORES, note: `${nBig} messages; the producer copies each message into a 4 MiB ring, the consumer on the other core reads it in place (peek/release); compared with memcpy between two hot 1 MiB buffers` });
+  const [nLoan, nsLoan] = await withPeer('sink-inplace', 4 << 20, [], async (p) => loanThroughput(p, big, budget / 2));
+  rows.push({ mechanism: 'memcpy', impl: 'ipckit', label: 'ipckit ring one way, 1 MiB, zero-copy (loan/fill/commit)', size: big, kind: 'throughput', msgs_per_s: Math.round(nLoan / (nsLoan / 1e9)), mb_per_s: Math.round((nLoan * big) / (nsLoan / 1e3)), cores: CORES, note: `${nLoan} messages; each one written in place in the ring (fill), no copy; the consumer reads in place` });
   return rows;
 }

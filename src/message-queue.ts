@@ -20,6 +20,7 @@ import { Lane } from './internal/lane.js';
 import { Readiness, READABLE, WRITABLE, waitOnThread } from './internal/wait.js';
 import { toBytes, validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { openOrCreate } from './internal/open-or-create.js';
+import { tooLarge } from './internal/framing.js';
 
 const C = native.mqConstants;
 
@@ -196,10 +197,6 @@ function explainMqCreate(rc: number, name: string, maxMessages: number, maxMessa
     }
   }
   return err;
-}
-
-function tooLarge(size: number, limit: number, what: string): IpcError {
-  return new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `a message of ${size} bytes exceeds ${what} (${limit} bytes)`, { size, limit });
 }
 
 // ---- POSIX ---------------------------------------------------------------------------------------
@@ -461,7 +458,7 @@ export class MessageQueue implements AsyncDisposable, Disposable {
   #checkSend(data: unknown, priority: unknown): [Uint8Array, number] {
     const bytes = toBytes('data', data);
     const prio = validateInteger('options.priority', priority ?? 0, 0, MQ_PRIO_MAX - 1);
-    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize, `the queue's maxMessageSize`);
+    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize, { limitName: "the queue's maxMessageSize" });
     return [bytes, prio];
   }
 
@@ -920,7 +917,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
   #checkData(data: unknown): Uint8Array {
     const bytes = toBytes('data', data);
     const max = this.#msgmax();
-    if (bytes.byteLength > max) throw tooLarge(bytes.byteLength, max, 'kernel.msgmax');
+    if (bytes.byteLength > max) throw tooLarge(bytes.byteLength, max, { limitName: 'kernel.msgmax' });
     return bytes;
   }
 

@@ -5,9 +5,10 @@
 import test, { after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
-import { connect, listen, type ChannelOptions } from '../src/index.js';
-import { childScript, firstLine, startPeer, tmpDir, uniqueKey, uniqueName, startNatsServer } from './helpers/index.js';
+import { connect, listen, parseEndpoint, type ChannelOptions } from '../src/index.js';
+import { childScript, exited, firstLine, mqExists, startPeer, tmpDir, uniqueKey, uniqueName, startNatsServer } from './helpers/index.js';
 
 export interface Subject {
   name: string;
@@ -29,6 +30,8 @@ export interface Subject {
   opts?: ChannelOptions;
   /** Options for the large-message test. */
   largeOpts?: ChannelOptions;
+  /** Why messages the listener sent before its close may be lost to a connector that reads after it. */
+  listenerCloseDrops?: string;
   /** Why the transport cannot run here, if it cannot. */
   skip?: () => string | undefined;
 }
@@ -85,6 +88,7 @@ export const subjects: Subject[] = [
     detectsDeath: false,
     duplex: true,
     large: 8191,
+    listenerCloseDrops: 'the listener\'s close removes the queue (IPC_RMID), and with it what the connector has not read yet',
   },
   {
     name: 'nats',
@@ -122,6 +126,55 @@ async function settlesWithin<T>(p: Promise<T>, ms: number, what: string): Promis
     p,
     new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** Every `i` until the iteration of `ch` ends (within 5 s). */
+async function drain(ch: AsyncIterable<{ i: number }>): Promise<number[]> {
+  const got: number[] = [];
+  await settlesWithin((async () => { for await (const m of ch) got.push(m.i); })(), 5000, 'iteration ended');
+  return got;
+}
+
+/** `got` is what a peer sent, 0 to n-1: all of it in order, or on a transport that may lose, some of it. */
+function assertSent(s: Subject, got: number[], n: number): void {
+  const sent = Array.from({ length: n }, (_, i) => i);
+  assert.deepEqual(got, s.reliable ? sent : got.filter((i) => sent.includes(i)));
+}
+
+/** A child peer listening on a fresh endpoint of `s` in `mode` (test/fixtures/channel-peer.ts), and its URL. */
+async function listeningPeer(t: TestContext, s: Subject, mode: string) {
+  const child = startPeer(t, process.execPath, [childScript('channel-peer'), 'listen', s.url(t), mode, JSON.stringify(s.opts ?? {})]);
+  return { child, url: (await firstLine(child)).replace(/^listening /, '') };
+}
+
+/** Fails unless the iteration of `ch`, which is sent nothing more, fails with ERR_IPC_PEER_DEAD within 5 s. */
+function diesEmpty(ch: AsyncIterable<unknown>): Promise<void> {
+  return assert.rejects(
+    settlesWithin((async () => { for await (const m of ch) assert.fail(`nothing was sent, got ${JSON.stringify(m)}`); })(), 5000, 'death noticed'),
+    { code: 'ERR_IPC_PEER_DEAD' },
+  );
+}
+
+/** The kernel objects and files of `url` still there (after both ends closed: none). */
+function leftovers(url: string): string[] {
+  const ep = parseEndpoint(url) as { transport: string; path?: string; abstract?: boolean; name?: string; key?: number };
+  const sysv = (table: string) =>
+    fs.readFileSync(`/proc/sysvipc/${table}`, 'utf8').split('\n').slice(1).some((l) => Number(l.trim().split(/\s+/)[0]) === ep.key);
+  switch (ep.transport) {
+    case 'fifo':
+    case 'unix':
+    case 'unix+seqpacket':
+    case 'unix+dgram':
+      return !ep.abstract && fs.existsSync(ep.path!) ? [ep.path!] : [];
+    case 'mq':
+      return mqExists(ep.name!) ? [`/dev/mqueue${ep.name}`] : [];
+    case 'shm':
+      return fs.readdirSync('/dev/shm').filter((f) => f === ep.name!.slice(1) || f.startsWith(`${ep.name!.slice(1)}.`)).map((f) => `/dev/shm/${f}`);
+    case 'sysvmq':
+      return [...(sysv('msg') ? [`msg queue key ${ep.key}`] : []), ...(sysv('sem') ? [`semaphore set key ${ep.key}`] : [])];
+    default:
+      return [];
+  }
 }
 
 for (const s of subjects) {
@@ -291,6 +344,81 @@ for (const s of subjects) {
       );
       assert.ok(performance.now() - t0 < 1000, 'within 1 s');
     });
+
+    // A clean close is never a dead peer (issue 13): the peer closes on purpose and its process exits at
+    // once, before this end reads anything, so that the kernel's view (the socket hung up, the process
+    // gone) is all there is when the reading starts. The goodbye must still win.
+    for (const n of [3, 0]) {
+      await t.test(`a sender that closes on purpose and exits (${n} sent): the receiver's iteration ends normally, never ERR_IPC_PEER_DEAD`, async (t) => {
+        const rx = await listen<{ i: number }>(s.url(t), { ...s.opts, codec: 'json' });
+        t.after(() => rx.close());
+        const child = startPeer(t, process.execPath, [childScript('channel-peer'), 'connect', rx.url, `close:${n}`, JSON.stringify(s.opts ?? {})]);
+        assert.deepEqual(await exited(child), { code: 0, signal: null });
+        assertSent(s, await drain(rx), n);
+        assert.equal(await rx.receive(), undefined);
+        await rx.close();
+        assert.deepEqual(leftovers(rx.url), [], 'nothing left after a clean close');
+      });
+
+      if (s.duplex) {
+        await t.test(`a listener that closes on purpose and exits (${n} sent): the connector's iteration ends normally, never ERR_IPC_PEER_DEAD`, { skip: n > 0 && s.listenerCloseDrops }, async (t) => {
+          const { child, url } = await listeningPeer(t, s, `close:${n}`);
+          const tx = await connect<{ i: number }>(url, { ...s.opts, codec: 'json', timeout: 10_000 });
+          t.after(() => tx.close());
+          await tx.send({ i: -1 }); // the listener's peer is whoever sent first
+          assert.deepEqual(await exited(child), { code: 0, signal: null });
+          assertSent(s, await drain(tx), n);
+          assert.equal(await tx.receive(), undefined);
+          await tx.close();
+          assert.deepEqual(leftovers(url), [], 'nothing left after a clean close');
+        });
+      }
+    }
+
+    if (s.duplex) {
+      await t.test('a listener that closes on purpose while the connector still sends: the connector\'s sends fail with ERR_IPC_PEER_DEAD at most, its iteration still ends normally', { skip: s.listenerCloseDrops }, async (t) => {
+        const { child, url } = await listeningPeer(t, s, 'close:3');
+        const tx = await connect<{ i: number }>(url, { ...s.opts, codec: 'json', timeout: 10_000 });
+        t.after(() => tx.close());
+        await tx.send({ i: -1 });
+        assert.deepEqual(await exited(child), { code: 0, signal: null });
+        // Sends to a peer that has closed: refused (or, where the carrier cannot tell, dropped).
+        for (let i = 0; i < 20; i++) {
+          try {
+            await tx.send({ i }, { timeout: 2000 });
+          } catch (err) {
+            assert.equal((err as { code?: string }).code, 'ERR_IPC_PEER_DEAD', String(err));
+            assert.doesNotMatch(String(err), /without closing/, 'the peer closed on purpose');
+            break;
+          }
+        }
+        assertSent(s, await drain(tx), 3);
+        assert.equal(await tx.receive(), undefined);
+      });
+    }
+
+    await t.test('a sender SIGKILLed before it sent anything: the receiver gets ERR_IPC_PEER_DEAD', { skip: !(s.detectsDeath ?? s.reliable) && `${s.name} cannot tell a dead peer` }, async (t) => {
+      const rx = await listen<{ i: number }>(s.url(t), { ...s.opts, codec: 'json' });
+      t.after(() => rx.close());
+      const child = startPeer(t, process.execPath, [childScript('channel-peer'), 'connect', rx.url, 'idle', JSON.stringify(s.opts ?? {})]);
+      assert.equal(await firstLine(child), 'ready');
+      child.kill('SIGKILL');
+      await exited(child);
+      await diesEmpty(rx);
+    });
+
+    if (s.duplex) {
+      await t.test('a listener SIGKILLed: the connector\'s iteration gets ERR_IPC_PEER_DEAD', { skip: !(s.detectsDeath ?? s.reliable) && `${s.name} cannot tell a dead peer` }, async (t) => {
+        const { child, url } = await listeningPeer(t, s, 'recv1');
+        const tx = await connect<{ i: number }>(url, { ...s.opts, codec: 'json', timeout: 10_000 });
+        t.after(() => tx.close());
+        await tx.send({ i: 0 });
+        assert.equal(await firstLine(child), 'got');
+        child.kill('SIGKILL');
+        await exited(child);
+        await diesEmpty(tx);
+      });
+    }
   });
 }
 

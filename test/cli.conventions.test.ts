@@ -192,3 +192,38 @@ test('tour --json prints one JSON object per line', async () => {
   assert.ok(lines.some((l) => typeof l.step === 'string') && lines.some((l) => typeof l.detail === 'string'));
   assert.deepEqual(lines.at(-1), { done: true });
 });
+
+test('--allow-foreign-owner: send and recv refuse a queue or FIFO another user owns (exit 1, naming the flag) and use it with the flag', async (t) => {
+  const fs = await import('node:fs');
+  const name = uniqueName('cli');
+  const q = await MessageQueue.create(name, { maxMessages: 4, maxMessageSize: 64 });
+  t.after(() => q.close());
+  fs.fchownSync(q.fd, 65534, 65534); // now nobody's, as if nobody had made it (fchown(2) of the queue descriptor)
+  const refused = await ipckit(['send', `mq:${name}`, 'x']);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /ERR_IPC_FOREIGN_OWNER.*--allow-foreign-owner/);
+  assert.equal((await ipckit(['send', `mq:${name}`, 'adopted', '--allow-foreign-owner'])).code, 0);
+  const recvRefused = await ipckit(['recv', `mq:${name}`, '--count', '1']);
+  assert.equal(recvRefused.code, 1);
+  assert.match(recvRefused.stderr, /--allow-foreign-owner/);
+  const r = await ipckit(['recv', `mq:${name}`, '--count', '1', '--allow-foreign-owner']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'adopted\n');
+  assert.ok(mqExists(name), 'recv did not remove a queue it did not create');
+
+  const dir = fs.mkdtempSync(path.join((await import('node:os')).tmpdir(), 'ipckit-cli-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fifo = path.join(dir, 'nobodys.fifo');
+  assert.equal((await run('mkfifo', ['-m', '0600', fifo])).code, 0);
+  fs.chownSync(fifo, 65534, 65534);
+  const fifoRefused = await ipckit(['recv', `fifo:${fifo}`, '--count', '1', '--timeout', '5000']);
+  assert.equal(fifoRefused.code, 1);
+  assert.match(fifoRefused.stderr, /ERR_IPC_FOREIGN_OWNER.*--allow-foreign-owner/);
+  const recv = startPeer(t, process.execPath, [cli, 'recv', `fifo:${fifo}`, '--count', '1', '--allow-foreign-owner'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  recv.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  assert.equal((await ipckit(['send', `fifo:${fifo}`, 'through nobody\'s fifo', '--allow-foreign-owner', '--timeout', '10000'])).code, 0);
+  assert.equal((await exited(recv)).code, 0);
+  assert.equal(out, "through nobody's fifo\n");
+  assert.ok(fs.existsSync(fifo), 'the FIFO it did not create stays');
+});

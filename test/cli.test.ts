@@ -229,6 +229,24 @@ test('send unix+dgram: reaches a socat datagram receiver as one record', { skip:
   assert.equal(out, 'one record');
 });
 
+test('send unix+dgram: opens one socket and closes it: no descriptor is left (it once kept a socketpair\'s other end)', async (t) => {
+  const { UnixSocket } = await import('../src/index.js');
+  const { openOutgoing } = await import('../src/cli/endpoint.js');
+  const p = path.join(tmpDir(t), 'fd.sock');
+  const server = await UnixSocket.create({ path: p, type: 'dgram' });
+  t.after(() => server.close());
+  const fds = () => fs.readdirSync('/proc/self/fd').length;
+  const before = fds();
+  const out = await openOutgoing(`unix+dgram:${p}`, {});
+  await out.send(Buffer.from('one'));
+  assert.equal(fds(), before + 1, 'one socket while open');
+  await out.close();
+  assert.equal(fds(), before, 'none after close');
+  const m = await server.receive({ timeout: 5000 });
+  assert.equal(String(m!.data), 'one');
+  assert.match(String(m!.from), /^@/, 'the sender is autobound, so the receiver can tell who sent');
+});
+
 test('recv udp: prints a datagram Python sends', { skip: missing('python3') }, async () => {
   const port = 40000 + (process.pid % 20000);
   const recv = await startRecv([`udp://127.0.0.1:${port}`, '--count', '1', '--json'], () => true);

@@ -1,5 +1,5 @@
-// Property-based tests of the endpoint parsers: parseEndpoint (channels), parseUnixEndpoint (sockets)
-// and the CLI's openOutgoing on what they refuse. Any string gives an endpoint or a coded error
+// Property-based tests of the endpoint parsers: parseEndpoint (channels, and the CLI through it),
+// parseUnixEndpoint (sockets) and the CLI's openOutgoing on what they refuse. Any string gives an endpoint or a coded error
 // (ERR_IPC_NAME_INVALID, ERR_IPC_UNSUPPORTED), never a TypeError or URIError; endpoints built from valid
 // parts parse back to those parts; parsing an endpoint's url again gives the same endpoint. Failures in
 // parsers this branch does not own are `todo` tests holding the minimal counterexample. A bounded
@@ -8,7 +8,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { IpcError, parseEndpoint, parseUnixEndpoint } from '../src/index.js';
-import { openOutgoing } from '../src/cli/endpoint.js';
+import { checkEndpoint, openOutgoing } from '../src/cli/endpoint.js';
 import { CliError } from '../src/cli/output.js';
 
 const runs = (n: number): fc.Parameters<unknown> => ({
@@ -61,6 +61,11 @@ test('fuzz: parseEndpoint with percent-escapes in a tcp:/udp:/nats: path never t
   fc.assert(fc.property(urls(true), (u) => void parsesOrRefuses(parseEndpoint, u, ['ERR_IPC_NAME_INVALID', 'ERR_IPC_UNSUPPORTED'])), runs(3000));
 });
 
+test('mq: and shm: names follow the one POSIX name rule (internal/names.ts): "." and ".." are refused', () => {
+  for (const u of ['mq:/.', 'mq:/..', 'shm:/..', 'mq:', 'mq:/', 'mq:x', 'mq:/a/b']) assert.throws(() => parseEndpoint(u), { code: 'ERR_IPC_NAME_INVALID', url: u }, u);
+  assert.throws(() => parseEndpoint('mq:/..'), { path: '/..', message: /invalid endpoint 'mq:\/\.\.': .*'\.' and '\.\.' are not names/ });
+});
+
 test('an empty tcp:/udp: host is the conventional any address, 0.0.0.0; nats: still needs its broker host', () => {
   assert.deepEqual(parseEndpoint('udp://:0'), { transport: 'udp', url: 'udp://:0', host: '0.0.0.0', port: 0 });
   assert.deepEqual(parseEndpoint('tcp://:7000'), { transport: 'tcp', url: 'tcp://:7000', host: '0.0.0.0', port: 7000 });
@@ -80,7 +85,8 @@ test('fuzz: parseUnixEndpoint gives an address or ERR_IPC_NAME_INVALID', () => {
 });
 
 // Valid parts, and the URL they make.
-const posixName = fc.stringMatching(/^[A-Za-z0-9._-]{1,40}$/).map((s) => `/${s}`);
+// '.' and '..' are no names (internal/names.ts, the one rule for every POSIX name).
+const posixName = fc.stringMatching(/^[A-Za-z0-9._-]{1,40}$/).filter((s) => s !== '.' && s !== '..').map((s) => `/${s}`);
 const port = fc.integer({ min: 0, max: 65535 });
 const ipv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((a) => a.join('.'));
 const hostname = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}(\.[a-z][a-z0-9-]{0,10}){0,2}$/).filter((h) => !h.endsWith('-'));
@@ -110,10 +116,9 @@ test('fuzz: endpoints built from valid parts parse back to those parts', () => {
 });
 
 test('fuzz: the two unix-socket parsers agree on every unix:, unix+dgram:, unix+seqpacket: string', () => {
-  const seen = (f: () => { abstract: boolean; path: string }) => {
+  const seen = (f: () => string) => {
     try {
-      const e = f();
-      return e.abstract ? `@${e.path}` : e.path;
+      return f();
     } catch {
       return 'refused';
     }
@@ -121,10 +126,14 @@ test('fuzz: the two unix-socket parsers agree on every unix:, unix+dgram:, unix+
   fc.assert(
     fc.property(fc.constantFrom('unix:', 'unix+dgram:', 'unix+seqpacket:'), urls(true), (s, rest) => {
       const u = s + rest.replace(/^[^:]*:/, '');
-      const a = seen(() => parseEndpoint(u) as { abstract: boolean; path: string });
+      const a = seen(() => {
+        const e = parseEndpoint(u);
+        assert.ok(e.transport === 'unix' || e.transport === 'unix+dgram' || e.transport === 'unix+seqpacket', e.transport);
+        return e.abstract ? `@${e.path}` : e.path;
+      });
       const b = seen(() => {
-        const e = parseUnixEndpoint(u) as { abstract?: string; path?: string };
-        return e.abstract !== undefined ? { abstract: true, path: e.abstract } : { abstract: false, path: e.path! };
+        const e = parseUnixEndpoint(u);
+        return e.abstract !== undefined ? `@${e.abstract}` : e.path!;
       });
       assert.equal(a, b, JSON.stringify(u));
     }),
@@ -132,9 +141,27 @@ test('fuzz: the two unix-socket parsers agree on every unix:, unix+dgram:, unix+
   );
 });
 
-test('fuzz: the CLI refuses what the parsers refuse with a coded error, before any syscall', async () => {
+/** What a parser makes of `u`: the endpoint, or the code it refused it with. */
+function outcome(parse: (u: string) => unknown, u: string): unknown {
+  try {
+    return { endpoint: parse(u) };
+  } catch (err) {
+    return { refused: (err as { code?: unknown }).code };
+  }
+}
+
+test('fuzz: the CLI and the Channel layer read every string the same way (one parser)', () => {
+  fc.assert(
+    fc.property(urls(true), (u) => {
+      assert.deepEqual(outcome(checkEndpoint, u), outcome(parseEndpoint, u), JSON.stringify(u));
+    }),
+    runs(3000),
+  );
+});
+
+test('fuzz: the CLI refuses what the parser refuses with a coded error, before any syscall', async () => {
   // Only strings parseEndpoint refuses: openOutgoing must stop at parsing (nothing is created or
-  // reached). A CliError (usage) or an IpcError; never a TypeError.
+  // reached), with the parser's own IpcError (or a CliError); never a TypeError, never a syscall's error.
   const refused = urls(false).filter((u) => parsesOrRefuses(parseEndpoint, u, ['ERR_IPC_NAME_INVALID', 'ERR_IPC_UNSUPPORTED']) === undefined);
   await fc.assert(
     fc.asyncProperty(refused, fc.boolean(), async (u, channel) => {
@@ -142,14 +169,12 @@ test('fuzz: the CLI refuses what the parsers refuse with a coded error, before a
       try {
         out = await openOutgoing(u, { channel, timeout: 200 });
       } catch (err) {
-        if (err instanceof CliError || err instanceof IpcError) return;
-        const code = (err as NodeJS.ErrnoException).code;
-        // A string only the socket parser accepts ('unix://x', abstract names with NUL) goes as far as connect.
-        assert.ok(typeof code === 'string' && /^E[A-Z]+$/.test(code), `${JSON.stringify(u)}: ${String(err)}`);
+        assert.ok(err instanceof CliError || err instanceof IpcError, `${JSON.stringify(u)}: ${String(err)}`);
         return;
       } finally {
         await out?.close();
       }
+      assert.fail(`${JSON.stringify(u)} was opened`);
     }),
     runs(300),
   );

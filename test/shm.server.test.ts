@@ -95,6 +95,49 @@ test('listen(shm+unix:) is carried by its first client; receive waits for it wit
   await a.close();
 });
 
+test('Channel.sendMany over shm+unix: a batch larger than the ring, in order, through for await on the other end', async (t) => {
+  const url = abstractUrl();
+  const a = await listen<{ i: number }>(url, { codec: 'json', capacity: 4096, spinMicros: 0 });
+  const b = await connect<{ i: number }>(url, { codec: 'json', timeout: 5000, spinMicros: 0 });
+  t.after(async () => {
+    await b.close();
+    await a.close();
+  });
+  const n = 3000; // ~30 bytes each: many times the 4 KiB ring, so the sender parks for room
+  const sending = a.sendMany((function* () {
+    for (let i = 0; i < n; i++) yield { i };
+  })(), { timeout: 10_000 });
+  let want = 0;
+  for await (const m of b) {
+    assert.deepEqual(m, { i: want }, `message ${want}`);
+    if (++want === n) break;
+  }
+  await sending;
+  await assert.rejects(a.sendMany([{ i: 1 }, { i: 'x'.repeat(5000) as unknown as number }]), { code: 'ERR_IPC_MESSAGE_TOO_LARGE' });
+  assert.equal(await b.receive({ timeout: 50 }).catch((e) => e.code), 'ERR_IPC_TIMEOUT', 'a batch with a value over the limit sends none');
+  await a.sendMany([]);
+  // The iteration ended with break, so another can start; a second one at the same time is refused.
+  const it = b[Symbol.asyncIterator]();
+  await a.send({ i: -1 });
+  assert.deepEqual(await it.next(), { value: { i: -1 }, done: false });
+  await assert.rejects(b[Symbol.asyncIterator]().next(), { code: 'ERR_IPC_UNSUPPORTED' });
+  await it.return!();
+  await a.close();
+  assert.deepEqual(await b[Symbol.asyncIterator]().next(), { value: undefined, done: true }, 'the peer\'s close ends the iteration');
+});
+
+test('Channel.sendMany where the transport has no batch form (unix:): one send after another, in order', async (t) => {
+  const p = path.join(tmpDir(t), 'many.sock');
+  const a = await listen<string>(`unix:${p}`, { codec: 'json' });
+  const b = await connect<string>(`unix:${p}`, { codec: 'json', timeout: 5000 });
+  t.after(async () => {
+    await b.close();
+    await a.close();
+  });
+  await b.sendMany(['one', 'two', 'three']);
+  assert.deepEqual([await a.receive({ timeout: 5000 }), await a.receive({ timeout: 5000 }), await a.receive({ timeout: 5000 })], ['one', 'two', 'three']);
+});
+
 test('shm:/name meets on an abstract socket: a second connector is refused, nothing in /dev/shm', async () => {
   const before = leftovers();
   const name = `/ipckit-test-${process.pid}-${++seq}`;
@@ -306,6 +349,29 @@ test('a hostile client scribbling garbage over the whole segment: every operatio
     for (const b of bells) b.close();
     await sock.close();
   }
+});
+
+test('a connector that rewrites a ring\'s capacity before its ack cannot point the listener into the other ring', async (t) => {
+  // The segment has room for ring 0 at twice its capacity (over ring 1's slot); each ring is bounded by its own.
+  const name = `ipckit-test-cap-${process.pid}-${++seq}`;
+  const srv = await UnixServer.listen({ abstract: name, type: 'seqpacket' });
+  t.after(() => srv.close());
+  const sock = await UnixSocket.connect({ abstract: name, type: 'seqpacket' });
+  t.after(() => sock.close());
+  const conn = await srv.accept({ timeout: 5000 });
+  const offering = offerRingPair(conn, { capacity: 4096, timeout: 5000 });
+  const hello = (await sock.receive({ timeout: 5000 }))!;
+  const mem = SealedMemory.fromFd(hello.fds[0]!.take());
+  const bells = [EventFd.fromFd(hello.fds[1]!.take()), EventFd.fromFd(hello.fds[2]!.take())];
+  const i32 = new Int32Array(mem.shared);
+  Atomics.store(i32, (SEGMENT_HEADER + 8) / 4, 8192); // ring 0's capacity, doubled
+  const ack = Buffer.alloc(8);
+  ack.writeUInt32LE(0x414b5049, 0);
+  ack.writeUInt32LE(1, 4);
+  await sock.send(ack);
+  await assert.rejects(offering, { code: 'ERR_IPC_CORRUPT' });
+  mem.unmap();
+  for (const b of bells) b.close();
 });
 
 test('a hostile server scribbling over the segment: the client settles every operation too', async (t) => {

@@ -3,9 +3,9 @@
 // connection accepted. Later connections are refused (closed at once): a channel has one peer. Sends and
 // receives made before the peer arrives wait for it (with the receive's { signal, timeout }).
 import type net from 'node:net';
-import { AbortError, closedError, timeoutError } from '../errors.js';
+import { closedError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
-import type { Transport } from './transport.js';
+import { bounded, type Transport } from './transport.js';
 
 /** Where connections come from: a node:net server, or anything else that accepts (a UnixServer). */
 export interface ConnectionSource<S> {
@@ -73,22 +73,8 @@ export class AcceptingTransport implements Transport {
     return t.receive(opts);
   }
 
-  #peer({ signal, timeout }: WaitOptions): Promise<Transport> {
-    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-    if (!signal && timeout === undefined) return this.#ready;
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
-      const done = (err?: Error, t?: Transport) => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve(t!);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) timer = setTimeout(() => done(timeoutError(this.#what, timeout)), timeout);
-      this.#ready.then((t) => done(undefined, t), (e: Error) => done(e));
-    });
+  #peer(opts: WaitOptions): Promise<Transport> {
+    return bounded(this.#ready, opts, this.#what);
   }
 
   close(): Promise<void> {

@@ -8,6 +8,9 @@ import type { Codec, CodecName } from './codec.js';
 import type { Endpoint } from './endpoint.js';
 import type { Transport } from './transport.js';
 
+/** What a transport is given when the caller passed no options (transports always had an object). */
+const NO_OPTIONS: WaitOptions = Object.freeze({});
+
 /**
  * One message channel. Obtained from `connect(url)` or `listen(url)`. `In` is what it receives, `Out`
  * what it sends (the same by default): a server of requests is `Channel<Request, Reply>`, its client
@@ -76,52 +79,145 @@ export class Channel<In = unknown, Out = In> implements AsyncDisposable, AsyncIt
    * limit; ERR_IPC_PEER_DEAD when the peer is gone. `{ signal, timeout }` give up waiting for room (a
    * full transport whose consumer is alive but stalled): AbortError / ERR_IPC_TIMEOUT.
    */
-  async send(value: Out, opts: WaitOptions = {}): Promise<void> {
-    validateWaitOptions(opts);
-    if (this.#closed) throw closedError(this.url, 'send');
+  send(value: Out, opts?: WaitOptions): Promise<void> {
+    // Not an async function: the transport's own promise is returned (one promise per send, not two).
+    try {
+      const bytes = this.#encode(value, opts, 'send');
+      return this.#t.send(bytes, opts ?? NO_OPTIONS);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Sends several values in order, for producers that do not await each message: resolves once all were
+   * accepted and the transport has room for more, like `send()` after the last one. Every value is
+   * encoded and checked against the limit first, so a value over it (ERR_IPC_MESSAGE_TOO_LARGE) sends
+   * none. A transport that can batches them (the `shm:`/`shm+unix:`/`fork()` ring publishes a burst with
+   * one store and at most one wake-up); elsewhere it is one `send()` after another. `{ signal, timeout }`
+   * bound the waits for room; on an abort or timeout some of the values may have been sent.
+   *
+   * @example
+   * ```ts
+   * await ch.sendMany(rows.map((r) => Buffer.from(r)));
+   * ```
+   */
+  sendMany(values: Iterable<Out>, opts?: WaitOptions): Promise<void> {
+    try {
+      const list: Uint8Array[] = [];
+      for (const v of values) list.push(this.#encode(v, opts, 'send'));
+      if (list.length === 0) return Promise.resolve();
+      const t = this.#t;
+      const o = opts ?? NO_OPTIONS;
+      if (t.sendMany) return t.sendMany(list, o);
+      return (async () => {
+        for (const b of list) {
+          // The adapters leave the closed check to the Channel: a close() between two sends stops here.
+          if (this.#closed) throw closedError(this.url, 'send');
+          await t.send(b, o);
+        }
+      })();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #encode(value: Out, opts: WaitOptions | undefined, op: string): Uint8Array {
+    if (opts !== undefined) validateWaitOptions(opts);
+    if (this.#closed) throw closedError(this.url, op);
     if (!this.#t.canSend) throw new IpcError('ERR_IPC_UNSUPPORTED', `this end of ${this.url} (${this.role}) cannot send`);
-    if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
+    if (opts?.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
     const bytes = this.#codec.encode(value);
     if (bytes.byteLength > this.#t.maxMessageSize) throw tooLarge(bytes.byteLength, this.#t.maxMessageSize);
-    await this.#t.send(bytes, opts);
+    return bytes;
+  }
+
+  #decode(bytes: Uint8Array): In {
+    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.#codec.decode(buf) as In;
   }
 
   /**
    * The next value, or `undefined` once the peer closed (on purpose). ERR_IPC_PEER_DEAD when it died.
    * Honours `{ signal, timeout }`.
    */
-  async receive(opts: WaitOptions = {}): Promise<In | undefined> {
-    validateWaitOptions(opts);
-    if (this.#closed) throw closedError(this.url, 'receive');
-    if (!this.#t.canReceive) throw new IpcError('ERR_IPC_UNSUPPORTED', `this end of ${this.url} (${this.role}) cannot receive`);
-    const bytes = await this.#t.receive(opts);
-    if (bytes === null) return undefined;
-    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return this.#codec.decode(buf) as In;
+  receive(opts?: WaitOptions): Promise<In | undefined> {
+    try {
+      if (opts !== undefined) validateWaitOptions(opts);
+      if (this.#closed) throw closedError(this.url, 'receive');
+      if (!this.#t.canReceive) throw new IpcError('ERR_IPC_UNSUPPORTED', `this end of ${this.url} (${this.role}) cannot receive`);
+      // A message already there (the ring's fast path): no wait machinery, one promise.
+      const now = opts?.signal?.aborted ? undefined : this.#t.tryReceive?.();
+      if (now !== undefined) return Promise.resolve(now === null ? undefined : this.#decode(now));
+      return this.#t.receive(opts ?? NO_OPTIONS).then((b) => (b === null ? undefined : this.#decode(b)));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
-  /** Values until the peer closes; a loop left early (break) does not close the channel. */
-  async *[Symbol.asyncIterator](): AsyncIterator<In> {
-    if (this.#iterating) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.url}: only one iteration at a time`);
-    this.#iterating = true;
-    try {
-      for (;;) {
-        if (this.#closed) return;
-        let bytes: Uint8Array | null;
-        try {
-          bytes = await this.#t.receive();
-        } catch (err) {
-          // close() while iterating ends the loop instead of failing it.
-          if (this.#closed && (err as IpcError).code === 'ERR_IPC_CLOSED') return;
-          throw err;
-        }
-        if (bytes === null) return;
-        const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        yield this.#codec.decode(buf) as In;
+  /**
+   * Values until the peer closes; a loop left early (break) does not close the channel. A hand-written
+   * iterator, not an async generator: a message the transport already has costs one settled promise.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<In> {
+    const END: IteratorReturnResult<undefined> = { value: undefined, done: true };
+    let state: 'new' | 'on' | 'done' = 'new';
+    const finish = (): void => {
+      if (state === 'on') this.#iterating = false;
+      state = 'done';
+    };
+    const step = (bytes: Uint8Array | null): IteratorResult<In> => {
+      if (bytes === null) {
+        finish();
+        return END;
       }
-    } finally {
-      this.#iterating = false;
-    }
+      try {
+        return { value: this.#decode(bytes), done: false };
+      } catch (err) {
+        finish();
+        throw err;
+      }
+    };
+    const fail = (err: unknown): IteratorResult<In> => {
+      finish();
+      // close() while iterating ends the loop instead of failing it.
+      if (this.#closed && (err as IpcError).code === 'ERR_IPC_CLOSED') return END;
+      throw err;
+    };
+    const it: AsyncIterableIterator<In> = {
+      [Symbol.asyncIterator]: () => it,
+      next: (): Promise<IteratorResult<In>> => {
+        if (state === 'done') return Promise.resolve(END);
+        if (state === 'new') {
+          if (this.#iterating) {
+            state = 'done';
+            return Promise.reject(new IpcError('ERR_IPC_UNSUPPORTED', `${this.url}: only one iteration at a time`));
+          }
+          this.#iterating = true;
+          state = 'on';
+        }
+        if (this.#closed) {
+          finish();
+          return Promise.resolve(END);
+        }
+        try {
+          const now = this.#t.tryReceive?.();
+          if (now !== undefined) return Promise.resolve(step(now));
+          return this.#t.receive().then(step, fail);
+        } catch (err) {
+          try {
+            return Promise.resolve(fail(err));
+          } catch (e) {
+            return Promise.reject(e);
+          }
+        }
+      },
+      return: (): Promise<IteratorResult<In>> => {
+        finish();
+        return Promise.resolve(END);
+      },
+    };
+    return it;
   }
 
   /** Says goodbye to the peer (which sees the end of its iteration) and releases everything. Idempotent. */

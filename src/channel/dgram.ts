@@ -14,11 +14,13 @@
 // Datagrams another (non-ipckit) sender sent before that are answered with a refusal record (record.ts).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { UnixSocket } from '../socket.js';
+import { AbortError } from '../errors.js';
+import { UnixSocket, type UnixMessage } from '../socket.js';
 import { euid } from '../internal/owner.js';
+import type { WaitOptions } from '../internal/validate.js';
 import type { Endpoint } from './endpoint.js';
 import { cutRecord, RecordTransport, REFUSED, type RecordCarrier } from './record.js';
-import { busy, registerAdapter } from './transport.js';
+import { busy, peerGone, registerAdapter } from './transport.js';
 import { listenerOptions } from './unix.js';
 
 type DgramEndpoint = Extract<Endpoint, { transport: 'unix+dgram' }>;
@@ -42,7 +44,40 @@ function claimName(ep: DgramEndpoint): string | undefined {
   return `ipckit.dgram-claim.${createHash('sha256').update(`${id}\0${euid()}`).digest('hex').slice(0, 40)}`;
 }
 
-function listenerCarrier(sock: UnixSocket): RecordCarrier {
+/**
+ * A send to the connected peer refused because its socket is gone (ECONNREFUSED) also makes the kernel
+ * drop what this socket had not read yet (unix_dgram_disconnected in af_unix.c), and the peer's last
+ * records, its goodbye among them, may go with it: a peer that closed on purpose would look dead, or
+ * the receive would wait for records that can no longer come. So the socket reads ahead (records wait
+ * in its own buffer, out of the kernel's reach), and once a send was refused, a receive that finds
+ * nothing left says the peer is gone (closed or died: this end cannot tell any more).
+ */
+function disconnectable(what: string, sock: UnixSocket) {
+  sock.on('readable', () => {});
+  const gone = new AbortController();
+  return {
+    /** A send failed with `err`. */
+    failed(err: unknown): void {
+      if ((err as { code?: string }).code === 'ECONNREFUSED') gone.abort(err);
+    },
+    async receive(opts: WaitOptions = {}): Promise<UnixMessage | null> {
+      // Once refused, what the socket buffered is all there will be: read it without waiting.
+      if (gone.signal.aborted) {
+        if (sock.readableLength === 0) throw peerGone(what, gone.signal.reason);
+        return sock.receive(opts);
+      }
+      try {
+        return await sock.receive({ ...opts, signal: opts.signal ? AbortSignal.any([opts.signal, gone.signal]) : gone.signal });
+      } catch (err) {
+        if (err instanceof AbortError && gone.signal.aborted && !opts.signal?.aborted) throw peerGone(what, gone.signal.reason);
+        throw err;
+      }
+    },
+  };
+}
+
+function listenerCarrier(what: string, sock: UnixSocket): RecordCarrier {
+  const link = disconnectable(what, sock);
   let peer: string | null = null;
   let connected = false;
   const waiting: Array<() => void> = [];
@@ -54,14 +89,17 @@ function listenerCarrier(sock: UnixSocket): RecordCarrier {
       // listener's own wait for its first datagram, which comes before the peer is known here.
       if (peer === null) await new Promise<void>((resolve) => waiting.push(resolve));
       if (peer === null) throw Object.assign(new Error('closed'), { code: 'ERR_IPC_CLOSED' });
-      await sock.send(rec, { ...(connected ? {} : { to: peer }), signal: opts?.signal, timeout: opts?.timeout });
+      await sock.send(rec, { ...(connected ? {} : { to: peer }), signal: opts?.signal, timeout: opts?.timeout }).catch((err) => {
+        link.failed(err);
+        throw err;
+      });
     },
     async goodbye(rec) {
       if (peer !== null) await sock.send(rec, connected ? {} : { to: peer });
     },
     async receive(opts) {
       for (;;) {
-        const m = await sock.receive(opts);
+        const m = await link.receive(opts);
         if (m === null) return null;
         for (const fd of m.fds) fd.close();
         if (m.truncated && (peer === null || m.from === peer)) throw cutRecord(m.data.byteLength);
@@ -99,6 +137,7 @@ function listenerCarrier(sock: UnixSocket): RecordCarrier {
 
 function connectorCarrier(ep: DgramEndpoint, sock: UnixSocket): RecordCarrier {
   const refusedByKernel = (err: unknown) => (err as { code?: string }).code === 'EPERM';
+  const link = disconnectable(`channel ${ep.url}`, sock);
   return {
     maxRecord: sock.maxMessageSize,
     async send(rec, opts) {
@@ -106,11 +145,12 @@ function connectorCarrier(ep: DgramEndpoint, sock: UnixSocket): RecordCarrier {
         await sock.send(rec, { signal: opts?.signal, timeout: opts?.timeout });
       } catch (err) {
         if (refusedByKernel(err)) throw busy(ep.url, 'the listener is connected to another peer');
+        link.failed(err);
         throw err;
       }
     },
     async receive(opts) {
-      const m = await sock.receive(opts);
+      const m = await link.receive(opts);
       if (m === null) return null;
       for (const fd of m.fds) fd.close();
       if (m.truncated) throw cutRecord(m.data.byteLength);
@@ -124,7 +164,7 @@ registerAdapter('unix+dgram', {
   options: ['allow', 'mode'],
   async listen(ep, opts) {
     const sock = await UnixSocket.create({ ...address(ep), type: 'dgram', receiveFds: false, ...listenerOptions(opts) });
-    return new RecordTransport(`channel ${ep.url}`, listenerCarrier(sock), opts.maxMessageSize, sock.maxMessageSize);
+    return new RecordTransport(`channel ${ep.url}`, listenerCarrier(`channel ${ep.url}`, sock), opts.maxMessageSize, sock.maxMessageSize);
   },
   async connect(ep, opts) {
     let sock: UnixSocket;

@@ -2,6 +2,7 @@
 // Parsing is pure and total: any string either yields an Endpoint or throws ERR_IPC_NAME_INVALID /
 // ERR_IPC_UNSUPPORTED before anything touches the kernel.
 import { IpcError, invalidArgType } from '../errors.js';
+import { fsPath, posixName } from '../internal/names.js';
 import { unixAddressBytes, unixAddressFromText } from '../internal/unix-address.js';
 
 /**
@@ -83,23 +84,86 @@ export type Endpoint =
  */
 export type TransportName = Endpoint['transport'];
 
+/**
+ * The parsed endpoint of one transport, e.g. `EndpointOf<'tcp'>` is `{ transport: 'tcp', url, host, port }`.
+ *
+ * @example
+ * ```ts
+ * const ep = parseEndpoint(url);
+ * if (ep.transport === 'mq') console.log(ep.name); // narrowed to EndpointOf<'mq'>
+ * ```
+ */
+export type EndpointOf<T extends TransportName> = Extract<
+  Endpoint,
+  {
+    /** The transport to pick. */
+    transport: T;
+  }
+>;
+
+/** The transports that are Unix sockets (`unix:`, `unix+dgram:`, `unix+seqpacket:`, `shm+unix:`). */
+export type SocketTransport = 'unix' | 'unix+dgram' | 'unix+seqpacket' | 'shm+unix';
+
+/** A Unix socket address: a path, or an abstract name (Linux), exactly one. */
+export type SocketAddress =
+  | {
+      /** The socket file's path. */
+      path: string;
+      /** Absent: a path. */
+      abstract?: undefined;
+    }
+  | {
+      /** The abstract name, without its leading NUL. */
+      abstract: string;
+      /** Absent: an abstract name. */
+      path?: undefined;
+    };
+
+/**
+ * A socket endpoint's address as `UnixSocket` and `UnixServer` take it: `{ path }`, or `{ abstract }`
+ * for an abstract name.
+ *
+ * @example
+ * ```ts
+ * const ep = parseEndpoint('unix:@bus');
+ * if (ep.transport === 'unix') await UnixSocket.connect(socketAddress(ep)); // { abstract: 'bus' }
+ * ```
+ */
+export function socketAddress(ep: SocketEndpoint<SocketTransport>): SocketAddress {
+  return ep.abstract ? { abstract: ep.path } : { path: ep.path };
+}
+
 function bad(url: string, why: string): IpcError {
   return new IpcError('ERR_IPC_NAME_INVALID', `invalid endpoint '${url}': ${why}`, { url });
 }
 
-function posixName(url: string, name: string): string {
-  // mq_overview(7), shm_overview(7): one leading slash, no other, at most NAME_MAX (255) bytes.
-  if (!name.startsWith('/') || name.length < 2) throw bad(url, 'the name must start with one "/"');
-  if (name.indexOf('/', 1) !== -1) throw bad(url, 'the name must not contain "/" after the first');
-  if (name.includes('\0')) throw bad(url, 'the name must not contain NUL');
-  if (Buffer.byteLength(name) > 255) throw bad(url, 'the name is longer than 255 bytes');
-  return name;
+/**
+ * Runs one of the shared validators (internal/names.ts, internal/unix-address.ts) on a part of `url`:
+ * what it refuses is refused for the URL, its reason and properties kept (the name in `path`, a limit).
+ */
+function checked<T>(url: string, validate: () => T): T {
+  try {
+    return validate();
+  } catch (err) {
+    if (!(err instanceof IpcError) || err.code !== 'ERR_IPC_NAME_INVALID') throw err;
+    const { code: _code, ...props } = err;
+    throw new IpcError('ERR_IPC_NAME_INVALID', `invalid endpoint '${url}': ${err.message}`, { ...props, url }, { cause: err });
+  }
 }
 
-function fsPath(url: string, path: string): string {
-  if (path.length === 0) throw bad(url, 'empty path');
-  if (path.includes('\0')) throw bad(url, 'the path must not contain NUL');
-  return path;
+function posixNameOf(url: string, kind: string, rest: string): string {
+  // The URL spells the name as the kernel gets it: with its one leading '/' (mq_overview(7),
+  // shm_overview(7)); names.ts would add a missing one, the URL grammar does not.
+  if (!rest.startsWith('/')) throw bad(url, 'the name must start with "/"');
+  return checked(url, () => posixName(kind, rest));
+}
+
+function socketEndpoint<T extends SocketTransport>(transport: T, url: string, rest: string): SocketEndpoint<T> {
+  // The grammar UnixSocket and UnixServer parse too (internal/unix-address.ts), checked against the
+  // sun_path length the addon reports.
+  const addr = unixAddressFromText(rest);
+  checked(url, () => unixAddressBytes(addr));
+  return addr.abstract !== undefined ? { transport, url, path: addr.abstract, abstract: true } : { transport, url, path: addr.path, abstract: false };
 }
 
 /**
@@ -154,11 +218,11 @@ export function parseEndpoint(url: string): Endpoint {
   const rest = url.slice(colon + 1);
   switch (scheme) {
     case 'fifo':
-      return { transport: 'fifo', url, path: fsPath(url, rest) };
+      return { transport: 'fifo', url, path: checked(url, () => fsPath('FIFO', rest)) };
     case 'mq':
-      return { transport: 'mq', url, name: posixName(url, rest) };
+      return { transport: 'mq', url, name: posixNameOf(url, 'POSIX message queue', rest) };
     case 'shm':
-      return { transport: 'shm', url, name: posixName(url, rest) };
+      return { transport: 'shm', url, name: posixNameOf(url, 'shared memory', rest) };
     case 'sysvmq': {
       if (!/^(0x[0-9a-f]{1,8}|[0-9]{1,10})$/i.test(rest)) throw bad(url, 'expected a key, e.g. sysvmq:0x1234');
       const key = Number(rest);
@@ -167,23 +231,17 @@ export function parseEndpoint(url: string): Endpoint {
     }
     case 'unix':
     case 'unix+stream':
+      return socketEndpoint('unix', url, rest);
     case 'unix+dgram':
     case 'unix+seqpacket':
-    case 'shm+unix': {
-      const transport = scheme === 'unix+stream' ? 'unix' : (scheme as 'unix' | 'unix+dgram' | 'unix+seqpacket' | 'shm+unix');
-      // The grammar UnixSocket and UnixServer parse too (internal/unix-address.ts), checked against the
-      // sun_path length the addon reports.
-      const addr = unixAddressFromText(rest);
-      unixAddressBytes(addr);
-      if (addr.abstract !== undefined) return { transport, url, path: addr.abstract, abstract: true } as Endpoint;
-      return { transport, url, path: addr.path, abstract: false } as Endpoint;
-    }
+    case 'shm+unix':
+      return socketEndpoint(scheme, url, rest);
     case 'tcp':
     case 'udp': {
       if (!rest.startsWith('//')) throw bad(url, 'expected //host:port');
       const { host, port, pathname } = hostPort(url, rest.slice(2), true);
       if (pathname !== '' && pathname !== '/') throw bad(url, 'no path allowed');
-      return { transport: scheme, url, host, port } as Endpoint;
+      return scheme === 'tcp' ? { transport: 'tcp', url, host, port } : { transport: 'udp', url, host, port };
     }
     case 'nats': {
       if (!rest.startsWith('//')) throw bad(url, 'expected //host:port/subject');

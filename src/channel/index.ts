@@ -28,17 +28,26 @@ import './sysvmq.js';
 export { Channel } from './channel.js';
 export {
   parseEndpoint,
+  socketAddress,
   type Endpoint,
+  type EndpointOf,
+  type SocketTransport,
+  type SocketAddress,
   type TransportName,
   type PathEndpoint,
   type NameEndpoint,
   type SocketEndpoint,
   type HostEndpoint,
 } from './endpoint.js';
+import type { TransportName } from './endpoint.js';
 export { transports } from './transport.js';
 export type { CodecName } from './codec.js';
 
-export interface ChannelOptions extends WaitOptions {
+/**
+ * Options every transport takes: the codec, the message size limit, and `{ signal, timeout }` for the
+ * connect (a listener resolves at once).
+ */
+export interface CommonChannelOptions extends WaitOptions {
   /** How values become bytes: 'raw' (bytes or strings in, Buffers out; the default), 'json', 'msgpack', 'v8'. */
   codec?: CodecName;
   /**
@@ -46,8 +55,14 @@ export interface ChannelOptions extends WaitOptions {
    * (a peer announcing more is refused). Default 64 MiB; a transport may lower it (UDP: 65506).
    */
   maxMessageSize?: number;
-  // Transport-specific options: each transport takes only its own; any other key is an
-  // ERR_INVALID_ARG_VALUE at run time, and a key none of them knows is a type error.
+}
+
+/**
+ * Every channel option, of every transport. `listen`/`connect` with a URL whose scheme the compiler can
+ * see narrow it to that transport's own ({@link ChannelOptionsFor}); each transport takes only its own,
+ * and any other key is an ERR_INVALID_ARG_VALUE at run time.
+ */
+export interface ChannelOptions extends CommonChannelOptions {
   /** `shm:`, `shm+unix:`: data bytes of each ring, a power of two (chosen by the listener; default 4 MiB). */
   capacity?: number;
   /** `shm:`, `shm+unix:`: microseconds a receive spins before it parks (default 50). */
@@ -66,13 +81,95 @@ export interface ChannelOptions extends WaitOptions {
   persistent?: boolean;
 }
 
+/**
+ * Which of the {@link ChannelOptions} each transport takes besides the common ones
+ * ({@link CommonChannelOptions}): `TransportOwnOptions['udp']` is `'queue'`.
+ */
+export interface TransportOwnOptions {
+  /** `fifo:` */
+  fifo: 'allowForeignOwner';
+  /** `mq:` */
+  mq: 'maxMessages' | 'allowForeignOwner';
+  /** `sysvmq:` */
+  sysvmq: 'allowForeignOwner';
+  /** `shm:` */
+  shm: 'capacity' | 'spinMicros' | 'allow';
+  /** `shm+unix:` */
+  'shm+unix': 'capacity' | 'spinMicros' | 'allow' | 'mode';
+  /** `unix:` */
+  unix: 'allow' | 'mode';
+  /** `unix+dgram:` */
+  'unix+dgram': 'allow' | 'mode';
+  /** `unix+seqpacket:` */
+  'unix+seqpacket': 'allow' | 'mode';
+  /** `tcp://`: the common options only. */
+  tcp: never;
+  /** `udp://` */
+  udp: 'queue';
+  /** `nats://` */
+  nats: 'persistent';
+}
+
+/**
+ * The options one transport takes: the common ones and its own, e.g. `TransportOptions<'udp'>` has
+ * `queue` and no `capacity`.
+ */
+export type TransportOptions<T extends TransportName> = CommonChannelOptions & Pick<ChannelOptions, TransportOwnOptions[T]>;
+
+/**
+ * TransportOwnOptions at run time, for prepare(): a Record of exactly each transport's keys, so that
+ * the compiler holds the two to the same keys both ways (test/channel.options.test.ts holds each
+ * adapter's own `options` list to it).
+ *
+ * @internal
+ */
+export const TRANSPORT_OPTIONS: { readonly [T in TransportName]: Readonly<Record<TransportOwnOptions[T], true>> } = {
+  fifo: { allowForeignOwner: true },
+  mq: { maxMessages: true, allowForeignOwner: true },
+  sysvmq: { allowForeignOwner: true },
+  shm: { capacity: true, spinMicros: true, allow: true },
+  'shm+unix': { capacity: true, spinMicros: true, allow: true, mode: true },
+  unix: { allow: true, mode: true },
+  'unix+dgram': { allow: true, mode: true },
+  'unix+seqpacket': { allow: true, mode: true },
+  tcp: {},
+  udp: { queue: true },
+  nats: { persistent: true },
+};
+
+/**
+ * The transport a URL scheme (lower case) names: `TransportOfScheme<'unix+stream'>` is `'unix'`; never
+ * for a scheme ipckit does not know.
+ */
+export type TransportOfScheme<S extends string> = S extends 'unix+stream' ? 'unix' : S extends TransportName ? S : never;
+
+/**
+ * The options `listen(url)`/`connect(url)` take for a URL: a literal whose scheme names a transport gets
+ * that transport's ({@link TransportOptions}); any other string (a variable, an unknown scheme) gets
+ * {@link ChannelOptions}, checked at run time.
+ *
+ * @example
+ * ```ts
+ * const a: ChannelOptionsFor<'shm:/x'> = { capacity: 1 << 20 };   // TransportOptions<'shm'>
+ * const b: ChannelOptionsFor<'udp://127.0.0.1:0'> = { queue: 64 }; // TransportOptions<'udp'>: no capacity
+ * ```
+ */
+export type ChannelOptionsFor<U extends string> = string extends U
+  ? ChannelOptions
+  : U extends `${infer S}:${string}`
+    ? [TransportOfScheme<Lowercase<S>>] extends [never]
+      ? ChannelOptions
+      : TransportOptions<TransportOfScheme<Lowercase<S>>>
+    : ChannelOptions;
+
 const COMMON_OPTIONS = new Set(['codec', 'maxMessageSize', 'signal', 'timeout']);
 
 function prepare(url: string, opts: ChannelOptions) {
   if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
   validateWaitOptions({ signal: opts.signal, timeout: opts.timeout });
   const endpoint = parseEndpoint(url);
-  const own = adapterFor(endpoint).options ?? [];
+  adapterFor(endpoint); // ERR_IPC_UNSUPPORTED for a transport this build does not carry, before the options
+  const own: readonly string[] = Object.keys(TRANSPORT_OPTIONS[endpoint.transport]);
   for (const key of Object.keys(opts)) {
     if (COMMON_OPTIONS.has(key) || own.includes(key) || (opts as Record<string, unknown>)[key] === undefined) continue;
     const err = new TypeError(
@@ -98,8 +195,9 @@ function prepare(url: string, opts: ChannelOptions) {
  * console.log(await ch.receive());
  * ```
  */
-export async function connect<In = unknown, Out = In>(url: string, opts: ChannelOptions = {}): Promise<Channel<In, Out>> {
-  const { endpoint, codec, topts } = prepare(url, opts);
+export async function connect<In = unknown, Out = In, U extends string = string>(url: U, opts?: ChannelOptionsFor<U>): Promise<Channel<In, Out>> {
+  // Every ChannelOptionsFor<U> is a subset of ChannelOptions; the compiler cannot see it through U.
+  const { endpoint, codec, topts } = prepare(url, (opts === undefined ? {} : opts) as ChannelOptions);
   const t = await adapterFor(endpoint).connect(endpoint, topts);
   return new Channel<In, Out>(t.url ? { ...endpoint, url: t.url } : endpoint, 'connect', t, codec);
 }
@@ -116,8 +214,9 @@ export async function connect<In = unknown, Out = In>(url: string, opts: Channel
  * for await (const msg of ch) await ch.send(msg); // echo
  * ```
  */
-export async function listen<In = unknown, Out = In>(url: string, opts: ChannelOptions = {}): Promise<Channel<In, Out>> {
-  const { endpoint, codec, topts } = prepare(url, opts);
+export async function listen<In = unknown, Out = In, U extends string = string>(url: U, opts?: ChannelOptionsFor<U>): Promise<Channel<In, Out>> {
+  // Every ChannelOptionsFor<U> is a subset of ChannelOptions; the compiler cannot see it through U.
+  const { endpoint, codec, topts } = prepare(url, (opts === undefined ? {} : opts) as ChannelOptions);
   const t = await adapterFor(endpoint).listen(endpoint, topts);
   return new Channel<In, Out>(t.url ? { ...endpoint, url: t.url } : endpoint, 'listen', t, codec);
 }

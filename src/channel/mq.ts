@@ -21,10 +21,11 @@
 // by a marked queue of ours whose byte 0 nobody holds knows its listener is gone, and replaces it, as
 // UnixServer replaces a socket file nobody listens on; a live listener's queue, another user's, or a
 // queue that is not a channel's is left alone (EEXIST).
-import { closedError, IpcError } from '../errors.js';
+import { IpcError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
 import { MessageQueue } from '../message-queue.js';
+import { Inbox } from './inbox.js';
 import { adoptOptions, busy, registerAdapter, type Transport } from './transport.js';
 
 const DATA = 1;
@@ -36,48 +37,45 @@ class MqTransport implements Transport {
   readonly maxMessageSize: number;
   readonly #what: string;
   readonly #q: MessageQueue;
-  #goodbye = false;
+  readonly #inbox: Inbox;
   #closed = false;
 
   constructor(url: string, q: MessageQueue, sending: boolean, max: number) {
     this.#what = `channel ${url}`;
     this.#q = q;
+    this.#inbox = new Inbox(this.#what);
     this.canSend = sending;
     this.canReceive = !sending;
     this.maxMessageSize = Math.min(max, q.maxMessageSize);
   }
 
   async send(bytes: Uint8Array, opts: WaitOptions = {}): Promise<void> {
-    if (this.#closed) throw closedError(this.#what, 'send');
-    if (!this.canSend) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what} is the receiving end; it cannot send`);
-    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
+    // Closed, direction and size: checked by the Channel.
     await this.#q.send(bytes, { priority: DATA, signal: opts.signal, timeout: opts.timeout });
   }
 
   async receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {
-    if (this.#closed) throw closedError(this.#what, 'receive');
-    if (!this.canReceive) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what} is the sending end; it cannot receive`);
-    if (this.#goodbye) return null;
-    let m;
-    try {
-      m = await this.#q.receive(opts);
-    } catch (err) {
-      if (this.#closed) throw closedError(this.#what, 'receive');
-      throw err;
+    const inbox = this.#inbox;
+    while (!inbox.ready) {
+      let m;
+      try {
+        m = await this.#q.receive(opts);
+      } catch (err) {
+        if (this.#closed) break; // the inbox is closed
+        throw err;
+      }
+      if (m.priority === BYE && m.data.byteLength === 0) inbox.end();
+      else if (m.data.byteLength > this.maxMessageSize) {
+        throw tooLarge(m.data.byteLength, this.maxMessageSize, { incoming: true });
+      } else inbox.push(m.data);
     }
-    if (m.priority === BYE && m.data.byteLength === 0) {
-      this.#goodbye = true;
-      return null;
-    }
-    if (m.data.byteLength > this.maxMessageSize) {
-      throw new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${m.data.byteLength} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: m.data.byteLength, limit: this.maxMessageSize });
-    }
-    return m.data;
+    return inbox.next();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#inbox.close();
     // The goodbye must not wait forever on a full queue whose reader is gone.
     if (this.canSend) this.#q.trySend(Buffer.alloc(0), { priority: BYE }) || (await this.#q.send(Buffer.alloc(0), { priority: BYE, timeout: 1000 }).catch(() => {}));
     this.#q.close();

@@ -21,7 +21,7 @@ import type { WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
 import type { Endpoint } from './endpoint.js';
 import { registerAdapter, type Transport, type TransportOptions } from './transport.js';
-import { Waker } from '../internal/wait.js';
+import { Inbox } from './inbox.js';
 
 type NatsEndpoint = Extract<Endpoint, { transport: 'nats' }>;
 const BYE = 'Ipckit-Goodbye';
@@ -40,10 +40,7 @@ class NatsTransport implements Transport {
   /** Listener: the senders heard from that have not said goodbye. */
   readonly #senders = new Set<string>();
   readonly #persistent: boolean;
-  #queue: Uint8Array[] = [];
-  #goodbye = false;
-  #error: Error | undefined;
-  readonly #waker: Waker;
+  readonly #received: Inbox;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -51,7 +48,7 @@ class NatsTransport implements Transport {
     this.#headers = lib.headers;
     this.#persistent = persistent;
     this.#what = `channel ${ep.url}`;
-    this.#waker = new Waker(this.#what);
+    this.#received = new Inbox(this.#what);
     this.#nc = nc;
     this.#listening = listening;
     this.maxMessageSize = Math.min(max, nc.info?.max_payload ?? max);
@@ -63,52 +60,42 @@ class NatsTransport implements Transport {
       nc.subscribe(this.#inbox, { callback: (err, m) => this.#onMessage(err, m) });
     }
     nc.closed().then((err) => {
-      if (!this.#closed) this.#error ??= new IpcError('ERR_IPC_PEER_DEAD', `${this.#what}: the connection to the broker closed`, {}, err ? { cause: err } : undefined);
-      this.#wake();
+      if (!this.#closed) this.#received.fail(new IpcError('ERR_IPC_PEER_DEAD', `${this.#what}: the connection to the broker closed`, {}, err ? { cause: err } : undefined));
     });
   }
 
   #onMessage(err: Error | null, m: Msg): void {
-    if (err) {
-      this.#error ??= err;
-      return this.#wake();
-    }
+    const inbox = this.#received;
+    if (err) return inbox.fail(err);
     if (this.#listening) {
       if (!m.reply) return; // not from a channel peer
-      if (this.#goodbye) return; // every sender has gone: the channel has ended
+      if (inbox.ended) return; // every sender has gone: the channel has ended
       if (m.headers?.has(BYE)) {
         this.#senders.delete(m.reply);
         if (this.#peer === m.reply) this.#peer = [...this.#senders].pop();
-        if (this.#senders.size === 0 && !this.#persistent) this.#goodbye = true;
-        return this.#wake();
+        if (this.#senders.size === 0 && !this.#persistent) inbox.end();
+        return;
       }
       this.#senders.add(m.reply);
       this.#peer = m.reply;
       for (const f of this.#peerKnown.splice(0)) f();
       return this.#accept(m);
     }
-    if (m.headers?.has(BYE)) {
-      this.#goodbye = true;
-      return this.#wake();
-    }
-    if (!this.#goodbye) this.#accept(m);
+    if (m.headers?.has(BYE)) return inbox.end();
+    this.#accept(m);
   }
 
   #accept(m: Msg): void {
     if (m.data.byteLength > this.maxMessageSize) {
-      this.#error ??= new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${m.data.byteLength} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: m.data.byteLength, limit: this.maxMessageSize });
-    } else this.#queue.push(m.data);
-    this.#wake();
-  }
-
-  #wake(err?: Error): void {
-    this.#waker.wake(err);
+      this.#received.fail(tooLarge(m.data.byteLength, this.maxMessageSize, { incoming: true }));
+    } else this.#received.push(m.data);
   }
 
   async send(bytes: Uint8Array): Promise<void> {
-    if (this.#closed) throw closedError(this.#what, 'send');
-    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
-    if (this.#error) throw this.#error;
+    // Closed and size: checked by the Channel.
+    const inbox = this.#received;
+    if (inbox.error) throw inbox.error;
+    if (inbox.ended) throw inbox.gone();
     if (!this.#peer) {
       await new Promise<void>((resolve) => this.#peerKnown.push(resolve));
       if (this.#closed) throw closedError(this.#what, 'send');
@@ -116,21 +103,14 @@ class NatsTransport implements Transport {
     this.#nc.publish(this.#peer!, bytes, this.#inbox ? { reply: this.#inbox } : undefined);
   }
 
-  async receive({ signal, timeout }: WaitOptions = {}): Promise<Uint8Array | null> {
-    for (;;) {
-      if (this.#closed) throw closedError(this.#what, 'receive');
-      const m = this.#queue.shift();
-      if (m) return m;
-      if (this.#error) throw this.#error;
-      if (this.#goodbye) return null;
-      await this.#waker.wait({ signal, timeout });
-    }
+  receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {
+    return this.#received.next(opts);
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;
-      this.#wake(closedError(this.#what, 'receive'));
+      this.#received.close();
       for (const f of this.#peerKnown.splice(0)) f();
       const to = this.#listening ? [...this.#senders] : this.#peer ? [this.#peer] : [];
       if (!this.#nc.isClosed()) {

@@ -3,10 +3,11 @@
 // purpose), tag 2 alone a refusal (a listener that already has its peer says so to another sender); the
 // tag also makes an empty message a non-empty record (a 0-byte seqpacket record reads like
 // the peer's shutdown). An end of records without the goodbye means the peer died.
-import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
+import { closedError, IpcError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
-import { isPeerGone, peerDead, type Transport } from './transport.js';
+import { bounded, isPeerGone, peerDead, type Transport } from './transport.js';
+import { Inbox } from './inbox.js';
 
 export interface RecordCarrier {
   /** Largest record the carrier takes. */
@@ -14,7 +15,10 @@ export interface RecordCarrier {
   send(record: Uint8Array, opts?: WaitOptions): Promise<void>;
   /** Sends the goodbye without waiting for a peer that never came (default: send). */
   goodbye?(record: Uint8Array): Promise<void>;
-  /** The next record, or null at the end of the carrier (orderly or not). */
+  /**
+   * The next record, or null at the end of the carrier (orderly or not). A carrier that knows the peer
+   * closed on purpose (a removed queue) returns a goodbye record.
+   */
   receive(opts: WaitOptions): Promise<Uint8Array | null>;
   close(): Promise<void>;
 }
@@ -41,14 +45,13 @@ export class RecordTransport implements Transport {
   #carrier: RecordCarrier | undefined;
   readonly #ready: Promise<RecordCarrier>;
   readonly #release: (() => Promise<void>) | undefined;
-  #goodbye = false;
-  #error: Error | undefined;
-  #closed = false;
+  readonly #inbox: Inbox;
   #closing: Promise<void> | undefined;
 
   /** `carrier` may still be coming (a listener waiting for its peer); `release` frees the rest. */
   constructor(what: string, carrier: RecordCarrier | Promise<RecordCarrier>, max: number, maxRecord: number, release?: () => Promise<void>) {
     this.#what = what;
+    this.#inbox = new Inbox(what);
     this.maxMessageSize = Math.min(max, maxRecord - 1);
     if (carrier instanceof Promise) {
       this.#ready = carrier;
@@ -61,29 +64,15 @@ export class RecordTransport implements Transport {
     this.#release = release;
   }
 
-  async #peer(opts: WaitOptions = {}): Promise<RecordCarrier> {
-    if (this.#carrier) return this.#carrier;
-    const { signal, timeout } = opts;
-    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
-      const done = (err?: Error, c?: RecordCarrier) => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve(c!);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) timer = setTimeout(() => done(timeoutError(this.#what, timeout)), timeout);
-      this.#ready.then((c) => done(undefined, c), (e: Error) => done(e));
-    });
+  #peer(opts: WaitOptions): Promise<RecordCarrier> {
+    return this.#carrier ? Promise.resolve(this.#carrier) : bounded(this.#ready, opts, this.#what);
   }
 
   async send(bytes: Uint8Array, opts: WaitOptions = {}): Promise<void> {
-    if (this.#closed) throw closedError(this.#what, 'send');
-    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
-    if (this.#error) throw this.#error;
+    // Closed and size: checked by the Channel.
+    const inbox = this.#inbox;
+    if (inbox.error) throw inbox.error;
+    if (inbox.ended) throw inbox.gone();
     const c = await this.#peer(opts);
     const rec = Buffer.allocUnsafe(bytes.byteLength + 1);
     rec[0] = DATA;
@@ -91,44 +80,48 @@ export class RecordTransport implements Transport {
     try {
       await c.send(rec, opts);
     } catch (err) {
-      if (this.#closed) throw closedError(this.#what, 'send');
-      throw isPeerGone(err) ? peerDead(this.#what, err) : err;
+      if (this.#closing) throw closedError(this.#what, 'send');
+      throw isPeerGone(err) ? inbox.gone(err) : err;
     }
   }
 
   async receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {
-    if (this.#closed) throw closedError(this.#what, 'receive');
-    if (this.#goodbye) return null;
-    if (this.#error) throw this.#error;
+    // Pull: a record is read only while somebody receives; what it was goes into the inbox.
+    while (!this.#inbox.ready) await this.#read(opts);
+    return this.#inbox.next();
+  }
+
+  async #read(opts: WaitOptions): Promise<void> {
+    const inbox = this.#inbox;
     const c = await this.#peer(opts);
     let rec: Uint8Array | null;
     try {
       rec = await c.receive(opts);
     } catch (err) {
-      if (this.#closed) throw closedError(this.#what, 'receive');
-      if ((err as { code?: string }).code === 'ERR_IPC_CLOSED') throw closedError(this.#what, 'receive');
-      if ((err as { code?: string }).code === 'ERR_IPC_MESSAGE_TOO_LARGE') throw (this.#error = err as Error);
-      throw isPeerGone(err) ? (this.#error = peerDead(this.#what, err)) : err;
+      if (this.#closing) return; // the inbox is closed
+      const code = (err as { code?: string }).code;
+      if (code === 'ERR_IPC_CLOSED') throw closedError(this.#what, 'receive');
+      // The carrier's own verdict (a refused record, a peer it knows is gone) stays the channel's.
+      if (code === 'ERR_IPC_MESSAGE_TOO_LARGE' || code === 'ERR_IPC_PEER_DEAD') return inbox.fail(err as Error);
+      if (isPeerGone(err)) return inbox.fail(peerDead(this.#what, err));
+      throw err; // a wait given up (AbortError, ERR_IPC_TIMEOUT): nothing happened to the channel
     }
-    if (this.#closed) throw closedError(this.#what, 'receive');
-    if (rec === null) throw (this.#error = peerDead(this.#what));
-    if (rec.byteLength === 1 && rec[0] === REFUSED) throw (this.#error = new IpcError('ERR_IPC_BUSY', `${this.#what}: the listener already has its one peer and refused this end (nothing it sent was delivered)`));
-    if (rec.byteLength === 0 || rec[0]! > BYE) throw (this.#error = new IpcError('ERR_IPC_CORRUPT', `${this.#what}: a record without a valid tag`));
-    if (rec[0] === BYE) {
-      this.#goodbye = true;
-      return null;
-    }
+    if (this.#closing) return;
+    if (rec === null) return inbox.fail(peerDead(this.#what));
+    if (rec.byteLength === 1 && rec[0] === REFUSED) return inbox.fail(new IpcError('ERR_IPC_BUSY', `${this.#what}: the listener already has its one peer and refused this end (nothing it sent was delivered)`));
+    if (rec.byteLength === 0 || rec[0]! > BYE) return inbox.fail(new IpcError('ERR_IPC_CORRUPT', `${this.#what}: a record without a valid tag`));
+    if (rec[0] === BYE) return inbox.end();
     if (rec.byteLength - 1 > this.maxMessageSize) {
-      throw (this.#error = new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${rec.byteLength - 1} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: rec.byteLength - 1, limit: this.maxMessageSize }));
+      return inbox.fail(tooLarge(rec.byteLength - 1, this.maxMessageSize, { incoming: true }));
     }
-    return rec.subarray(1);
+    inbox.push(rec.subarray(1));
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#closed = true;
+      this.#inbox.close();
       const c = this.#carrier;
-      if (c && !this.#error) {
+      if (c && !this.#inbox.error) {
         // Bounded: a peer whose queue is full and who no longer reads must not hold close() forever.
         let timer: NodeJS.Timeout | undefined;
         const bye = (c.goodbye ?? c.send).call(c, Buffer.from([BYE])).catch(() => {});

@@ -9,11 +9,19 @@
 // Ordering. Each side keeps its own position in a local variable and publishes it with a seq-cst
 // Atomics.store after the bytes it covers are written (producer) or copied out (consumer); the other side
 // reads it with Atomics.load before touching those bytes. Record headers and payloads are plain stores:
-// the one seq-cst store of the position orders them all, so a batch (tryWrite ... flush) costs one. The side that is about to sleep sets its
-// "sleeping" flag, re-reads the other side's position, and only then parks on that position's word with
-// the value it saw as the futex's expected value; the other side stores its position, then reads the
-// flag. With seq-cst on both sides one of the two always sees the other (Dekker), so a wake-up is never
-// lost, and the producer rings (a futex wake, a syscall) only when the consumer really sleeps.
+// the one seq-cst store of the position orders them all, so a batch (tryWrite ... flush) costs one.
+//
+// Parking. The side that is about to sleep stores its "sleeping" flag, re-reads the other side's position
+// (and closed flag), and only then parks, on the flag word itself with its own flag value as the futex's
+// expected value; the other side stores its position (or its closed flag), then reads the sleep flag, and
+// if it is set changes it to RUNG by compare-and-swap and wakes the sleeper. With seq-cst on both sides
+// one of the two always sees the other (Dekker). Parking on the flag word, not on the position, is what
+// makes the wake-up impossible to lose with a futex: a waker that read the flag during an earlier park
+// and rings late lands its RUNG on the current one, and a futex wake sent before the wait is queued is
+// gone; but the wait then finds the flag no longer equal to its value and returns at once, where a wait
+// on the position (unchanged) slept with the flag at RUNG, so that the next waker saw "rung already" and
+// stayed silent (the two-thread test lost a wake-up that way, Node 24 under load). A close goes through
+// the flag too, for the same reason. The producer rings (a syscall) only when the consumer really sleeps.
 //
 // Trust. The other side may be buggy, hostile or dead. Every position and length read from shared memory
 // is checked before use (ERR_IPC_CORRUPT, never an out-of-bounds access or a hang). Whether the peer is
@@ -85,13 +93,15 @@ export interface Parker {
   readonly flag: number;
   /**
    * Parks until woken (by the peer or by wakeSelf), or `timeoutMs` (Infinity: no limit) passes; may return
-   * early ('not-equal' when the word is no longer `expected`). Never rejects for an abort: waitFor turns
-   * an abort into wakeSelf and checks the signal itself.
+   * early ('not-equal' when the word is no longer `expected`). `index` is the parking side's own sleep
+   * flag and `expected` the value it stored there: a wake-up rung before the wait began has changed the
+   * flag, so the wait must not sleep through it. Never rejects for an abort: waitFor turns an abort into
+   * wakeSelf and checks the signal itself.
    */
   wait(i32: Int32Array, index: number, expected: number, timeoutMs: number): Promise<'ok' | 'not-equal' | 'timed-out'>;
-  /** Wakes the peer parked on `index` (this side just published a position the peer waits for). */
+  /** Wakes the peer parked on its flag at `index` (this side just rang that flag: it published what the peer waits for). */
   wakePeer(i32: Int32Array, index: number): void;
-  /** Ends this side's own wait on `index` (abort, close, peer death); never reaches the peer. */
+  /** Ends this side's own wait on its flag at `index` (abort, close, peer death); never reaches the peer. */
   wakeSelf(i32: Int32Array, index: number): void;
 }
 
@@ -103,9 +113,9 @@ type WaitAsync = (
 ) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 
 /**
- * Parking for threads of one process (worker_threads): V8's Atomics.waitAsync/notify. A consumer parks on
- * `head` and a producer on `tail`, so a notify of a word reaches exactly the side parked on it: waking
- * the peer and waking oneself are the same call on different words.
+ * Parking for threads of one process (worker_threads): V8's Atomics.waitAsync/notify. Each side parks on its
+ * own sleep flag, so a notify of a word reaches exactly the side parked on it: waking the peer and waking
+ * oneself are the same call on different words.
  * A pending waitAsync does not keep the event loop alive, so a referenced timer does, until the wait
  * settles. The timer must outlive the wait whatever the timing: V8 settles a timed-out waitAsync through a
  * delayed platform task that does not keep the loop alive either, and on Node 22 (seen: 6 tests of
@@ -140,6 +150,12 @@ export interface RingMemory {
   plain?: ArrayBuffer | SharedArrayBuffer;
   /** Byte offset of the ring header in both buffers (a multiple of 64). */
   offset: number;
+  /**
+   * Bytes of this ring's own slot from `offset` (header and data area). The capacity read from the header
+   * must fit in it: a peer that rewrites the header cannot point this side into the next ring's area.
+   * Default: to the end of `shared`.
+   */
+  bytes?: number;
   /** How a waiting side sleeps and is woken (`threadParker`, or eventfd doorbells). */
   parker: Parker;
   /**
@@ -176,16 +192,23 @@ export function initRing(shared: SharedArrayBuffer, offset: number, capacity: nu
   Atomics.store(i32, OFF_MAGIC / 4, RING_MAGIC | 0);
 }
 
-/** Reads and checks a ring header written by somebody else; returns its capacity. */
-export function checkRing(shared: SharedArrayBuffer, offset: number): number {
-  if (offset < 0 || offset + RING_HEADER > shared.byteLength) throw corrupt('header out of bounds', { offset });
+/**
+ * Reads and checks a ring header written by somebody else; returns its capacity. `bytes` is the size of
+ * the ring's own slot from `offset` (default: to the end of `shared`): a capacity that runs past it is
+ * ERR_IPC_CORRUPT, so a rewritten header cannot reach into a neighbouring ring.
+ */
+export function checkRing(shared: SharedArrayBuffer, offset: number, bytes?: number): number {
+  const end = bytes === undefined ? shared.byteLength : offset + bytes;
+  if (!Number.isInteger(offset) || offset < 0 || (offset & 63) !== 0 || !Number.isInteger(end) || end > shared.byteLength || offset + RING_HEADER > end) {
+    throw corrupt('header out of bounds', { offset, bytes });
+  }
   const i32 = new Int32Array(shared, offset, RING_HEADER / 4);
   const magic = Atomics.load(i32, OFF_MAGIC / 4) >>> 0;
   if (magic !== RING_MAGIC) throw corrupt('bad magic', { magic });
   const version = Atomics.load(i32, OFF_VERSION / 4);
   if (version !== RING_VERSION) throw new IpcError('ERR_IPC_UNSUPPORTED', `shared-memory ring layout version ${version} (this is ${RING_VERSION})`, { version });
   const cap = Atomics.load(i32, OFF_CAPACITY / 4) >>> 0;
-  if (cap < MIN_CAPACITY || cap > MAX_CAPACITY || (cap & (cap - 1)) !== 0 || offset + RING_HEADER + cap > shared.byteLength) {
+  if (cap < MIN_CAPACITY || cap > MAX_CAPACITY || (cap & (cap - 1)) !== 0 || offset + RING_HEADER + cap > end) {
     throw corrupt('bad capacity', { capacity: cap });
   }
   return cap;
@@ -210,7 +233,7 @@ abstract class RingSide {
 
   constructor(mem: RingMemory, opts: RingOptions) {
     this.what = opts.what ?? 'shared-memory ring';
-    this.capacity = checkRing(mem.shared, mem.offset);
+    this.capacity = checkRing(mem.shared, mem.offset, mem.bytes);
     this.mask = this.capacity - 1;
     this.i32 = new Int32Array(mem.shared, mem.offset, (RING_HEADER + this.capacity) / 4);
     this.bulk = new Uint8Array(mem.plain ?? mem.shared, mem.offset + RING_HEADER, this.capacity);
@@ -236,22 +259,23 @@ abstract class RingSide {
   }
 
   /**
-   * Wakes the peer parked with its flag at `flagOff` on the word at `wordOff`, once per park: the flag
+   * Wakes the peer parked on its flag at `flagOff`, once per park: the flag
    * goes from the peer's value to RUNG by compare-and-swap, and only the side that made that change
    * rings, so a burst of sends to a parked consumer costs one wake-up syscall, not one per message.
    */
-  protected ring(flagOff: number, wordOff: number): void {
+  protected ring(flagOff: number): void {
     const f = this.load(flagOff);
     if (f === 0 || f === RUNG) return;
-    if (Atomics.compareExchange(this.i32, flagOff >> 2, f, RUNG) === f) this.parker.wakePeer(this.i32, wordOff >> 2);
+    if (Atomics.compareExchange(this.i32, flagOff >> 2, f, RUNG) === f) this.parker.wakePeer(this.i32, flagOff >> 2);
   }
 
   /**
-   * Spins up to `spinMicros` for `ready()`, then parks on the word at `wordOff` (whose value `ready()`
-   * depends on) with the flag at `flagOff` set while parked. `ready()` must also be true once the peer
-   * closed its side on purpose; a peer that died without closing fails the wait with ERR_IPC_PEER_DEAD.
+   * Spins up to `spinMicros` for `ready()`, then parks on this side's sleep flag at `flagOff` (see
+   * "Parking" above). `ready()` must read the peer's position (and closed flag) with Atomics, and must
+   * also be true once the peer closed its side on purpose; a peer that died without closing fails the
+   * wait with ERR_IPC_PEER_DEAD.
    */
-  protected async waitFor(ready: () => boolean, wordOff: number, flagOff: number, op: string, opts: RingWaitOptions): Promise<void> {
+  protected async waitFor(ready: () => boolean, flagOff: number, op: string, opts: RingWaitOptions): Promise<void> {
     const { signal, timeout } = opts;
     const spinNs = (opts.spinMicros ?? this.spinMicros) * 1000;
     if (spinNs > 0) {
@@ -264,36 +288,37 @@ abstract class RingSide {
       }
     }
     const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
-    const word = wordOff >> 2;
+    const flag = flagOff >> 2;
+    const mine = this.parker.flag;
     // An abort wakes this side only (the peer has nothing to do with it).
-    const onAbort = () => this.parker.wakeSelf(this.i32, word);
+    const onAbort = () => this.parker.wakeSelf(this.i32, flag);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       for (;;) {
         if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
         if (this.closedSelf) throw closedError(this.what, op);
         if (this.broken) throw this.broken;
-        const seen = Atomics.load(this.i32, word);
-        this.store(flagOff, this.parker.flag);
+        Atomics.store(this.i32, flag, mine);
         // Re-check after raising the flag: the peer may have moved just before it saw the flag.
-        if (ready() || Atomics.load(this.i32, word) !== seen) {
-          this.store(flagOff, 0);
+        if (ready()) {
+          Atomics.store(this.i32, flag, 0);
           return;
         }
         const dead = this.peer?.();
         if (dead) {
-          this.store(flagOff, 0);
+          Atomics.store(this.i32, flag, 0);
           this.fail(dead);
         }
         const left = deadline - performance.now();
         if (left <= 0) {
-          this.store(flagOff, 0);
+          Atomics.store(this.i32, flag, 0);
           throw timeoutError(this.what, timeout!);
         }
         try {
-          await this.parker.wait(this.i32, word, seen, left);
+          // On the flag: a ring that came before the wait began changed it (RUNG), and the wait returns.
+          await this.parker.wait(this.i32, flag, mine, left);
         } finally {
-          this.store(flagOff, 0);
+          Atomics.store(this.i32, flag, 0);
         }
         if (ready()) return;
       }
@@ -321,6 +346,9 @@ export class RingProducer extends RingSide {
   #src: Uint8Array | undefined;
   #src32: Int32Array | undefined;
   #lastSrc: Uint8Array | undefined;
+  // An outstanding loan(): the payload's offset in the data area and the bytes lent, or -1.
+  #loanAt = -1;
+  #loanLen = 0;
 
   constructor(mem: RingMemory, opts: RingOptions = {}) {
     super(mem, opts);
@@ -368,7 +396,7 @@ export class RingProducer extends RingSide {
     this.#published = this.#head;
     this.store(OFF_HEAD, this.#head);
     // The only syscall of the send path, and only when the consumer announced it parked.
-    if (this.load(OFF_CONSUMER_SLEEPING) !== 0) this.ring(OFF_CONSUMER_SLEEPING, OFF_HEAD);
+    if (this.load(OFF_CONSUMER_SLEEPING) !== 0) this.ring(OFF_CONSUMER_SLEEPING);
     return true;
   }
 
@@ -388,10 +416,15 @@ export class RingProducer extends RingSide {
     return this.#write(bytes, length === undefined ? bytes.byteLength : length);
   }
 
-  #write(bytes: Uint8Array, len: number): boolean {
+  /**
+   * Makes room for a record of `len` payload bytes at the current position (wrap marker included) and
+   * writes its header; the payload offset in the data area, or -1 if the ring is full. #head is advanced
+   * past any wrap padding, not past the record (the caller does that once the payload is in).
+   */
+  #reserve(len: number): number {
     this.#checkOpen('send');
+    if (this.#loanAt >= 0) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.what}: commit() the loan first`);
     if (len > this.maxMessageSize) throw tooLarge(len, this.maxMessageSize);
-    if (!(len >= 0 && len <= bytes.byteLength)) throw outOfRange('length', `>= 0 and <= ${bytes.byteLength}`, len);
     const rec = RECORD_HEADER + ((len + 7) & ~7);
     let off = this.#head & this.mask;
     // A large record goes back to offset 0 when the consumer has caught up and the producer is past the
@@ -405,7 +438,7 @@ export class RingProducer extends RingSide {
       off = 0;
     }
     const need = rec <= this.capacity - off ? rec : this.capacity - off + rec;
-    if (need > this.#free(need)) return false;
+    if (need > this.#free(need)) return -1;
     if (rec > this.capacity - off) {
       // Not enough contiguous room before the end: a wrap marker, and the record goes at the start.
       this.i32[(RING_HEADER + off) >> 2] = WRAP | 0;
@@ -415,8 +448,19 @@ export class RingProducer extends RingSide {
     const h = (RING_HEADER + off) >> 2;
     this.i32[h] = len;
     this.i32[h + 1] = 0;
+    return off + RECORD_HEADER;
+  }
+
+  #write(bytes: Uint8Array, len: number): boolean {
+    if (!(len >= 0 && len <= bytes.byteLength)) {
+      this.#checkOpen('send');
+      if (len > this.maxMessageSize) throw tooLarge(len, this.maxMessageSize);
+      throw outOfRange('length', `>= 0 and <= ${bytes.byteLength}`, len);
+    }
+    const at = this.#reserve(len);
+    if (at < 0) return false;
+    const rec = RECORD_HEADER + ((len + 7) & ~7);
     if (len > 0) {
-      const at = off + RECORD_HEADER;
       if (len <= 256 && bytes === this.#src) {
         // The same short buffer again (a reused send buffer): copy by words through its word view, made
         // once, instead of a subarray per message for a prefix.
@@ -445,7 +489,7 @@ export class RingProducer extends RingSide {
     if (this.#head === this.#published) return;
     this.#published = this.#head;
     this.store(OFF_HEAD, this.#head);
-    if (this.load(OFF_CONSUMER_SLEEPING) !== 0) this.ring(OFF_CONSUMER_SLEEPING, OFF_HEAD);
+    if (this.load(OFF_CONSUMER_SLEEPING) !== 0) this.ring(OFF_CONSUMER_SLEEPING);
   }
 
   /**
@@ -465,9 +509,96 @@ export class RingProducer extends RingSide {
     this.flush();
     const need = this.#need(bytes.byteLength);
     for (;;) {
-      await this.waitFor(() => this.#free(need) >= need || this.load(OFF_CONSUMER_CLOSED) !== 0, OFF_TAIL, OFF_PRODUCER_WAITING, 'send', opts);
+      await this.waitFor(() => this.#free(need) >= need || this.load(OFF_CONSUMER_CLOSED) !== 0, OFF_PRODUCER_WAITING, 'send', opts);
       if (this.trySend(bytes)) return;
     }
+  }
+
+  /**
+   * Sends several messages in order, for a producer that does not await each one: they are written with
+   * tryWrite and published in bursts (one position store and at most one wake-up per 32 messages, and
+   * whenever the ring fills), waiting for room (spin, then park) only when it is full. Resolves after the
+   * last one is published; a rejection (abort, timeout, the consumer gone) leaves the ones before it sent.
+   *
+   * @example
+   * ```ts
+   * await tx.sendMany(chunks);
+   * ```
+   */
+  sendMany(messages: readonly Uint8Array[], opts: RingWaitOptions = {}): Promise<void> {
+    let i = 0;
+    try {
+      for (const n = messages.length; i < n; i++) {
+        const m = messages[i]!;
+        if (!this.#write(m, m.byteLength)) {
+          this.flush();
+          if (!this.#write(m, m.byteLength)) break;
+        }
+        if ((i & 31) === 31) this.flush();
+      }
+      this.flush();
+    } catch (err) {
+      try {
+        this.flush();
+      } catch {
+        // broken: nothing more to publish
+      }
+      return Promise.reject(err);
+    }
+    return i === messages.length ? RESOLVED : this.#sendManyWaiting(messages, i, opts);
+  }
+
+  async #sendManyWaiting(messages: readonly Uint8Array[], i: number, opts: RingWaitOptions): Promise<void> {
+    try {
+      for (const n = messages.length; i < n; i++) {
+        const m = messages[i]!;
+        if (!this.#write(m, m.byteLength)) await this.#sendWaiting(m, opts);
+        else if ((i & 31) === 31) this.flush();
+      }
+    } finally {
+      if (!this.broken) this.flush();
+    }
+  }
+
+  /**
+   * Zero-copy send: lends a writable view of `length` bytes inside the ring, where the next message goes,
+   * or null if the ring has no room for it now. Fill it, then commit() (no other send may happen before).
+   * The view must not be used after commit(): the bytes belong to the consumer then.
+   *
+   * @example
+   * ```ts
+   * const view = tx.loan(1 << 20);
+   * if (view) { fill(view); tx.commit(); }
+   * ```
+   */
+  loan(length: number): Uint8Array | null {
+    if (!Number.isInteger(length) || length < 0) throw outOfRange('length', 'an integer >= 0', length);
+    const at = this.#reserve(length);
+    if (at < 0) return null;
+    this.#loanAt = at;
+    this.#loanLen = length;
+    return this.bulk.subarray(at, at + length);
+  }
+
+  /**
+   * Publishes the message of the outstanding loan(), with its first `length` bytes (default: all that was
+   * lent), and wakes the consumer if it sleeps.
+   */
+  commit(length?: number): void {
+    const at = this.#loanAt;
+    if (at < 0) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.what}: commit() without a loan()`);
+    const len = length ?? this.#loanLen;
+    if (!Number.isInteger(len) || len < 0 || len > this.#loanLen) throw outOfRange('length', `an integer >= 0 and <= ${this.#loanLen} (the loan)`, len);
+    this.#loanAt = -1;
+    this.#checkOpen('send');
+    this.i32[(RING_HEADER + at - RECORD_HEADER) >> 2] = len;
+    this.#head = (this.#head + RECORD_HEADER + ((len + 7) & ~7)) >>> 0;
+    this.flush();
+  }
+
+  /** Ends a loan() without sending anything (the space is reused by the next send). */
+  abandon(): void {
+    this.#loanAt = -1;
   }
 
   /**
@@ -483,8 +614,11 @@ export class RingProducer extends RingSide {
     }
     this.closedSelf = true;
     this.store(OFF_PRODUCER_CLOSED, 1);
-    this.parker.wakePeer(this.i32, OFF_HEAD >> 2);
-    this.parker.wakeSelf(this.i32, OFF_TAIL >> 2);
+    // Through the flag (a consumer about to park sees either "closed" or RUNG), then the doorbell anyway
+    // (docs/ring-format.md, "Closing": a peer that parks without a flag still wakes).
+    this.ring(OFF_CONSUMER_SLEEPING);
+    this.parker.wakePeer(this.i32, OFF_CONSUMER_SLEEPING >> 2);
+    this.parker.wakeSelf(this.i32, OFF_PRODUCER_WAITING >> 2);
   }
 }
 
@@ -555,7 +689,7 @@ export class RingConsumer extends RingSide {
     }
     if (len > this.maxMessageSize) {
       if (len > maxPayload(this.capacity)) this.fail(corrupt('record length out of range', { length: len }));
-      this.fail(new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `incoming message of ${len} bytes exceeds the limit of ${this.maxMessageSize} bytes`, { size: len, limit: this.maxMessageSize }));
+      this.fail(tooLarge(len, this.maxMessageSize, { incoming: true }));
     }
     const rec = RECORD_HEADER + ((len + 7) & ~7);
     if (rec > avail || rec > this.capacity - off) this.fail(corrupt('record runs past the producer position', { length: len, head, tail: this.#tail }));
@@ -569,7 +703,7 @@ export class RingConsumer extends RingSide {
     const tail = (this.#tail = (this.#tail + n) >>> 0);
     this.#published = tail;
     this.store(OFF_TAIL, tail);
-    if (this.load(OFF_PRODUCER_WAITING) !== 0) this.ring(OFF_PRODUCER_WAITING, OFF_TAIL);
+    if (this.load(OFF_PRODUCER_WAITING) !== 0) this.ring(OFF_PRODUCER_WAITING);
   }
 
   /** The next message (a copy), or null if there is none now. Never waits, never calls native. */
@@ -581,6 +715,14 @@ export class RingConsumer extends RingSide {
     if (len > 0) out.set(this.bulk.subarray(at, at + len));
     this.#advance(this.#n);
     return out;
+  }
+
+  /**
+   * tryReceive(), but spinning up to `spinMicros` (default: the ring's) for a message first: the next
+   * message, or null if none came. Never parks, never returns a promise (the Channel's fast path).
+   */
+  receiveSpinning(spinMicros: number = this.spinMicros): Buffer | null {
+    return this.tryReceive() ?? this.#spinReceive(spinMicros);
   }
 
   /**
@@ -680,7 +822,7 @@ export class RingConsumer extends RingSide {
         // The producer sets "closed" after its last position store: one more look, then it is the end.
         return this.tryReceive();
       }
-      await this.waitFor(() => (this.load(OFF_HEAD) >>> 0) !== this.#tail || this.load(OFF_PRODUCER_CLOSED) !== 0, OFF_HEAD, OFF_CONSUMER_SLEEPING, 'receive', opts);
+      await this.waitFor(() => (this.load(OFF_HEAD) >>> 0) !== this.#tail || this.load(OFF_PRODUCER_CLOSED) !== 0, OFF_CONSUMER_SLEEPING, 'receive', opts);
       const m = this.tryReceive();
       if (m) return m;
     }
@@ -696,7 +838,8 @@ export class RingConsumer extends RingSide {
     if (this.#held) this.#held = 0;
     if (this.#published !== this.#tail) this.store(OFF_TAIL, (this.#published = this.#tail));
     this.store(OFF_CONSUMER_CLOSED, 1);
-    this.parker.wakePeer(this.i32, OFF_TAIL >> 2);
-    this.parker.wakeSelf(this.i32, OFF_HEAD >> 2);
+    this.ring(OFF_PRODUCER_WAITING);
+    this.parker.wakePeer(this.i32, OFF_PRODUCER_WAITING >> 2);
+    this.parker.wakeSelf(this.i32, OFF_CONSUMER_SLEEPING >> 2);
   }
 }

@@ -235,6 +235,7 @@ export async function offerRingPair(sock: UnixSocket, opts: RingPairOptions = {}
   let own: EventFd | undefined;
   let peer: EventFd | undefined;
   let mem: SealedMemory | undefined;
+  let link: Link | undefined;
   try {
     mem = SealedMemory.create(segmentBytes(capacity));
     const sab = mem.shared;
@@ -261,13 +262,17 @@ export async function offerRingPair(sock: UnixSocket, opts: RingPairOptions = {}
     for (const f of ack.fds) f.close();
     if (ack.data.byteLength < 8 || ack.data.readUInt32LE(0) !== ACK_MAGIC) throw corrupt('bad acknowledgement from the connector');
     const ro = pairOptions(opts, what);
-    const link = new Link(own, peer, sock, what);
+    link = new Link(own, peer, sock, what);
     const mk = { shared: sab, plain: mem.plain, parker: link, peer: link.dead };
-    const rx = new RingConsumer({ ...mk, offset: r0 }, ro);
-    const tx = new RingProducer({ ...mk, offset: r1 }, ro);
+    // Each side bounded by its own ring's slot: the peer could have rewritten a header since it was made.
+    const slot = ringBytes(capacity);
+    const rx = new RingConsumer({ ...mk, offset: r0, bytes: slot }, ro);
+    const tx = new RingProducer({ ...mk, offset: r1, bytes: slot }, ro);
+    if (rx.capacity !== capacity || tx.capacity !== capacity) throw corrupt('the connector rewrote a ring\'s capacity');
     return new RingPair(tx, rx, link, credentials(sock), mem);
   } catch (err) {
     mem?.unmap();
+    link?.close(); // it closes the doorbells too, and stops listening to the socket's end
     own?.close();
     peer?.close();
     sock.destroy();
@@ -282,6 +287,7 @@ export async function joinRingPair(sock: UnixSocket, opts: RingPairOptions = {},
   let own: EventFd | undefined;
   let peer: EventFd | undefined;
   let mapped: SealedMemory | undefined;
+  let link: Link | undefined;
   try {
     const hello = await sock.receive({ signal: opts.signal, timeout: opts.timeout ?? 10_000 });
     if (hello === null) {
@@ -323,19 +329,22 @@ export async function joinRingPair(sock: UnixSocket, opts: RingPairOptions = {},
     if (Atomics.load(head, I_CAPACITY) >>> 0 !== capacity) throw corrupt('segment capacity differs from the hello');
     const r0 = SEGMENT_HEADER;
     const r1 = SEGMENT_HEADER + ringBytes(capacity);
-    if (checkRing(sab, r0) !== capacity || checkRing(sab, r1) !== capacity) throw corrupt('ring capacities differ from the segment\'s');
+    const slot = ringBytes(capacity);
+    if (checkRing(sab, r0, slot) !== capacity || checkRing(sab, r1, slot) !== capacity) throw corrupt('ring capacities differ from the segment\'s');
     const ack = Buffer.alloc(8);
     ack.writeUInt32LE(ACK_MAGIC, 0);
     ack.writeUInt32LE(HANDSHAKE_VERSION, 4);
     await sock.send(ack, { signal: opts.signal, timeout: opts.timeout });
     const ro = pairOptions(opts, what);
-    const link = new Link(own!, peer!, sock, what);
+    link = new Link(own!, peer!, sock, what);
     const mk = { shared: sab, plain: mem.plain, parker: link, peer: link.dead };
-    const tx = new RingProducer({ ...mk, offset: r0 }, ro);
-    const rx = new RingConsumer({ ...mk, offset: r1 }, ro);
+    const tx = new RingProducer({ ...mk, offset: r0, bytes: slot }, ro);
+    const rx = new RingConsumer({ ...mk, offset: r1, bytes: slot }, ro);
+    if (rx.capacity !== capacity || tx.capacity !== capacity) throw corrupt('the listener rewrote a ring\'s capacity');
     return new RingPair(tx, rx, link, credentials(sock), mem);
   } catch (err) {
     for (const f of fds) f.close();
+    link?.close();
     mapped?.unmap();
     own?.close();
     peer?.close();
@@ -594,7 +603,30 @@ export class RingTransport implements Transport {
   }
 
   receive(opts?: RingWaitOptions): Promise<Uint8Array | null> {
+    if (this.#spun) {
+      // tryReceive() just spun for this message: park at once.
+      this.#spun = false;
+      return this.#p.rx.receive(opts?.spinMicros === undefined ? { ...opts, spinMicros: 0 } : opts);
+    }
     return this.#p.rx.receive(opts);
+  }
+
+  #spun = false;
+
+  /** The Channel's fast path: a message now (spinning up to spinMicros for it), null at the end, else undefined. */
+  tryReceive(): Uint8Array | null | undefined {
+    const rx = this.#p.rx;
+    const m = rx.receiveSpinning();
+    if (m !== null) return m;
+    if (rx.ended) return null;
+    this.#spun = true;
+    return undefined;
+  }
+
+  sendMany(messages: readonly Uint8Array[], opts?: RingWaitOptions): Promise<void> {
+    const dead = this.#p.peerDead;
+    if (dead && !this.#p.rx.ended) return Promise.reject(dead);
+    return this.#p.tx.sendMany(messages, opts);
   }
 
   close(): Promise<void> {
@@ -640,8 +672,16 @@ export class FirstClientTransport implements Transport {
     this.#first.catch(() => {});
   }
 
-  async send(bytes: Uint8Array): Promise<void> {
-    return (this.#t ?? (await this.#first)).send(bytes);
+  send(bytes: Uint8Array, opts?: RingWaitOptions): Promise<void> {
+    return this.#t ? this.#t.send(bytes, opts) : this.#first.then((t) => t.send(bytes, opts));
+  }
+
+  sendMany(messages: readonly Uint8Array[], opts?: RingWaitOptions): Promise<void> {
+    return this.#t ? this.#t.sendMany(messages, opts) : this.#first.then((t) => t.sendMany(messages, opts));
+  }
+
+  tryReceive(): Uint8Array | null | undefined {
+    return this.#t?.tryReceive();
   }
 
   async receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {

@@ -8,11 +8,11 @@
 // unread channel leaves the data in the stream's and the kernel's buffers and the sender's writes stall
 // (backpressure end to end, no unbounded queue in JS).
 import type { Readable, Writable } from 'node:stream';
-import { AbortError, closedError, IpcError, timeoutError } from '../errors.js';
+import { closedError, IpcError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
-import { FrameDecoder, tooLarge } from '../internal/framing.js';
-import { isPeerGone, peerDead, type Transport } from './transport.js';
-import { Waker } from '../internal/wait.js';
+import { FrameDecoder } from '../internal/framing.js';
+import { bounded, isPeerGone, peerDead, type Transport } from './transport.js';
+import { Inbox } from './inbox.js';
 
 export const GOODBYE = 0xffffffff;
 /** The largest payload a stream frame can carry (0xFFFFFFFF is the goodbye). */
@@ -27,24 +27,6 @@ export interface StreamEnds {
   release?: () => Promise<void> | void;
 }
 
-/** `p`, given up on `{ signal, timeout }` (AbortError, ERR_IPC_TIMEOUT); `p` itself goes on. */
-function bounded<T>(p: Promise<T>, { signal, timeout }: WaitOptions, what: string): Promise<T> {
-  if (!signal && timeout === undefined) return p;
-  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-  return new Promise<T>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => finish(() => reject(new AbortError(undefined, { cause: signal!.reason })));
-    const finish = (f: () => void) => {
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      f();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeout !== undefined) timer = setTimeout(() => finish(() => reject(timeoutError(`send on ${what}`, timeout))), timeout);
-    p.then((v) => finish(() => resolve(v)), (e) => finish(() => reject(e)));
-  });
-}
-
 export class StreamTransport implements Transport {
   readonly canSend: boolean;
   readonly canReceive: boolean;
@@ -54,18 +36,23 @@ export class StreamTransport implements Transport {
   readonly #w: Writable | undefined;
   readonly #release: (() => Promise<void> | void) | undefined;
   readonly #decoder: FrameDecoder;
-  #queue: Buffer[] = [];
-  #goodbye = false; // the peer said goodbye (after its last message in #queue)
+  readonly #inbox: Inbox<Buffer>;
   #saidGoodbye = false; // the decoder met the goodbye; it takes effect after the frames decoded with it
+  // The stream ended or failed. What that means is decided once everything it buffered before is
+  // decoded: a goodbye in there was a close on purpose (the peer's exit, or its reset of our unread
+  // sends, follows it), none a death.
   #eof = false;
-  #error: Error | undefined;
-  readonly #waker: Waker;
+  #streamError: Error | undefined;
+  // A send met the peer gone (EPIPE, ECONNRESET). On a socket that destroys the stream, so the failure
+  // reaches the reading side too; with no goodbye among what was buffered it proves nothing (the goodbye
+  // may have been in the kernel's buffer still), so the reader is told the peer is gone, not that it died.
+  #writeFailed = false;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(what: string, ends: StreamEnds, maxMessageSize: number) {
     this.#what = what;
-    this.#waker = new Waker(this.#what);
+    this.#inbox = new Inbox(what);
     this.#r = ends.readable;
     this.#w = ends.writable;
     this.#release = ends.release;
@@ -74,58 +61,68 @@ export class StreamTransport implements Transport {
     this.maxMessageSize = maxMessageSize;
     this.#decoder = new FrameDecoder(maxMessageSize, { control: GOODBYE, onControl: () => (this.#saidGoodbye = true) });
     const r = this.#r;
+    const ended = () => {
+      this.#eof = true;
+      this.#pump();
+    };
     if (r) {
       r.on('readable', () => this.#pump());
-      r.on('end', () => {
-        this.#eof = true;
-        this.#wake();
-      });
-      r.on('error', (err) => this.#fail(err));
-      r.on('close', () => {
-        this.#eof = true;
-        this.#wake();
+      r.on('end', ended);
+      r.on('close', ended);
+      r.on('error', (err) => {
+        this.#streamError ??= err;
+        this.#pump();
       });
     }
-    if (this.#w && this.#w !== (r as unknown)) this.#w.on('error', (err) => this.#fail(err));
+    if (this.#w && this.#w !== (r as unknown)) this.#w.on('error', () => {}); // reported by the send that met it
   }
 
-  #fail(err: Error): void {
-    this.#error ??= isPeerGone(err) ? peerDead(this.#what, err) : err;
-    this.#wake();
-  }
-
-  #wake(): void {
-    this.#waker.wake();
-  }
-
-  /** Decodes what the stream has buffered, but only while the queue is empty (pull, for backpressure). */
-  #pump(): void {
-    const r = this.#r!;
-    if (this.#queue.length > 0 && !this.#waker.waiting) return;
+  /**
+   * Decodes what the stream has buffered, but only while nothing is queued (pull, for backpressure), or
+   * all of it (`all`: a send learning whether the peer said goodbye). A destroyed stream still hands out
+   * what it had buffered.
+   */
+  #pump(all = false): void {
+    const r = this.#r;
+    const inbox = this.#inbox;
+    if (!r || (inbox.length > 0 && !all)) return;
+    let empty = false;
     try {
-      while (this.#queue.length === 0 && !this.#goodbye) {
+      while ((all || inbox.length === 0) && !inbox.ended) {
         // A decoder that failed after handing out the frames before the bad header: its error is next.
         if (this.#decoder.failed) throw this.#decoder.failed;
         const chunk = r.read() as Buffer | null;
-        if (chunk === null) break;
+        if (chunk === null) {
+          empty = true;
+          break;
+        }
         // A peer sends nothing after its goodbye, so the frames of this chunk all came before it.
-        for (const m of this.#decoder.push(chunk)) this.#queue.push(m);
-        if (this.#saidGoodbye) this.#goodbye = true;
+        for (const m of this.#decoder.push(chunk)) inbox.push(m);
+        if (this.#saidGoodbye) inbox.end();
       }
     } catch (err) {
-      this.#error ??= err as Error;
+      inbox.fail(err as Error);
       r.destroy();
+      return;
     }
-    if (this.#queue.length > 0 || this.#goodbye) this.#wake();
+    if (!empty || inbox.ended || inbox.length > 0) return;
+    const err = this.#streamError;
+    if (err) inbox.fail(!isPeerGone(err) ? err : this.#writeFailed ? inbox.gone(err) : peerDead(this.#what, err));
+    else if (this.#eof) {
+      inbox.fail(this.#decoder.inFrame ? new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${this.#what} died inside a message`) : peerDead(this.#what));
+    }
+  }
+
+  /** What a send says of a peer that is gone: closed if its goodbye is in what the stream buffered. */
+  #gone(cause?: unknown): Error {
+    this.#pump(true);
+    return this.#inbox.gone(cause);
   }
 
   async send(bytes: Uint8Array, opts: WaitOptions = {}): Promise<void> {
-    if (this.#closed) throw closedError(this.#what, 'send');
-    const w = this.#w;
-    if (!w) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what} is the receiving end; it cannot send`);
-    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
-    if (this.#error && this.#error instanceof IpcError && this.#error.code === 'ERR_IPC_PEER_DEAD') throw this.#error;
-    if (w.destroyed || w.writableEnded) throw peerDead(this.#what);
+    // Closed, direction and size: checked by the Channel.
+    const w = this.#w!;
+    if (w.destroyed || w.writableEnded) throw this.#gone();
     // A stream buffer already full (earlier frames waiting for a stalled reader): wait for it to drain
     // before this frame goes in, so that giving up ({ signal, timeout }) sends nothing.
     if (w.writableNeedDrain) await bounded(new Promise<void>((resolve) => {
@@ -136,9 +133,9 @@ export class StreamTransport implements Transport {
       };
       w.on('drain', done);
       w.on('close', done);
-    }), opts, this.#what);
+    }), opts, `send on ${this.#what}`);
     if (this.#closed) throw closedError(this.#what, 'send');
-    if (w.destroyed || w.writableEnded) throw peerDead(this.#what);
+    if (w.destroyed || w.writableEnded) throw this.#gone();
     const header = Buffer.allocUnsafe(HDR);
     header.writeUInt32LE(bytes.byteLength, 0);
     // Resolve when the stream has handed the frame to the kernel (the write callback), not merely when it
@@ -152,31 +149,19 @@ export class StreamTransport implements Transport {
       w.write(header);
       w.write(bytes, (err) => {
         if (!err) return resolve();
-        if (this.#closed) reject(closedError(this.#what, 'send'));
-        else reject(isPeerGone(err) ? peerDead(this.#what, err) : err);
+        if (this.#closed) return reject(closedError(this.#what, 'send'));
+        if (!isPeerGone(err)) return reject(err);
+        this.#writeFailed = true;
+        reject(this.#gone(err));
       });
       w.uncork();
     });
     written.catch(() => {});
-    await bounded(written, opts, this.#what);
+    await bounded(written, opts, `send on ${this.#what}`);
   }
 
-  async receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {
-    if (!this.#r) throw new IpcError('ERR_IPC_UNSUPPORTED', `${this.#what} is the sending end; it cannot receive`);
-    for (;;) {
-      if (this.#closed) throw closedError(this.#what, 'receive');
-      const m = this.#queue.shift();
-      if (m) return m;
-      if (this.#goodbye) return null;
-      if (this.#error) throw this.#error;
-      if (this.#eof) {
-        if (this.#decoder.inFrame) throw new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${this.#what} died inside a message`);
-        throw peerDead(this.#what);
-      }
-      this.#pump();
-      if (this.#queue.length > 0 || this.#goodbye) continue;
-      await this.#waker.wait(opts);
-    }
+  receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {
+    return this.#inbox.next(opts, () => this.#pump());
   }
 
   close(): Promise<void> {
@@ -186,7 +171,7 @@ export class StreamTransport implements Transport {
 
   async #doClose(): Promise<void> {
     this.#closed = true;
-    this.#waker.wake(closedError(this.#what, 'receive'));
+    this.#inbox.close();
     const w = this.#w;
     if (w && !w.destroyed && !w.writableEnded) {
       const bye = Buffer.allocUnsafe(HDR);

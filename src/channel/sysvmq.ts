@@ -25,7 +25,7 @@ import { SystemVMessageQueue } from '../message-queue.js';
 import { SystemVSemaphoreSet } from '../semaphore.js';
 import { euid } from '../internal/owner.js';
 import { RecordTransport, type RecordCarrier } from './record.js';
-import { adoptOptions, busy, registerAdapter } from './transport.js';
+import { adoptOptions, busy, peerClosed, registerAdapter } from './transport.js';
 
 const TO_LISTENER = 1;
 const TO_CONNECTOR = 2;
@@ -76,17 +76,29 @@ function dropToken(t: Token | null): void {
   t.set.close();
 }
 
-function carrier(q: SystemVMessageQueue, mine: number, theirs: number, maxRecord: number, token: Token | null = null): RecordCarrier {
+/** The queue was removed (msgsnd/msgrcv: EIDRM while waiting, EINVAL after): the listener closed it. */
+function removed(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'EIDRM' || code === 'EINVAL';
+}
+
+function carrier(what: string, q: SystemVMessageQueue, mine: number, theirs: number, maxRecord: number, token: Token | null = null): RecordCarrier {
   return {
     maxRecord,
-    send: (rec, opts) => q.send(mine, rec, { signal: opts?.signal, timeout: opts?.timeout }),
+    async send(rec, opts) {
+      try {
+        await q.send(mine, rec, { signal: opts?.signal, timeout: opts?.timeout });
+      } catch (err) {
+        if (removed(err)) throw peerClosed(what, err);
+        throw err;
+      }
+    },
     async receive(opts) {
       try {
         return (await q.receive({ ...opts, type: theirs })).data;
       } catch (err) {
         // The listener removed the queue on close: that is its goodbye.
-        const code = (err as { code?: string }).code;
-        if (code === 'EIDRM' || code === 'EINVAL') return BYE;
+        if (removed(err)) return BYE;
         throw err;
       }
     },
@@ -134,7 +146,7 @@ registerAdapter('sysvmq', {
       throw new Error(`sysvmq ${ep.url}: a new queue has no room for its claim token`);
     }
     const max = msgmax();
-    return new RecordTransport(`channel ${ep.url}`, carrier(q, TO_CONNECTOR, TO_LISTENER, max, token), opts.maxMessageSize, max);
+    return new RecordTransport(`channel ${ep.url}`, carrier(`channel ${ep.url}`, q, TO_CONNECTOR, TO_LISTENER, max, token), opts.maxMessageSize, max);
   },
   async connect(ep, opts) {
     const q = await SystemVMessageQueue.open(ep.key, adoptOptions(opts));
@@ -150,6 +162,6 @@ registerAdapter('sysvmq', {
       throw busy(ep.url, 'its claim token is taken');
     }
     const max = msgmax();
-    return new RecordTransport(`channel ${ep.url}`, carrier(q, TO_LISTENER, TO_CONNECTOR, max), opts.maxMessageSize, max);
+    return new RecordTransport(`channel ${ep.url}`, carrier(`channel ${ep.url}`, q, TO_LISTENER, TO_CONNECTOR, max), opts.maxMessageSize, max);
   },
 });

@@ -5,7 +5,7 @@
 // - a message over the limit: ERR_IPC_MESSAGE_TOO_LARGE, on the sending side before anything moved, on the
 //   receiving side as soon as its length is known (the transport is then unusable);
 // - malformed bytes: ERR_IPC_CORRUPT.
-import { IpcError } from '../errors.js';
+import { AbortError, IpcError, timeoutError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import type { Endpoint, TransportName } from './endpoint.js';
 
@@ -24,6 +24,18 @@ export interface Transport {
   send(bytes: Uint8Array, opts?: WaitOptions): Promise<void>;
   /** The next message, or null once the peer closed on purpose. */
   receive(opts?: WaitOptions): Promise<Uint8Array | null>;
+  /**
+   * Optional synchronous fast path: the next message if one is there now (a transport may spin briefly
+   * for it), null once the peer closed on purpose and all was received, undefined if nothing is there yet
+   * (the Channel then falls back on receive()). Lets the Channel skip a promise per message.
+   */
+  tryReceive?(): Uint8Array | null | undefined;
+  /**
+   * Optional batch send: the messages in order, resolving like send() after the last one (the Channel
+   * falls back on one send() per message). A transport implements it when a batch costs less than its
+   * messages one by one (the ring publishes a burst with one store).
+   */
+  sendMany?(messages: readonly Uint8Array[], opts?: WaitOptions): Promise<void>;
   /** Says goodbye where the transport can, and releases everything (idempotent). */
   close(): Promise<void>;
 }
@@ -81,8 +93,41 @@ export function busy(url: string, why: string): IpcError {
   return new IpcError('ERR_IPC_BUSY', `${url} already has its one connector (${why}); a channel has exactly one peer`, { url });
 }
 
+/** The peer vanished without its goodbye (killed, crashed, reset). */
 export function peerDead(what: string, cause?: unknown): IpcError {
   return new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${what} went away without closing`, {}, cause ? { cause } : undefined);
+}
+
+/** A send to a peer that said goodbye: ERR_IPC_PEER_DEAD (docs/channels.md) with `closed: true`, as the ring's. */
+export function peerClosed(what: string, cause?: unknown): IpcError {
+  return new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${what} closed the channel; nothing more can be sent`, { closed: true }, cause ? { cause } : undefined);
+}
+
+/** A send the carrier refused because the peer is gone, where this end cannot tell a close from a death. */
+export function peerGone(what: string, cause?: unknown): IpcError {
+  return new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${what} is gone (it closed or died); nothing more can be sent`, {}, cause ? { cause } : undefined);
+}
+
+/**
+ * `p`, given up on `{ signal, timeout }` (AbortError; ERR_IPC_TIMEOUT naming `what`); `p` itself goes on.
+ * For the waits of the channel layer on something that is not a kernel call: a peer to arrive, a
+ * stream buffer to drain.
+ */
+export function bounded<T>(p: Promise<T>, { signal, timeout }: WaitOptions, what: string): Promise<T> {
+  if (!signal && timeout === undefined) return p;
+  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => finish(() => reject(new AbortError(undefined, { cause: signal!.reason })));
+    const finish = (f: () => void) => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      f();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeout !== undefined) timer = setTimeout(() => finish(() => reject(timeoutError(what, timeout))), timeout);
+    p.then((v) => finish(() => resolve(v)), (e) => finish(() => reject(e)));
+  });
 }
 
 /** The codes of errors that mean "the other side is gone" on sockets and pipes. */

@@ -15,8 +15,8 @@ import { closedError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
 import type { Endpoint } from './endpoint.js';
-import { isPeerGone, peerDead, registerAdapter, type Transport, type TransportOptions } from './transport.js';
-import { Waker } from '../internal/wait.js';
+import { isPeerGone, registerAdapter, type Transport, type TransportOptions } from './transport.js';
+import { Inbox } from './inbox.js';
 
 export const UDP_MAX = 65506;
 const DATA = Buffer.from([0]);
@@ -37,26 +37,22 @@ class UdpTransport implements Transport {
   readonly #limit: number;
   #peer: { address: string; port: number } | undefined;
   #peerKnown: Array<() => void> = [];
-  #queue: Buffer[] = [];
-  #goodbye = false;
-  #error: Error | undefined;
-  readonly #waker: Waker;
+  readonly #inbox: Inbox<Buffer>;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(url: string, sock: dgram.Socket, connected: boolean, max: number, limit: number) {
     this.url = url;
     this.#what = `channel ${url}`;
-    this.#waker = new Waker(this.#what);
+    this.#inbox = new Inbox(this.#what);
     this.#sock = sock;
     this.#connected = connected;
     this.maxMessageSize = max;
     this.#limit = limit;
     sock.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
-    sock.on('error', (err) => {
-      this.#error ??= isPeerGone(err) || (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? peerDead(this.#what, err) : err;
-      this.#wake();
-    });
+    // ECONNREFUSED (an ICMP port-unreachable for an earlier datagram): the peer's socket is gone, closed or
+    // killed, UDP cannot tell which.
+    sock.on('error', (err) => this.#inbox.fail(isPeerGone(err) ? this.#inbox.gone(err) : err));
   }
 
   #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -68,23 +64,20 @@ class UdpTransport implements Transport {
         return; // one peer per channel
       }
     }
-    if (msg.length === 0) return; // not ours: no tag byte
-    if (msg[0] === 1) this.#goodbye = true;
-    else if (msg[0] !== 0 || this.#goodbye) return;
+    const inbox = this.#inbox;
+    if (msg.length === 0 || inbox.ended) return; // not ours (no tag byte), or after the goodbye
+    if (msg[0] === 1) inbox.end();
+    else if (msg[0] !== 0) return;
     else if (msg.length - 1 > this.maxMessageSize) return; // over the limit: dropped like a lost datagram
-    else if (this.#queue.length >= this.#limit) this.dropped++;
-    else this.#queue.push(msg.subarray(1));
-    this.#wake();
-  }
-
-  #wake(err?: Error): void {
-    this.#waker.wake(err);
+    else if (inbox.length >= this.#limit) this.dropped++;
+    else inbox.push(msg.subarray(1));
   }
 
   async send(bytes: Uint8Array, _opts?: WaitOptions): Promise<void> {
-    if (this.#closed) throw closedError(this.#what, 'send');
-    if (bytes.byteLength > this.maxMessageSize) throw tooLarge(bytes.byteLength, this.maxMessageSize);
-    if (this.#error) throw this.#error;
+    // Closed and size: checked by the Channel.
+    const inbox = this.#inbox;
+    if (inbox.error) throw inbox.error;
+    if (inbox.ended) throw inbox.gone();
     if (!this.#connected && !this.#peer) {
       await new Promise<void>((resolve) => this.#peerKnown.push(resolve));
       if (this.#closed) throw closedError(this.#what, 'send');
@@ -98,7 +91,7 @@ class UdpTransport implements Transport {
         if (!err) return resolve();
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EMSGSIZE') reject(tooLarge(parts.reduce((n, p) => n + p.byteLength, 0) - 1, this.maxMessageSize));
-        else if (code === 'ECONNREFUSED') reject(peerDead(this.#what, err));
+        else if (isPeerGone(err)) reject(this.#inbox.gone(err));
         else reject(err);
       };
       if (this.#connected) this.#sock.send(parts, cb);
@@ -106,21 +99,14 @@ class UdpTransport implements Transport {
     });
   }
 
-  async receive({ signal, timeout }: WaitOptions = {}): Promise<Uint8Array | null> {
-    for (;;) {
-      if (this.#closed) throw closedError(this.#what, 'receive');
-      const m = this.#queue.shift();
-      if (m) return m;
-      if (this.#goodbye) return null;
-      if (this.#error) throw this.#error;
-      await this.#waker.wait({ signal, timeout });
-    }
+  receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {
+    return this.#inbox.next(opts);
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;
-      this.#wake(closedError(this.#what, 'receive'));
+      this.#inbox.close();
       for (const f of this.#peerKnown.splice(0)) f();
       if (this.#connected || this.#peer) await this.#raw([BYE]).catch(() => {});
       await new Promise<void>((resolve) => this.#sock.close(() => resolve()));

@@ -19,10 +19,11 @@ import {
   connect,
   listen,
   parseEndpoint,
-  parseUnixEndpoint,
   readFrames,
+  socketAddress,
   writeFrame,
   type CodecName,
+  type Endpoint,
 } from '../index.js';
 import { CliError } from './output.js';
 
@@ -35,6 +36,8 @@ export interface EndpointOptions {
   timeout?: number;
   /** recv: the count asked for (a persistent FIFO reader when finite). */
   count?: number;
+  /** Open a FIFO or queue another user owns (refused by default: ERR_IPC_FOREIGN_OWNER). */
+  allowForeignOwner?: boolean;
 }
 
 /** One message, or one chunk of a byte stream, with what the transport says about it. */
@@ -72,35 +75,30 @@ export interface Outgoing {
   close(): Promise<void>;
 }
 
-const CHANNEL_ONLY = new Set(['shm', 'shm+unix', 'nats']);
+// Transports that have no language of their own: only ipckit's Channel protocol makes sense on them.
+const CHANNEL_ONLY: ReadonlySet<Endpoint['transport']> = new Set(['shm', 'shm+unix', 'nats']);
+
+// The transports whose channel adapters adopt an existing object, and so take allowForeignOwner.
+const ADOPTS: ReadonlySet<Endpoint['transport']> = new Set(['fifo', 'mq', 'sysvmq']);
+
+/** The socket type of each `unix…:` scheme, as UnixSocket and UnixServer take it. */
+const SOCKET_TYPE = { unix: 'stream', 'unix+dgram': 'dgram', 'unix+seqpacket': 'seqpacket' } as const;
 
 function usage(msg: string): CliError {
   return new CliError(msg, 2);
 }
 
-function scheme(url: string): string {
-  const m = /^([a-z+]+):/i.exec(url);
-  if (!m) throw usage(`not an endpoint: ${url} (fifo:/path, mq:/name, sysvmq:0xKEY, unix:/path, tcp://host:port, ...)`);
-  return m[1]!.toLowerCase();
-}
-
 /**
- * Parses an endpoint as send and recv will use it, before anything is opened: a string that does not
- * parse is a usage error.
+ * Parses an endpoint as send and recv will use it, before anything is opened: the Channel layer's own
+ * parser (parseEndpoint), so that the CLI and the API read every string the same way; a string that does
+ * not parse is a usage error (the caller wraps it).
  */
-export function checkEndpoint(url: string): void {
-  const s = scheme(url);
-  if (s.startsWith('unix')) parseUnixEndpoint(url);
-  else parseEndpoint(url);
+export function checkEndpoint(url: string): Endpoint {
+  return parseEndpoint(url);
 }
 
-function useChannel(url: string, o: EndpointOptions): boolean {
-  return o.channel === true || o.codec !== undefined || CHANNEL_ONLY.has(scheme(url));
-}
-
-function hostPort(url: string): { host: string; port: number } {
-  const e = parseEndpoint(url) as { host: string; port: number };
-  return { host: e.host, port: e.port };
+function useChannel(ep: Endpoint, o: EndpointOptions): boolean {
+  return o.channel === true || o.codec !== undefined || CHANNEL_ONLY.has(ep.transport);
 }
 
 function toBuffer(v: unknown): Buffer {
@@ -125,17 +123,18 @@ function onceEvent(emitter: NodeJS.EventEmitter, event: string): Promise<unknown
 }
 
 export async function openOutgoing(url: string, o: EndpointOptions): Promise<Outgoing> {
-  if (useChannel(url, o)) {
-    const ch = await connect(url, { codec: o.codec ?? 'raw', timeout: o.timeout });
+  const ep = parseEndpoint(url);
+  const adopt = o.allowForeignOwner ? { allowForeignOwner: true } : {};
+  if (useChannel(ep, o)) {
+    const ch = await connect(url, { codec: o.codec ?? 'raw', timeout: o.timeout, ...(ADOPTS.has(ep.transport) ? adopt : {}) });
     return {
       send: (d) => ch.send(o.codec && o.codec !== 'raw' ? JSON.parse(d.toString('utf8')) : d),
       close: () => ch.close(),
     };
   }
-  const s = scheme(url);
-  switch (s) {
+  switch (ep.transport) {
     case 'fifo': {
-      const w = await Fifo.openWriter(parseEndpointPath(url), { timeout: o.timeout });
+      const w = await Fifo.openWriter(ep.path, { timeout: o.timeout, ...adopt });
       return {
         send: async (d) => {
           if (o.framed) await writeFrame(w, d);
@@ -145,27 +144,23 @@ export async function openOutgoing(url: string, o: EndpointOptions): Promise<Out
       };
     }
     case 'mq': {
-      const q = await MessageQueue.open((parseEndpoint(url) as { name: string }).name, { access: 'write' });
+      const q = await MessageQueue.open(ep.name, { access: 'write', ...adopt });
       return { send: (d, per) => q.send(d, { priority: per?.priority ?? o.priority ?? 0, timeout: o.timeout }), close: async () => { await q.close(); } };
     }
     case 'sysvmq': {
-      const q = await SystemVMessageQueue.open((parseEndpoint(url) as { key: number }).key);
+      const q = await SystemVMessageQueue.open(ep.key, adopt);
       return { send: (d, per) => q.send(per?.type ?? o.type ?? 1, d, { timeout: o.timeout }), close: async () => { await q.close(); } };
     }
     case 'unix':
     case 'unix+dgram':
     case 'unix+seqpacket': {
-      const ep = parseUnixEndpoint(url);
-      if (ep.type === 'dgram') {
-        const sock = UnixSocket.pair('dgram')[0]; // unbound sender; `to` names the destination
-        return { send: (d) => sock.send(d, { to: ep, timeout: o.timeout }), close: async () => sock.close() };
-      }
-      const sock = await UnixSocket.connect({ ...ep, timeout: o.timeout } as Parameters<typeof UnixSocket.connect>[0]);
+      // A datagram socket is connected too: the kernel then names the destination once, and the socket
+      // is autobound (an abstract name) so that the receiver sees who sent.
+      const sock = await UnixSocket.connect({ ...socketAddress(ep), type: SOCKET_TYPE[ep.transport] });
       return { send: (d) => sock.send(d, { timeout: o.timeout }), close: async () => sock.close() };
     }
     case 'tcp': {
-      const { host, port } = hostPort(url);
-      const sock = net.connect({ host, port });
+      const sock = net.connect({ host: ep.host, port: ep.port });
       await onceEvent(sock, 'connect');
       return {
         send: (d) => new Promise<void>((resolve, reject) => sock.write(d, (err) => (err ? reject(err) : resolve()))),
@@ -173,7 +168,7 @@ export async function openOutgoing(url: string, o: EndpointOptions): Promise<Out
       };
     }
     case 'udp': {
-      const { host, port } = hostPort(url);
+      const { host, port } = ep;
       const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
       return {
         send: (d) => new Promise<void>((resolve, reject) => sock.send(d, port, host, (err) => (err ? reject(err) : resolve()))),
@@ -182,10 +177,6 @@ export async function openOutgoing(url: string, o: EndpointOptions): Promise<Out
     }
   }
   throw usage(`unsupported endpoint ${url}`);
-}
-
-function parseEndpointPath(url: string): string {
-  return (parseEndpoint(url) as { path: string }).path;
 }
 
 /** The chunks of one connection, then its end. */
@@ -208,10 +199,12 @@ function hostUrl(scheme: string, host: string, port: number): string {
 }
 
 export async function openIncoming(url: string, o: EndpointOptions): Promise<Incoming> {
-  if (useChannel(url, o)) {
+  const ep = parseEndpoint(url);
+  const adopt = o.allowForeignOwner ? { allowForeignOwner: true } : {};
+  if (useChannel(ep, o)) {
     // A nats: subject has many senders that come and go: the CLI's receiver outlives each one's goodbye.
-    const persistent = scheme(url) === 'nats' ? { persistent: true } : {};
-    const ch = await listen(url, { codec: o.codec ?? 'raw', ...persistent });
+    const persistent = ep.transport === 'nats' ? { persistent: true } : {};
+    const ch = await listen(url, { codec: o.codec ?? 'raw', ...persistent, ...(ADOPTS.has(ep.transport) ? adopt : {}) });
     return {
       stream: false,
       address: ch.url,
@@ -221,11 +214,10 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
       close: () => ch.close(),
     };
   }
-  const s = scheme(url);
-  switch (s) {
+  switch (ep.transport) {
     case 'fifo': {
-      const path = parseEndpointPath(url);
-      const f = await Fifo.openOrCreate(path);
+      const { path } = ep;
+      const f = await Fifo.openOrCreate(path, adopt);
       const reader = await f.openReader({ persistent: o.count !== undefined && o.count !== Infinity }).catch(async (err) => {
         await f.close();
         throw err;
@@ -245,8 +237,8 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
       };
     }
     case 'mq': {
-      const name = (parseEndpoint(url) as { name: string }).name;
-      const q = await MessageQueue.openOrCreate(name, { access: 'read' });
+      const { name } = ep;
+      const q = await MessageQueue.openOrCreate(name, { access: 'read', ...adopt });
       return {
         stream: false,
         address: `mq:${name}`,
@@ -259,11 +251,11 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
       };
     }
     case 'sysvmq': {
-      const key = (parseEndpoint(url) as { key: number }).key;
-      const q = await SystemVMessageQueue.openOrCreate(key);
+      const { key } = ep;
+      const q = await SystemVMessageQueue.openOrCreate(key, adopt);
       return {
         stream: false,
-        address: `sysvmq:0x${key.toString(16).padStart(8, '0')} (id ${q.id})`,
+        address: `sysvmq:0x${(key >>> 0).toString(16).padStart(8, '0')} (id ${q.id})`,
         messages: (async function* () {
           for (;;) {
             const m = await q.receive({ type: o.type ?? 0 }).catch((err) => {
@@ -282,11 +274,11 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
     case 'unix':
     case 'unix+dgram':
     case 'unix+seqpacket': {
-      const ep = parseUnixEndpoint(url);
-      const server = await UnixServer.listen(ep as Parameters<typeof UnixServer.listen>[0]);
-      const address = `${s}:${'abstract' in ep && ep.abstract !== undefined ? `@${ep.abstract}` : (ep as { path: string }).path}`;
+      const type = SOCKET_TYPE[ep.transport];
+      const server = await UnixServer.listen({ ...socketAddress(ep), type });
+      const address = `${ep.transport}:${ep.abstract ? '@' : ''}${ep.path}`;
       const messages =
-        ep.type === 'dgram'
+        type === 'dgram'
           ? (async function* () {
               for (;;) {
                 const m = await server.socket!.receive();
@@ -299,17 +291,16 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
               // Connections one after another, like socat without fork.
               for await (const conn of server) {
                 const sender = credentialsOf(conn);
-                if (ep.type === 'stream') yield* chunksOf(conn, sender);
+                if (type === 'stream') yield* chunksOf(conn, sender);
                 else for (let m; (m = await conn.receive()); ) yield sender ? { data: m.data, sender } : { data: m.data };
                 conn.close();
               }
             })();
-      return { stream: ep.type === 'stream', address, messages, close: async () => server.close() };
+      return { stream: type === 'stream', address, messages, close: async () => server.close() };
     }
     case 'tcp': {
-      const { host, port } = hostPort(url);
       const server = net.createServer({ pauseOnConnect: true });
-      server.listen(port, host);
+      server.listen(ep.port, ep.host);
       await onceEvent(server, 'listening');
       const bound = server.address() as net.AddressInfo;
       return {
@@ -325,9 +316,8 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
       };
     }
     case 'udp': {
-      const { host, port } = hostPort(url);
-      const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-      sock.bind(port, host);
+      const sock = dgram.createSocket(net.isIPv6(ep.host) ? 'udp6' : 'udp4');
+      sock.bind(ep.port, ep.host);
       await onceEvent(sock, 'listening');
       const bound = sock.address();
       return {

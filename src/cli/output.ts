@@ -68,3 +68,12 @@ export function jsonData(data: Buffer): { data: string; encoding: 'utf8' | 'base
     return { data: data.toString('base64'), encoding: 'base64', bytes: data.length };
   }
 }
+
+/**
+ * What an open that was refused for its owner (ERR_IPC_FOREIGN_OWNER) tells a CLI user: the reason, and
+ * the flag that adopts the object anyway. Anything else is returned as it is.
+ */
+export function foreignOwnerHint(err: unknown): unknown {
+  if ((err as { code?: unknown })?.code !== 'ERR_IPC_FOREIGN_OWNER') return err;
+  return new CliError(`${describeError(err)}; --allow-foreign-owner uses it anyway`, 1);
+}

@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { checkEndpoint, openIncoming, type Incoming, type Message } from './endpoint.js';
 import { exit, isEnding, own } from './lifetime.js';
-import { CliError, jsonData, parsed, usageError } from './output.js';
+import { CliError, foreignOwnerHint, jsonData, parsed, usageError } from './output.js';
 import { explainTaken } from './taken.js';
 
 interface RecvFlags {
@@ -15,6 +15,7 @@ interface RecvFlags {
   type?: string;
   codec?: 'raw' | 'json' | 'msgpack' | 'v8';
   channel?: boolean;
+  allowForeignOwner?: boolean;
 }
 
 export const ENDPOINTS =
@@ -31,6 +32,7 @@ export function recvCommand(): Command {
     .option('--type <n>', 'sysvmq: msgrcv type (0 any, > 0 that type, < 0 lowest type <= |n|)')
     .addOption(new Option('--codec <codec>', 'speak the ipckit Channel protocol with this codec').choices(['raw', 'json', 'msgpack', 'v8']))
     .option('--channel', 'speak the ipckit Channel protocol (always for shm: and nats:)')
+    .option('--allow-foreign-owner', 'fifo:, mq:, sysvmq: read from one another user made (refused by default: whoever owns it can read and forge what goes through)')
     .action(async (endpoint: string, f: RecvFlags) => {
       const count = f.count === undefined ? Infinity : Number(f.count);
       if (!(count > 0) || !Number.isInteger(count === Infinity ? 1 : count)) throw usageError(`--count: not a positive integer: ${f.count}`);
@@ -42,7 +44,7 @@ export function recvCommand(): Command {
 
       // Owned from the moment the open starts: a signal that arrives while it is under way waits for it
       // (within lifetime.ts's bound) and then removes what it made.
-      const opening = openIncoming(endpoint, { framed: f.framed, type, codec: f.codec, channel: f.channel, count });
+      const opening = openIncoming(endpoint, { framed: f.framed, type, codec: f.codec, channel: f.channel, count, allowForeignOwner: f.allowForeignOwner });
       const disown = own(endpoint, async () => (await opening).close());
       let incoming: Incoming;
       try {
@@ -51,7 +53,7 @@ export function recvCommand(): Command {
         disown();
         const why = explainTaken(endpoint, err);
         if (why) throw new CliError(why, 1);
-        throw err;
+        throw foreignOwnerHint(err);
       }
       process.stderr.write(`listening on ${incoming.address}\n`);
 

@@ -6,7 +6,7 @@ import readline from 'node:readline';
 import { Command, Option } from 'commander';
 import { checkEndpoint, openOutgoing } from './endpoint.js';
 import { own } from './lifetime.js';
-import { parsed, usageError } from './output.js';
+import { foreignOwnerHint, parsed, usageError } from './output.js';
 import { ENDPOINTS } from './recv.js';
 
 interface SendFlags {
@@ -18,6 +18,7 @@ interface SendFlags {
   codec?: 'raw' | 'json' | 'msgpack' | 'v8';
   channel?: boolean;
   json?: boolean;
+  allowForeignOwner?: boolean;
 }
 
 async function readStdin(): Promise<Buffer> {
@@ -68,13 +69,14 @@ export function sendCommand(): Command {
     .addOption(new Option('--codec <codec>', 'speak the ipckit Channel protocol with this codec (data is JSON for json/msgpack/v8)').choices(['raw', 'json', 'msgpack', 'v8']))
     .option('--channel', 'speak the ipckit Channel protocol (always for shm: and nats:)')
     .option('--timeout <ms>', 'give up waiting (for a reader, for room) after this many ms')
+    .option('--allow-foreign-owner', 'fifo:, mq:, sysvmq: send to one another user owns (refused by default: whoever owns it can read and forge what goes through)')
     .option('--json', 'data is {"data", "encoding", "priority", "type"} per line, as recv --json prints; print one result object per message')
     .action(async (endpoint: string, data: string | undefined, f: SendFlags) => {
       const timeout = int('--timeout', f.timeout, 0, 2 ** 31 - 1);
       const priority = int('--priority', f.priority, 0, 32767);
       const type = int('--type', f.type, 1, 2 ** 31 - 1);
-      parsed(endpoint, () => checkEndpoint(endpoint));
-      const byteStream = /^(fifo:|unix:|tcp:)/.test(endpoint) && !f.framed && !f.channel && !f.codec;
+      const ep = parsed(endpoint, () => checkEndpoint(endpoint));
+      const byteStream = (ep.transport === 'fifo' || ep.transport === 'unix' || ep.transport === 'tcp') && !f.framed && !f.channel && !f.codec;
       // --json from stdin is a stream of messages, sent as each line arrives (a relay from recv --json);
       // otherwise the message is the argument, or all of stdin.
       let messages: Iterable<Outbound> | AsyncIterable<Outbound>;
@@ -96,7 +98,9 @@ export function sendCommand(): Command {
       // A line per message on byte streams: for an argument (as echo does), and for each --json message
       // (recv --json takes one object per line, without its newline).
       const newline = f.newline !== false && byteStream && (data !== undefined || f.json === true);
-      const out = await openOutgoing(endpoint, { framed: f.framed, priority, type, codec: f.codec, channel: f.channel, timeout });
+      const out = await openOutgoing(endpoint, { framed: f.framed, priority, type, codec: f.codec, channel: f.channel, timeout, allowForeignOwner: f.allowForeignOwner }).catch((err) => {
+        throw foreignOwnerHint(err);
+      });
       const disown = own(endpoint, () => out.close());
       try {
         for await (const m of messages) {
@@ -106,8 +110,8 @@ export function sendCommand(): Command {
           await out.send(payload, { priority: p, type: ty });
           if (f.json) {
             const r: Record<string, unknown> = { to: endpoint, bytes: m.data.length };
-            if (p !== undefined && endpoint.startsWith('mq:')) r.priority = p;
-            if (endpoint.startsWith('sysvmq:')) r.type = ty ?? 1;
+            if (p !== undefined && ep.transport === 'mq') r.priority = p;
+            if (ep.transport === 'sysvmq') r.type = ty ?? 1;
             process.stdout.write(JSON.stringify(r) + '\n');
           }
         }

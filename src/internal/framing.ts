@@ -19,11 +19,15 @@ export const DEFAULT_MAX_FRAME = 64 * 1024 * 1024;
 /** The largest payload the 4-byte header can describe. */
 export const ABSOLUTE_MAX_FRAME = 0xffffffff;
 
-export function tooLarge(size: number, limit: number): IpcError {
-  return new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `message of ${size} bytes exceeds the limit of ${limit} bytes`, {
-    size,
-    limit,
-  });
+/**
+ * The one ERR_IPC_MESSAGE_TOO_LARGE, for a message refused before it is sent and for one received over
+ * the limit (`incoming`): `size` and `limit` in bytes as properties, and in the message, which names
+ * the limit when it has a name (`kernel.msgmax`).
+ */
+export function tooLarge(size: number, limit: number, opts: { incoming?: boolean; what?: string; limitName?: string } = {}): IpcError {
+  const { incoming = false, what = 'message', limitName } = opts;
+  const exceeds = limitName === undefined ? `the limit of ${limit} bytes` : `${limitName} (${limit} bytes)`;
+  return new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `${incoming ? 'incoming ' : ''}${what} of ${size} bytes exceeds ${exceeds}`, { size, limit });
 }
 
 /**
@@ -199,11 +203,7 @@ export class FrameDecoder {
   /** Whether a header's length is within the limit; if not, the decoder fails (and drops what it held). */
   #accept(len: number): boolean {
     if (len <= this.maxFrameSize) return true;
-    this.#error = new IpcError(
-      'ERR_IPC_MESSAGE_TOO_LARGE',
-      `incoming frame of ${len} bytes exceeds the limit of ${this.maxFrameSize} bytes`,
-      { size: len, limit: this.maxFrameSize },
-    );
+    this.#error = tooLarge(len, this.maxFrameSize, { incoming: true, what: 'frame' });
     this.#chunks = [];
     this.#buffered = 0;
     this.#need = -1;

@@ -140,11 +140,19 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     if (self == nullptr || !self->active_) return;
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
-    try {
-      self->callback_.MakeCallback(self->Value(), {Napi::Number::New(env, status), Napi::Number::New(env, events)},
-                                   self->context_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
+    // The C call, not Napi::FunctionReference::MakeCallback: in a worker being terminated it fails without
+    // a JS exception (the env cannot run JS), and node-addon-api's Error for that failure cannot be made
+    // either: a fatal "Error::Error napi_define_properties" (seen in fork.test, spawnWorker + terminate).
+    napi_value argv[2] = {Napi::Number::New(env, status), Napi::Number::New(env, events)};
+    napi_value result;
+    napi_status st = napi_make_callback(env, self->context_, self->Value(), self->callback_.Value(), 2, argv, &result);
+    if (st != napi_ok) {
+      bool pending = false;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+        napi_value err;
+        if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+      }
+      // Else nothing can run here any more (a terminating worker): the event goes with it.
     }
   }
 
