@@ -108,6 +108,14 @@ test('recv --timeout fails with exit 1 when nothing arrives', async (t) => {
   assert.equal(fs.existsSync(p), false);
 });
 
+for (const url of ['tcp://127.0.0.1:0', 'udp://127.0.0.1:0']) {
+  test(`recv ${url} --timeout fails with exit 1 when nothing arrives (it once left the event loop empty: status 13)`, async () => {
+    const r = await ipckit(['recv', url, '--timeout', '100']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^listening on .*\nipckit: recv .*: nothing arrived for 100 ms\n$/);
+  });
+}
+
 test('send to an unsupported endpoint is a usage error (exit 2)', async () => {
   const r = await ipckit(['send', 'carrier-pigeon:/coop', 'x']);
   assert.equal(r.code, 2);

@@ -307,8 +307,9 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
         stream: true,
         address: hostUrl('tcp', bound.address, bound.port),
         messages: (async function* () {
-          // events.on buffers what arrives while the previous connection is being read.
-          for await (const [conn] of on(server, 'connection') as AsyncIterable<[net.Socket]>) {
+          // events.on buffers what arrives while the previous connection is being read; the server's
+          // 'close' ends it (without it a closed listener, on --timeout, left recv awaiting forever).
+          for await (const [conn] of on(server, 'connection', { close: ['close'] }) as AsyncIterable<[net.Socket]>) {
             yield* chunksOf(conn, { address: `${conn.remoteAddress}:${conn.remotePort}` });
           }
         })(),
@@ -317,6 +318,7 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
     }
     case 'udp': {
       const sock = dgram.createSocket(net.isIPv6(ep.host) ? 'udp6' : 'udp4');
+      let closing: Promise<void> | undefined;
       sock.bind(ep.port, ep.host);
       await onceEvent(sock, 'listening');
       const bound = sock.address();
@@ -324,11 +326,12 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
         stream: false,
         address: hostUrl('udp', bound.address, bound.port),
         messages: (async function* () {
-          for await (const [msg, rinfo] of on(sock, 'message') as AsyncIterable<[Buffer, dgram.RemoteInfo]>) {
+          for await (const [msg, rinfo] of on(sock, 'message', { close: ['close'] }) as AsyncIterable<[Buffer, dgram.RemoteInfo]>) {
             yield { data: msg, sender: { address: `${rinfo.address}:${rinfo.port}` } };
           }
         })(),
-        close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
+        // Idempotent, as every other close here: recv closes on --timeout and again on the way out.
+        close: () => (closing ??= new Promise<void>((resolve) => sock.close(() => resolve()))),
       };
     }
   }
