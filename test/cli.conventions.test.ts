@@ -54,6 +54,10 @@ test('failed operations exit 1 with one line and no stack', async () => {
     assert.match(r.stderr, /^ipckit( rm)?: /);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
+  // Messages name what they are about: the pid that names no process, and the port range.
+  assert.match((await ipckit(['signal', 'send', '4194304', 'SIGUSR2'])).stderr, /^ipckit: ESRCH: no such process, kill \(no process 4194304\)\n$/);
+  assert.match((await ipckit(['signal', 'send', '--value', '1', '4194304', 'SIGUSR2'])).stderr, /sigqueue \(no process 4194304\)/);
+  assert.match((await ipckit(['send', 'tcp://127.0.0.1:99999', 'x'])).stderr, /port 99999 is out of range \(0 to 65535/);
   const bench = await ipckit(['bench', '--only', 'nosuch']);
   assert.match(bench.stderr, /unknown module nosuch; there are (\w+, )+growth/);
   const tour = await ipckit(['tour', '--only', '99']);
