@@ -12,6 +12,7 @@ import { on } from 'node:events';
 import net from 'node:net';
 import {
   Fifo,
+  IpcError,
   MessageQueue,
   SystemVMessageQueue,
   UnixServer,
@@ -169,9 +170,20 @@ export async function openOutgoing(url: string, o: EndpointOptions): Promise<Out
     }
     case 'udp': {
       const { host, port } = ep;
-      const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+      const v6 = net.isIPv6(host);
+      const sock = dgram.createSocket(v6 ? 'udp6' : 'udp4');
+      // The largest UDP payload: 65535 less the UDP header, and over IPv4 the IP header too (udp(7)).
+      const limit = v6 ? 65527 : 65507;
       return {
-        send: (d) => new Promise<void>((resolve, reject) => sock.send(d, port, host, (err) => (err ? reject(err) : resolve()))),
+        send: (d) =>
+          new Promise<void>((resolve, reject) =>
+            sock.send(d, port, host, (err) => {
+              if (!err) return resolve();
+              // The same code a udp:// Channel gives (docs/errors.md), the kernel's EMSGSIZE as the cause.
+              if ((err as NodeJS.ErrnoException).code !== 'EMSGSIZE') return reject(err);
+              reject(new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `datagram of ${d.length} bytes exceeds the limit of ${limit} bytes (UDP over IPv${v6 ? 6 : 4})`, { size: d.length, limit }, { cause: err }));
+            }),
+          ),
         close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
       };
     }
