@@ -111,21 +111,26 @@ test('recv tcp://127.0.0.1:0 says which port the kernel chose, and that port rec
 test('recv mq: | head -1 prints one message, ends quietly like cat (SIGPIPE, 141) and removes the queue', async (t) => {
   const name = uniqueName('head');
   const errFile = path.join(tmpDir(t), 'err');
-  const sh = startPeer(t, 'bash', ['-c', `"$0" "$1" recv "mq:$2" 2>"$3" | head -1; echo "status \${PIPESTATUS[0]}"`, process.execPath, cli, name, errFile], {
+  // The group says when head has gone; only then is the second message sent, and its write meets EPIPE.
+  const sh = startPeer(t, 'bash', ['-c', `"$0" "$1" recv "mq:$2" 2>"$3" | { head -1; echo 'head gone'; }; echo "status \${PIPESTATUS[0]}"`, process.execPath, cli, name, errFile], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
-  sh.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  const headGone = new Promise<void>((resolve) =>
+    sh.stdout!.setEncoding('utf8').on('data', (d) => {
+      out += d;
+      if (out.includes('head gone\n')) resolve();
+    }),
+  );
   const deadline = Date.now() + 10_000;
   while (!mqExists(name) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const q = await MessageQueue.open(name, { access: 'write' });
-  // The second message is written after head has gone: that write meets EPIPE.
   await q.send('first');
-  await new Promise((r) => setTimeout(r, 200));
-  for (let i = 0; i < 3 && mqExists(name); i++) q.trySend(`more ${i}`);
+  await headGone;
+  await q.send('second');
   await q.close();
   assert.equal((await exited(sh)).code, 0);
-  assert.equal(out, 'first\nstatus 141\n');
+  assert.equal(out, 'first\nhead gone\nstatus 141\n');
   assert.equal(fs.readFileSync(errFile, 'utf8'), `listening on mq:${name}\n`, 'no EPIPE message, no stack');
   assert.equal(mqExists(name), false);
 });
