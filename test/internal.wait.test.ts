@@ -218,7 +218,7 @@ test('Semaphore.wait, SystemVSemaphoreSet.op and Mutex.lock time out in the kern
     [m.lock({ timeout: 20 }), 'Mutex.lock timed out after 20 ms'],
   ];
   assert.equal(timers(), before, 'the deadlines went to the kernel, not to a timer');
-  for (const [p, message] of waits) await assert.rejects(p, { code: 'ERR_IPC_TIMEOUT', message, timeout: 20 });
+  await Promise.all(waits.map(([p, message]) => assert.rejects(p, { code: 'ERR_IPC_TIMEOUT', message, timeout: 20 })));
   assert.equal(native.waiterStats().pending, 0);
 
   // Abort still cancels the thread, and a wait that can be served is served before its deadline.
