@@ -153,7 +153,12 @@ export class ReceivedFd implements Disposable {
  * ```
  */
 export interface UnixMessage {
-  /** The bytes of the message (a whole record on dgram and seqpacket sockets). */
+  /**
+   * The bytes of the message (a whole record on dgram and seqpacket sockets): yours, never written by
+   * ipckit again. From 4 KiB on, a view into a receive buffer other messages share (`data.buffer` is
+   * larger than the message, like Node's pooled Buffers): `Buffer.from(data)` what you keep for long.
+   * Chunks read from a stream socket are such views too.
+   */
   data: Buffer;
   /** Descriptors that came with it: yours to close (see `ReceivedFd`). */
   fds: ReceivedFd[];
