@@ -7,7 +7,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { listen, UnixSocket } from '../src/index.js';
+import { listen, UnixServer, UnixSocket } from '../src/index.js';
 import { native } from '../src/native.js';
 import { tmpDir } from './helpers/index.js';
 
@@ -139,4 +139,29 @@ test('a record cut by the kernel in the middle of a burst is flagged, and the re
   assert.ok(cut.data.length < big.length);
   assert.ok(cut.data.equals(big.subarray(0, cut.data.length)), 'what was kept is the record\'s start');
   assert.ok(last.data.equals(pattern(3, 5000)) && !last.truncated);
+});
+
+test('sendBufferSize sets SO_SNDBUF on pairs, connections and accepted sockets; a bad one leaks nothing', async (t) => {
+  const K = native.socketConstants;
+  const sndbuf = (s: UnixSocket) => native.getsockoptInt(s.fd, K.SOL_SOCKET, K.SO_SNDBUF);
+  const [a, b] = UnixSocket.pair('seqpacket');
+  const [c, d] = UnixSocket.pair('seqpacket', { sendBufferSize: 1 << 20 });
+  t.after(() => Promise.all([a, b, c, d].map((s) => s.close())));
+  // The kernel doubles the value and caps it at 2 × wmem_max: larger than the default either way.
+  assert.ok(sndbuf(c) > sndbuf(a), `${sndbuf(c)} > ${sndbuf(a)}`);
+  assert.equal(sndbuf(d), sndbuf(c));
+  assert.equal(c.maxMessageSize, sndbuf(c) - 32);
+  const sockPath = path.join(tmpDir(t), 's.sock');
+  const server = await UnixServer.listen({ path: sockPath, type: 'stream', sendBufferSize: 1 << 20 });
+  t.after(() => server.close());
+  const client = await UnixSocket.connect({ path: sockPath, sendBufferSize: 1 << 20 });
+  t.after(() => client.close());
+  const conn = await server.accept({ timeout: 5000 });
+  t.after(() => conn.close());
+  assert.equal(sndbuf(conn), sndbuf(c));
+  assert.equal(sndbuf(client), sndbuf(c));
+  const before = fs.readdirSync('/proc/self/fd').length;
+  await assert.rejects(UnixSocket.connect({ path: sockPath, sendBufferSize: 0 }), { code: 'ERR_OUT_OF_RANGE' });
+  assert.throws(() => UnixSocket.pair('dgram', { sendBufferSize: -1 }), { code: 'ERR_OUT_OF_RANGE' });
+  assert.equal(fs.readdirSync('/proc/self/fd').length, before);
 });

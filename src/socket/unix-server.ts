@@ -73,7 +73,7 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     this.#fd = fd;
     this.#owned = owned;
     this.#allow = validateAllow(opts.allow);
-    this.#opts = { receiveFds: opts.receiveFds, maxFds: opts.maxFds, allowHalfOpen: opts.allowHalfOpen };
+    this.#opts = { receiveFds: opts.receiveFds, maxFds: opts.maxFds, allowHalfOpen: opts.allowHalfOpen, sendBufferSize: opts.sendBufferSize };
     this.socket = socket;
     if (!socket) {
       this.#ready = new Readiness(fd, `unix ${type} server`);
