@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { native } from '../native.js';
-import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError, unwrap } from '../errors.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, unwrap } from '../errors.js';
 import { disarm, guard } from '../internal/lifetime.js';
 import { Lane } from '../internal/lane.js';
-import { Readiness, READABLE, WRITABLE } from '../internal/wait.js';
+import { Readiness, READABLE, WRITABLE, abortError, waitUntil } from '../internal/wait.js';
 import { toBytes, validateInteger, validateOptions, validateWaitOptions, type WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
 import { ReceiveSlab } from '../internal/slab.js';
@@ -550,7 +550,7 @@ export class UnixSocket extends Duplex {
       // A 0-byte record reads exactly like the peer's orderly shutdown (recv returns 0 for both).
       throw outOfRange('data.byteLength', '>= 1 on a seqpacket socket (0 bytes reads as end of stream)', 0);
     }
-    if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
+    if (opts.signal?.aborted) throw abortError(opts.signal);
     // Concurrent sends leave in call order; an error rejects its own send without destroying the socket.
     return this.#send(bytes, fds, to?.bytes ?? null, to?.display, opts) ?? undefined;
   }
@@ -570,7 +570,7 @@ export class UnixSocket extends Duplex {
     }
     this.#assertOpen('receive');
     validateWaitOptions(opts);
-    if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
+    if (opts.signal?.aborted) throw abortError(opts.signal);
     for (;;) {
       const m = this.read() as UnixMessage | null;
       if (m !== null) return m;
@@ -917,28 +917,14 @@ async function waitPeerWritable(to: Buffer, opts: WaitOptions): Promise<void> {
   }
 }
 
+/** Waits until the stream has something to read, has ended, or failed (then `receive` looks again). */
 function waitReadable(stream: Duplex, opts: WaitOptions): Promise<void> {
-  const { signal, timeout } = opts;
-  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-  return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    const done = (err?: Error) => {
-      stream.off('readable', onReady);
-      stream.off('end', onReady);
-      stream.off('close', onReady);
-      stream.off('error', onReady);
-      signal?.removeEventListener('abort', onAbort);
-      if (timer) clearTimeout(timer);
-      if (err) reject(err);
-      else resolve();
+  return waitUntil<void>(opts, 'receive', (resolve) => {
+    const onReady = () => resolve();
+    const events = ['readable', 'end', 'close', 'error'] as const;
+    for (const e of events) stream.on(e, onReady);
+    return () => {
+      for (const e of events) stream.off(e, onReady);
     };
-    const onReady = () => done();
-    const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
-    stream.on('readable', onReady);
-    stream.on('end', onReady);
-    stream.on('close', onReady);
-    stream.on('error', onReady);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeout !== undefined) timer = setTimeout(() => done(timeoutError('receive', timeout)), timeout);
   });
 }
