@@ -15,6 +15,8 @@
 // All of a receive's records must be taken before anything of it reaches user code: a callback that
 // receives again (on any object sharing the slab) would write over records not yet taken.
 
+import { markAsUntransferable } from 'node:worker_threads';
+
 /** Records smaller than this are copied out (Node's pool serves them; they pin no slab). */
 export const COPY_BELOW = 4096;
 
@@ -37,6 +39,9 @@ export class ReceiveSlab {
     if (this.#buf === undefined || this.#buf.length - this.#off < headroom) {
       // Not pooled, and uninitialised: the kernel writes every byte before anybody reads it.
       this.#buf = Buffer.allocUnsafeSlow(Math.max(this.#size, headroom));
+      // Like Node's Buffer pool: transferring one message's ArrayBuffer to a worker would detach the
+      // others' (and the free region).
+      markAsUntransferable(this.#buf.buffer);
       this.#off = 0;
     }
     this.#used = 0;
