@@ -286,7 +286,7 @@ static inline void ipckit_release(ipckit_channel *ch) {
  * it is longer than `size` (it is not consumed: ipckit_peek lends it).
  */
 static inline long ipckit_receive(ipckit_channel *ch, void *buf, size_t size, int timeout_ms) {
-  const void *p;
+  const void *p = NULL;
   long n = ipckit_peek(ch, &p, timeout_ms);
   if (n < 0) return n;
   if ((size_t)n > size) return IPCKIT_TOO_LARGE;

@@ -161,5 +161,6 @@ export {
   type IpcObjectRef,
   type Inventory,
   type RingServerEntry,
+  type RingServerInventory,
   type RingClient,
 } from './inventory.js';

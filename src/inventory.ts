@@ -371,8 +371,9 @@ export interface RingClient {
   pid?: number;
   /** Its command name (/proc/PID/comm). */
   command?: string;
-  /** Its owner's uid, and the user name when /etc/passwd has it. */
+  /** Its owner's uid. */
   uid?: number;
+  /** User name of uid, when /etc/passwd has it. */
   owner?: string;
   /** The inode of the connection's memfd (the same in both processes' /proc/PID/maps). */
   memfd?: number;
@@ -389,6 +390,7 @@ export interface RingClient {
  * ```
  */
 export interface RingServerEntry {
+  /** What `--kind` selects it by. */
   kind: 'ring-server';
   /** The endpoint clients connect to: `shm+unix:/path`, `shm+unix:@name`, or `shm:/name`. */
   ref: string;
@@ -398,8 +400,11 @@ export interface RingServerEntry {
   socket: number;
   /** The process holding the listening socket; absent when no process this user can inspect holds it. */
   pid?: number;
+  /** Its command name (/proc/PID/comm). */
   command?: string;
+  /** Its owner's uid. */
   uid?: number;
+  /** User name of uid, when /etc/passwd has it. */
   owner?: string;
   /** Permission bits of the socket file (path addresses only). */
   mode?: number;
@@ -409,6 +414,21 @@ export interface RingServerEntry {
   clients: RingClient[];
   /** Set when this entry is incomplete or uncertain, saying why. */
   note?: string;
+}
+
+/**
+ * What `listRingServers` returns.
+ *
+ * @example
+ * ```ts
+ * const { ringServers, notes }: RingServerInventory = listRingServers();
+ * ```
+ */
+export interface RingServerInventory {
+  /** Every ring server found, with its clients. */
+  ringServers: RingServerEntry[];
+  /** What could not be inspected, for the user. */
+  notes: string[];
 }
 
 /** What /proc/net/unix says about one socket. */
@@ -526,7 +546,7 @@ function processViews(): { views: ProcessView[]; hidden: number } {
  * for (const s of ringServers) console.log(s.ref, s.pid, s.clients.map((c) => c.pid));
  * ```
  */
-export function listRingServers(): { ringServers: RingServerEntry[]; notes: string[] } {
+export function listRingServers(): RingServerInventory {
   const names = users();
   const owner = (uid: number) => names.get(uid) ?? String(uid);
   const sockets = unixSockets();
