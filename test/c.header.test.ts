@@ -97,12 +97,9 @@ test('the C peer refuses what a hostile listener hands it: an unsealed or half-s
   for (const [what, fds, capacity] of cases) {
     const peer = run(bin, [`@${name}`]);
     const c = await srv.accept({ timeout: 5000 });
-    const hello = Buffer.alloc(16);
-    hello.writeUInt32LE(HELLO_MAGIC, 0);
-    hello.writeUInt32LE(1, 4);
-    hello.writeUInt32LE(capacity, 8);
+    // The hello of docs/ring-format.md: magic, version 1, capacity, flags 0.
     const list = fds();
-    await c.send(hello, { fds: list });
+    await c.send(Buffer.from(new Uint32Array([HELLO_MAGIC, 1, capacity, 0]).buffer), { fds: list });
     for (const fd of list) native.close(fd);
     const r = await peer;
     assert.equal(r.code, 3, `${what}: ${r.stdout}${r.stderr}`);
