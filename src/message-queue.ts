@@ -17,7 +17,7 @@ import { posixName, fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { checkOwner, type AdoptOptions } from './internal/owner.js';
 import { Lane } from './internal/lane.js';
-import { Readiness, READABLE, WRITABLE, waitOnThread } from './internal/wait.js';
+import { Readiness, READABLE, WRITABLE, Waits, waitOnThread } from './internal/wait.js';
 import { toBytes, validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { openOrCreate } from './internal/open-or-create.js';
 import { tooLarge } from './internal/framing.js';
@@ -786,7 +786,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
   readonly key: number;
   #closed = false;
   #removeOnClose: boolean;
-  #closing = new AbortController();
+  #waits: Waits;
   #pendingReceives = 0;
   #pendingSends = 0;
 
@@ -794,6 +794,9 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     this.id = id;
     this.key = key;
     this.#removeOnClose = removeOnClose;
+    // close() cancels the waits, then removes the queue if it owns it: a wait may see the removal
+    // (EIDRM, EINVAL) before the cancellation reaches its thread. Either way, it ended because we closed.
+    this.#waits = new Waits(`System V message queue ${id}`, { removes: true });
   }
 
   static #create(key: number, opts: SystemVCreateOptions, flags: number): number {
@@ -921,21 +924,6 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     return bytes;
   }
 
-  #opts(opts: WaitOptions): WaitOptions {
-    // close() aborts waits of this object: combine its signal with the caller's.
-    return { timeout: opts.timeout, signal: opts.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal };
-  }
-
-  #rethrow(err: unknown, op: string): never {
-    // close() cancels the waits, then removes the queue if it owns it: a wait may see the removal
-    // (EIDRM) before the cancellation reaches its thread. Either way, it ended because we closed.
-    const code = (err as { code?: string }).code;
-    if (this.#closed && ((err as Error).name === 'AbortError' || code === 'EIDRM' || code === 'EINVAL')) {
-      throw closedError(`System V message queue ${this.id}`, op);
-    }
-    throw err;
-  }
-
   /**
    * Sends a message of `type` (> 0). A full queue makes it wait (on a waiter thread), cancellable.
    * Over kernel.msgmax: ERR_IPC_MESSAGE_TOO_LARGE before any syscall.
@@ -953,10 +941,10 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     }
     this.#pendingSends++;
     try {
-      const r = await waitOnThread((cb) => native.msgsndWait(this.id, t, bytes, 0, cb), this.#opts(opts), `send on System V message queue ${this.id}`);
+      const r = await waitOnThread((cb) => native.msgsndWait(this.id, t, bytes, 0, cb), this.#waits.options(opts), `send on System V message queue ${this.id}`);
       check(r.rc, 'msgsnd', String(this.id));
     } catch (err) {
-      this.#rethrow(err, 'send');
+      this.#waits.rethrow(err, 'send');
     } finally {
       this.#pendingSends--;
     }
@@ -999,11 +987,11 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
     }
     this.#pendingReceives++;
     try {
-      const r = await waitOnThread((cb) => native.msgrcvWait(this.id, maxSize, type, flags, cb), this.#opts(opts), `receive on System V message queue ${this.id}`);
+      const r = await waitOnThread((cb) => native.msgrcvWait(this.id, maxSize, type, flags, cb), this.#waits.options(opts), `receive on System V message queue ${this.id}`);
       check(r.rc, 'msgrcv', String(this.id));
       return { type: r.aux, data: r.payload ?? Buffer.alloc(0) };
     } catch (err) {
-      this.#rethrow(err, 'receive');
+      this.#waits.rethrow(err, 'receive');
     } finally {
       this.#pendingReceives--;
     }
@@ -1131,7 +1119,7 @@ export class SystemVMessageQueue implements AsyncDisposable, Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#closing.abort();
+    this.#waits.close();
     if (this.#removeOnClose) native.msgctlRmid(this.id);
   }
 

@@ -20,6 +20,7 @@ import { Waits, waitOnThread } from './internal/wait.js';
 const EBUSY = errno('EBUSY');
 const EINVAL = errno('EINVAL');
 const EPERM = errno('EPERM');
+const ETIMEDOUT = errno('ETIMEDOUT');
 const EUCLEAN = -117; // Linux (x86-64, arm64); not in Node's system error map
 const layout = native.mutexLayout;
 
@@ -151,7 +152,9 @@ export class Mutex implements AsyncDisposable, Disposable {
       const timeout = deadline === undefined ? undefined : Math.max(0, Math.ceil(deadline - performance.now()));
       if (timeout === 0) throw timeoutError('Mutex.lock', opts.timeout!);
       try {
-        const { rc } = await waitOnThread((cb) => native.mutexWaitFree(h, cb), { signal: this.#waits.signal(opts.signal), timeout }, 'Mutex.lock');
+        // The deadline goes to the kernel (FUTEX_WAIT_BITSET): only the signal and close() cancel the thread.
+        const { rc } = await waitOnThread((cb) => native.mutexWaitFree(h, timeout ?? -1, cb), { signal: this.#waits.signal(opts.signal) }, 'Mutex.lock');
+        if (rc === ETIMEDOUT) throw timeoutError('Mutex.lock', opts.timeout!);
         if (rc === EUCLEAN) throw corrupt('is in no state a mutex can be in');
         check(rc, 'futex');
       } catch (err) {

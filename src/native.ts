@@ -238,14 +238,16 @@ export interface NativeSemaphore {
   semUnlink(name: string): number;
   semInit(sab: SharedArrayBuffer, offset: number, value: number): NativeHandle | number;
   semAttach(sab: SharedArrayBuffer, offset: number): NativeHandle | number;
-  semWait(h: NativeHandle, cb: WaitCallback): number;
+  /** sem_wait on a waiter thread; with timeoutMs >= 0 the kernel ends it at that deadline: cb rc 0 | -ETIMEDOUT | -ECANCELED | -errno. */
+  semWait(h: NativeHandle, timeoutMs: number, cb: WaitCallback): number;
   semTrywait(h: NativeHandle): number;
   semPost(h: NativeHandle): number;
   semGetvalue(h: NativeHandle): number;
   semget(key: number, nsems: number, flags: number): number;
   /** Non-blocking semop: the caller sets IPC_NOWAIT. `ops` holds [num, op, flags] triples. */
   semop(id: number, ops: Int32Array): number;
-  semopWait(id: number, ops: Int32Array, cb: WaitCallback): number;
+  /** Blocking semop on a waiter thread (semtimedop with timeoutMs >= 0): cb rc 0 | -ETIMEDOUT | -ECANCELED | -errno. */
+  semopWait(id: number, ops: Int32Array, timeoutMs: number, cb: WaitCallback): number;
   semctlStat(id: number): SemStat | number;
   semctlGetAll(id: number, count: number): number[] | number;
   semctlSetVal(id: number, num: number, value: number): number;
@@ -268,8 +270,8 @@ export interface NativeMutex {
   mutexTrylock(h: NativeHandle, markWaiters: boolean): number;
   /** 0 | -EPERM (this handle does not hold it) | -EUCLEAN (released; the word no longer named us). */
   mutexUnlock(h: NativeHandle): number;
-  /** On a waiter thread: resolves rc 0 once the lock word shows no owner (-EUCLEAN: impossible state). */
-  mutexWaitFree(h: NativeHandle, cb: WaitCallback): number;
+  /** On a waiter thread: rc 0 once the lock word shows no owner (-EUCLEAN: impossible state; -ETIMEDOUT past timeoutMs >= 0). */
+  mutexWaitFree(h: NativeHandle, timeoutMs: number, cb: WaitCallback): number;
   mutexWake(h: NativeHandle): number;
   /** Drops this handle's reference (a lock it still holds is released as if its owner died). */
   mutexClose(h: NativeHandle): number;

@@ -16,7 +16,7 @@ import { IpcError, check, closedError, errno, errnoException, invalidArgType, un
 import { fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { O_CLOEXEC, checkOwner, euid, foreignOwner, type AdoptOptions } from './internal/owner.js';
-import { Readiness, READABLE } from './internal/wait.js';
+import { Readiness, READABLE, Waits } from './internal/wait.js';
 import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { openOrCreate } from './internal/open-or-create.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, encodeFrame } from './internal/framing.js';
@@ -497,10 +497,11 @@ export class Fifo implements AsyncDisposable {
   #unlinkOnClose: boolean;
   #adopt: AdoptOptions;
   #closed = false;
-  #closing = new AbortController();
+  readonly #waits: Waits;
 
   private constructor(path: string, unlinkOnClose: boolean, adopt: AdoptOptions = {}) {
     this.path = path;
+    this.#waits = new Waits(`FIFO ${path}`);
     this.#unlinkOnClose = unlinkOnClose;
     this.#adopt = adopt;
   }
@@ -608,12 +609,10 @@ export class Fifo implements AsyncDisposable {
   async openWriter(opts: WaitOptions & AdoptOptions = {}): Promise<PipeWriter> {
     if (this.#closed) throw closedError(`FIFO ${this.path}`, 'openWriter');
     validateWaitOptions(opts);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal;
     try {
-      return await Fifo.openWriter(this.path, { ...this.#adopt, ...opts, signal, timeout: opts.timeout });
+      return await Fifo.openWriter(this.path, { ...this.#adopt, ...opts, ...this.#waits.options(opts) });
     } catch (err) {
-      if (this.#closing.signal.aborted && (err as Error).name === 'AbortError') throw closedError(`FIFO ${this.path}`, 'openWriter');
-      throw err;
+      this.#waits.rethrow(err, 'openWriter');
     }
   }
 
@@ -626,7 +625,7 @@ export class Fifo implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#closing.abort(); // before the unlink, so a pending openWriter ends as closed, not as ENOENT
+    this.#waits.close(); // before the unlink, so a pending openWriter ends as closed, not as ENOENT
     if (this.#unlinkOnClose) await Fifo.unlink(this.path).catch(() => false);
   }
 

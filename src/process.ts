@@ -22,8 +22,8 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { native, type TraceSiginfo } from './native.js';
-import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, timeoutError } from './errors.js';
-import { Readiness, READABLE } from './internal/wait.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType } from './errors.js';
+import { Readiness, READABLE, abortError, onAbort, waitUntil } from './internal/wait.js';
 import { validateInteger, validateOptions, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { siCodeName, signalName, signalNumber, type SignalSpec } from './internal/signal-names.js';
 
@@ -65,7 +65,7 @@ const UNKNOWN_EXIT: ExitStatus = { code: null, signal: null, core: false };
 
 // ---- a small event queue -----------------------------------------------------------------------------
 
-type Waiter<T> = { resolve: (r: IteratorResult<T>) => void; reject: (e: Error) => void; cleanup: () => void };
+type Waiter<T> = { resolve: (r: IteratorResult<T>) => void; reject: (e: Error) => void };
 
 /** Events in order; readers wait with { signal, timeout }; end() finishes, fail() rejects readers. */
 class EventQueue<T> {
@@ -88,7 +88,6 @@ class EventQueue<T> {
     if (this.#done) return;
     const w = this.#waiting.shift();
     if (w) {
-      w.cleanup();
       this.onHandOut?.(item);
       w.resolve({ value: item, done: false });
     } else this.#items.push(item);
@@ -96,7 +95,7 @@ class EventQueue<T> {
 
   end(): void {
     this.#done = true;
-    if (this.#items.length === 0) for (const w of this.#waiting.splice(0)) (w.cleanup(), w.resolve({ value: undefined, done: true }));
+    if (this.#items.length === 0) for (const w of this.#waiting.splice(0)) w.resolve({ value: undefined, done: true });
   }
 
   fail(err: Error): void {
@@ -105,10 +104,10 @@ class EventQueue<T> {
     this.#items = [];
     const waiting = this.#waiting.splice(0);
     if (waiting.length === 0) this.#error = err;
-    for (const w of waiting) (w.cleanup(), w.reject(err));
+    for (const w of waiting) w.reject(err);
   }
 
-  next({ signal, timeout }: WaitOptions = {}): Promise<IteratorResult<T>> {
+  next(opts: WaitOptions = {}): Promise<IteratorResult<T>> {
     const item = this.#items.shift();
     if (item !== undefined) {
       this.onHandOut?.(item);
@@ -121,26 +120,13 @@ class EventQueue<T> {
       return Promise.reject(err);
     }
     if (this.#done) return Promise.resolve({ value: undefined, done: true });
-    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const w: Waiter<T> = {
-        resolve,
-        reject,
-        cleanup: () => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      const drop = () => {
+    return waitUntil<IteratorResult<T>>(opts, this.#what, (resolve, reject) => {
+      const w: Waiter<T> = { resolve, reject };
+      this.#waiting.push(w);
+      return () => {
         const i = this.#waiting.indexOf(w);
         if (i >= 0) this.#waiting.splice(i, 1);
-        w.cleanup();
       };
-      const onAbort = () => (drop(), reject(new AbortError(undefined, { cause: signal!.reason })));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) timer = setTimeout(() => (drop(), reject(timeoutError(this.#what, timeout))), timeout);
-      this.#waiting.push(w);
     });
   }
 }
@@ -229,7 +215,7 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
   #state: 'initial' | 'running' | 'stopped' | 'exited' = 'initial';
   #tracer: Tracer | undefined;
   #closed = false;
-  #abort: { signal: AbortSignal; onAbort: () => void } | undefined;
+  #stopListening: (() => void) | undefined;
   #loop: AbortController | undefined;
   #ready: Promise<void> = Promise.resolve();
 
@@ -241,11 +227,7 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
     this.#fd = fd;
     this.#queue = new EventQueue(`watch of process ${pid}`);
     const { signal } = opts;
-    if (signal) {
-      const onAbort = () => this.#fail(new AbortError(undefined, { cause: signal.reason }));
-      this.#abort = { signal, onAbort };
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
+    this.#stopListening = onAbort(signal, () => this.#fail(abortError(signal!)));
     if (mode === 'child') {
       if (childWatchers.size === 0) process.on('SIGCHLD', onSigchld);
       childWatchers.add(this);
@@ -411,8 +393,8 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
   }
 
   #release(): void {
-    if (this.#abort) this.#abort.signal.removeEventListener('abort', this.#abort.onAbort);
-    this.#abort = undefined;
+    this.#stopListening?.();
+    this.#stopListening = undefined;
     if (childWatchers.delete(this) && childWatchers.size === 0) process.off('SIGCHLD', onSigchld);
     this.#loop?.abort();
     this.#loop = undefined;
@@ -875,58 +857,33 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
   }
 
   static #start(spec: object, pid: number, spawned: boolean, opts: TracerOptions & { cwd?: string }): Promise<Tracer> {
-    const { signal, timeout } = opts;
-    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-    return new Promise<Tracer>((resolve, reject) => {
+    const what = spawned ? `spawning ${(spec as { file: string }).file}` : `attaching to process ${pid}`;
+    return waitUntil<Tracer>(opts, what, (resolve, reject) => {
       let tracer: Tracer | undefined;
       let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const giveUp = (err: Error) => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        reject(err);
-        // The attach may still succeed on its thread: detach then, leaving the process as it was.
-        pendingGiveUp = true;
-      };
-      let pendingGiveUp = false;
-      const onAbort = () => giveUp(new AbortError(undefined, { cause: signal!.reason }));
-      const cleanup = () => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
       const id = native.tracerStart(spec, (kind, tid, a, b, si) => {
         if (kind === K.attached) {
           if (a < 0) {
-            if (!settled) {
-              settled = true;
-              cleanup();
-              const file = (spec as { file?: string }).file;
-              reject(spawned ? errnoException(a, 'execve', file) : attachError(a, pid));
-            }
+            const file = (spec as { file?: string }).file;
+            reject(spawned ? errnoException(a, 'execve', file) : attachError(a, pid));
             return;
           }
           const p = spawned ? b : pid;
           if (spawned) ownTracees.add(p);
           tracer = new Tracer(p, id, opts.hold !== false, spawned, opts.ref !== false);
           if (opts.ref === false) native.tracerRef(id, false);
-          if (pendingGiveUp) void tracer.close();
-          else {
-            settled = true;
-            cleanup();
-            resolve(tracer);
-          }
+          // Given up meanwhile (aborted, timed out): the attach succeeded on its thread all the same, so
+          // detach, leaving the process as it was.
+          if (settled) void tracer.close();
+          else resolve(tracer);
           return;
         }
         tracer?._event(kind, tid, a, b, si as RawSiginfo | undefined);
       });
-      if (id < 0) {
+      if (id < 0) throw errnoException(id, 'pthread_create');
+      return () => {
         settled = true;
-        reject(errnoException(id, 'pthread_create'));
-        return;
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) timer = setTimeout(() => giveUp(timeoutError(spawned ? `spawning ${(spec as { file: string }).file}` : `attaching to process ${pid}`, timeout)), timeout);
+      };
     });
   }
 
@@ -972,26 +929,15 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
     if (h) h.answer(-1);
     if (this.#status) return Promise.resolve(this.#status);
     if (this.#state === 'detached' && !this.#spawned) return Promise.reject(closedError(`tracer of process ${this.pid}`, 'exited'));
-    const { signal, timeout } = opts;
-    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const w = {
-        resolve: (s: ExitStatus) => (done(), resolve(s)),
-        reject: (e: Error) => (done(), reject(e)),
-      };
-      const done = () => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+    return waitUntil<ExitStatus>(opts, `waiting for process ${this.pid} to exit`, (resolve, reject) => {
+      const w = { resolve, reject };
+      this.#statusWaiters.push(w);
+      this.#updateRef();
+      return () => {
         const i = this.#statusWaiters.indexOf(w);
         if (i >= 0) this.#statusWaiters.splice(i, 1);
         this.#updateRef();
       };
-      const onAbort = () => w.reject(new AbortError(undefined, { cause: signal!.reason }));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) timer = setTimeout(() => w.reject(timeoutError(`waiting for process ${this.pid} to exit`, timeout)), timeout);
-      this.#statusWaiters.push(w);
-      this.#updateRef();
     });
   }
 
@@ -1014,21 +960,12 @@ export class Tracer implements AsyncIterable<TraceEvent>, AsyncDisposable {
       };
       this.#kicker = setTimeout(kick, delay);
     }
-    const { signal, timeout } = opts;
-    await new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const w = () => (done(), resolve());
-      const done = () => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        const i = this.#detachWaiters.indexOf(w);
+    await waitUntil<void>(opts, `detach from process ${this.pid}`, (resolve) => {
+      this.#detachWaiters.push(resolve);
+      return () => {
+        const i = this.#detachWaiters.indexOf(resolve);
         if (i >= 0) this.#detachWaiters.splice(i, 1);
       };
-      const onAbort = () => (done(), reject(new AbortError(undefined, { cause: signal!.reason })));
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) timer = setTimeout(() => (done(), reject(timeoutError(`detach from process ${this.pid}`, timeout))), timeout);
-      this.#detachWaiters.push(w);
     });
     if (this.#detachError) throw this.#detachError;
   }

@@ -23,6 +23,7 @@ const ENOENT = errno('ENOENT');
 const EAGAIN = errno('EAGAIN');
 const EINVAL = errno('EINVAL');
 const EIDRM = errno('EIDRM');
+const ETIMEDOUT = errno('ETIMEDOUT');
 const layout = native.semaphoreLayout;
 const { GETVAL, GETPID, GETNCNT, GETZCNT, SEM_UNDO, IPC_NOWAIT } = layout.sysv;
 const IPC_CREAT = 0o1000;
@@ -240,10 +241,12 @@ export class Semaphore implements AsyncDisposable, Disposable {
     if (opts.timeout === 0) throw timeoutError('Semaphore.wait', 0);
     let r;
     try {
-      r = await waitOnThread((cb) => native.semWait(h, cb), { signal: this.#waits.signal(opts.signal), timeout: opts.timeout }, 'Semaphore.wait');
+      // The deadline goes to the kernel (sem_clockwait): only the signal and close() cancel the thread.
+      r = await waitOnThread((cb) => native.semWait(h, opts.timeout ?? -1, cb), { signal: this.#waits.signal(opts.signal) }, 'Semaphore.wait');
     } catch (err) {
       this.#waits.rethrow(err, 'wait');
     }
+    if (r.rc === ETIMEDOUT) throw timeoutError('Semaphore.wait', opts.timeout!);
     check(r.rc, 'sem_wait', this.name);
   }
 
@@ -442,7 +445,9 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     this.key = key;
     this.count = count;
     this.#removeOnClose = removeOnClose;
-    this.#waits = new Waits(`SystemVSemaphoreSet ${id}`);
+    // close() cancels the waits, then removes the set if it owns it: a waiter thread that sees the
+    // removal first (EIDRM, EINVAL) ended because we closed too.
+    this.#waits = new Waits(`SystemVSemaphoreSet ${id}`, { removes: true });
   }
 
   /**
@@ -565,20 +570,14 @@ export class SystemVSemaphoreSet implements AsyncDisposable, Disposable {
     if (rc !== EAGAIN) throw errnoException(rc, 'semop');
     if (opts.timeout === 0) throw timeoutError('SystemVSemaphoreSet.op', 0);
     const blocking = this.#encode(ops, undo, false);
-    let r;
     try {
-      r = await waitOnThread(
-        (cb) => native.semopWait(this.id, blocking, cb),
-        { signal: this.#waits.signal(opts.signal), timeout: opts.timeout },
-        'SystemVSemaphoreSet.op',
-      );
+      // The deadline goes to the kernel (semtimedop): only the signal and close() cancel the thread.
+      const { rc } = await waitOnThread((cb) => native.semopWait(this.id, blocking, opts.timeout ?? -1, cb), { signal: this.#waits.signal(opts.signal) }, 'SystemVSemaphoreSet.op');
+      if (rc === ETIMEDOUT) throw timeoutError('SystemVSemaphoreSet.op', opts.timeout!);
+      check(rc, 'semop');
     } catch (err) {
       this.#waits.rethrow(err, 'op');
     }
-    // close() cancels the waits, then removes the set if it owns it: the waiter thread may see the
-    // removal (EIDRM, or EINVAL once the id is gone) before the cancellation. It ended because we closed.
-    if (this.#closed && (r.rc === EIDRM || r.rc === EINVAL)) throw closedError(`SystemVSemaphoreSet ${this.id}`, 'op');
-    if (r.rc < 0) throw errnoException(r.rc, 'semop');
   }
 
   /**

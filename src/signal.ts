@@ -17,8 +17,8 @@
 import fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { native } from './native.js';
-import { AbortError, IpcError, check, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
-import { Readiness, READABLE } from './internal/wait.js';
+import { IpcError, check, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
+import { Readiness, READABLE, abortError, onAbort } from './internal/wait.js';
 import { validateInteger, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 
 const EAGAIN = errno('EAGAIN');
@@ -391,7 +391,7 @@ export class SignalWatcher implements AsyncIterableIterator<SignalEvent>, Dispos
   #closed = false;
   #error: Error | undefined;
   #dropped = 0;
-  #abort: { signal: AbortSignal; onAbort: () => void } | undefined;
+  #stopListening: (() => void) | undefined;
 
   /** @internal Use `signals.watch()`. */
   constructor(signos: number[], opts: WatchOptions) {
@@ -401,16 +401,12 @@ export class SignalWatcher implements AsyncIterableIterator<SignalEvent>, Dispos
     const { signal } = opts;
     if (signal?.aborted) {
       this.#closed = true;
-      this.#error = new AbortError(undefined, { cause: signal.reason });
+      this.#error = abortError(signal);
       return;
     }
     hub ??= new Hub();
     hub.add(this, signos, opts.siginfo === true);
-    if (signal) {
-      const onAbort = () => this.#fail(new AbortError(undefined, { cause: signal.reason }));
-      this.#abort = { signal, onAbort };
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
+    this.#stopListening = onAbort(signal, () => this.#fail(abortError(signal!)));
   }
 
   /** Deliveries lost because the signal pipe was full (the event loop stalled for a long burst). */
@@ -496,8 +492,8 @@ export class SignalWatcher implements AsyncIterableIterator<SignalEvent>, Dispos
   }
 
   #detach(): void {
-    if (this.#abort) this.#abort.signal.removeEventListener('abort', this.#abort.onAbort);
-    this.#abort = undefined;
+    this.#stopListening?.();
+    this.#stopListening = undefined;
     hub?.remove(this, this.#signos);
   }
 }

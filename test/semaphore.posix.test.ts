@@ -184,7 +184,7 @@ test('a native wait that cannot start (its handle already released) rejects with
   if (typeof h === 'number') return;
   native.handleClose(h);
   await assert.rejects(
-    waitOnThread((cb) => native.semWait(h, cb), { timeout: 5000 }, 'sem_wait'),
+    waitOnThread((cb) => native.semWait(h, -1, cb), { timeout: 5000 }, 'sem_wait'),
     { code: 'EBADF', syscall: 'sem_wait' },
   );
   // And a shared-memory futex wait given a region that is not a SharedArrayBuffer word: EINVAL.

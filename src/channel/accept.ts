@@ -5,7 +5,8 @@
 import type net from 'node:net';
 import { closedError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
-import { bounded, type Transport } from './transport.js';
+import { bounded } from '../internal/wait.js';
+import type { Transport } from './transport.js';
 
 /** Where connections come from: a node:net server, or anything else that accepts (a UnixServer). */
 export interface ConnectionSource<S> {

@@ -1,9 +1,10 @@
 // The Channel: values in, values out, over any transport. It owns the codec and the size limit (so both
 // mean the same on every transport) and the lifetime rules of the project (idempotent close, use after
 // close throws ERR_IPC_CLOSED, pending receives reject when the channel closes).
-import { AbortError, closedError, IpcError } from '../errors.js';
+import { closedError, IpcError } from '../errors.js';
 import { validateWaitOptions, type WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
+import { abortError } from '../internal/wait.js';
 import type { Codec, CodecName } from './codec.js';
 import type { Endpoint } from './endpoint.js';
 import type { Transport } from './transport.js';
@@ -126,7 +127,7 @@ export class Channel<In = unknown, Out = In> implements AsyncDisposable, AsyncIt
     if (opts !== undefined) validateWaitOptions(opts);
     if (this.#closed) throw closedError(this.url, op);
     if (!this.#t.canSend) throw new IpcError('ERR_IPC_UNSUPPORTED', `this end of ${this.url} (${this.role}) cannot send`);
-    if (opts?.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
+    if (opts?.signal?.aborted) throw abortError(opts.signal);
     const bytes = this.#codec.encode(value);
     if (bytes.byteLength > this.#t.maxMessageSize) throw tooLarge(bytes.byteLength, this.#t.maxMessageSize);
     return bytes;

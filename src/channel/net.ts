@@ -2,8 +2,8 @@
 // binds at once and the channel is carried by the first peer that connects (accept.ts); `connect`
 // resolves once connected. (unix: is unix.ts, through ipckit's own UnixServer and UnixSocket.)
 import net from 'node:net';
-import { AbortError, timeoutError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
+import { waitUntil } from '../internal/wait.js';
 import { AcceptingTransport } from './accept.js';
 import type { Endpoint } from './endpoint.js';
 import { StreamTransport } from './stream.js';
@@ -38,29 +38,18 @@ async function listen(ep: NetEndpoint, opts: TransportOptions): Promise<Acceptin
 }
 
 function connect(ep: NetEndpoint, opts: TransportOptions & WaitOptions): Promise<StreamTransport> {
-  const { signal, timeout } = opts;
-  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-  return new Promise((resolve, reject) => {
+  return waitUntil<StreamTransport>(opts, `connect ${ep.url}`, (resolve, reject) => {
     const s = net.connect(address(ep));
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => fail(new AbortError(undefined, { cause: signal!.reason }));
-    const cleanup = () => {
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      s.off('error', fail);
-    };
-    const fail = (err: Error) => {
-      cleanup();
-      s.destroy();
-      reject(err);
-    };
-    s.once('error', fail);
+    let connected = false;
+    s.once('error', reject);
     s.once('connect', () => {
-      cleanup();
+      connected = true;
       resolve(wrap(ep, s, opts.maxMessageSize));
     });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeout !== undefined) timer = setTimeout(() => fail(timeoutError(`connect ${ep.url}`, timeout)), timeout);
+    return () => {
+      s.off('error', reject);
+      if (!connected) s.destroy(); // failed, aborted or timed out
+    };
   });
 }
 

@@ -6,7 +6,8 @@
 import { closedError, IpcError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
-import { bounded, isPeerGone, peerDead, type Transport } from './transport.js';
+import { bounded } from '../internal/wait.js';
+import { isPeerGone, peerDead, type Transport } from './transport.js';
 import { Inbox } from './inbox.js';
 
 export interface RecordCarrier {
@@ -123,10 +124,8 @@ export class RecordTransport implements Transport {
       const c = this.#carrier;
       if (c && !this.#inbox.error) {
         // Bounded: a peer whose queue is full and who no longer reads must not hold close() forever.
-        let timer: NodeJS.Timeout | undefined;
-        const bye = (c.goodbye ?? c.send).call(c, Buffer.from([BYE])).catch(() => {});
-        await Promise.race([bye, new Promise((r) => (timer = setTimeout(r, 1000)))]);
-        clearTimeout(timer);
+        const bye = (c.goodbye ?? c.send).call(c, Buffer.from([BYE]));
+        await bounded(bye, { timeout: 1000 }, `goodbye on ${this.#what}`).catch(() => {});
       }
       await c?.close();
       await this.#release?.();

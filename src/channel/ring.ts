@@ -28,9 +28,10 @@
 // alive is never read from shared memory: the owner of the ring pair learns it from the kernel (the
 // rendezvous socket closing, see shm-server.ts) and passes it in as `RingMemory.peer`, and its parker
 // wakes this side's parked waits when that happens, so a wait needs no polling slices.
-import { AbortError, closedError, IpcError, outOfRange, timeoutError } from '../errors.js';
+import { closedError, IpcError, outOfRange, timeoutError } from '../errors.js';
 import { tooLarge } from '../internal/framing.js';
 import type { WaitOptions } from '../internal/validate.js';
+import { abortError, onAbort } from '../internal/wait.js';
 
 // ---- layout (docs/ring-format.md) ----------------------------------------------------------------
 
@@ -291,11 +292,10 @@ abstract class RingSide {
     const flag = flagOff >> 2;
     const mine = this.parker.flag;
     // An abort wakes this side only (the peer has nothing to do with it).
-    const onAbort = () => this.parker.wakeSelf(this.i32, flag);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopListening = onAbort(signal, () => this.parker.wakeSelf(this.i32, flag));
     try {
       for (;;) {
-        if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+        if (signal?.aborted) throw abortError(signal);
         if (this.closedSelf) throw closedError(this.what, op);
         if (this.broken) throw this.broken;
         Atomics.store(this.i32, flag, mine);
@@ -323,7 +323,7 @@ abstract class RingSide {
         if (ready()) return;
       }
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      stopListening();
     }
   }
 }

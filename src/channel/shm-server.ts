@@ -15,10 +15,11 @@
 // has closed it, on purpose (the rings' closed flags say so first) or by dying. That is the only source
 // of ERR_IPC_PEER_DEAD: no pid is read from shared memory, nothing polls. Nothing has a name in /dev/shm;
 // the memory goes when the last mapping does.
-import { AbortError, IpcError, closedError, invalidArgType, outOfRange, timeoutError } from '../errors.js';
+import { IpcError, closedError, invalidArgType, outOfRange } from '../errors.js';
 import { EventFd, SealedMemory } from '../memfd.js';
 import { UnixServer, UnixSocket, type AllowRule, type Credentials } from '../socket.js';
 import type { WaitOptions } from '../internal/validate.js';
+import { bounded, waitUntil } from '../internal/wait.js';
 import { checkRing, initRing, maxPayload, MAX_CAPACITY, MIN_CAPACITY, ringBytes, RingConsumer, RingProducer, type Parker, type RingOptions, type RingWaitOptions } from './ring.js';
 import { Channel } from './channel.js';
 import { codecFor, type CodecName } from './codec.js';
@@ -527,30 +528,13 @@ export class RingServer<T = unknown> implements AsyncDisposable, AsyncIterable<C
     const p = this.#ready.shift();
     if (p) return Promise.resolve(p);
     if (this.#error) return Promise.reject(this.#error);
-    return new Promise<RingPair>((resolve, reject) => {
-      const { signal, timeout } = opts;
-      let timer: NodeJS.Timeout | undefined;
-      const w = {
-        resolve: (pair: RingPair) => {
-          done();
-          resolve(pair);
-        },
-        reject: (e: Error) => {
-          done();
-          reject(e);
-        },
-      };
-      const done = () => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+    return waitUntil<RingPair>(opts, `ring server ${this.url} accept`, (resolve, reject) => {
+      const w = { resolve, reject };
+      this.#waiters.push(w);
+      return () => {
         const i = this.#waiters.indexOf(w);
         if (i >= 0) this.#waiters.splice(i, 1);
       };
-      const onAbort = () => w.reject(new AbortError(undefined, { cause: signal!.reason }));
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) timer = setTimeout(() => w.reject(timeoutError(`ring server ${this.url} accept`, timeout)), timeout);
-      this.#waiters.push(w);
     });
   }
 
@@ -689,25 +673,9 @@ export class FirstClientTransport implements Transport {
     if (opts.signal === undefined && opts.timeout === undefined) return (await this.#first).receive(opts);
     // The wait for the first client is bounded by this receive's own { signal, timeout }.
     const t0 = performance.now();
-    const t = await Promise.race([this.#first, this.#bounded(opts)]);
+    const t = await bounded(this.#first, opts, `${this.#server.url}: waiting for a peer`);
     const left = opts.timeout === undefined ? undefined : Math.max(0, opts.timeout - (performance.now() - t0));
     return t.receive({ signal: opts.signal, timeout: left });
-  }
-
-  #bounded({ signal, timeout }: WaitOptions): Promise<never> {
-    return new Promise<never>((_, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
-      const done = (err?: Error) => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) timer = setTimeout(() => done(timeoutError(`${this.#server.url}: waiting for a peer`, timeout)), timeout);
-      this.#first.then(() => done(), () => done());
-    });
   }
 
   close(): Promise<void> {

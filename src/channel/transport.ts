@@ -5,7 +5,7 @@
 // - a message over the limit: ERR_IPC_MESSAGE_TOO_LARGE, on the sending side before anything moved, on the
 //   receiving side as soon as its length is known (the transport is then unusable);
 // - malformed bytes: ERR_IPC_CORRUPT.
-import { AbortError, IpcError, timeoutError } from '../errors.js';
+import { IpcError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import type { Endpoint, TransportName } from './endpoint.js';
 
@@ -108,27 +108,8 @@ export function peerGone(what: string, cause?: unknown): IpcError {
   return new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${what} is gone (it closed or died); nothing more can be sent`, {}, cause ? { cause } : undefined);
 }
 
-/**
- * `p`, given up on `{ signal, timeout }` (AbortError; ERR_IPC_TIMEOUT naming `what`); `p` itself goes on.
- * For the waits of the channel layer on something that is not a kernel call: a peer to arrive, a
- * stream buffer to drain.
- */
-export function bounded<T>(p: Promise<T>, { signal, timeout }: WaitOptions, what: string): Promise<T> {
-  if (!signal && timeout === undefined) return p;
-  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-  return new Promise<T>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => finish(() => reject(new AbortError(undefined, { cause: signal!.reason })));
-    const finish = (f: () => void) => {
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      f();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeout !== undefined) timer = setTimeout(() => finish(() => reject(timeoutError(what, timeout))), timeout);
-    p.then((v) => finish(() => resolve(v)), (e) => finish(() => reject(e)));
-  });
-}
+/** `p`, given up on `{ signal, timeout }` (internal/wait.ts): the channel layer's waits for a peer or a drain. */
+export { bounded } from '../internal/wait.js';
 
 /** The codes of errors that mean "the other side is gone" on sockets and pipes. */
 export function isPeerGone(err: unknown): boolean {

@@ -10,8 +10,8 @@
 // refused) and refuses a live one or anything that is not a socket with EADDRINUSE, removes the path
 // it bound when it closes, and checks `allow` (SO_PEERCRED) before a byte of a peer is read.
 import { UnixServer, UnixSocket, type AllowRule } from '../socket.js';
-import { AbortError } from '../errors.js';
 import { validateMode } from '../internal/validate.js';
+import { abortError } from '../internal/wait.js';
 import { AcceptingTransport, type ConnectionSource } from './accept.js';
 import type { Endpoint } from './endpoint.js';
 import { StreamTransport } from './stream.js';
@@ -56,7 +56,7 @@ registerAdapter('unix', {
   },
   async connect(ep, opts) {
     const { signal } = opts;
-    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+    if (signal?.aborted) throw abortError(signal);
     // An AF_UNIX connect completes at once or fails at once (unix(7)): nothing to wait for. EAGAIN
     // (the listener's backlog is full) is reported as it is, as node:net does.
     return wrap(ep, await UnixSocket.connect({ ...unixAddress(ep), type: 'stream' }), opts.maxMessageSize);

@@ -12,6 +12,7 @@
 // Signal handlers are installed with the first owned object, not before: a command that owns nothing
 // (`signal watch SIGINT`) keeps Node's own behaviour and its own listeners.
 import os from 'node:os';
+import { bounded } from '../internal/wait.js';
 
 interface Owned {
   what: string;
@@ -55,16 +56,10 @@ export async function releaseAll(ms = RELEASE_MS): Promise<void> {
   for (const o of list) {
     const left = deadline - Date.now();
     if (left <= 0) break;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        Promise.resolve().then(o.release),
-        new Promise((resolve) => (timer = setTimeout(resolve, left))),
-      ]);
+      await bounded(Promise.resolve().then(o.release), { timeout: left }, `releasing ${o.what}`);
     } catch {
-      // Already gone, or removed by someone else: nothing left to do for it.
-    } finally {
-      clearTimeout(timer);
+      // Already gone, removed by someone else, or out of time: nothing left to do for it.
     }
   }
 }

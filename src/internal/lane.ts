@@ -1,9 +1,8 @@
 // One ordered lane of pending operations (sends on a full queue or socket, receives on an empty queue):
 // served strictly in submission order, each with its own { signal, timeout }, waiting for readiness one
 // head at a time.
-import { AbortError, timeoutError } from '../errors.js';
 import type { WaitOptions } from './validate.js';
-import type { Readiness } from './wait.js';
+import { waitUntil, type Readiness } from './wait.js';
 
 /** A wait of its own for one operation (until it may try again); the lane aborts `signal` when the head goes. */
 export type LaneWait = (signal: AbortSignal) => Promise<unknown>;
@@ -15,9 +14,9 @@ export type LaneWait = (signal: AbortSignal) => Promise<unknown>;
  */
 interface LaneOp {
   attempt(): boolean;
+  /** Settles it (waitUntil's reject: a second settle does nothing), and takes it out of the lane. */
   reject(err: Error): void;
   wait: LaneWait | undefined;
-  settled: boolean;
 }
 
 /**
@@ -59,46 +58,12 @@ export class Lane {
    * again. `what` names it in the timeout error.
    */
   run<T>(opts: WaitOptions, what: string, attempt: (settle: (v: T) => void, fail: (e: Error) => void) => boolean, wait?: LaneWait): Promise<T> {
-    const { signal, timeout } = opts;
-    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-    return new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = () => {
-        op.settled = true;
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const op: LaneOp = {
-        settled: false,
-        wait,
-        attempt: () =>
-          attempt(
-            (v) => {
-              done();
-              resolve(v);
-            },
-            (e) => {
-              done();
-              reject(e);
-            },
-          ),
-        reject: (e) => {
-          if (op.settled) return;
-          done();
-          reject(e);
-        },
-      };
-      const giveUp = (err: Error) => {
-        if (op.settled) return;
-        this.#remove(op);
-        done();
-        reject(err);
-      };
-      const onAbort = () => giveUp(new AbortError(undefined, { cause: signal!.reason }));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) timer = setTimeout(() => giveUp(timeoutError(what, timeout)), timeout);
+    return waitUntil<T>(opts, what, (resolve, reject) => {
+      const op: LaneOp = { wait, attempt: () => attempt(resolve, reject), reject };
       this.#ops.push(op);
       if (!this.#running) void this.#pump();
+      // Settled (or given up): never attempted again.
+      return () => this.#remove(op);
     });
   }
 

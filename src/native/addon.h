@@ -5,6 +5,8 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <time.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <functional>
@@ -62,6 +64,19 @@ struct WaitJob {
 // Queues a job and returns its id (for waiterCancel, always > 0), or -errno (EAGAIN: no thread could
 // be started) after releasing the job. A wait starter returns this value to JavaScript as it is.
 int64_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function callback);
+
+// Deadlines of waits that hand their timeout to the kernel. A starter takes `timeoutMs` (< 0: none) and
+// turns it into an absolute CLOCK_MONOTONIC deadline once, when the wait starts, so that retrying after
+// EINTR never stretches the wait; the body then returns -ETIMEDOUT when the kernel reports it.
+struct Deadline {
+  bool timed = false;
+  struct timespec at {};  // CLOCK_MONOTONIC
+  static Deadline After(double timeoutMs);
+  // What is left of it (zero once passed), for calls that take a relative timeout (semtimedop).
+  struct timespec Left() const;
+  // The same instant on CLOCK_REALTIME, for calls that know no other clock (sem_timedwait).
+  struct timespec Realtime() const;
+};
 
 // A detached thread running fn(arg), started with every signal blocked (it may unblock what it
 // expects). Returns false if pthread_create failed.

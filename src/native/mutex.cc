@@ -289,17 +289,19 @@ Napi::Value MutexUnlock(const Napi::CallbackInfo& info) {
   return Result(info.Env(), Release(r, &ref->node, [](uint32_t) { return 0u; }));
 }
 
-// mutexWaitFree(h, cb) -> wait id | -errno. On a waiter thread: returns (rc 0) once the word shows no
-// owner (free, or its owner died), for the JS thread to try again; -EUCLEAN if the word is in no state
-// a mutex can be in. It reads only the word, and only as a value.
+// mutexWaitFree(h, timeoutMs (< 0: none), cb) -> wait id | -errno. On a waiter thread: returns (rc 0)
+// once the word shows no owner (free, or its owner died), for the JS thread to try again; -EUCLEAN if
+// the word is in no state a mutex can be in; -ETIMEDOUT at the deadline (FUTEX_WAIT_BITSET takes it
+// as an absolute CLOCK_MONOTONIC time). It reads only the word, and only as a value.
 Napi::Value MutexWaitFree(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Handle ref = Get(info[0]);
   if (!ref) return Result(env, -EBADF);
   uint32_t* word = &ref->node.m->word;
+  Deadline deadline = Deadline::After(info[1].As<Napi::Number>().DoubleValue());
   auto job = std::make_unique<WaitJob>();
   job->keep_alive = std::move(ref);
-  job->body = [word](WaitJob& self) -> int64_t {
+  job->body = [word, deadline](WaitJob& self) -> int64_t {
     for (;;) {
       uint32_t v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
       // No owner but flags without FUTEX_OWNER_DIED: a state neither we nor the kernel produce (a lock
@@ -311,12 +313,12 @@ Napi::Value MutexWaitFree(const Napi::CallbackInfo& info) {
         v |= FUTEX_WAITERS;
       }
       // Not FUTEX_PRIVATE_FLAG: the kernel wakes a dead owner's robust futex as a shared one.
-      long rc = syscall(SYS_futex, word, FUTEX_WAIT, v, nullptr, nullptr, 0);
+      long rc = syscall(SYS_futex, word, FUTEX_WAIT_BITSET, v, deadline.timed ? &deadline.at : nullptr, nullptr, FUTEX_BITSET_MATCH_ANY);
       if (rc == -1 && errno == EINTR && self.Cancelled()) return -ECANCELED;
       if (rc == -1 && errno != EINTR && errno != EAGAIN) return -errno;
     }
   };
-  return Napi::Number::New(env, static_cast<double>(SubmitWait(env, std::move(job), info[1].As<Napi::Function>())));
+  return Napi::Number::New(env, static_cast<double>(SubmitWait(env, std::move(job), info[2].As<Napi::Function>())));
 }
 
 // mutexWake(h) -> woken | -errno: passes one wake on (FUTEX_WAKE 1), for a locker that was woken but

@@ -96,23 +96,37 @@ Napi::Value SemAttach(const Napi::CallbackInfo& info) {
   return Wrap(info.Env(), std::move(ref));
 }
 
-// semWait(h, cb) -> wait id. sem_wait(3) fails with EINTR whenever a handler runs (SA_RESTART or not),
-// so the body retries until the job is cancelled.
+// sem_wait(3), or with a deadline sem_clockwait on CLOCK_MONOTONIC (glibc 2.30+; elsewhere
+// sem_timedwait, whose CLOCK_REALTIME deadline is the same instant converted at each try).
+int SemWaitUntil(sem_t* s, const Deadline& d) {
+  if (!d.timed) return sem_wait(s);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 30))
+  return sem_clockwait(s, CLOCK_MONOTONIC, &d.at);
+#else
+  struct timespec rt = d.Realtime();
+  return sem_timedwait(s, &rt);
+#endif
+}
+
+// semWait(h, timeoutMs (< 0: none), cb) -> wait id | -errno. sem_wait(3) fails with EINTR whenever a
+// handler runs (SA_RESTART or not), so the body retries until the job is cancelled. Callback rc: 0,
+// -ETIMEDOUT (the kernel ended the wait at its deadline), -ECANCELED, or another -errno.
 Napi::Value SemWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Handle ref = Get(info[0]);
   if (!ref) return Result(env, -EBADF);
+  Deadline deadline = Deadline::After(info[1].As<Napi::Number>().DoubleValue());
   auto job = std::make_unique<WaitJob>();
   sem_t* s = Sem(ref);
   job->keep_alive = std::move(ref);
-  job->body = [s](WaitJob& self) -> int64_t {
-    while (sem_wait(s) == -1) {
+  job->body = [s, deadline](WaitJob& self) -> int64_t {
+    while (SemWaitUntil(s, deadline) == -1) {
       if (errno != EINTR) return -errno;
       if (self.Cancelled()) return -ECANCELED;
     }
     return 0;
   };
-  return Napi::Number::New(env, static_cast<double>(SubmitWait(env, std::move(job), info[1].As<Napi::Function>())));
+  return Napi::Number::New(env, static_cast<double>(SubmitWait(env, std::move(job), info[2].As<Napi::Function>())));
 }
 
 // semTrywait(h) -> 0 | -EAGAIN | -errno
@@ -168,20 +182,32 @@ Napi::Value Semop(const Napi::CallbackInfo& info) {
   return Result(info.Env(), IPCKIT_RETRY(semop(id, ops.data(), ops.size())) == -1 ? -errno : 0);
 }
 
-// semopWait(id, ops, cb) -> wait id: a blocking semop(2) on a waiter thread. All the operations happen
-// atomically or none does, so an interrupted (EINTR) call changed nothing and is safe to retry.
+// semopWait(id, ops, timeoutMs (< 0: none), cb) -> wait id | -errno: a blocking semop(2) on a waiter
+// thread, or with a deadline semtimedop(2) given what is left of it at each try. All the operations
+// happen atomically or none does, so an interrupted (EINTR) call changed nothing and is safe to retry.
+// Callback rc: 0, -ETIMEDOUT (semtimedop's EAGAIN: the ops never wait with IPC_NOWAIT here),
+// -ECANCELED, or another -errno.
 Napi::Value SemopWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int id = info[0].As<Napi::Number>().Int32Value();
+  Deadline deadline = Deadline::After(info[2].As<Napi::Number>().DoubleValue());
   auto job = std::make_unique<WaitJob>();
-  job->body = [id, ops = Ops(info[1])](WaitJob& self) mutable -> int64_t {
-    while (semop(id, ops.data(), ops.size()) == -1) {
+  job->body = [id, ops = Ops(info[1]), deadline](WaitJob& self) mutable -> int64_t {
+    for (;;) {
+      int rc;
+      if (deadline.timed) {
+        struct timespec left = deadline.Left();
+        rc = semtimedop(id, ops.data(), ops.size(), &left);
+      } else {
+        rc = semop(id, ops.data(), ops.size());
+      }
+      if (rc == 0) return 0;
+      if (deadline.timed && errno == EAGAIN) return -ETIMEDOUT;
       if (errno != EINTR) return -errno;
       if (self.Cancelled()) return -ECANCELED;
     }
-    return 0;
   };
-  return Napi::Number::New(env, static_cast<double>(SubmitWait(env, std::move(job), info[2].As<Napi::Function>())));
+  return Napi::Number::New(env, static_cast<double>(SubmitWait(env, std::move(job), info[3].As<Napi::Function>())));
 }
 
 union semun {

@@ -450,21 +450,13 @@ Napi::Value FutexWait(const Napi::CallbackInfo& info) {
     return Result(env, -EINVAL);
   }
   uint32_t expected = info[2].As<Napi::Number>().Uint32Value();
-  double timeout = info[3].As<Napi::Number>().DoubleValue();
-  struct timespec deadline {};
-  bool timed = timeout >= 0;
-  if (timed) {
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    int64_t ns = static_cast<int64_t>(timeout * 1e6);
-    deadline.tv_sec += ns / 1000000000 + (deadline.tv_nsec + ns % 1000000000) / 1000000000;
-    deadline.tv_nsec = (deadline.tv_nsec + ns % 1000000000) % 1000000000;
-  }
+  Deadline deadline = Deadline::After(info[3].As<Napi::Number>().DoubleValue());
   auto job = std::make_unique<WaitJob>();
   job->keep_alive = std::move(keep);
   auto* word = reinterpret_cast<uint32_t*>(p);
-  job->body = [word, expected, timed, deadline](WaitJob& self) -> int64_t {
+  job->body = [word, expected, deadline](WaitJob& self) -> int64_t {
     for (;;) {
-      long rc = Futex(word, FUTEX_WAIT_BITSET, expected, timed ? &deadline : nullptr, FUTEX_BITSET_MATCH_ANY);
+      long rc = Futex(word, FUTEX_WAIT_BITSET, expected, deadline.timed ? &deadline.at : nullptr, FUTEX_BITSET_MATCH_ANY);
       if (rc == 0) return 0;
       if (errno != EINTR) return -errno;
       if (self.Cancelled()) return -ECANCELED;

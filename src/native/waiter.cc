@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -355,6 +356,39 @@ bool StartDetached(void* (*fn)(void*), void* arg) {
   return rc == 0;
 }
 
+
+namespace {
+
+constexpr int64_t kNs = 1000000000;
+
+int64_t Ns(const struct timespec& t) { return static_cast<int64_t>(t.tv_sec) * kNs + t.tv_nsec; }
+
+struct timespec Ts(int64_t ns) {
+  struct timespec t {};
+  t.tv_sec = static_cast<time_t>(ns / kNs);
+  t.tv_nsec = static_cast<long>(ns % kNs);
+  return t;
+}
+
+int64_t Now(clockid_t clock) {
+  struct timespec t;
+  clock_gettime(clock, &t);
+  return Ns(t);
+}
+
+}  // namespace
+
+Deadline Deadline::After(double timeoutMs) {
+  Deadline d;
+  if (!(timeoutMs >= 0)) return d;
+  d.timed = true;
+  d.at = Ts(Now(CLOCK_MONOTONIC) + static_cast<int64_t>(timeoutMs * 1e6));
+  return d;
+}
+
+struct timespec Deadline::Left() const { return Ts(std::max<int64_t>(0, Ns(at) - Now(CLOCK_MONOTONIC))); }
+
+struct timespec Deadline::Realtime() const { return Ts(Now(CLOCK_REALTIME) + (Ns(at) - Now(CLOCK_MONOTONIC))); }
 
 int64_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function callback) {
   EnvWaiters* w = Waiters(env);
