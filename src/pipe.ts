@@ -16,7 +16,7 @@ import { IpcError, check, closedError, errno, errnoException, invalidArgType, un
 import { fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { O_CLOEXEC, checkOwner, euid, foreignOwner, type AdoptOptions } from './internal/owner.js';
-import { Readiness, READABLE, Waits } from './internal/wait.js';
+import { arm, Readiness, READABLE, Waits } from './internal/wait.js';
 import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { openOrCreate } from './internal/open-or-create.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, encodeFrame } from './internal/framing.js';
@@ -446,6 +446,11 @@ const IN_EVENT_SIZE = 16; // struct inotify_event without a name (the watch is o
 async function waitForReader(path: string, opts: WaitOptions & AdoptOptions): Promise<number> {
   const ino = check(native.inotifyInit(), 'inotify_init1');
   const bell = new Readiness(ino, `FIFO ${path}`);
+  // One { signal, timeout } for the whole wait: each inotify event (any process may open or chmod the
+  // FIFO) starts another bell.wait, and a timeout given to each would start again with it.
+  const gaveUp = new AbortController();
+  const disarm = arm(opts, `FIFO ${path}`, (err) => gaveUp.abort(err));
+  const each = { signal: gaveUp.signal };
   let bait = -1;
   try {
     check(native.inotifyAddWatch(ino, path, IN_OPEN | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF), 'inotify_add_watch', path);
@@ -455,7 +460,11 @@ async function waitForReader(path: string, opts: WaitOptions & AdoptOptions): Pr
     for (;;) {
       const events = Math.floor(check(native.drain(ino), 'read') / IN_EVENT_SIZE);
       if (events <= ours) {
-        await bell.wait(READABLE, opts);
+        try {
+          await bell.wait(READABLE, each);
+        } catch (err) {
+          throw gaveUp.signal.aborted ? gaveUp.signal.reason : err;
+        }
         ours = 0;
         continue;
       }
@@ -469,6 +478,7 @@ async function waitForReader(path: string, opts: WaitOptions & AdoptOptions): Pr
       ours = 2;
     }
   } finally {
+    disarm();
     bell.close();
     native.close(ino);
     if (bait >= 0) native.close(bait);

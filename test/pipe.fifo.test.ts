@@ -89,6 +89,25 @@ test('a writer waiting for a reader times out with ERR_IPC_TIMEOUT', async (t) =
   await assert.rejects(Fifo.openWriter(p, { timeout: 30 }), { code: 'ERR_IPC_TIMEOUT' });
 });
 
+test('a writer times out on time while the FIFO keeps changing (each chmod an inotify event)', async (t) => {
+  // Every chmod is an inotify event that wakes the waiting writer: the timeout must still count from
+  // the start of the wait, not from the last event.
+  const p = path.join(tmpDir(t), 'f');
+  await using _fifo = await Fifo.create(p);
+  let mode = 0o600;
+  const touch = setInterval(() => fs.chmodSync(p, (mode ^= 0o020)), 20);
+  t.after(() => clearInterval(touch));
+  const t0 = performance.now();
+  let limit: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    Fifo.openWriter(p, { timeout: 150 }).then(() => 'opened', (err: NodeJS.ErrnoException) => err.code),
+    new Promise((resolve) => (limit = setTimeout(resolve, 3000, 'still waiting after 3 s'))),
+  ]);
+  clearTimeout(limit);
+  assert.equal(outcome, 'ERR_IPC_TIMEOUT');
+  assert.ok(performance.now() - t0 < 2000);
+});
+
 test('a persistent reader stays open across successive writers', async (t) => {
   const p = path.join(tmpDir(t), 'f');
   await using fifo = await Fifo.create(p);
