@@ -15,7 +15,7 @@ import { native } from './native.js';
 import { IpcError, check, closedError, errno, errnoException, invalidArgType, unwrap } from './errors.js';
 import { fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
-import { O_CLOEXEC, checkOwner, euid, foreignOwner, type AdoptOptions } from './internal/owner.js';
+import { O_CLOEXEC, O_PATH, checkOwner, euid, foreignOwner, type AdoptOptions } from './internal/owner.js';
 import { arm, Readiness, READABLE, Waits } from './internal/wait.js';
 import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { openOrCreate } from './internal/open-or-create.js';
@@ -398,21 +398,27 @@ function openFifoFd(path: string, flags: number, opts: AdoptOptions = {}): numbe
 
 /**
  * Gives the FIFO mkfifo(3) just made its exact mode. mkfifo applied the umask, which can only remove
- * bits, so the FIFO was never more open than asked; widening it is done on a descriptor (fchmod), never
- * on the path: between mkfifo and here anybody who can write the directory may have put a symlink or a
- * FIFO of theirs at the path, and chmod(path) would then change the mode of whatever it points at. The
- * open is O_NOFOLLOW (a symlink fails with ELOOP), O_NONBLOCK|O_RDWR (a FIFO opens at once, fifo(7)),
- * and fstat must show a FIFO owned by us. On failure the path is removed only if it is still a FIFO of
- * ours; anything else there is left alone.
+ * bits, so the FIFO was never more open than asked; widening it is done on a descriptor, never on the
+ * path: between mkfifo and here anybody who can write the directory may have put a symlink or a FIFO of
+ * theirs at the path, and chmod(path) would then change the mode of whatever it points at. The
+ * descriptor is O_PATH|O_NOFOLLOW (a symlink fails with ELOOP), checked by fstat to be a FIFO owned by
+ * us, and chmod goes through its /proc/self/fd magic link, which names that inode.
+ *
+ * O_PATH, not an open of the FIFO itself: an O_RDWR (or O_RDONLY) descriptor counts as a reader, so a
+ * writer that arrives in this window (`echo first > fifo` as soon as the path exists) has its blocking
+ * open complete and writes into the pipe; when we close, nobody holds the FIFO any more and the kernel
+ * frees the pipe with that data in it. `recv fifo: --count 2` then waited for ever for its second line.
+ * An O_PATH descriptor does not open the pipe: the writer waits in open(2) for the real reader.
+ * On failure the path is removed only if it is still a FIFO of ours; anything else there is left alone.
  */
 function setCreatedFifoMode(path: string, mode: number): void {
   try {
-    const fd = check(native.open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0), 'open', path);
+    const fd = check(native.open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), 'open', path);
     try {
       const st = fs.fstatSync(fd);
       if (!st.isFIFO()) throw notFifo(path, describeStat(st));
       if (st.uid !== euid()) throw foreignOwner(`FIFO ${path}`, st.uid, { path });
-      if ((st.mode & 0o7777) !== mode) fs.fchmodSync(fd, mode);
+      if ((st.mode & 0o7777) !== mode) fs.chmodSync(`/proc/self/fd/${fd}`, mode);
     } finally {
       native.close(fd);
     }

@@ -25,6 +25,38 @@ test('create() makes a FIFO with mode 0600 exactly, whatever the umask', async (
   assert.equal(fs.statSync(path.join(path.dirname(p), 'g')).mode & 0o7777, 0o640);
 });
 
+test('a writer that comes while create() sets the mode finds no reader: it waits for the real one, nothing it writes is dropped', async (t) => {
+  // `recv fifo: --count 2` with `echo first > p` as soon as p exists hung under load: create() held the
+  // FIFO open O_RDWR while it set the mode, the echo's open completed against that descriptor, and the
+  // pipe with "first" in it was freed when create() closed it. The writer here comes inside that window
+  // (while create() looks at its descriptor), without blocking: a reader there would let it in (no ENXIO).
+  const p = path.join(tmpDir(t), 'f');
+  const fstatSync = fs.fstatSync;
+  let early: string | undefined;
+  t.mock.method(fs, 'fstatSync', (...args: Parameters<typeof fs.fstatSync>) => {
+    if (early === undefined) {
+      try {
+        const w = fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        fs.writeSync(w, 'first\n');
+        fs.closeSync(w);
+        early = 'written, then dropped with the pipe';
+      } catch (err) {
+        early = (err as NodeJS.ErrnoException).code;
+      }
+    }
+    return fstatSync(...args);
+  });
+  const fifo = await Fifo.create(p, { mode: 0o640 });
+  t.mock.restoreAll();
+  t.after(() => fifo.close());
+  assert.equal(early, 'ENXIO');
+  assert.equal(fs.statSync(p).mode & 0o7777, 0o640);
+  // And a blocking writer that starts before the reader opens reaches it.
+  const sh = startPeer(t, 'sh', ['-c', `echo first > '${p}'`], { stdio: 'inherit' });
+  assert.equal(await readAll(await fifo.openReader()), 'first\n');
+  assert.equal((await exited(sh)).code, 0);
+});
+
 test('create() is exclusive: EEXIST when the path exists', async (t) => {
   const p = path.join(tmpDir(t), 'f');
   await using _fifo = await Fifo.create(p);
