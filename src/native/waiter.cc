@@ -187,6 +187,9 @@ void* ThreadMain(void* arg) {
     }
     job = std::move(p.queue.front());
     p.queue.pop_front();
+    // Jobs are woken for by count, per environment (OnPrepare), but taken in queue order: the job left
+    // may be another environment's, whose loop already woke a thread for it (this one, for all it knows).
+    if (!p.queue.empty()) p.cv.notify_one();
   }
 }
 
@@ -263,19 +266,22 @@ void OnComplete(uv_async_t* handle) {
   Napi::Env env(w->env);
   for (auto& job : done) {
     Napi::HandleScope scope(env);
-    std::vector<napi_value> args{Napi::Number::New(env, static_cast<double>(job->state->result))};
-    if (job->has_payload) {
-      auto buf = Napi::Buffer<uint8_t>::Copy(env, job->payload.data(), job->payload.size());
-      args.push_back(buf);
-      args.push_back(Napi::Number::New(env, job->aux));
-    } else {
-      args.push_back(env.Undefined());
-      args.push_back(Napi::Number::New(env, job->aux));
-    }
-    try {
-      job->state->callback.MakeCallback(env.Global(), args, *w->context);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(w->env, e.Value());
+    napi_value args[3] = {Napi::Number::New(env, static_cast<double>(job->state->result)), env.Undefined(),
+                          Napi::Number::New(env, job->aux)};
+    if (job->has_payload) args[1] = Napi::Buffer<uint8_t>::Copy(env, job->payload.data(), job->payload.size());
+    // The C call, as in fd_watch.cc: in a worker that ends inside a callback (process.exit() in the code
+    // a completion resumed), the next call fails without a JS exception, and node-addon-api's Error for
+    // that cannot be made either (a fatal "Error::Error napi_define_properties").
+    napi_value result;
+    napi_status st = napi_make_callback(env, static_cast<napi_async_context>(*w->context), env.Global(),
+                                        job->state->callback.Value(), 3, args, &result);
+    if (st != napi_ok) {
+      bool pending = false;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+        napi_value err;
+        if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+      }
+      // Else nothing can run here any more (a terminating worker): the result goes with it.
     }
     job->state->callback.Reset();
     delete job->state;
