@@ -153,10 +153,14 @@ export { fork, spawn, spawnWorker, parentChannel, CHANNEL_FD, CHANNEL_FD_ENV, ty
 // inventory (ipckit ls / rm)
 export {
   listIpcObjects,
+  listRingServers,
   removeIpcObject,
   parseIpcObjectRef,
   type IpcObject,
   type IpcObjectKind,
   type IpcObjectRef,
   type Inventory,
+  type RingServerEntry,
+  type RingServerInventory,
+  type RingClient,
 } from './inventory.js';

@@ -10,6 +10,7 @@ import { IpcError } from './errors.js';
 import { SharedMemory, SystemVSharedMemory } from './shared-memory.js';
 import { Semaphore, SystemVSemaphoreSet } from './semaphore.js';
 import { MessageQueue, SystemVMessageQueue, limits as messageQueueLimits, type MessageQueueLimits } from './message-queue.js';
+import { RING_MEMFD_NAME } from './memfd.js';
 
 /**
  * The six kinds of IPC object the inventory lists.
@@ -353,4 +354,312 @@ export async function removeIpcObject(ref: string | IpcObjectRef): Promise<boole
   const remover = removers[r.kind];
   if (!remover) throw new IpcError('ERR_IPC_UNSUPPORTED', `removing ${r.kind} objects is not supported in this build`);
   return remover(r);
+}
+
+// ---- ring servers (shm+unix:, shm:) --------------------------------------------------------------
+
+/**
+ * One process at the other end of a ring server's connection, as `ipckit ls` shows it.
+ *
+ * @example
+ * ```ts
+ * const pids = listRingServers().ringServers.flatMap((s) => s.clients.map((c) => c.pid));
+ * ```
+ */
+export interface RingClient {
+  /** The client's pid; absent when the client is in a process this user cannot inspect. */
+  pid?: number;
+  /** Its command name (/proc/PID/comm). */
+  command?: string;
+  /** Its owner's uid. */
+  uid?: number;
+  /** User name of uid, when /etc/passwd has it. */
+  owner?: string;
+  /** The inode of the connection's memfd (the same in both processes' /proc/PID/maps). */
+  memfd?: number;
+  /** Set when something about this client could not be found out, saying what and why. */
+  note?: string;
+}
+
+/**
+ * A ring server (a `RingServer`, or a `shm:` listener) found in /proc, with its connected clients.
+ *
+ * @example
+ * ```ts
+ * for (const s of listRingServers().ringServers) console.log(s.ref, s.pid, s.clients.length);
+ * ```
+ */
+export interface RingServerEntry {
+  /** What `--kind` selects it by. */
+  kind: 'ring-server';
+  /** The endpoint clients connect to: `shm+unix:/path`, `shm+unix:@name`, or `shm:/name`. */
+  ref: string;
+  /** The socket's address as /proc/net/unix shows it: a path, or `@name` for an abstract one. */
+  address: string;
+  /** The listening socket's inode (what /proc/PID/fd links name as `socket:[N]`). */
+  socket: number;
+  /** The process holding the listening socket; absent when no process this user can inspect holds it. */
+  pid?: number;
+  /** Its command name (/proc/PID/comm). */
+  command?: string;
+  /** Its owner's uid. */
+  uid?: number;
+  /** User name of uid, when /etc/passwd has it. */
+  owner?: string;
+  /** Permission bits of the socket file (path addresses only). */
+  mode?: number;
+  /** Accepted connections: the server's sockets for them (a client in its handshake counts too). */
+  connections: number;
+  /** The processes mapping a ring segment of this server's, one entry per connection. */
+  clients: RingClient[];
+  /** Set when this entry is incomplete or uncertain, saying why. */
+  note?: string;
+}
+
+/**
+ * What `listRingServers` returns.
+ *
+ * @example
+ * ```ts
+ * const { ringServers, notes }: RingServerInventory = listRingServers();
+ * ```
+ */
+export interface RingServerInventory {
+  /** Every ring server found, with its clients. */
+  ringServers: RingServerEntry[];
+  /** What could not be inspected, for the user. */
+  notes: string[];
+}
+
+/** What /proc/net/unix says about one socket. */
+interface UnixSocketRow {
+  inode: number;
+  listening: boolean;
+  seqpacket: boolean;
+  connected: boolean;
+  path: string;
+}
+
+/** What one process holds, from /proc/PID/fd and /proc/PID/maps. */
+interface ProcessView {
+  pid: number;
+  uid: number;
+  command: string;
+  sockets: Set<number>;
+  /** Inodes of the ring memfds it maps or holds open. */
+  memfds: Set<number>;
+  /** Whether it has ipckit's addon loaded (a candidate for a ring server nobody has connected to yet). */
+  ipckit: boolean;
+}
+
+// /proc/net/unix: "Num RefCount Protocol Flags Type St Inode Path"; Flags 0x10000 is __SO_ACCEPTCON (a
+// listening socket), Type 5 is SOCK_SEQPACKET, St 3 is SS_CONNECTED; an abstract name reads "@name".
+// An accepted socket carries its listener's address; a connecting one has none (it never bound).
+function unixSockets(): Map<number, UnixSocketRow> {
+  const out = new Map<number, UnixSocketRow>();
+  let text = '';
+  try {
+    text = fs.readFileSync('/proc/net/unix', 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 7) continue;
+    const inode = Number(f[6]);
+    out.set(inode, {
+      inode,
+      listening: (Number.parseInt(f[3]!, 16) & 0x10000) !== 0,
+      seqpacket: f[4] === '0005',
+      connected: f[5] === '03',
+      path: f.slice(7).join(' '),
+    });
+  }
+  return out;
+}
+
+/**
+ * Every process's sockets and ring memfds. A process whose /proc/PID/fd this user may not read (another
+ * user's, without CAP_SYS_PTRACE) is counted in `hidden` instead.
+ */
+function processViews(): { views: ProcessView[]; hidden: number } {
+  const memfdLink = `/memfd:${RING_MEMFD_NAME} (deleted)`;
+  const views: ProcessView[] = [];
+  let hidden = 0;
+  let pids: string[] = [];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return { views, hidden };
+  }
+  for (const p of pids) {
+    const dir = `/proc/${p}`;
+    let fds: string[];
+    let uid: number;
+    try {
+      uid = fs.statSync(dir).uid;
+      fds = fs.readdirSync(`${dir}/fd`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EACCES') hidden++;
+      continue; // gone since the listing, or not ours to read
+    }
+    const view: ProcessView = { pid: Number(p), uid, command: '', sockets: new Set(), memfds: new Set(), ipckit: false };
+    for (const fd of fds) {
+      let link: string;
+      try {
+        link = fs.readlinkSync(`${dir}/fd/${fd}`);
+        if (link.startsWith('socket:[')) view.sockets.add(Number(link.slice(8, -1)));
+        // A memfd still open (during a handshake): its inode is the one the mappings show.
+        else if (link === memfdLink) view.memfds.add(fs.statSync(`${dir}/fd/${fd}`).ino);
+      } catch {
+        // closed while we looked
+      }
+    }
+    try {
+      // "address perms offset dev inode path": a ring segment stays mapped after its memfd is closed.
+      for (const line of fs.readFileSync(`${dir}/maps`, 'utf8').split('\n')) {
+        if (line.endsWith(memfdLink)) view.memfds.add(Number(line.split(/\s+/)[4]));
+        else if (line.endsWith('/ipckit.node')) view.ipckit = true;
+      }
+      view.command = fs.readFileSync(`${dir}/comm`, 'utf8').trim();
+    } catch {
+      // exited meanwhile: what the fd table said stands
+    }
+    views.push(view);
+  }
+  return { views, hidden };
+}
+
+/**
+ * The ring servers on the machine and the pids of their clients, found in /proc: listening seqpacket
+ * sockets in /proc/net/unix, the process holding each (socket inodes in /proc/PID/fd), and the ring
+ * memfds every process maps (`/memfd:ipckit-ring (deleted)` in /proc/PID/maps). Each connection has a
+ * memfd of its own, mapped by exactly two processes: the server and that client.
+ *
+ * What /proc cannot tell is said in a note rather than guessed: clients in processes this user may not
+ * inspect, a process serving several addresses (its clients cannot be told apart per address), one that
+ * also has fork()/spawn() channels, a seqpacket listener nobody has connected to yet.
+ *
+ * @example
+ * ```ts
+ * const { ringServers, notes } = listRingServers();
+ * for (const s of ringServers) console.log(s.ref, s.pid, s.clients.map((c) => c.pid));
+ * ```
+ */
+export function listRingServers(): RingServerInventory {
+  const names = users();
+  const owner = (uid: number) => names.get(uid) ?? String(uid);
+  const sockets = unixSockets();
+  const { views, hidden } = processViews();
+  const notes: string[] = [];
+  const byPid = new Map(views.map((v) => [v.pid, v]));
+  const holders = new Map<number, number[]>();
+  for (const v of views) for (const m of v.memfds) holders.set(m, [...(holders.get(m) ?? []), v.pid]);
+  const rows = (v: ProcessView) => [...v.sockets].map((i) => sockets.get(i)).filter((s): s is UnixSocketRow => s?.seqpacket === true && s.path !== '');
+  const listening = new Map(views.map((v) => [v.pid, rows(v).filter((s) => s.listening)]));
+  const accepted = new Map(views.map((v) => [v.pid, rows(v).filter((s) => s.connected)]));
+  const serving = (pid: number) => (accepted.get(pid)?.length ?? 0) > 0 && (listening.get(pid)?.length ?? 0) > 0;
+
+  // Each segment's server. Of its two holders only one serves: that one. Both serve (a server that is
+  // also a client of another): the one with an accepted connection left over once its unambiguous
+  // segments are counted; /proc has no other way to tell which end of the socket is whose.
+  const served = new Map<number, { memfd: number; client?: number }[]>();
+  const ambiguous: [number, number, number][] = [];
+  for (const [m, pids] of holders) {
+    if (pids.length === 1) {
+      if (serving(pids[0]!) || listening.get(pids[0]!)!.length > 0) served.set(pids[0]!, [...(served.get(pids[0]!) ?? []), { memfd: m }]);
+      continue;
+    }
+    const [a, b] = pids as [number, number];
+    if (serving(a) !== serving(b)) {
+      const [srv, cli] = serving(a) ? [a, b] : [b, a];
+      served.set(srv, [...(served.get(srv) ?? []), { memfd: m, client: cli }]);
+    } else if (serving(a)) ambiguous.push([m, a, b]);
+    // Neither serves: a fork()/spawn() channel or a shm: pair; not a server's.
+  }
+  const spare = (pid: number) => accepted.get(pid)!.length - (served.get(pid)?.length ?? 0);
+  for (const [m, a, b] of ambiguous) {
+    const srv = spare(a) > 0 || spare(b) <= 0 ? a : b;
+    served.set(srv, [...(served.get(srv) ?? []), { memfd: m, client: srv === a ? b : a }]);
+  }
+
+  const servers: RingServerEntry[] = [];
+  const held = new Set<number>();
+  for (const v of views) {
+    const segs = served.get(v.pid) ?? [];
+    const conns = accepted.get(v.pid)!;
+    // A listener with connections but no ring segment is a plain unix+seqpacket: server, not a ring's.
+    const ring = listening.get(v.pid)!.filter((l) =>
+      conns.some((c) => c.path === l.path) ? segs.length > 0 : v.ipckit || l.path.startsWith('@ipckit-shm:'),
+    );
+    for (const l of ring) {
+      held.add(l.inode);
+      const n = conns.filter((c) => c.path === l.path).length;
+      const clients: RingClient[] = segs.map(({ memfd, client }) => {
+        if (client !== undefined) {
+          const c = byPid.get(client)!;
+          return { pid: client, command: c.command, uid: c.uid, owner: owner(c.uid), memfd };
+        }
+        // Only the server maps it: the client is in the same process, or in one we cannot see.
+        return hidden
+          ? { memfd, note: `client not found: in the server's own process, or in one of the ${hidden} processes this user cannot inspect` }
+          : { pid: v.pid, command: v.command, uid: v.uid, owner: owner(v.uid), memfd };
+      });
+      const why: string[] = [];
+      if (ring.length > 1) why.push(`process ${v.pid} serves ${ring.length} addresses: the clients listed are those of all of them (/proc does not tell which socket a segment belongs to)`);
+      else {
+        for (let i = clients.length; i < n; i++) {
+          clients.push({ note: hidden ? `client not found: in one of the ${hidden} processes this user cannot inspect, or still in its handshake` : 'client not found: still in its handshake' });
+        }
+        if (clients.length > n) why.push(`${clients.length - n} segment(s) more than connections: the process also shares rings another way (fork(), spawn(), shm:), listed as clients`);
+      }
+      if (n === 0 && clients.length === 0) why.push('no client connected yet (an idle unix+seqpacket: listener of an ipckit process looks the same)');
+      servers.push({
+        kind: 'ring-server',
+        ref: refOf(l.path),
+        address: l.path,
+        socket: l.inode,
+        pid: v.pid,
+        command: v.command,
+        uid: v.uid,
+        owner: owner(v.uid),
+        ...socketMode(l.path),
+        connections: n,
+        clients,
+        ...(why.length ? { note: why.join('; ') } : {}),
+      });
+    }
+  }
+  if (hidden) {
+    // Listeners no inspectable process holds: listed from /proc/net/unix alone when the name is ipckit's.
+    for (const s of sockets.values()) {
+      if (!s.seqpacket || !s.listening || held.has(s.inode) || !s.path.startsWith('@ipckit-shm:')) continue;
+      servers.push({
+        kind: 'ring-server',
+        ref: refOf(s.path),
+        address: s.path,
+        socket: s.inode,
+        connections: [...sockets.values()].filter((c) => c.seqpacket && c.connected && c.path === s.path).length,
+        clients: [],
+        note: 'held by a process this user cannot inspect (EACCES on /proc/PID/fd): pid, owner and clients unknown',
+      });
+    }
+    notes.push(
+      `${hidden} process${hidden > 1 ? 'es' : ''} could not be inspected by this user (EACCES on /proc/PID/fd): ring servers they hold are not listed and their clients are not named (as root, ls shows everything)`,
+    );
+  }
+  return { ringServers: servers, notes };
+}
+
+function refOf(address: string): string {
+  return address.startsWith('@ipckit-shm:') ? `shm:${address.slice('@ipckit-shm:'.length)}` : `shm+unix:${address}`;
+}
+
+function socketMode(address: string): { mode?: number } {
+  if (address.startsWith('@')) return {};
+  try {
+    return { mode: fs.statSync(address).mode & 0o7777 };
+  } catch {
+    return {};
+  }
 }

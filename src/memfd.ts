@@ -32,6 +32,18 @@ const EOPNOTSUPP = errno('EOPNOTSUPP');
 export const REQUIRED_SEALS = K.F_SEAL_SHRINK | K.F_SEAL_GROW | K.F_SEAL_SEAL;
 
 /**
+ * The name every ring segment's memfd is created with. The kernel shows it, not as a file but as a label:
+ * `/memfd:ipckit-ring (deleted)` in /proc/PID/maps and in /proc/PID/fd links, which is how `ipckit ls`
+ * finds the processes at both ends of a ring (docs/ring-format.md, "The handshake").
+ *
+ * @example
+ * ```ts
+ * const mapsLine = `/memfd:${RING_MEMFD_NAME} (deleted)`;
+ * ```
+ */
+export const RING_MEMFD_NAME = 'ipckit-ring';
+
+/**
  * A sealed memfd, mapped read-write and shared.
  *
  * @example
@@ -59,7 +71,7 @@ export class SealedMemory {
   }
 
   /** Creates, sizes, reserves, seals and maps a memfd of `size` bytes. */
-  static create(size: number, name = 'ipckit-ring'): SealedMemory {
+  static create(size: number, name = RING_MEMFD_NAME): SealedMemory {
     validateInteger('size', size, 1, 2 ** 40);
     const fd = check(native.memfdCreate(name, K.MFD_CLOEXEC | K.MFD_ALLOW_SEALING), 'memfd_create');
     try {

@@ -1,13 +1,15 @@
 // `ipckit ls` and `ipckit rm` tell the whole story: a channel segment's doorbells are shown with it and
 // removed with it, objects the user cannot open are listed with what stat says and a note, and rm takes
 // the ipcrm forms (-q/-m/-s ID, -Q/-M/-S KEY). Objects are made by real processes (a recv SIGKILLed
-// before its peer came, the library in this process), and the tables are read back afterwards.
+// before its peer came, the library in this process), and the tables are read back afterwards. Ring
+// servers are listed with each connected client's pid, found in /proc: the listening socket in
+// /proc/net/unix, who holds it in /proc/PID/fd, and the memfd segment both ends of a connection map.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MessageQueue, SharedMemory, SystemVMessageQueue, SystemVSemaphoreSet, SystemVSharedMemory } from '../src/index.js';
-import { asNobodyCommand, missingMqueueMount, missingNobody, mqExists, root, run, uniqueKey, uniqueName } from './helpers/index.js';
+import { listen, MessageQueue, SharedMemory, SystemVMessageQueue, SystemVSemaphoreSet, SystemVSharedMemory } from '../src/index.js';
+import { asNobodyCommand, childScript, firstLine, missingMqueueMount, missingNobody, mqExists, root, run, startPeer, uniqueKey, uniqueName } from './helpers/index.js';
 
 const cli = path.join(root, 'dist/src/cli/main.js');
 const ipckit = (args: string[]) => run(process.execPath, [cli, ...args]);
@@ -125,4 +127,73 @@ test('ls as nobody lists a root queue it cannot open, with owner and mode from s
   const human = await run(hcmd, hargs);
   assert.match(human.stdout, new RegExp(`mq:${name} +posix-mq +- +root +0600 +\\? +not inspected`));
   assert.match(human.stderr, /note: \d+ POSIX message queues? could not be opened by this user/);
+});
+
+interface Listed {
+  ref: string;
+  pid?: number;
+  connections: number;
+  clients: { pid?: number; memfd?: number; note?: string }[];
+  note?: string;
+}
+
+test('ls lists a ring server in another process with the pids of its two client processes; --kind ring-server filters', async (t) => {
+  const url = `shm+unix:@ipckit-test-ls-${process.pid}`;
+  const srv = startPeer(t, process.execPath, [childScript('shm-server-peer'), url]);
+  assert.equal(await firstLine(srv), 'ready');
+  const clients = [0, 1].map(() => startPeer(t, process.execPath, [childScript('ring-client'), url]));
+  for (const c of clients) assert.equal(await firstLine(c), 'ready');
+
+  const [all, kind, otherKind, humanRun] = await Promise.all([
+    ipckit(['ls', '--json']),
+    ipckit(['ls', '--json', '--kind', 'ring-server']),
+    ipckit(['ls', '--json', '--kind', 'posix-shm']),
+    ipckit(['ls', '--kind', 'ring-server']),
+  ]);
+  assert.equal(all.code, 0, all.stderr);
+  const json = JSON.parse(all.stdout);
+  const entry = (json.ringServers as Listed[]).find((s) => s.ref === url);
+  assert.ok(entry, `listed: ${JSON.stringify(json.ringServers)}`);
+  assert.equal(entry.pid, srv.pid);
+  assert.equal(entry.connections, 2);
+  assert.deepEqual(entry.clients.map((c) => c.pid).sort(), clients.map((c) => c.pid).sort());
+  assert.equal(new Set(entry.clients.map((c) => c.memfd)).size, 2, 'a segment of its own per connection');
+  assert.equal(entry.note, undefined);
+
+  const only = JSON.parse(kind.stdout);
+  assert.deepEqual(only.objects, [], 'no other kind');
+  assert.deepEqual((only.ringServers as Listed[]).find((s) => s.ref === url)?.clients.length, 2);
+  const other = JSON.parse(otherKind.stdout);
+  assert.deepEqual(other.ringServers, [], 'another kind hides ring servers');
+
+  const human = humanRun.stdout;
+  assert.match(human, new RegExp(`shm\\+unix:@ipckit-test-ls-${process.pid} \\(pid ${srv.pid} node\\) +ring-server +- +root +- +- +2 clients`));
+  for (const c of clients) assert.match(human, new RegExp(`\\n  \\+ client pid ${c.pid} node +ring-client`));
+
+  // A client SIGKILLed: the server closes its channel and unmaps the segment, and ls stops listing it.
+  clients[0]!.kill('SIGKILL');
+  let left: Listed | undefined;
+  for (let i = 0; i < 100; i++) {
+    left = (JSON.parse((await ipckit(['ls', '--json', '--kind', 'ring-server'])).stdout).ringServers as Listed[]).find((s) => s.ref === url);
+    if (left?.clients.length === 1) break;
+  }
+  assert.deepEqual(left?.clients.map((c) => c.pid), [clients[1]!.pid]);
+});
+
+test('ls as nobody: a root ring server is listed from /proc/net/unix with what is known, and a note says why', { skip: missingNobody() }, async (t) => {
+  const name = uniqueName('ls');
+  const ch = await listen(`shm:${name}`);
+  t.after(() => ch.close());
+  const [cmd, args] = asNobodyCommand(process.execPath, cli, 'ls', '--json', '--kind', 'ring-server');
+  const [r, asRoot] = await Promise.all([run(cmd, args), ipckit(['ls', '--json', '--kind', 'ring-server'])]);
+  assert.equal(r.code, 0, r.stderr);
+  const json = JSON.parse(r.stdout);
+  const entry = (json.ringServers as Listed[]).find((s) => s.ref === `shm:${name}`);
+  assert.ok(entry, `listed: ${r.stdout}`);
+  assert.equal(entry.pid, undefined, 'nobody cannot read root\'s /proc/PID/fd');
+  assert.match(entry.note!, /cannot inspect \(EACCES/);
+  assert.ok(json.notes.some((n: string) => /could not be inspected by this user \(EACCES/.test(n)), json.notes.join('\n'));
+  // As root the same listener has its pid.
+  const mine = (JSON.parse(asRoot.stdout).ringServers as Listed[]).find((s) => s.ref === `shm:${name}`);
+  assert.equal(mine?.pid, process.pid);
 });

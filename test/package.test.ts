@@ -86,4 +86,6 @@ test('the entry points, the CLI and the addon build inputs ship; tests do not', 
   assert.ok(sources.some((s) => s.endsWith('.cc')));
   for (const s of ['binding.gyp', ...sources]) assert.ok(list.has(s), `${s} is not shipped`);
   assert.deepEqual([...list].filter((f) => /^(dist\/)?test\//.test(f)), []);
+  // The peers in other languages that the docs point users to: the C header (docs/c.md), the Python module.
+  for (const f of ['include/ipckit_ring.h', 'python/ipckit_channel.py']) assert.ok(list.has(f), `${f} is not shipped`);
 });

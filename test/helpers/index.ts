@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { killAndAwaitDeath, mark, type Death, type Mark } from './death.js';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
@@ -40,16 +41,20 @@ export function tmpDir(t: TestContext): string {
 const ccCache = path.join(os.tmpdir(), `ipckit-cc-${process.getuid?.() ?? 0}`);
 
 /**
- * Compiles test/fixtures/c/NAME.c with cc (cached by content) and returns the binary's path.
+ * Compiles test/fixtures/c/NAME.c with cc, include/ (the package's C headers) on the include path, and
+ * returns the binary's path. Cached by the contents of the source, the headers and the flags.
  */
 export async function compileC(name: string, extra: string[] = []): Promise<string> {
   const src = path.join(root, 'test/fixtures/c', `${name}.c`);
-  const hash = createHash('sha256').update(fs.readFileSync(src)).update(extra.join(' ')).digest('hex').slice(0, 16);
+  const include = path.join(root, 'include');
+  const h = createHash('sha256').update(fs.readFileSync(src)).update(extra.join(' '));
+  for (const f of fs.readdirSync(include).sort()) h.update(f).update(fs.readFileSync(path.join(include, f)));
+  const hash = h.digest('hex').slice(0, 16);
   fs.mkdirSync(ccCache, { recursive: true });
   const bin = path.join(ccCache, `${name}-${hash}`);
   if (fs.existsSync(bin)) return bin;
   const tmp = `${bin}.${process.pid}.tmp`;
-  const r = await run('cc', ['-O2', '-Wall', '-o', tmp, src, '-lrt', '-lpthread', ...extra]);
+  const r = await run('cc', ['-O2', '-Wall', '-I', include, '-o', tmp, src, '-lrt', '-lpthread', ...extra]);
   if (r.code !== 0) throw new Error(`cc ${name}.c failed:\n${r.stderr}`);
   fs.renameSync(tmp, bin);
   return bin;
@@ -415,28 +420,27 @@ export async function startNonChild(t: TestContext): Promise<number> {
 
 /**
  * Echo traffic with a child over `channel` (sizes up to `size` bytes), SIGKILLs the child after a random
- * moment of up to `delayMs`, and resolves with the error the traffic ended with and how many ms after
- * the child's exit was reported it ended.
+ * moment of up to `delayMs`, and resolves with the error the traffic ended with, the kill and the death
+ * (`killAndAwaitDeath`) and a mark of when the error came: for `DeathLatency.add` (test/helpers/death.ts).
  */
 export async function killDuringTraffic(
   child: ChildProcess,
   channel: { send(v: Buffer): Promise<void>; receive(o: { timeout: number }): Promise<unknown> },
   size: number,
   delayMs: number,
-): Promise<{ err: unknown; noticedMs: number }> {
+): Promise<{ err: unknown; death: Death; noticed: Mark }> {
   const traffic = (async () => {
     for (let k = 0; ; k++) {
       await channel.send(Buffer.alloc(k % size, k));
       await channel.receive({ timeout: 5000 });
     }
   })().then(
-    () => ({ err: undefined as unknown, at: 0 }),
-    (err) => ({ err, at: performance.now() }),
+    () => ({ err: undefined as unknown, noticed: mark() }),
+    (err) => ({ err, noticed: mark() }),
   );
   await new Promise((r) => setTimeout(r, Math.random() * delayMs));
-  child.kill('SIGKILL');
+  const death = killAndAwaitDeath(child);
+  const { err, noticed } = await traffic;
   await exited(child);
-  const gone = performance.now();
-  const { err, at } = await traffic;
-  return { err, noticedMs: at - gone };
+  return { err, death, noticed };
 }
