@@ -21,6 +21,7 @@ import { Readiness, READABLE, WRITABLE, Waits, waitOnThread } from './internal/w
 import { toBytes, validateInteger, validateSysvKey, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { openOrCreate } from './internal/open-or-create.js';
 import { tooLarge } from './internal/framing.js';
+import { ReceiveSlab } from './internal/slab.js';
 
 const C = native.mqConstants;
 
@@ -33,6 +34,10 @@ const EIDRM = errno('EIDRM');
 const ENOMSG = errno('ENOMSG');
 /** Most messages one tryReceiveMany/receiveMany takes. */
 const MAX_BATCH = 4096;
+// POSIX receives go into one slab shared by every queue (JavaScript runs one at a time, and each message
+// is taken before the next receive). 64 KiB: below glibc's mmap threshold, so a new slab usually reuses
+// memory already resident instead of faulting fresh pages in; a larger mq_msgsize gets slabs its size.
+const slab = new ReceiveSlab(64 * 1024);
 const ENOSPC = errno('ENOSPC');
 const EPERM = errno('EPERM');
 
@@ -258,7 +263,11 @@ export interface SendOptions extends WaitOptions {
  * ```
  */
 export interface Message {
-  /** The message's bytes. */
+  /**
+   * The message's bytes: yours, never written by ipckit again. From 4 KiB on, a view into a receive
+   * buffer other messages share (`data.buffer` is larger than the message, like Node's pooled Buffers):
+   * `Buffer.from(data)` what you keep for long.
+   */
   data: Buffer;
   /** Its priority, 0..32767: higher ones are received first. */
   priority: number;
@@ -321,7 +330,6 @@ export class MessageQueue implements AsyncDisposable, Disposable {
   #readiness: Readiness;
   #sends: Lane;
   #receives: Lane;
-  #buf: Buffer;
   #prio = new Uint32Array(1);
   #guard: object | undefined;
 
@@ -338,7 +346,6 @@ export class MessageQueue implements AsyncDisposable, Disposable {
     }
     this.maxMessages = attr[1];
     this.maxMessageSize = attr[2];
-    this.#buf = Buffer.allocUnsafe(this.maxMessageSize);
     this.#readiness = new Readiness(fd, `message queue ${name}`);
     this.#sends = new Lane(this.#readiness, WRITABLE);
     this.#receives = new Lane(this.#readiness, READABLE);
@@ -504,10 +511,15 @@ export class MessageQueue implements AsyncDisposable, Disposable {
   }
 
   #take(): Message | null {
-    const n = native.mqReceive(this.#fd, this.#buf, this.#prio);
+    // Straight into the receive slab (mq_receive needs room for mq_msgsize): a message of 4 KiB or more
+    // is handed out as a view of it, since allocating its own buffer cost more than the mq_receive
+    // itself (internal/slab.ts); a smaller one is copied from Node's pool.
+    const n = native.mqReceive(this.#fd, slab.free(this.maxMessageSize), this.#prio);
     if (n === EAGAIN) return null;
     check(n, 'mq_receive', this.name);
-    return { data: Buffer.from(this.#buf.subarray(0, n)), priority: this.#prio[0]! };
+    const data = slab.take(0, n);
+    slab.commit();
+    return { data, priority: this.#prio[0]! };
   }
 
   /** Receives the oldest message of the highest priority; waits (on the event loop) while the queue is empty. */

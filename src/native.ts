@@ -299,6 +299,25 @@ export interface NativeSocket {
    * [flags, nfds, hasCreds, pid, uid, gid, addrLen, -, fds...] and `addr` the sender's sun_path bytes.
    */
   recvmsg(fd: number, buf: Uint8Array, meta: Int32Array, addr: Uint8Array, maxFds: number, trunc?: boolean): number;
+  /**
+   * recvmsg until EAGAIN, `maxRecords`, or less than `headroom` bytes of `buf` left (each read offered
+   * min(chunk, left)), records packed 8-byte aligned into `buf`; a batch ends after a record with
+   * descriptors or cut (MSG_TRUNC/MSG_CTRUNC), a 0-byte read, or a short stream read. → records | -errno
+   * of the first recvmsg. `meta`: [0] nfds of the last record, [1] 1 if the socket is empty now, [8..] its fds; per record i from
+   * BATCH_RECORDS + 8i: [offset, bytes, flags, addrLen, hasCreds, pid, uid, gid]; addresses in `addrs`
+   * every SUN_PATH_MAX bytes. `records`: dgram/seqpacket (MSG_TRUNC), false for a stream.
+   */
+  recvmsgBatch(
+    fd: number,
+    buf: Uint8Array,
+    meta: Int32Array,
+    addrs: Uint8Array,
+    maxFds: number,
+    records: boolean,
+    maxRecords: number,
+    chunk: number,
+    headroom: number,
+  ): number;
   getPeerCred(fd: number): [number, number, number] | number;
   getsockoptInt(fd: number, level: number, name: number): number;
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
@@ -318,6 +337,8 @@ export interface NativeSocket {
     SHUT_WR: number;
     SHUT_RDWR: number;
     SCM_MAX_FD: number;
+    /** Where recvmsgBatch's per-record entries start in its meta array. */
+    BATCH_RECORDS: number;
     SUN_PATH_MAX: number;
   };
 }

@@ -198,3 +198,18 @@ test('a pending receive keeps the loop alive only while ref()ed', async () => {
   ac.abort();
   await assert.rejects(p, { name: 'AbortError' });
 });
+
+test('received messages are the receiver\'s: later receives never write over earlier ones, small or large', async (t) => {
+  const name = uniqueName();
+  t.after(() => MessageQueue.unlink(name));
+  await using q = await MessageQueue.create(name, { maxMessages: 8, maxMessageSize: 8192 });
+  const pattern = (i: number, len: number) => Buffer.from(Array.from({ length: len }, (_, j) => (i * 13 + j) & 0xff));
+  // Across the 4 KiB line between copied and viewed messages, and through several receive slabs.
+  const sizes = [1, 4095, 4096, 8192, 0, 5000, 64];
+  const kept = [];
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < sizes.length; i++) await q.send(pattern(round * 10 + i, sizes[i]!));
+    for (let i = 0; i < sizes.length; i++) kept.push({ want: pattern(round * 10 + i, sizes[i]!), got: (await q.receive({ timeout: 5000 })).data });
+  }
+  kept.forEach(({ want, got }, k) => assert.ok(got.equals(want), `message ${k} (${want.length} bytes) intact`));
+});

@@ -4,6 +4,8 @@
  *   socket_unix <stream|dgram|seqpacket> tput <messages>   <size>   -> JSON: elapsed ns for all messages
  *   socket_unix <stream|dgram|seqpacket> verify <messages> <size>   -> JSON: the sink's {"bytes","fnv"} of
  *                                                                      that many pattern messages
+ * An optional fifth argument asks for that SO_SNDBUF on both ends, as ipckit's
+ * sendBufferSize does.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -65,6 +67,10 @@ int main(int argc, char **argv) {
   size_t size = (size_t)atol(argv[4]);
   int sv[2];
   if (socketpair(AF_UNIX, type, 0, sv) < 0) return 3;
+  if (argc > 5) {
+    int b = atoi(argv[5]);
+    for (int k = 0; k < 2; k++) setsockopt(sv[k], SOL_SOCKET, SO_SNDBUF, &b, sizeof b);
+  }
   char *buf = malloc(size);
   memset(buf, 'x', size);
   pid_t pid = fork();

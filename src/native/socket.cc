@@ -172,9 +172,69 @@ Napi::Value Sendmsg(const Napi::CallbackInfo& info) {
   return Result(env, rc == -1 ? -errno : static_cast<double>(rc));
 }
 
-// recvmsg(fd, buf, meta: Int32Array, addr: Uint8Array, maxFds) -> bytes | -errno.
+// What one recvmsg(2) brought besides its bytes.
+struct Received {
+  int flags;    // msg_flags, with MSG_CTRUNC also set when descriptors beyond maxFds were closed here
+  int nfds;     // descriptors stored
+  bool creds;   // SCM_CREDENTIALS came
+  ucred cred;
+  size_t alen;  // sender address bytes in sun_path (0 = unnamed)
+};
+
+// One non-blocking recvmsg of up to `len` bytes into `data`: descriptors (at most maxFds) into
+// fdsOut, the sender's address into *addr. -> bytes (the real length with MSG_TRUNC) | -errno.
 // MSG_CMSG_CLOEXEC: received descriptors are close-on-exec from the moment they exist in this process.
 // MSG_TRUNC: for datagrams the result is the real length even when it did not fit (unix(7)).
+ssize_t RecvOne(int fd, void* data, size_t len, int maxFds, int truncFlag, int32_t* fdsOut, sockaddr_un* addr, Received* r) {
+  iovec iov;
+  iov.iov_base = data;
+  iov.iov_len = len;
+  std::memset(addr, 0, sizeof *addr);
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds) + CMSG_SPACE(sizeof(ucred))];
+  msghdr msg;
+  std::memset(&msg, 0, sizeof msg);
+  msg.msg_name = addr;
+  msg.msg_namelen = sizeof *addr;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  // Room for maxFds descriptors (and credentials): more descriptors than that set MSG_CTRUNC, and the
+  // kernel closes the ones that did not fit (scm_detach_fds), so nothing leaks into this process.
+  msg.msg_controllen = (maxFds > 0 ? CMSG_SPACE(sizeof(int) * maxFds) : 0) + CMSG_SPACE(sizeof(ucred));
+
+  ssize_t rc = IPCKIT_RETRY(recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT | truncFlag));
+  if (rc == -1) return -errno;
+
+  r->flags = msg.msg_flags;
+  r->nfds = 0;
+  r->creds = false;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET) continue;
+    if (c->cmsg_type == SCM_RIGHTS) {
+      size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      const int* in = reinterpret_cast<const int*>(CMSG_DATA(c));
+      for (size_t i = 0; i < n; i++) {
+        int rfd;
+        std::memcpy(&rfd, in + i, sizeof rfd);
+        // Never drop a descriptor on the floor: one beyond the caller's room is closed here.
+        if (r->nfds < maxFds) {
+          fdsOut[r->nfds++] = rfd;
+        } else {
+          close(rfd);
+          r->flags |= MSG_CTRUNC;  // reported like the kernel's own truncation
+        }
+      }
+    } else if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
+      std::memcpy(&r->cred, CMSG_DATA(c), sizeof r->cred);
+      r->creds = true;
+    }
+  }
+  r->alen = msg.msg_namelen > offsetof(sockaddr_un, sun_path) ? msg.msg_namelen - offsetof(sockaddr_un, sun_path) : 0;
+  if (r->alen > sizeof addr->sun_path) r->alen = sizeof addr->sun_path;
+  return rc;
+}
+
+// recvmsg(fd, buf, meta: Int32Array, addr: Uint8Array, maxFds, trunc) -> bytes | -errno (RecvOne).
 // meta on return: [0] msg_flags, [1] descriptors received, [2] credentials present, [3] pid, [4] uid,
 // [5] gid, [6] address bytes (0 = unnamed), then the descriptors from [8].
 Napi::Value Recvmsg(const Napi::CallbackInfo& info) {
@@ -188,63 +248,111 @@ Napi::Value Recvmsg(const Napi::CallbackInfo& info) {
   if (maxFds < 0 || maxFds > kMaxFds || meta.ElementLength() < static_cast<size_t>(8 + maxFds)) {
     return Result(env, -EINVAL);
   }
-
-  iovec iov;
-  iov.iov_base = buf.Data();
-  iov.iov_len = buf.ByteLength();
-  sockaddr_un addr;
-  std::memset(&addr, 0, sizeof addr);
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds) + CMSG_SPACE(sizeof(ucred))];
-  msghdr msg;
-  std::memset(&msg, 0, sizeof msg);
-  msg.msg_name = &addr;
-  msg.msg_namelen = sizeof addr;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  // Room for maxFds descriptors (and credentials): more descriptors than that set MSG_CTRUNC, and the
-  // kernel closes the ones that did not fit (scm_detach_fds), so nothing leaks into this process.
-  msg.msg_controllen = (maxFds > 0 ? CMSG_SPACE(sizeof(int) * maxFds) : 0) + CMSG_SPACE(sizeof(ucred));
-
-  ssize_t rc = IPCKIT_RETRY(recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT | truncFlag));
-  if (rc == -1) return ErrnoResult(env);
-
   int32_t* m = meta.Data();
-  m[0] = msg.msg_flags;
-  m[1] = 0;
-  m[2] = 0;
-  int nfds = 0;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET) continue;
-    if (c->cmsg_type == SCM_RIGHTS) {
-      size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      const int* in = reinterpret_cast<const int*>(CMSG_DATA(c));
-      for (size_t i = 0; i < n; i++) {
-        int rfd;
-        std::memcpy(&rfd, in + i, sizeof rfd);
-        // Never drop a descriptor on the floor: one beyond the caller's room is closed here.
-        if (nfds < maxFds) {
-          m[8 + nfds++] = rfd;
-        } else {
-          close(rfd);
-          m[0] |= MSG_CTRUNC;  // reported like the kernel's own truncation
-        }
-      }
-    } else if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
-      ucred cr;
-      std::memcpy(&cr, CMSG_DATA(c), sizeof cr);
-      m[2] = 1;
-      m[3] = cr.pid;
-      m[4] = static_cast<int32_t>(cr.uid);
-      m[5] = static_cast<int32_t>(cr.gid);
-    }
+  sockaddr_un addr;
+  Received r;
+  ssize_t rc = RecvOne(fd, buf.Data(), buf.ByteLength(), maxFds, truncFlag, m + 8, &addr, &r);
+  if (rc < 0) return Result(env, static_cast<double>(rc));
+  m[0] = r.flags;
+  m[1] = r.nfds;
+  m[2] = r.creds ? 1 : 0;
+  if (r.creds) {
+    m[3] = r.cred.pid;
+    m[4] = static_cast<int32_t>(r.cred.uid);
+    m[5] = static_cast<int32_t>(r.cred.gid);
   }
-  m[1] = nfds;
-  size_t alen = msg.msg_namelen > offsetof(sockaddr_un, sun_path) ? msg.msg_namelen - offsetof(sockaddr_un, sun_path) : 0;
-  if (alen > addrOut.ByteLength()) alen = addrOut.ByteLength();
+  size_t alen = r.alen < addrOut.ByteLength() ? r.alen : addrOut.ByteLength();
   std::memcpy(addrOut.Data(), addr.sun_path, alen);
   m[6] = static_cast<int32_t>(alen);
   return Result(env, static_cast<double>(rc));
+}
+
+// recvmsgBatch(fd, buf, meta: Int32Array, addrs: Uint8Array, maxFds, records, maxRecords, chunk, headroom)
+//   -> records received (>= 1) | -errno of the first recvmsg (EAGAIN: nothing to read).
+// Drains the socket in one call into the addon (`records`: a dgram or seqpacket socket, read with
+// MSG_TRUNC; false: a stream socket): recvmsg(2) again and again (RecvOne), each record (a datagram
+// or seqpacket record; a read on a stream socket) placed right after the previous one in `buf`
+// (records 8-byte aligned, stream reads back to back), until the socket says EAGAIN, `maxRecords` were
+// read, or fewer than `headroom` bytes of `buf` are left (each recvmsg is offered min(chunk, what is
+// left); a datagram socket passes chunk = headroom = the largest record it takes, so a record is never
+// cut short for want of room). A batch also ends after a record that carried descriptors or was cut
+// (MSG_TRUNC, MSG_CTRUNC), after a read of 0 bytes (end of stream, or an empty record), and on a stream
+// socket after a short read (the socket is empty): the descriptors of a batch therefore all belong to
+// its last record. An error after the first record ends the batch quietly; the next call reports it.
+// meta on return: [0] descriptors of the last record, [1] 1 when the socket is known to be empty now
+// (EAGAIN, or a short stream read), [8..8+maxFds) the descriptors; from kBatchRecords, per record i
+// at kBatchRecords + 8i: offset in buf, bytes (the real length with MSG_TRUNC), msg_flags, address
+// bytes (0 = unnamed), credentials present, pid, uid, gid. Record i's address is at
+// addrs[i * sizeof(sun_path)].
+constexpr int kBatchRecords = 8 + kMaxFds + 3;  // 264: the fds area, rounded up to 8
+
+Napi::Value RecvmsgBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  auto buf = info[1].As<Napi::Uint8Array>();
+  auto meta = info[2].As<Napi::Int32Array>();
+  auto addrs = info[3].As<Napi::Uint8Array>();
+  int maxFds = info[4].As<Napi::Number>().Int32Value();
+  int truncFlag = info[5].ToBoolean() ? MSG_TRUNC : 0;
+  int maxRecords = info[6].As<Napi::Number>().Int32Value();
+  size_t chunk = info[7].As<Napi::Number>().Uint32Value();
+  size_t headroom = info[8].As<Napi::Number>().Uint32Value();
+  constexpr size_t kPath = sizeof(sockaddr_un{}.sun_path);
+  if (maxFds < 0 || maxFds > kMaxFds || maxRecords < 1 || chunk == 0 ||
+      meta.ElementLength() < static_cast<size_t>(kBatchRecords + 8 * maxRecords) ||
+      addrs.ByteLength() < kPath * static_cast<size_t>(maxRecords)) {
+    return Result(env, -EINVAL);
+  }
+  // Records keep their boundaries (dgram, seqpacket) exactly when the caller asks for MSG_TRUNC.
+  bool stream = truncFlag == 0;
+
+  uint8_t* base = buf.Data();
+  size_t cap = buf.ByteLength();
+  int32_t* m = meta.Data();
+  uint8_t* addrOut = addrs.Data();
+  m[0] = 0;
+  m[1] = 0;
+  size_t off = 0;
+  int count = 0;
+  while (count < maxRecords) {
+    size_t room = cap - off;
+    if (room == 0 || (count > 0 && room < headroom)) break;
+    size_t offered = room < chunk ? room : chunk;
+    sockaddr_un addr;
+    Received r;
+    ssize_t rc = RecvOne(fd, base + off, offered, maxFds, truncFlag, m + 8, &addr, &r);
+    if (rc < 0) {
+      if (count == 0) return Result(env, static_cast<double>(rc));
+      if (rc == -EAGAIN) m[1] = 1;
+      break;  // drained, or an error that the next call reports
+    }
+    int32_t* e = m + kBatchRecords + 8 * count;
+    e[0] = static_cast<int32_t>(off);
+    e[1] = static_cast<int32_t>(rc);
+    e[2] = r.flags;
+    e[3] = static_cast<int32_t>(r.alen);
+    e[4] = r.creds ? 1 : 0;
+    if (r.creds) {
+      e[5] = r.cred.pid;
+      e[6] = static_cast<int32_t>(r.cred.uid);
+      e[7] = static_cast<int32_t>(r.cred.gid);
+    }
+    std::memcpy(addrOut + kPath * count, addr.sun_path, r.alen);
+    count++;
+    size_t got = static_cast<size_t>(rc) < offered ? static_cast<size_t>(rc) : offered;
+    if (r.nfds > 0 || (r.flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || rc == 0) {
+      m[0] = r.nfds;
+      break;
+    }
+    if (stream && got < offered) {
+      m[1] = 1;  // a short stream read emptied the socket
+      break;
+    }
+    // Stream reads follow each other byte for byte (the caller may join them); records are aligned.
+    off += stream ? got : (got + 7) & ~static_cast<size_t>(7);
+    if (off > cap) break;
+  }
+  return Result(env, count);
 }
 
 // getPeerCred(fd) -> [pid, uid, gid] | -errno (SO_PEERCRED: the credentials at connect/socketpair time)
@@ -307,6 +415,7 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   exports.Set("shutdown", Napi::Function::New(env, Shutdown));
   exports.Set("sendmsg", Napi::Function::New(env, Sendmsg));
   exports.Set("recvmsg", Napi::Function::New(env, Recvmsg));
+  exports.Set("recvmsgBatch", Napi::Function::New(env, RecvmsgBatch));
   exports.Set("getPeerCred", Napi::Function::New(env, GetPeerCred));
   exports.Set("getsockoptInt", Napi::Function::New(env, GetsockoptInt));
   exports.Set("setsockoptInt", Napi::Function::New(env, SetsockoptInt));
@@ -327,6 +436,7 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   k.Set("SHUT_WR", Napi::Number::New(env, SHUT_WR));
   k.Set("SHUT_RDWR", Napi::Number::New(env, SHUT_RDWR));
   k.Set("SCM_MAX_FD", Napi::Number::New(env, kMaxFds));
+  k.Set("BATCH_RECORDS", Napi::Number::New(env, kBatchRecords));
   k.Set("SUN_PATH_MAX", static_cast<double>(sizeof(sockaddr_un{}.sun_path)));
   exports.Set("socketConstants", k);
 }

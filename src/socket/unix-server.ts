@@ -4,10 +4,10 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { native } from '../native.js';
-import { AbortError, IpcError, closedError, errno, errnoException, invalidArgType, timeoutError } from '../errors.js';
+import { IpcError, closedError, errno, errnoException, invalidArgType } from '../errors.js';
 import { disarm, guard, untilClosed } from '../internal/lifetime.js';
 import { nameError } from '../internal/unix-address.js';
-import { Readiness, READABLE } from '../internal/wait.js';
+import { Readiness, READABLE, waitUntil } from '../internal/wait.js';
 import { validateInteger, validateWaitOptions, type WaitOptions } from '../internal/validate.js';
 import { encodeAddress, validateType, type UnixSocketType } from './address.js';
 import { bindSocket, releaser, unlinkOwned, type Owned } from './file.js';
@@ -73,7 +73,7 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
     this.#fd = fd;
     this.#owned = owned;
     this.#allow = validateAllow(opts.allow);
-    this.#opts = { receiveFds: opts.receiveFds, maxFds: opts.maxFds, allowHalfOpen: opts.allowHalfOpen };
+    this.#opts = { receiveFds: opts.receiveFds, maxFds: opts.maxFds, allowHalfOpen: opts.allowHalfOpen, sendBufferSize: opts.sendBufferSize };
     this.socket = socket;
     if (!socket) {
       this.#ready = new Readiness(fd, `unix ${type} server`);
@@ -189,23 +189,15 @@ export class UnixServer extends EventEmitter implements AsyncDisposable {
 
   /** Sleeps `ms` for a backoff; ends early (resolved) when the server closes, rejects on abort/timeout. */
   #pause(ms: number, opts: WaitOptions): Promise<void> {
-    const { signal, timeout } = opts;
-    if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-    return new Promise((resolve, reject) => {
-      const timedOut = timeout !== undefined && timeout < ms;
-      const timer = setTimeout(() => done(timedOut ? timeoutError('accept', timeout!) : undefined), timedOut ? timeout : ms);
+    return waitUntil<void>(opts, 'accept', (resolve) => {
+      const done = () => resolve();
+      const timer = setTimeout(done, ms);
       if (!this.#refed) timer.unref();
-      const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
-      const onClose = () => done();
-      const done = (err?: Error) => {
+      this.once('close', done);
+      return () => {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.off('close', onClose);
-        if (err) reject(err);
-        else resolve();
+        this.off('close', done);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.once('close', onClose);
     });
   }
 

@@ -9,12 +9,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { native } from '../native.js';
-import { AbortError, IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, timeoutError, unwrap } from '../errors.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType, outOfRange, unwrap } from '../errors.js';
 import { disarm, guard } from '../internal/lifetime.js';
 import { Lane } from '../internal/lane.js';
-import { Readiness, READABLE, WRITABLE } from '../internal/wait.js';
+import { Readiness, READABLE, WRITABLE, abortError, waitUntil } from '../internal/wait.js';
 import { toBytes, validateInteger, validateOptions, validateWaitOptions, type WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
+import { ReceiveSlab } from '../internal/slab.js';
 import { TYPE_CODE, decodeAddress, encodeAddress, validateType, type UnixAddress, type UnixAddressLike, type UnixSocketType } from './address.js';
 import { bindSocket, releaser, unlinkOwned, type Owned } from './file.js';
 
@@ -51,19 +52,22 @@ export interface Credentials {
 }
 
 
-// One receive scratch area for every socket: JavaScript runs one receive at a time, and each result is
-// copied out before the next. 512 KiB holds the largest datagram an unprivileged peer can send
-// (SO_SNDBUF up to 2 × wmem_max, minus 32).
-let scratch: Buffer | undefined;
-const meta = new Int32Array(8 + K.SCM_MAX_FD);
+// Every socket receives into one shared slab (internal/slab.ts): JavaScript runs one receive at a time,
+// and a batch's records are all taken (large ones as views the consumer owns, small ones copied) before
+// any of them reaches user code. A record of up to 512 KiB fits: the largest datagram an unprivileged
+// peer can send with default limits (SO_SNDBUF up to 2 × wmem_max, minus 32).
+const MAX_RECORD = 512 * 1024;
+// Stream reads: up to 256 KiB each, while at least 64 KiB of the slab is left.
+const STREAM_CHUNK = 256 * 1024;
+const STREAM_HEADROOM = 64 * 1024;
+// Records per recvmsgBatch call (each is one recvmsg; the call ends early when the socket is empty).
+const BATCH = 64;
+const slab = new ReceiveSlab(2 * MAX_RECORD);
+const REC = K.BATCH_RECORDS;
+const meta = new Int32Array(REC + 8 * BATCH);
+const addrs = Buffer.alloc(K.SUN_PATH_MAX * BATCH);
 const NO_FDS: ReceivedFd[] = [];
-// Stream reads go into a buffer of the socket's own, 64 KiB like libuv's.
-const STREAM_READ = 64 * 1024;
 const addrScratch = Buffer.alloc(K.SUN_PATH_MAX);
-function scratchBuffer(): Buffer {
-  scratch ??= Buffer.allocUnsafe(512 * 1024);
-  return scratch;
-}
 
 // ---- received descriptors -------------------------------------------------------------------------
 
@@ -149,7 +153,12 @@ export class ReceivedFd implements Disposable {
  * ```
  */
 export interface UnixMessage {
-  /** The bytes of the message (a whole record on dgram and seqpacket sockets). */
+  /**
+   * The bytes of the message (a whole record on dgram and seqpacket sockets): yours, never written by
+   * ipckit again. From 4 KiB on, a view into a receive buffer other messages share (`data.buffer` is
+   * larger than the message, like Node's pooled Buffers): `Buffer.from(data)` what you keep for long.
+   * Chunks read from a stream socket are such views too.
+   */
   data: Buffer;
   /** Descriptors that came with it: yours to close (see `ReceivedFd`). */
   fds: ReceivedFd[];
@@ -217,6 +226,16 @@ export interface UnixSocketOptions {
   allow?: AllowRule;
   /** Keep our writable side open after the peer ends its side (default false: end it too, like `net.Socket`). */
   allowHalfOpen?: boolean;
+  /**
+   * SO_SNDBUF to ask for, in bytes (socket(7): the kernel doubles it, and caps it at 2 × wmem_max).
+   * Everything sent and not yet read counts against it, and a full socket wakes its sender only once
+   * three quarters of it were read (unix_writable): at the default (~208 KiB) a sender of 64 KiB
+   * messages sleeps every third message and the pipe runs dry while it wakes. A larger buffer keeps
+   * the peer busy meanwhile: more throughput, less CPU per message, more kernel memory while the peer
+   * lags. Datagram and seqpacket sockets also accept larger messages (`maxMessageSize`); an ipckit
+   * receiver takes records of up to 512 KiB.
+   */
+  sendBufferSize?: number;
 }
 
 /**
@@ -314,7 +333,6 @@ export class UnixSocket extends Duplex {
   #poll: Readiness;
   #guard: object | undefined;
   #reading = false;
-  #readBuf: Buffer | undefined;
   #owned: Owned | undefined;
   #receiveFds: boolean;
   #maxFds: number;
@@ -342,6 +360,10 @@ export class UnixSocket extends Duplex {
     this.#receiveFds = opts.receiveFds ?? true;
     this.#maxFds = opts.maxFds === undefined ? K.SCM_MAX_FD : validateInteger('options.maxFds', opts.maxFds, 0, K.SCM_MAX_FD);
     this.#allow = type === 'dgram' ? validateAllow(opts.allow) : undefined;
+    if (opts.sendBufferSize !== undefined) {
+      const bytes = validateInteger('options.sendBufferSize', opts.sendBufferSize, 1, 2 ** 30);
+      check(native.setsockoptInt(fd, K.SOL_SOCKET, K.SO_SNDBUF, bytes), 'setsockopt', this.address ?? undefined);
+    }
     this.#poll = new Readiness(fd, `unix ${type} socket`);
     this.#sends = new Lane(this.#poll, WRITABLE);
     const owned = opts.owned;
@@ -373,11 +395,11 @@ export class UnixSocket extends Duplex {
       if (local) check(native.bind(fd, local.bytes), 'bind', local.display);
       else if (type === 'dgram' && process.platform === 'linux') check(native.bind(fd, Buffer.alloc(0)), 'bind');
       check(native.connect(fd, addr.bytes), 'connect', addr.display);
+      return new UnixSocket(fd, type, { ...opts, address: addr.display });
     } catch (err) {
       native.close(fd);
       throw err;
     }
-    return new UnixSocket(fd, type, { ...opts, address: addr.display });
   }
 
   /**
@@ -528,7 +550,7 @@ export class UnixSocket extends Duplex {
       // A 0-byte record reads exactly like the peer's orderly shutdown (recv returns 0 for both).
       throw outOfRange('data.byteLength', '>= 1 on a seqpacket socket (0 bytes reads as end of stream)', 0);
     }
-    if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
+    if (opts.signal?.aborted) throw abortError(opts.signal);
     // Concurrent sends leave in call order; an error rejects its own send without destroying the socket.
     return this.#send(bytes, fds, to?.bytes ?? null, to?.display, opts) ?? undefined;
   }
@@ -548,7 +570,7 @@ export class UnixSocket extends Duplex {
     }
     this.#assertOpen('receive');
     validateWaitOptions(opts);
-    if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
+    if (opts.signal?.aborted) throw abortError(opts.signal);
     for (;;) {
       const m = this.read() as UnixMessage | null;
       if (m !== null) return m;
@@ -722,78 +744,134 @@ export class UnixSocket extends Duplex {
 
   #pump(): void {
     try {
-      const trunc = this.type !== 'stream';
-      for (;;) {
-        if (this.#fd < 0 || !this.#reading) return;
-        const buf = this.type === 'stream' ? (this.#readBuf ??= Buffer.allocUnsafeSlow(STREAM_READ)) : scratchBuffer();
-        const n = native.recvmsg(this.#fd, buf, meta, addrScratch, this.#maxFds, trunc);
-        if (n === EAGAIN) {
+      const records = this.type !== 'stream';
+      const headroom = records ? MAX_RECORD : STREAM_HEADROOM;
+      while (this.#fd >= 0 && this.#reading) {
+        const free = slab.free(headroom);
+        const count = native.recvmsgBatch(this.#fd, free, meta, addrs, this.#maxFds, records, BATCH, records ? MAX_RECORD : STREAM_CHUNK, headroom);
+        if (count === EAGAIN) {
           this.#poll.listen(READABLE, this.#onReadable);
           return;
         }
-        if (n < 0) throw errnoException(n, 'recvmsg', this.address ?? undefined);
-        const flags = meta[0]!;
-        const nfds = meta[1]!;
-        let fds: ReceivedFd[] = NO_FDS;
-        if (nfds > 0) {
-          fds = [];
-          for (let i = 0; i < nfds; i++) fds.push(new ReceivedFd(meta[8 + i]!));
-          if (!this.#receiveFds) for (const f of fds.splice(0)) f.close();
-        }
-        const credentials = meta[2] ? { pid: meta[3]!, uid: meta[4]! >>> 0, gid: meta[5]! >>> 0 } : undefined;
-        const fdsTruncated = (flags & K.MSG_CTRUNC) !== 0;
-        const len = Math.min(n, buf.length);
-        let data: Buffer;
-        if (buf === this.#readBuf && len >= STREAM_READ / 2) {
-          // A big stream read: hand the buffer itself over (no copy) and take a fresh one next time.
-          data = buf.subarray(0, len);
-          this.#readBuf = undefined;
-        } else {
-          data = Buffer.allocUnsafe(len);
-          buf.copy(data, 0, 0, len);
-        }
-
-        if (this.type === 'stream') {
-          if (fds.length > 0 || fdsTruncated) {
-            if (this.listenerCount('fds') > 0) this.emit('fds', fds, { truncated: fdsTruncated });
-            else for (const f of fds) f.close();
-          }
-          if (n === 0) {
-            this.#endOfStream();
-            return;
-          }
-          if (!this.push(data)) return this.#stopReading();
-          // A short read emptied the socket: wait for the poll instead of a recvmsg that says EAGAIN.
-          if (n < buf.length) {
-            this.#poll.listen(READABLE, this.#onReadable);
-            return;
-          }
-          continue;
-        }
-        // A seqpacket read of 0 bytes is the peer's orderly shutdown (a 0-byte record reads the same).
-        if (this.type === 'seqpacket' && n === 0 && nfds === 0) {
-          this.#endOfStream();
+        if (count < 0) throw errnoException(count, 'recvmsg', this.address ?? undefined);
+        // The socket is empty: wait for the poll instead of a recvmsg that says EAGAIN.
+        const drained = meta[1] === 1;
+        if (!(records ? this.#deliverRecords(count) : this.#deliverStream(count))) return;
+        if (drained) {
+          if (this.#fd >= 0 && this.#reading) this.#poll.listen(READABLE, this.#onReadable);
           return;
         }
-        const msg: UnixMessage = {
-          data,
-          fds: fds === NO_FDS ? [] : fds,
-          from: decodeAddress(addrScratch, meta[6]!),
-          truncated: (flags & K.MSG_TRUNC) !== 0 || n > buf.length,
-          fdsTruncated,
-        };
-        if (credentials) msg.credentials = credentials;
-        if (this.#allow !== undefined && (!credentials || !allowed(this.#allow, credentials))) {
-          for (const f of msg.fds) f.close();
-          this.emit('reject', credentials ?? null);
-          continue;
-        }
-        if (msg.fds.length > 0) this.#undelivered.add(msg);
-        if (!this.push(msg)) return this.#stopReading();
       }
     } catch (err) {
       this.destroy(err as Error);
     }
+  }
+
+  /** The descriptors of a batch: they came with its last record (recvmsgBatch ends a batch there). */
+  #batchFds(): { fds: ReceivedFd[] } {
+    const nfds = meta[0]!;
+    let fds = NO_FDS;
+    if (nfds > 0) {
+      fds = [];
+      for (let i = 0; i < nfds; i++) fds.push(new ReceivedFd(meta[8 + i]!));
+      if (!this.#receiveFds) for (const f of fds.splice(0)) f.close();
+    }
+    return { fds };
+  }
+
+  /**
+   * Pushes the `count` records of a dgram or seqpacket batch, each one whole message; false once reading
+   * stopped (the consumer is full, the stream ended, or the socket was destroyed by a consumer).
+   */
+  #deliverRecords(count: number): boolean {
+    // Take every record out of the slab first (see slab.ts), then hand them over.
+    const msgs: UnixMessage[] = [];
+    let end = false;
+    for (let i = 0; i < count; i++) {
+      const r = REC + 8 * i;
+      const n = meta[r + 1]!;
+      const flags = meta[r + 2]!;
+      const last = i === count - 1;
+      // A seqpacket read of 0 bytes is the peer's orderly shutdown (a 0-byte record reads the same).
+      if (this.type === 'seqpacket' && n === 0 && (!last || meta[0] === 0)) {
+        end = true;
+        break;
+      }
+      const fds = last ? this.#batchFds().fds : NO_FDS;
+      const alen = meta[r + 3]!;
+      const msg: UnixMessage = {
+        data: slab.take(meta[r]!, Math.min(n, MAX_RECORD)),
+        fds: fds === NO_FDS ? [] : fds,
+        from: alen > 0 ? decodeAddress(addrs.subarray(K.SUN_PATH_MAX * i), alen) : null,
+        truncated: (flags & K.MSG_TRUNC) !== 0 || n > MAX_RECORD,
+        fdsTruncated: (flags & K.MSG_CTRUNC) !== 0,
+      };
+      if (meta[r + 4]) msg.credentials = { pid: meta[r + 5]!, uid: meta[r + 6]! >>> 0, gid: meta[r + 7]! >>> 0 };
+      if (msg.fds.length > 0) this.#undelivered.add(msg);
+      msgs.push(msg);
+    }
+    slab.commit();
+    let more = true;
+    for (const msg of msgs) {
+      if (this.#fd < 0) {
+        // Destroyed by a consumer of an earlier record: these were never delivered.
+        for (const f of msg.fds) f.close();
+        continue;
+      }
+      if (this.#allow !== undefined && (!msg.credentials || !allowed(this.#allow, msg.credentials))) {
+        this.#undelivered.delete(msg);
+        for (const f of msg.fds) f.close();
+        this.emit('reject', msg.credentials ?? null);
+        continue;
+      }
+      if (!this.push(msg)) more = false;
+    }
+    if (end) {
+      this.#endOfStream();
+      return false;
+    }
+    if (!more || this.#fd < 0) {
+      if (this.#fd >= 0) this.#stopReading();
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Pushes the reads of a stream batch: back to back in the slab, so they go as one chunk, except that
+   * descriptors are emitted ('fds') just before the bytes they came with. False once reading stopped.
+   */
+  #deliverStream(count: number): boolean {
+    const first = REC;
+    const lastR = REC + 8 * (count - 1);
+    const lastOff = meta[lastR]!;
+    const lastLen = meta[lastR + 1]!;
+    const nfds = meta[0]!;
+    const fdsTruncated = (meta[lastR + 2]! & K.MSG_CTRUNC) !== 0;
+    const start = meta[first]!;
+    // With descriptors, the last read's bytes go after them; before that, everything is one chunk.
+    const withFds = nfds > 0 || fdsTruncated;
+    const splitAt = withFds ? lastOff : lastOff + lastLen;
+    const before = splitAt > start ? slab.take(start, splitAt - start) : undefined;
+    const after = withFds && lastLen > 0 ? slab.take(lastOff, lastLen) : undefined;
+    const { fds } = withFds ? this.#batchFds() : { fds: NO_FDS };
+    slab.commit();
+    let more = true;
+    if (before && !this.push(before)) more = false;
+    if (withFds) {
+      if (this.#fd >= 0 && this.listenerCount('fds') > 0) this.emit('fds', fds, { truncated: fdsTruncated });
+      else for (const f of fds) f.close();
+    }
+    if (after && this.#fd >= 0 && !this.push(after)) more = false;
+    if (lastLen === 0) {
+      if (this.#fd >= 0) this.#endOfStream();
+      return false;
+    }
+    if (!more || this.#fd < 0) {
+      if (this.#fd >= 0) this.#stopReading();
+      return false;
+    }
+    return true;
   }
 
   #stopReading(): void {
@@ -839,28 +917,14 @@ async function waitPeerWritable(to: Buffer, opts: WaitOptions): Promise<void> {
   }
 }
 
+/** Waits until the stream has something to read, has ended, or failed (then `receive` looks again). */
 function waitReadable(stream: Duplex, opts: WaitOptions): Promise<void> {
-  const { signal, timeout } = opts;
-  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-  return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    const done = (err?: Error) => {
-      stream.off('readable', onReady);
-      stream.off('end', onReady);
-      stream.off('close', onReady);
-      stream.off('error', onReady);
-      signal?.removeEventListener('abort', onAbort);
-      if (timer) clearTimeout(timer);
-      if (err) reject(err);
-      else resolve();
+  return waitUntil<void>(opts, 'receive', (resolve) => {
+    const onReady = () => resolve();
+    const events = ['readable', 'end', 'close', 'error'] as const;
+    for (const e of events) stream.on(e, onReady);
+    return () => {
+      for (const e of events) stream.off(e, onReady);
     };
-    const onReady = () => done();
-    const onAbort = () => done(new AbortError(undefined, { cause: signal!.reason }));
-    stream.on('readable', onReady);
-    stream.on('end', onReady);
-    stream.on('close', onReady);
-    stream.on('error', onReady);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeout !== undefined) timer = setTimeout(() => done(timeoutError('receive', timeout)), timeout);
   });
 }
