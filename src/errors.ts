@@ -114,6 +114,23 @@ export function errnoException(rc: number, syscall: string, path?: string): Node
   return err;
 }
 
+/**
+ * The system error for a call about process `pid` that failed (ESRCH, usually), naming the pid in its
+ * message and as `err.pid`: `ESRCH: no such process, kill (no process 4194304)`; a negative pid of
+ * kill(2) is a process group, named as one.
+ *
+ * @example
+ * ```ts
+ * if (rc === ESRCH) throw noSuchProcess(rc, 'pidfd_open', pid);
+ * ```
+ */
+export function noSuchProcess(rc: number, syscall: string, pid: number): NodeJS.ErrnoException & { pid: number } {
+  const err = errnoException(rc, syscall) as NodeJS.ErrnoException & { pid: number };
+  err.message += pid < -1 ? ` (no process group ${-pid})` : ` (no process ${pid})`;
+  err.pid = pid;
+  return err;
+}
+
 /** Throws the system error for a negative result, returns a non-negative one. */
 export function check(rc: number, syscall: string, path?: string): number {
   if (rc < 0) throw errnoException(rc, syscall, path);

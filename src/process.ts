@@ -22,7 +22,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { native, type TraceSiginfo } from './native.js';
-import { IpcError, check, closedError, errno, errnoException, invalidArgType } from './errors.js';
+import { IpcError, check, closedError, errno, errnoException, invalidArgType, noSuchProcess } from './errors.js';
 import { Readiness, READABLE, abortError, onAbort, waitUntil } from './internal/wait.js';
 import { validateInteger, validateOptions, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { siCodeName, signalName, signalNumber, type SignalSpec } from './internal/signal-names.js';
@@ -694,13 +694,6 @@ function whyNotPermitted(pid: number): { reason: PermissionReason; detail: strin
     return { reason: 'traced', detail: `process ${pid} is already traced by ${tracer === process.pid ? 'this process' : `process ${tracer}`}` };
   }
   return { reason: 'capability', detail: `CAP_SYS_PTRACE is missing (process ${pid} is not dumpable, e.g. a setuid program, or lives in another user namespace)` };
-}
-
-function noSuchProcess(rc: number, syscall: string, pid: number): NodeJS.ErrnoException {
-  const err = errnoException(rc, syscall);
-  err.message += ` (no process ${pid})`;
-  (err as NodeJS.ErrnoException & { pid: number }).pid = pid;
-  return err;
 }
 
 function attachError(rc: number, pid: number): NodeJS.ErrnoException {

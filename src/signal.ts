@@ -17,11 +17,12 @@
 import fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { native } from './native.js';
-import { IpcError, check, errno, errnoException, invalidArgType, outOfRange } from './errors.js';
+import { IpcError, check, errno, errnoException, invalidArgType, noSuchProcess, outOfRange } from './errors.js';
 import { Readiness, READABLE, abortError, onAbort } from './internal/wait.js';
 import { validateInteger, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 
 const EAGAIN = errno('EAGAIN');
+const ESRCH = errno('ESRCH');
 const ENOSYS = errno('ENOSYS');
 
 export { SIGRTMIN, SIGRTMAX, signalName, signalNumber, type SignalSpec } from './internal/signal-names.js';
@@ -63,12 +64,16 @@ export function send(pid: number, sig: SignalSpec, opts: SendOptions = {}): void
   const signo = toSigno(sig, true);
   if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'of type object', opts);
   if (opts.value === undefined) {
-    check(native.kill(pid, signo), 'kill');
+    const rc = native.kill(pid, signo);
+    if (rc === ESRCH) throw noSuchProcess(rc, 'kill', pid);
+    check(rc, 'kill');
     return;
   }
   const value = validateInteger('options.value', opts.value, -(2 ** 31), 2 ** 31 - 1);
   if (pid <= 0) throw outOfRange('pid', '> 0 when a value is sent (sigqueue(3) reaches one process)', pid);
-  check(native.sigqueue(pid, signo, value), 'sigqueue');
+  const rc = native.sigqueue(pid, signo, value);
+  if (rc === ESRCH) throw noSuchProcess(rc, 'sigqueue', pid);
+  check(rc, 'sigqueue');
 }
 
 // ---- watch -----------------------------------------------------------------------------------------
@@ -552,6 +557,7 @@ export async function exited(pid: number, opts: WaitOptions = {}): Promise<void>
   validateWaitOptions(opts);
   const fd = native.pidfdOpen(pid);
   if (fd === ENOSYS) throw new IpcError('ERR_IPC_UNSUPPORTED', 'pidfd_open(2) is not available (Linux >= 5.3 needed)');
+  if (fd === ESRCH) throw noSuchProcess(fd, 'pidfd_open', pid);
   check(fd, 'pidfd_open');
   // A pidfd becomes readable when the process terminates (pidfd_open(2)); it is level-triggered, so a
   // process that died before the poll started is still seen.

@@ -54,6 +54,14 @@ test('failed operations exit 1 with one line and no stack', async () => {
     assert.match(r.stderr, /^ipckit( rm)?: /);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
+  // Messages name what they are about: the pid that names no process, and the port range.
+  assert.match((await ipckit(['signal', 'send', '4194304', 'SIGUSR2'])).stderr, /^ipckit: ESRCH: no such process, kill \(no process 4194304\)\n$/);
+  assert.match((await ipckit(['signal', 'send', '--value', '1', '4194304', 'SIGUSR2'])).stderr, /sigqueue \(no process 4194304\)/);
+  assert.match((await ipckit(['send', 'tcp://127.0.0.1:99999', 'x'])).stderr, /port 99999 is out of range \(0 to 65535/);
+  // An oversize datagram is the code a udp:// Channel gives, not the kernel's EMSGSIZE.
+  const big = await ipckit(['send', 'udp://127.0.0.1:9'], 'x'.repeat(70_000));
+  assert.equal(big.code, 1);
+  assert.match(big.stderr, /^ipckit: ERR_IPC_MESSAGE_TOO_LARGE: datagram of 70000 bytes exceeds the limit of 65507 bytes/);
   const bench = await ipckit(['bench', '--only', 'nosuch']);
   assert.match(bench.stderr, /unknown module nosuch; there are (\w+, )+growth/);
   const tour = await ipckit(['tour', '--only', '99']);

@@ -5,10 +5,11 @@
 import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { MessageQueue, SystemVMessageQueue, connect } from '../src/index.js';
-import { exited, missing, mqExists, root, run, startPeer, tmpDir, uniqueKey, uniqueName } from './helpers/index.js';
+import { exited, missing, missingMqueueMount, mqExists, output, root, run, startPeer, tmpDir, uniqueKey, uniqueName } from './helpers/index.js';
 
 const cli = path.join(root, 'dist/src/cli/main.js');
 const ipckit = (args: string[], input?: string) => run(process.execPath, [cli, ...args], { input });
@@ -110,21 +111,26 @@ test('recv tcp://127.0.0.1:0 says which port the kernel chose, and that port rec
 test('recv mq: | head -1 prints one message, ends quietly like cat (SIGPIPE, 141) and removes the queue', async (t) => {
   const name = uniqueName('head');
   const errFile = path.join(tmpDir(t), 'err');
-  const sh = startPeer(t, 'bash', ['-c', `"$0" "$1" recv "mq:$2" 2>"$3" | head -1; echo "status \${PIPESTATUS[0]}"`, process.execPath, cli, name, errFile], {
+  // The group says when head has gone; only then is the second message sent, and its write meets EPIPE.
+  const sh = startPeer(t, 'bash', ['-c', `"$0" "$1" recv "mq:$2" 2>"$3" | { head -1; echo 'head gone'; }; echo "status \${PIPESTATUS[0]}"`, process.execPath, cli, name, errFile], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
-  sh.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
+  const headGone = new Promise<void>((resolve) =>
+    sh.stdout!.setEncoding('utf8').on('data', (d) => {
+      out += d;
+      if (out.includes('head gone\n')) resolve();
+    }),
+  );
   const deadline = Date.now() + 10_000;
   while (!mqExists(name) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const q = await MessageQueue.open(name, { access: 'write' });
-  // The second message is written after head has gone: that write meets EPIPE.
   await q.send('first');
-  await new Promise((r) => setTimeout(r, 200));
-  for (let i = 0; i < 3 && mqExists(name); i++) q.trySend(`more ${i}`);
+  await headGone;
+  await q.send('second');
   await q.close();
   assert.equal((await exited(sh)).code, 0);
-  assert.equal(out, 'first\nstatus 141\n');
+  assert.equal(out, 'first\nhead gone\nstatus 141\n');
   assert.equal(fs.readFileSync(errFile, 'utf8'), `listening on mq:${name}\n`, 'no EPIPE message, no stack');
   assert.equal(mqExists(name), false);
 });
@@ -275,4 +281,78 @@ test('send to a channel listener, and recv --json over a channel keeps binary da
   assert.equal((await exited(recv.child)).code, 0);
   assert.deepEqual(JSON.parse(recv.stdout()), { data: '/wD+', encoding: 'base64', bytes: 3 });
   assert.deepEqual(shmLeftovers(name), []);
+});
+
+/**
+ * The IPC objects a bench run could have made, by name: /dev/shm and /dev/mqueue (where mounted) entries
+ * called ipckit-bench-…, System V objects whose creator, last sender or receiver is one of `pids`, and
+ * the run's private temporary directory.
+ */
+function benchObjects(pids: Set<number>): string[] {
+  const dirs: [string, string][] = [['shm', '/dev/shm'], ['tmp', os.tmpdir()]];
+  if (!missingMqueueMount()) dirs.push(['mq', '/dev/mqueue']);
+  const named = dirs.flatMap(([what, dir]) => fs.readdirSync(dir).filter((f) => f.startsWith('ipckit-bench-') && !f.startsWith('ipckit-bench-cc-')).map((f) => `${what} ${f}`));
+  const sysv = ['msg', 'shm', 'sem'].flatMap((table) => {
+    const [head, ...rows] = fs.readFileSync(`/proc/sysvipc/${table}`, 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/));
+    const cols = ['cpid', 'lpid', 'lspid', 'lrpid'].map((c) => head!.indexOf(c)).filter((i) => i >= 0);
+    return rows.filter((r) => cols.some((i) => pids.has(Number(r[i])))).map((r) => `sysv ${table} id ${r[1]}`);
+  });
+  return [...named, ...sysv];
+}
+
+/** The processes below `pid` now, from the parent links in /proc. */
+function processTree(pid: number): Set<number> {
+  const parent = new Map<number, number>();
+  for (const d of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const tree = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [p, pp] of parent) if (tree.has(pp) && !tree.has(p)) grew = tree.add(p) !== undefined;
+  }
+  return tree;
+}
+
+const running = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) [ZX]/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+test('bench interrupted by SIGINT while its segment and peers exist: both are gone, and it dies by SIGINT (130)', async (t) => {
+  const before = new Set(benchObjects(new Set()));
+  const bench = startPeer(t, process.execPath, [cli, 'bench', '--only', 'shm', '--quick'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  bench.stderr!.setEncoding('utf8').on('data', (d) => (err += d));
+  // The shm module makes /dev/shm/ipckit-bench-PID-spin here, then starts its two peers on it.
+  const segment = `ipckit-bench-${bench.pid}-spin`;
+  const watcher = fs.watch('/dev/shm');
+  t.after(() => watcher.close());
+  await new Promise<void>((resolve, reject) => {
+    watcher.on('change', (_, f) => f === segment && resolve());
+    bench.once('exit', (code, sig) => reject(new Error(`bench exited (${code ?? sig}) before making ${segment}: ${err}`)));
+    if (fs.existsSync(`/dev/shm/${segment}`)) resolve();
+  });
+  const tree = processTree(bench.pid!);
+  bench.kill('SIGINT');
+  assert.deepEqual(await exited(bench), { code: null, signal: 'SIGINT' }, err);
+  assert.deepEqual(benchObjects(tree).filter((o) => !before.has(o)), [], 'no segment, queue, System V object or temporary directory left');
+  assert.deepEqual([...tree].filter(running), [], 'no peer left running');
+  assert.doesNotMatch(err, /Error|at /, 'no stack on the way out');
+});
+
+test('bench 2>&1 | head -1: ends quietly by SIGPIPE (141) and leaves nothing', async (t) => {
+  const before = new Set(benchObjects(new Set()));
+  const sh = startPeer(t, 'bash', ['-c', `"$0" "$1" bench --only shm --quick --repeat 2 2>&1 | head -1; echo "status \${PIPESTATUS[0]}"`, process.execPath, cli], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = await output(sh);
+  assert.match(out, /^bench +\d+ s +\[1\/1\] shm\nstatus 141\n$/);
+  assert.deepEqual(benchObjects(new Set()).filter((o) => !before.has(o)), []);
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { exited, root, run, tmpDir, uniqueName, missing, missingMqueueMount } from './helpers/index.js';
+import { exited, root, run, startPeer, tmpDir, uniqueName, missing, missingMqueueMount } from './helpers/index.js';
 
 const cli = path.join(root, 'dist/src/cli/main.js');
 const ipckit = (args: string[], input?: string) => run(process.execPath, [cli, ...args], { input });
@@ -63,7 +63,7 @@ test('rm refuses an object it cannot parse with exit 2 (usage)', async () => {
 
 test('recv fifo: prints what `echo > path` writes, counts lines, and removes the FIFO it made', async (t) => {
   const p = path.join(tmpDir(t), 'in.fifo');
-  const recv = spawn(process.execPath, [cli, 'recv', `fifo:${p}`, '--count', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const recv = startPeer(t, process.execPath, [cli, 'recv', `fifo:${p}`, '--count', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   recv.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
   // The FIFO appears when recv has created it; only then can the shell's redirection find it.
@@ -78,7 +78,7 @@ test('recv fifo: prints what `echo > path` writes, counts lines, and removes the
 test('send fifo: writes to a reader that is already there (cat), with a newline for argument data', async (t) => {
   const p = path.join(tmpDir(t), 'out.fifo');
   assert.equal((await run('mkfifo', [p])).code, 0);
-  const cat = spawn('cat', [p], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const cat = startPeer(t, 'cat', [p], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   cat.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
   const send = await ipckit(['send', `fifo:${p}`, 'hello cat', '--timeout', '10000']);
@@ -89,7 +89,7 @@ test('send fifo: writes to a reader that is already there (cat), with a newline 
 
 test('framed send and recv agree on message boundaries; stdin is one message', async (t) => {
   const p = path.join(tmpDir(t), 'framed.fifo');
-  const recv = spawn(process.execPath, [cli, 'recv', `fifo:${p}`, '--framed', '--json', '--count', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const recv = startPeer(t, process.execPath, [cli, 'recv', `fifo:${p}`, '--framed', '--json', '--count', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   recv.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
   const deadline = Date.now() + 10_000;
@@ -107,6 +107,14 @@ test('recv --timeout fails with exit 1 when nothing arrives', async (t) => {
   assert.match(r.stderr, /nothing arrived/);
   assert.equal(fs.existsSync(p), false);
 });
+
+for (const url of ['tcp://127.0.0.1:0', 'udp://127.0.0.1:0']) {
+  test(`recv ${url} --timeout fails with exit 1 when nothing arrives (it once left the event loop empty: status 13)`, async () => {
+    const r = await ipckit(['recv', url, '--timeout', '100']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^listening on .*\nipckit: recv .*: nothing arrived for 100 ms\n$/);
+  });
+}
 
 test('send to an unsupported endpoint is a usage error (exit 2)', async () => {
   const r = await ipckit(['send', 'carrier-pigeon:/coop', 'x']);
@@ -218,7 +226,7 @@ test('recv unix: prints what socat sends, and removes its socket file', { skip: 
 
 test('send unix+dgram: reaches a socat datagram receiver as one record', { skip: missing('socat') }, async (t) => {
   const p = path.join(tmpDir(t), 'dg.sock');
-  const socat = spawn('socat', ['-u', `UNIX-RECV:${p}`, '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const socat = startPeer(t, 'socat', ['-u', `UNIX-RECV:${p}`, '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => socat.kill('SIGKILL'));
   let out = '';
   socat.stdout!.setEncoding('utf8').on('data', (d) => (out += d));

@@ -6,6 +6,8 @@ import { Command } from 'commander';
 import type { BenchRun } from '../../bench/index.js';
 import type { BenchRow } from '../../bench/lib.js';
 import { usageError } from './output.js';
+import { ownBenchRun } from './bench-owned.js';
+import { isEnding } from './lifetime.js';
 import { fmtNum, fmtSize } from '../../bench/format.js';
 
 /** Width of the default table and of its notes. */
@@ -118,6 +120,10 @@ export function benchCommand(): Command {
       if (repeat !== undefined && !(Number.isInteger(repeat) && repeat >= 1 && repeat <= 100)) throw usageError(`bench --repeat: expected an integer from 1 to 100, got ${o.repeat}`);
       const tty = process.stderr.isTTY;
       const t0 = performance.now();
+      // From here until the run is over, its processes, objects and temporary files are ours: a
+      // signal or a reader gone away (EPIPE) removes them (bench-owned.ts). Should the run itself
+      // throw, main.ts releases them the same way.
+      const disown = ownBenchRun();
       const run = await bench.runBench({
         quick: o.quick,
         ...(repeat === undefined ? {} : { repeat }),
@@ -128,6 +134,9 @@ export function benchCommand(): Command {
           else process.stderr.write(`${line}\n`);
         },
       });
+      // Told to end during the run (its children are killed, so modules fail): lifetime.ts ends it.
+      if (isEnding()) return;
+      disown();
       if (tty) process.stderr.write('\r\x1b[K');
       if (o.json === true) process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
       else process.stdout.write(`${o.wide ? bench.table(run) : compactTable(run, bench)}\n`);

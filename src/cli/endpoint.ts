@@ -12,6 +12,7 @@ import { on } from 'node:events';
 import net from 'node:net';
 import {
   Fifo,
+  IpcError,
   MessageQueue,
   SystemVMessageQueue,
   UnixServer,
@@ -169,9 +170,20 @@ export async function openOutgoing(url: string, o: EndpointOptions): Promise<Out
     }
     case 'udp': {
       const { host, port } = ep;
-      const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+      const v6 = net.isIPv6(host);
+      const sock = dgram.createSocket(v6 ? 'udp6' : 'udp4');
+      // The largest UDP payload: 65535 less the UDP header, and over IPv4 the IP header too (udp(7)).
+      const limit = v6 ? 65527 : 65507;
       return {
-        send: (d) => new Promise<void>((resolve, reject) => sock.send(d, port, host, (err) => (err ? reject(err) : resolve()))),
+        send: (d) =>
+          new Promise<void>((resolve, reject) =>
+            sock.send(d, port, host, (err) => {
+              if (!err) return resolve();
+              // The same code a udp:// Channel gives (docs/errors.md), the kernel's EMSGSIZE as the cause.
+              if ((err as NodeJS.ErrnoException).code !== 'EMSGSIZE') return reject(err);
+              reject(new IpcError('ERR_IPC_MESSAGE_TOO_LARGE', `datagram of ${d.length} bytes exceeds the limit of ${limit} bytes (UDP over IPv${v6 ? 6 : 4})`, { size: d.length, limit }, { cause: err }));
+            }),
+          ),
         close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
       };
     }
@@ -307,8 +319,9 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
         stream: true,
         address: hostUrl('tcp', bound.address, bound.port),
         messages: (async function* () {
-          // events.on buffers what arrives while the previous connection is being read.
-          for await (const [conn] of on(server, 'connection') as AsyncIterable<[net.Socket]>) {
+          // events.on buffers what arrives while the previous connection is being read; the server's
+          // 'close' ends it (without it a closed listener, on --timeout, left recv awaiting forever).
+          for await (const [conn] of on(server, 'connection', { close: ['close'] }) as AsyncIterable<[net.Socket]>) {
             yield* chunksOf(conn, { address: `${conn.remoteAddress}:${conn.remotePort}` });
           }
         })(),
@@ -317,6 +330,7 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
     }
     case 'udp': {
       const sock = dgram.createSocket(net.isIPv6(ep.host) ? 'udp6' : 'udp4');
+      let closing: Promise<void> | undefined;
       sock.bind(ep.port, ep.host);
       await onceEvent(sock, 'listening');
       const bound = sock.address();
@@ -324,11 +338,12 @@ export async function openIncoming(url: string, o: EndpointOptions): Promise<Inc
         stream: false,
         address: hostUrl('udp', bound.address, bound.port),
         messages: (async function* () {
-          for await (const [msg, rinfo] of on(sock, 'message') as AsyncIterable<[Buffer, dgram.RemoteInfo]>) {
+          for await (const [msg, rinfo] of on(sock, 'message', { close: ['close'] }) as AsyncIterable<[Buffer, dgram.RemoteInfo]>) {
             yield { data: msg, sender: { address: `${rinfo.address}:${rinfo.port}` } };
           }
         })(),
-        close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
+        // Idempotent, as every other close here: recv closes on --timeout and again on the way out.
+        close: () => (closing ??= new Promise<void>((resolve) => sock.close(() => resolve()))),
       };
     }
   }

@@ -79,6 +79,10 @@ async function end(sig: NodeJS.Signals): Promise<void> {
     return;
   }
   ended = sig;
+  // What fails now is the work being torn down (a child we killed, a queue we removed under a pending
+  // receive): not news, and it must not end the process with a stack and status 1 before the release.
+  process.on('unhandledRejection', () => {});
+  process.on('uncaughtException', () => {});
   ENDING.abort();
   await releaseAll();
   die(sig);
