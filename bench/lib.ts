@@ -171,12 +171,15 @@ export function compileC(name: string): string {
   return bin;
 }
 
-/** Runs a peer to completion and returns its stdout ('close', not 'exit': all of stdout has been read). */
-export function collect(cmd: string, args: string[]): Promise<string> {
+/**
+ * Runs a peer to completion and returns its stdout ('close', not 'exit': all of stdout has been read).
+ * `fds` are passed on as the child's fds 3, 4, ...
+ */
+export function collect(cmd: string, args: string[], fds: number[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit', ...fds] });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    child.stdout!.setEncoding('utf8').on('data', (d) => (out += d));
     child.on('error', reject);
     child.on('close', (code, sig) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: ${code ?? sig}`))));
   });
@@ -251,7 +254,27 @@ export class DigestAcc implements Digest {
  * every side that did not.
  */
 export function checkDigests(what: string, size: number, n: number, sides: Record<string, Digest | string>): string {
-  const want = patternDigest(size, n);
+  return checkDigestsAgainst(what, patternDigest(size, n), `${n} × ${size} B`, sides);
+}
+
+/**
+ * The digest of 4-byte little-endian words, in order: what a side folds in for an exchange whose data
+ * is a word (a shared counter, a sigqueue value) rather than pattern messages.
+ */
+export function wordsDigest(words: Iterable<number>): Digest {
+  const b = Buffer.alloc(4);
+  let h = FNV_SEED;
+  let bytes = 0;
+  for (const w of words) {
+    b.writeUInt32LE(w >>> 0);
+    h = fnv1a(h, b);
+    bytes += 4;
+  }
+  return { bytes, fnv: h };
+}
+
+/** checkDigests() against a given digest; `moved` says what should have moved ('300 × 4 B'). */
+export function checkDigestsAgainst(what: string, want: Digest, moved: string, sides: Record<string, Digest | string>): string {
   const bad: string[] = [];
   for (const [side, got] of Object.entries(sides)) {
     let d: Digest;
@@ -263,7 +286,7 @@ export function checkDigests(what: string, size: number, n: number, sides: Recor
     }
     if (d.bytes !== want.bytes || d.fnv >>> 0 !== want.fnv) bad.push(`${side} saw ${d.bytes} B fnv ${(d.fnv >>> 0).toString(16)}`);
   }
-  if (bad.length) throw new Error(`${what}: ${n} × ${size} B should be ${want.bytes} B fnv ${want.fnv.toString(16)}, but ${bad.join(', ')}`);
+  if (bad.length) throw new Error(`${what}: ${moved} should be ${want.bytes} B fnv ${want.fnv.toString(16)}, but ${bad.join(', ')}`);
   const names = Object.keys(sides);
-  return `${what}: ${names.join(' and ')}${names.length > 1 ? ' each' : ''} received ${n} × ${size} B = ${want.bytes} B, fnv ${want.fnv.toString(16)}`;
+  return `${what}: ${names.join(' and ')}${names.length > 1 ? ' each' : ''} received ${moved} = ${want.bytes} B, fnv ${want.fnv.toString(16)}`;
 }

@@ -10,28 +10,42 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { signals } from '../src/index.js';
-import { compileC, percentiles, pinned, type BenchOptions, type BenchRow } from './lib.js';
+import { checkDigestsAgainst, compileC, DigestAcc, percentiles, pinned, wordsDigest, type BenchOptions, type BenchRow } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const WARMUP = 200;
 
-/** The ipckit receiver (this file run with --receiver COUNT): prints "ready", then the latencies. */
-async function receiver(count: number): Promise<void> {
+/**
+ * The ipckit receiver (this file run with --receiver COUNT [verify]): prints "ready", then the latencies;
+ * with verify, the digest of the values instead (each 4 bytes, little-endian, as the C receiver folds them).
+ */
+async function receiver(count: number, verify: boolean): Promise<void> {
   using w = signals.watch('SIGRTMIN+1', { ref: true });
   const lat = new Float64Array(count);
+  const digest = new DigestAcc();
+  const word = Buffer.alloc(4);
   process.stdout.write('ready\n');
   let i = 0;
   for await (const ev of w) {
     const now = Number(process.hrtime.bigint() & 0xffffffffn);
     lat[i] = (now - (ev.value! >>> 0) + 2 ** 32) % 2 ** 32;
     signals.send(ev.pid!, 'SIGRTMIN+2', { value: 0 });
+    if (verify) {
+      word.writeUInt32LE(ev.value! >>> 0);
+      digest.add(word);
+    }
     if (++i === count) break;
   }
-  process.stdout.write(Array.from(lat).join('\n') + '\n');
+  process.stdout.write(verify ? JSON.stringify(digest) + '\n' : Array.from(lat).join('\n') + '\n');
 }
 
-/** Runs receiver command, then the pinned C sender against it; returns the latencies (ns). */
-async function measure(cmd: string, args: string[], count: number): Promise<number[]> {
+/**
+ * Runs receiver command, then the pinned C sender against it; returns the latencies (ns), or with
+ * `verify` (the sender sends 0..count-1 as values) the receiver's last line: its digest.
+ */
+async function measure(cmd: string, args: string[], count: number, verify?: false): Promise<number[]>;
+async function measure(cmd: string, args: string[], count: number, verify: true): Promise<string>;
+async function measure(cmd: string, args: string[], count: number, verify = false): Promise<number[] | string> {
   const [rc, ra] = pinned(0, cmd, args);
   const recv = spawn(rc, ra, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
@@ -40,23 +54,26 @@ async function measure(cmd: string, args: string[], count: number): Promise<numb
   while (lines.length === 0) await once(rl, 'line');
   if (lines[0] !== 'ready') throw new Error(`receiver said ${lines[0]}`);
   // With taskset in front, the receiver is taskset's exec'd image: the same pid.
-  const [sc, sa] = pinned(1, compileC('signal_ping'), [String(recv.pid), String(count)]);
+  const [sc, sa] = pinned(1, compileC('signal_ping'), [String(recv.pid), String(count), ...(verify ? ['verify'] : [])]);
   const sender = spawn(sc, sa, { stdio: 'inherit' });
   const [[scode], [rcode]] = await Promise.all([once(sender, 'exit'), once(recv, 'exit')]);
   if (scode !== 0 || rcode !== 0) throw new Error(`signal bench: sender ${scode}, receiver ${rcode}`);
+  if (verify) return lines[lines.length - 1]!;
   return lines.slice(1 + WARMUP, 1 + count).map(Number);
 }
 
-/** A short run of both receivers: each must see every signal the C sender queued (one sample each). */
+/**
+ * A short run of both receivers with the C sender's values 0, 1, 2, ...: each must have received every
+ * value, in order (4 bytes of sival_int per signal, folded into FNV-1a like every module's check).
+ */
 export async function verify(): Promise<string[]> {
   const count = WARMUP + 100;
-  const want = count - WARMUP;
-  const got = {
-    ipckit: (await measure(process.execPath, [self, '--receiver', String(count)], count)).length,
-    c: (await measure(compileC('signal_recv'), [String(count)], count)).length,
+  const want = wordsDigest(Array.from({ length: count }, (_, i) => i));
+  const sides = {
+    ipckit: await measure(process.execPath, [self, '--receiver', String(count), 'verify'], count, true),
+    C: await measure(compileC('signal_recv'), [String(count), 'verify'], count, true),
   };
-  if (got.ipckit !== want || got.c !== want) throw new Error(`signal: ${count} signals sent, ipckit's receiver timed ${got.ipckit + WARMUP}, C's ${got.c + WARMUP}`);
-  return [`signal: the ipckit and C receivers each got all ${count} queued signals from the C sender`];
+  return [checkDigestsAgainst('signal', want, `${count} sigqueue values × 4 B`, sides)];
 }
 
 export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
@@ -72,8 +89,9 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === self) {
   const i = process.argv.indexOf('--receiver');
-  if (i > 0) await receiver(Number(process.argv[i + 1]));
+  if (i > 0) await receiver(Number(process.argv[i + 1]), process.argv[i + 2] === 'verify');
   else {
+    console.log((await verify()).join('\n'));
     const rows = await bench({ quick: process.argv.includes('--quick') });
     for (const r of rows) {
       console.log(`${r.label.padEnd(34)} p50 ${String(r.p50_us).padStart(7)} µs  p99 ${String(r.p99_us).padStart(7)} µs  p99.9 ${String(r.p999_us).padStart(7)} µs  (${r.samples} samples, ${r.cores})`);

@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { checkDigests, compileC, DigestAcc, median, mergeRuns, patternDigest, patternMessage, spreadMetric, type BenchRow } from '../bench/lib.js';
+import { checkDigests, checkDigestsAgainst, compileC, DigestAcc, median, mergeRuns, patternDigest, patternMessage, spreadMetric, wordsDigest, type BenchRow } from '../bench/lib.js';
 import { missing } from './helpers/index.js';
 import { curves, fmtSpread, growthTargets, repetitions, svg, table, type BenchRun } from '../bench/index.js';
 
@@ -171,6 +171,29 @@ test('the C bench programs\' verify mode receives exactly the pattern the harnes
     const r = spawnSync(compileC(prog), args, { encoding: 'utf8', timeout: 10_000 });
     assert.equal(r.status, 0, `${prog} ${args.join(' ')}: ${r.stderr}`);
     assert.deepEqual(JSON.parse(r.stdout), patternDigest(size, n), `${prog} ${args.join(' ')}`);
+  }
+});
+
+test('wordsDigest() folds 4-byte little-endian words like DigestAcc, and checkDigestsAgainst() names the side that differs', () => {
+  const d = new DigestAcc();
+  for (const w of [1, 2, 0xdeadbeef]) {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(w);
+    d.add(b);
+  }
+  assert.deepEqual(wordsDigest([1, 2, 0xdeadbeef]), d.toJSON());
+  const want = wordsDigest([1, 2]);
+  assert.match(checkDigestsAgainst('futex', want, '1 round trip', { C: want, ipckit: JSON.stringify(want) }), /C and ipckit each received 1 round trip = 8 B/);
+  assert.throws(() => checkDigestsAgainst('futex', want, '1 round trip', { C: want, ipckit: wordsDigest([2, 1]) }), /futex: 1 round trip should be 8 B .* but ipckit saw 8 B/);
+});
+
+test('shm_pingpong verify: every mode, C futex on a waiter thread too, sees exactly the words of the exchange', { skip: missing('cc') }, () => {
+  const rounds = 50;
+  const want = wordsDigest(Array.from({ length: 2 * rounds }, (_, k) => k + 1)); // b 2i+1, a 2i+2
+  for (const mode of ['spin', 'futex', 'sem', 'efd', 'handoff']) {
+    const r = spawnSync(compileC('shm_pingpong'), ['verify', mode, String(rounds)], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(r.status, 0, `${mode}: ${r.stderr}`);
+    assert.deepEqual(JSON.parse(r.stdout), want, mode);
   }
 });
 

@@ -4,6 +4,12 @@
 //
 // - Threads are process-wide and reused: a job goes to an idle thread or gets a new one at once, so a
 //   wait never queues behind another wait. A thread idle for 5 s exits.
+// - An idle thread is woken for its job when the loop is about to sleep (a uv_prepare handle), not in the
+//   JS call that submitted it: woken at once, on the same CPU, it would preempt the loop thread in the
+//   middle of its callback (two context switches before the callback can, say, wake the peer it is
+//   waiting for). Nothing can complete the job before the loop polls again anyway.
+// - A finished job is handed to the loop with uv_async_send outside the environment's lock: the loop
+//   thread it wakes preempts the waiter, and would otherwise block on that lock at once.
 // - Each environment (main thread, each worker) has its own completion queue and uv_async_t. The async
 //   handle is referenced only while jobs of that environment are pending, so an idle waiter never keeps
 //   the process alive, and a pending wait does, like any Node handle.
@@ -16,6 +22,7 @@
 #include "addon.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <time.h>
 
@@ -106,6 +113,9 @@ struct EnvWaiters {
   uv_async_t* async = nullptr;
   uv_timer_t* kicker = nullptr;
   bool kicking = false;
+  uv_prepare_t* prepare = nullptr;
+  uint32_t deferred = 0;  // jobs queued for idle threads not woken yet (loop thread only)
+  std::atomic<int> sending{0};  // waiter threads between leaving `mu` and returning from uv_async_send
   std::deque<std::unique_ptr<WaitJob>> completed;
   std::unordered_map<uint32_t, WaitJob*> pending;
   uint32_t next_id = 1;
@@ -136,7 +146,7 @@ void RunJob(std::unique_ptr<WaitJob> job) {
     st->running = true;
   }
   st->result = st->cancelled.load() ? -ECANCELED : job->body(*job);
-  std::lock_guard<std::mutex> lk(owner->mu);
+  std::unique_lock<std::mutex> lk(owner->mu);
   st->running = false;
   if (!owner->alive) {
     // The environment is gone (Teardown already Reset the callback on its loop thread): no OnComplete
@@ -148,7 +158,12 @@ void RunJob(std::unique_ptr<WaitJob> job) {
     return;
   }
   owner->completed.push_back(std::move(job));
+  // Counted under the lock, which Teardown takes to set alive = false: it then waits for the count to
+  // drain before it closes the handle, so the handle outlives every send.
+  owner->sending.fetch_add(1, std::memory_order_relaxed);
+  lk.unlock();
   uv_async_send(owner->async);
+  owner->sending.fetch_sub(1, std::memory_order_release);
 }
 
 void* ThreadMain(void* arg) {
@@ -172,10 +187,29 @@ void* ThreadMain(void* arg) {
     }
     job = std::move(p.queue.front());
     p.queue.pop_front();
+    // Jobs are woken for by count, per environment (OnPrepare), but taken in queue order: the job left
+    // may be another environment's, whose loop already woke a thread for it (this one, for all it knows).
+    if (!p.queue.empty()) p.cv.notify_one();
   }
 }
 
 bool StartThread(WaitJob* job) { return StartDetached(ThreadMain, job); }
+
+// Wakes one idle thread for each job this environment queued since the loop last polled.
+void WakeDeferred(EnvWaiters* w) {
+  uint32_t n = w->deferred;
+  w->deferred = 0;
+  Pool& p = pool();
+  if (n == 1) p.cv.notify_one();
+  else if (n > 1) p.cv.notify_all();
+}
+
+// The loop is about to poll (and maybe sleep): wake the threads of the jobs submitted meanwhile.
+void OnPrepare(uv_prepare_t* handle) {
+  auto* w = static_cast<EnvWaiters*>(handle->data);
+  uv_prepare_stop(handle);
+  WakeDeferred(w);
+}
 
 // The kicker of an environment that is gone. Teardown interrupts each running job once, but that signal
 // can land between the body's check of the flag and its entry into the blocking call and be lost (the
@@ -232,19 +266,22 @@ void OnComplete(uv_async_t* handle) {
   Napi::Env env(w->env);
   for (auto& job : done) {
     Napi::HandleScope scope(env);
-    std::vector<napi_value> args{Napi::Number::New(env, static_cast<double>(job->state->result))};
-    if (job->has_payload) {
-      auto buf = Napi::Buffer<uint8_t>::Copy(env, job->payload.data(), job->payload.size());
-      args.push_back(buf);
-      args.push_back(Napi::Number::New(env, job->aux));
-    } else {
-      args.push_back(env.Undefined());
-      args.push_back(Napi::Number::New(env, job->aux));
-    }
-    try {
-      job->state->callback.MakeCallback(env.Global(), args, *w->context);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(w->env, e.Value());
+    napi_value args[3] = {Napi::Number::New(env, static_cast<double>(job->state->result)), env.Undefined(),
+                          Napi::Number::New(env, job->aux)};
+    if (job->has_payload) args[1] = Napi::Buffer<uint8_t>::Copy(env, job->payload.data(), job->payload.size());
+    // The C call, as in fd_watch.cc: in a worker that ends inside a callback (process.exit() in the code
+    // a completion resumed), the next call fails without a JS exception, and node-addon-api's Error for
+    // that cannot be made either (a fatal "Error::Error napi_define_properties").
+    napi_value result;
+    napi_status st = napi_make_callback(env, static_cast<napi_async_context>(*w->context), env.Global(),
+                                        job->state->callback.Value(), 3, args, &result);
+    if (st != napi_ok) {
+      bool pending = false;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+        napi_value err;
+        if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+      }
+      // Else nothing can run here any more (a terminating worker): the result goes with it.
     }
     job->state->callback.Reset();
     delete job->state;
@@ -262,6 +299,7 @@ void CloseHandle(T* h) {
 void Teardown(void* arg) {
   auto* w = static_cast<EnvWaiters*>(arg);
   std::shared_ptr<EnvWaiters> keep = w->self;
+  WakeDeferred(w);  // queued jobs must run (and see their cancellation) for `pending` to empty
   std::lock_guard<std::mutex> lk(w->mu);
   w->alive = false;
   for (auto& [id, job] : w->pending) {
@@ -277,8 +315,11 @@ void Teardown(void* arg) {
   }
   w->completed.clear();
   w->context.reset();
+  // No thread can start a send now (alive is false); let those already past the lock finish theirs.
+  while (w->sending.load(std::memory_order_acquire) != 0) sched_yield();
   CloseHandle(w->async);
   CloseHandle(w->kicker);
+  CloseHandle(w->prepare);
   // What is left in `pending` is queued or running; RunJob releases each. The kicker timer is closed,
   // so a thread takes over its job (see OrphanKicker).
   if (!w->pending.empty()) {
@@ -410,7 +451,8 @@ int64_t SubmitWait(Napi::Env env, std::unique_ptr<WaitJob> job, Napi::Function c
     p.available--;
     p.queue.push_back(std::move(job));
     lk.unlock();
-    p.cv.notify_one();
+    // The thread is woken when this loop is about to poll (OnPrepare), not now (see the top of the file).
+    if (w->deferred++ == 0) uv_prepare_start(w->prepare, OnPrepare);
     return id;
   }
   p.threads++;
@@ -444,6 +486,10 @@ void InitWaiter(Napi::Env env, Napi::Object exports) {
   uv_timer_init(Loop(env), w->kicker);
   w->kicker->data = w.get();
   uv_unref(reinterpret_cast<uv_handle_t*>(w->kicker));
+  w->prepare = new uv_prepare_t;
+  uv_prepare_init(Loop(env), w->prepare);
+  w->prepare->data = w.get();
+  uv_unref(reinterpret_cast<uv_handle_t*>(w->prepare));
   Data(env).waiters = w.get();
   napi_add_env_cleanup_hook(env, Teardown, w.get());
 
