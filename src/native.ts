@@ -295,17 +295,13 @@ export interface NativeSocket {
   /** sendmsg(MSG_NOSIGNAL | MSG_DONTWAIT) with optional SCM_RIGHTS and destination → bytes | -errno. */
   sendmsg(fd: number, data: Uint8Array, offset: number, length: number, fds: number[] | null, to: Uint8Array | null): number;
   /**
-   * recvmsg(MSG_CMSG_CLOEXEC | MSG_DONTWAIT [| MSG_TRUNC]) → bytes | -errno; `meta` receives
-   * [flags, nfds, hasCreds, pid, uid, gid, addrLen, -, fds...] and `addr` the sender's sun_path bytes.
-   */
-  recvmsg(fd: number, buf: Uint8Array, meta: Int32Array, addr: Uint8Array, maxFds: number, trunc?: boolean): number;
-  /**
-   * recvmsg until EAGAIN, `maxRecords`, or less than `headroom` bytes of `buf` left (each read offered
-   * min(chunk, left)), records packed 8-byte aligned into `buf`; a batch ends after a record with
-   * descriptors or cut (MSG_TRUNC/MSG_CTRUNC), a 0-byte read, or a short stream read. → records | -errno
-   * of the first recvmsg. `meta`: [0] nfds of the last record, [1] 1 if the socket is empty now, [8..] its fds; per record i from
-   * BATCH_RECORDS + 8i: [offset, bytes, flags, addrLen, hasCreds, pid, uid, gid]; addresses in `addrs`
-   * every SUN_PATH_MAX bytes. `records`: dgram/seqpacket (MSG_TRUNC), false for a stream.
+   * recvmsg(MSG_CMSG_CLOEXEC | MSG_DONTWAIT [| MSG_TRUNC]) until EAGAIN, `maxRecords`, or less than
+   * `headroom` bytes of `buf` left (each read offered min(chunk, left)), records packed 8-byte aligned
+   * into `buf`; a batch ends after a record with descriptors or cut (MSG_TRUNC/MSG_CTRUNC), a 0-byte
+   * read, or a short stream read. → records | -errno of the first recvmsg. `meta`: [0] nfds of the last
+   * record, [1] 1 if the socket is empty now, [8..] its fds; per record i from BATCH_RECORDS + 8i:
+   * [offset, bytes, flags, addrLen, hasCreds, pid, uid, gid]; addresses in `addrs` every SUN_PATH_MAX
+   * bytes. `records`: dgram/seqpacket (MSG_TRUNC), false for a stream.
    */
   recvmsgBatch(
     fd: number,

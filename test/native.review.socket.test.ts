@@ -23,6 +23,7 @@ test('sendmsg reads the data after the descriptor list, so a getter that detache
   const rc = native.sendmsg(pair[0], data, 0, 64, fds, null);
   assert.equal(data.byteLength, 0, 'the getter ran and detached the buffer');
   assert.equal(rc, errno('EINVAL'), 'nothing was sent from the detached buffer');
-  const meta = new Int32Array(8 + 4);
-  assert.equal(native.recvmsg(pair[1], new Uint8Array(128), meta, new Uint8Array(108), 4, true), errno('EAGAIN'));
+  const K = native.socketConstants;
+  const meta = new Int32Array(K.BATCH_RECORDS + 8);
+  assert.equal(native.recvmsgBatch(pair[1], new Uint8Array(128), meta, new Uint8Array(K.SUN_PATH_MAX), 4, true, 1, 128, 128), errno('EAGAIN'));
 });

@@ -234,39 +234,6 @@ ssize_t RecvOne(int fd, void* data, size_t len, int maxFds, int truncFlag, int32
   return rc;
 }
 
-// recvmsg(fd, buf, meta: Int32Array, addr: Uint8Array, maxFds, trunc) -> bytes | -errno (RecvOne).
-// meta on return: [0] msg_flags, [1] descriptors received, [2] credentials present, [3] pid, [4] uid,
-// [5] gid, [6] address bytes (0 = unnamed), then the descriptors from [8].
-Napi::Value Recvmsg(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  auto buf = info[1].As<Napi::Uint8Array>();
-  auto meta = info[2].As<Napi::Int32Array>();
-  auto addrOut = info[3].As<Napi::Uint8Array>();
-  int maxFds = info[4].As<Napi::Number>().Int32Value();
-  int truncFlag = info.Length() > 5 && info[5].ToBoolean() ? MSG_TRUNC : 0;
-  if (maxFds < 0 || maxFds > kMaxFds || meta.ElementLength() < static_cast<size_t>(8 + maxFds)) {
-    return Result(env, -EINVAL);
-  }
-  int32_t* m = meta.Data();
-  sockaddr_un addr;
-  Received r;
-  ssize_t rc = RecvOne(fd, buf.Data(), buf.ByteLength(), maxFds, truncFlag, m + 8, &addr, &r);
-  if (rc < 0) return Result(env, static_cast<double>(rc));
-  m[0] = r.flags;
-  m[1] = r.nfds;
-  m[2] = r.creds ? 1 : 0;
-  if (r.creds) {
-    m[3] = r.cred.pid;
-    m[4] = static_cast<int32_t>(r.cred.uid);
-    m[5] = static_cast<int32_t>(r.cred.gid);
-  }
-  size_t alen = r.alen < addrOut.ByteLength() ? r.alen : addrOut.ByteLength();
-  std::memcpy(addrOut.Data(), addr.sun_path, alen);
-  m[6] = static_cast<int32_t>(alen);
-  return Result(env, static_cast<double>(rc));
-}
-
 // recvmsgBatch(fd, buf, meta: Int32Array, addrs: Uint8Array, maxFds, records, maxRecords, chunk, headroom)
 //   -> records received (>= 1) | -errno of the first recvmsg (EAGAIN: nothing to read).
 // Drains the socket in one call into the addon (`records`: a dgram or seqpacket socket, read with
@@ -414,7 +381,6 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   exports.Set("connect", Napi::Function::New(env, Connect));
   exports.Set("shutdown", Napi::Function::New(env, Shutdown));
   exports.Set("sendmsg", Napi::Function::New(env, Sendmsg));
-  exports.Set("recvmsg", Napi::Function::New(env, Recvmsg));
   exports.Set("recvmsgBatch", Napi::Function::New(env, RecvmsgBatch));
   exports.Set("getPeerCred", Napi::Function::New(env, GetPeerCred));
   exports.Set("getsockoptInt", Napi::Function::New(env, GetsockoptInt));
