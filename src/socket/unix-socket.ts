@@ -767,16 +767,12 @@ export class UnixSocket extends Duplex {
     }
   }
 
-  /** The descriptors of a batch: they came with its last record (recvmsgBatch ends a batch there). */
-  #batchFds(): { fds: ReceivedFd[] } {
-    const nfds = meta[0]!;
-    let fds = NO_FDS;
-    if (nfds > 0) {
-      fds = [];
-      for (let i = 0; i < nfds; i++) fds.push(new ReceivedFd(meta[8 + i]!));
-      if (!this.#receiveFds) for (const f of fds.splice(0)) f.close();
-    }
-    return { fds };
+  /** The descriptors of a batch, in a new array: they came with its last record (recvmsgBatch ends a batch there). */
+  #batchFds(): ReceivedFd[] {
+    const fds: ReceivedFd[] = [];
+    for (let i = 0; i < meta[0]!; i++) fds.push(new ReceivedFd(meta[8 + i]!));
+    if (!this.#receiveFds) for (const f of fds.splice(0)) f.close();
+    return fds;
   }
 
   /**
@@ -792,16 +788,16 @@ export class UnixSocket extends Duplex {
       const n = meta[r + 1]!;
       const flags = meta[r + 2]!;
       const last = i === count - 1;
-      // A seqpacket read of 0 bytes is the peer's orderly shutdown (a 0-byte record reads the same).
-      if (this.type === 'seqpacket' && n === 0 && (!last || meta[0] === 0)) {
+      // A seqpacket read of 0 bytes is the peer's orderly shutdown (a 0-byte record reads the same); such
+      // a read ends its batch, so its descriptors, if any, are the batch's.
+      if (this.type === 'seqpacket' && n === 0 && meta[0] === 0) {
         end = true;
         break;
       }
-      const fds = last ? this.#batchFds().fds : NO_FDS;
       const alen = meta[r + 3]!;
       const msg: UnixMessage = {
         data: slab.take(meta[r]!, Math.min(n, MAX_RECORD)),
-        fds: fds === NO_FDS ? [] : fds,
+        fds: last ? this.#batchFds() : [],
         from: alen > 0 ? decodeAddress(addrs.subarray(K.SUN_PATH_MAX * i), alen) : null,
         truncated: (flags & K.MSG_TRUNC) !== 0 || n > MAX_RECORD,
         fdsTruncated: (flags & K.MSG_CTRUNC) !== 0,
@@ -854,7 +850,7 @@ export class UnixSocket extends Duplex {
     const splitAt = withFds ? lastOff : lastOff + lastLen;
     const before = splitAt > start ? slab.take(start, splitAt - start) : undefined;
     const after = withFds && lastLen > 0 ? slab.take(lastOff, lastLen) : undefined;
-    const { fds } = withFds ? this.#batchFds() : { fds: NO_FDS };
+    const fds = withFds ? this.#batchFds() : NO_FDS;
     slab.commit();
     let more = true;
     if (before && !this.push(before)) more = false;
