@@ -36,7 +36,8 @@ const ENOMSG = errno('ENOMSG');
 const MAX_BATCH = 4096;
 // POSIX receives go into one slab shared by every queue (JavaScript runs one at a time, and each message
 // is taken before the next receive). 64 KiB: below glibc's mmap threshold, so a new slab usually reuses
-// memory already resident instead of faulting fresh pages in; a larger mq_msgsize gets slabs its size.
+// memory already resident instead of faulting fresh pages in; an mq_msgsize over 32 KiB gets slabs of
+// twice its size (slab.ts).
 const slab = new ReceiveSlab(64 * 1024);
 const ENOSPC = errno('ENOSPC');
 const EPERM = errno('EPERM');

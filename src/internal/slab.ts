@@ -10,7 +10,9 @@
 // (small records: a copy from Node's pool, so that a small message kept for long does not pin a whole
 // slab), and `commit()` moves the free region past the last view. A slab whose free region is smaller
 // than a receive needs is left to the views that still use it (garbage collected with the last of
-// them), and a new one is taken.
+// them), and a new one is taken, of at least twice that need: a slab only as large as the room a
+// receive must offer (mq_receive offers mq_msgsize) would hold one view, and each record of 4 KiB
+// would cost an allocation of the whole room (1 MiB a message at an mq_msgsize of 1 MiB).
 //
 // All of a receive's records must be taken before anything of it reaches user code: a callback that
 // receives again (on any object sharing the slab) would write over records not yet taken.
@@ -26,7 +28,7 @@ export class ReceiveSlab {
   #off = 0;
   #used = 0;
 
-  /** `size`: the bytes of each slab (at least the largest `free()` headroom asked for). */
+  /** `size`: the bytes of each slab (at least twice the `free()` headroom asked for). */
   constructor(size: number) {
     this.#size = size;
   }
@@ -38,7 +40,7 @@ export class ReceiveSlab {
   free(headroom: number): Buffer {
     if (this.#buf === undefined || this.#buf.length - this.#off < headroom) {
       // Not pooled, and uninitialised: the kernel writes every byte before anybody reads it.
-      this.#buf = Buffer.allocUnsafeSlow(Math.max(this.#size, headroom));
+      this.#buf = Buffer.allocUnsafeSlow(Math.max(this.#size, 2 * headroom));
       // Like Node's Buffer pool: transferring one message's ArrayBuffer to a worker would detach the
       // others' (and the free region).
       markAsUntransferable(this.#buf.buffer);
