@@ -567,7 +567,7 @@ export function listRingServers(): RingServerInventory {
   const ambiguous: [number, number, number][] = [];
   for (const [m, pids] of holders) {
     if (pids.length === 1) {
-      if (serving(pids[0]!) || listening.get(pids[0]!)!.length > 0) served.set(pids[0]!, [...(served.get(pids[0]!) ?? []), { memfd: m }]);
+      if (listening.get(pids[0]!)!.length > 0) served.set(pids[0]!, [...(served.get(pids[0]!) ?? []), { memfd: m }]);
       continue;
     }
     const [a, b] = pids as [number, number];
