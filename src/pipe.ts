@@ -15,13 +15,13 @@ import { native } from './native.js';
 import { IpcError, check, closedError, errno, errnoException, invalidArgType, unwrap } from './errors.js';
 import { fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
-import { O_CLOEXEC, O_PATH, checkOwner, euid, foreignOwner, type AdoptOptions } from './internal/owner.js';
+import { O_CLOEXEC, checkOwner, euid, setCreatedMode, type AdoptOptions } from './internal/owner.js';
 import { arm, Readiness, READABLE, Waits } from './internal/wait.js';
 import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { openOrCreate } from './internal/open-or-create.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, encodeFrame } from './internal/framing.js';
 
-const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK } = fs.constants;
 const ENXIO = errno('ENXIO');
 const IN_OPEN = 0x20;
 const IN_ATTRIB = 0x04;
@@ -398,11 +398,9 @@ function openFifoFd(path: string, flags: number, opts: AdoptOptions = {}): numbe
 
 /**
  * Gives the FIFO mkfifo(3) just made its exact mode. mkfifo applied the umask, which can only remove
- * bits, so the FIFO was never more open than asked; widening it is done on a descriptor, never on the
- * path: between mkfifo and here anybody who can write the directory may have put a symlink or a FIFO of
- * theirs at the path, and chmod(path) would then change the mode of whatever it points at. The
- * descriptor is O_PATH|O_NOFOLLOW (a symlink fails with ELOOP), checked by fstat to be a FIFO owned by
- * us, and chmod goes through its /proc/self/fd magic link, which names that inode.
+ * bits, so the FIFO was never more open than asked; widening it is done on the inode, never on the path
+ * (setCreatedMode: between mkfifo and here anybody who can write the directory may have put a symlink or
+ * a FIFO of theirs at the path).
  *
  * O_PATH, not an open of the FIFO itself: an O_RDWR (or O_RDONLY) descriptor counts as a reader, so a
  * writer that arrives in this window (`echo first > fifo` as soon as the path exists) has its blocking
@@ -413,15 +411,9 @@ function openFifoFd(path: string, flags: number, opts: AdoptOptions = {}): numbe
  */
 function setCreatedFifoMode(path: string, mode: number): void {
   try {
-    const fd = check(native.open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), 'open', path);
-    try {
-      const st = fs.fstatSync(fd);
+    setCreatedMode(path, mode, 'FIFO', (st) => {
       if (!st.isFIFO()) throw notFifo(path, describeStat(st));
-      if (st.uid !== euid()) throw foreignOwner(`FIFO ${path}`, st.uid, { path });
-      if ((st.mode & 0o7777) !== mode) fs.chmodSync(`/proc/self/fd/${fd}`, mode);
-    } finally {
-      native.close(fd);
-    }
+    });
   } catch (err) {
     try {
       const st = fs.lstatSync(path);
