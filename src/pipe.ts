@@ -16,7 +16,7 @@ import { IpcError, check, closedError, errno, errnoException, invalidArgType, un
 import { fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
 import { O_CLOEXEC, checkOwner, euid, setCreatedMode, type AdoptOptions } from './internal/owner.js';
-import { arm, Readiness, READABLE, Waits } from './internal/wait.js';
+import { Readiness, READABLE, Waits, waitUntil } from './internal/wait.js';
 import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { openOrCreate } from './internal/open-or-create.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, encodeFrame } from './internal/framing.js';
@@ -444,27 +444,15 @@ const IN_EVENT_SIZE = 16; // struct inotify_event without a name (the watch is o
 async function waitForReader(path: string, opts: WaitOptions & AdoptOptions): Promise<number> {
   const ino = check(native.inotifyInit(), 'inotify_init1');
   const bell = new Readiness(ino, `FIFO ${path}`);
-  // One { signal, timeout } for the whole wait: each inotify event (any process may open or chmod the
-  // FIFO) starts another bell.wait, and a timeout given to each would start again with it.
-  const gaveUp = new AbortController();
-  const disarm = arm(opts, `FIFO ${path}`, (err) => gaveUp.abort(err));
-  const each = { signal: gaveUp.signal };
   let bait = -1;
-  try {
-    check(native.inotifyAddWatch(ino, path, IN_OPEN | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF), 'inotify_add_watch', path);
-    bait = check(openFifoFd(path, O_RDWR, opts), 'open', path);
-    // A reader that came and opened between our ENXIO and the watch left no event: check once first.
-    let ours = -1; // IN_OPEN events our own opens have queued and the next drain will find
+  let ours = -1; // IN_OPEN events our own opens have queued and the next drain will find
+  // The write end once a reader holds the FIFO, else undefined (wait for the next inotify event).
+  const look = (): number | undefined => {
     for (;;) {
       const events = Math.floor(check(native.drain(ino), 'read') / IN_EVENT_SIZE);
       if (events <= ours) {
-        try {
-          await bell.wait(READABLE, each);
-        } catch (err) {
-          throw gaveUp.signal.aborted ? gaveUp.signal.reason : err;
-        }
         ours = 0;
-        continue;
+        return undefined;
       }
       const wfd = check(openFifoFd(path, O_WRONLY, opts), 'open', path);
       native.close(bait);
@@ -475,8 +463,26 @@ async function waitForReader(path: string, opts: WaitOptions & AdoptOptions): Pr
       native.close(wfd);
       ours = 2;
     }
+  };
+  try {
+    check(native.inotifyAddWatch(ino, path, IN_OPEN | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF), 'inotify_add_watch', path);
+    bait = check(openFifoFd(path, O_RDWR, opts), 'open', path);
+    // One wait, one { signal, timeout }, however many inotify events (any process may open or chmod the
+    // FIFO) it takes; a reader that came between our ENXIO and the watch left no event: look once first.
+    return await waitUntil<number>(opts, `FIFO ${path}`, (resolve, reject) => {
+      const step = (): void => {
+        try {
+          const wfd = look();
+          if (wfd !== undefined) resolve(wfd);
+        } catch (err) {
+          reject(err as Error);
+        }
+      };
+      bell.listen(READABLE, step);
+      step();
+      return () => bell.listen(0);
+    });
   } finally {
-    disarm();
     bell.close();
     native.close(ino);
     if (bait >= 0) native.close(bait);
