@@ -236,6 +236,8 @@ export function patternDigest(size: number, n: number): Digest {
   return { bytes: size * n, fnv: h };
 }
 
+const WORD = Buffer.alloc(4);
+
 /** A running digest, for receivers. */
 export class DigestAcc implements Digest {
   bytes = 0;
@@ -243,6 +245,11 @@ export class DigestAcc implements Digest {
   add(data: Uint8Array): void {
     this.bytes += data.length;
     this.fnv = fnv1a(this.fnv, data);
+  }
+  /** A 4-byte word, little-endian (what a side folds in when the data is a word: wordsDigest()). */
+  addWord(w: number): void {
+    WORD.writeUInt32LE(w >>> 0);
+    this.add(WORD);
   }
   toJSON(): Digest {
     return { bytes: this.bytes, fnv: this.fnv };
@@ -262,15 +269,9 @@ export function checkDigests(what: string, size: number, n: number, sides: Recor
  * is a word (a shared counter, a sigqueue value) rather than pattern messages.
  */
 export function wordsDigest(words: Iterable<number>): Digest {
-  const b = Buffer.alloc(4);
-  let h = FNV_SEED;
-  let bytes = 0;
-  for (const w of words) {
-    b.writeUInt32LE(w >>> 0);
-    h = fnv1a(h, b);
-    bytes += 4;
-  }
-  return { bytes, fnv: h };
+  const d = new DigestAcc();
+  for (const w of words) d.addWord(w);
+  return d.toJSON();
 }
 
 /** checkDigests() against a given digest; `moved` says what should have moved ('300 × 4 B'). */

@@ -23,17 +23,13 @@ async function receiver(count: number, verify: boolean): Promise<void> {
   using w = signals.watch('SIGRTMIN+1', { ref: true });
   const lat = new Float64Array(count);
   const digest = new DigestAcc();
-  const word = Buffer.alloc(4);
   process.stdout.write('ready\n');
   let i = 0;
   for await (const ev of w) {
     const now = Number(process.hrtime.bigint() & 0xffffffffn);
     lat[i] = (now - (ev.value! >>> 0) + 2 ** 32) % 2 ** 32;
     signals.send(ev.pid!, 'SIGRTMIN+2', { value: 0 });
-    if (verify) {
-      word.writeUInt32LE(ev.value! >>> 0);
-      digest.add(word);
-    }
+    if (verify) digest.addWord(ev.value!);
     if (++i === count) break;
   }
   process.stdout.write(verify ? JSON.stringify(digest) + '\n' : Array.from(lat).join('\n') + '\n');

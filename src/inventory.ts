@@ -6,6 +6,7 @@
  * @module
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { IpcError } from './errors.js';
 import { SharedMemory, SystemVSharedMemory } from './shared-memory.js';
 import { Semaphore, SystemVSemaphoreSet } from './semaphore.js';
@@ -369,7 +370,7 @@ export async function removeIpcObject(ref: string | IpcObjectRef): Promise<boole
 export interface RingClient {
   /** The client's pid; absent when the client is in a process this user cannot inspect. */
   pid?: number;
-  /** Its command name (/proc/PID/comm). */
+  /** Its program's name (`programName`). */
   command?: string;
   /** Its owner's uid. */
   uid?: number;
@@ -400,7 +401,7 @@ export interface RingServerEntry {
   socket: number;
   /** The process holding the listening socket; absent when no process this user can inspect holds it. */
   pid?: number;
-  /** Its command name (/proc/PID/comm). */
+  /** Its program's name (`programName`). */
   command?: string;
   /** Its owner's uid. */
   uid?: number;
@@ -444,7 +445,6 @@ interface UnixSocketRow {
 interface ProcessView {
   pid: number;
   uid: number;
-  command: string;
   sockets: Set<number>;
   /** Inodes of the ring memfds it maps or holds open. */
   memfds: Set<number>;
@@ -479,6 +479,21 @@ function unixSockets(): Map<number, UnixSocketRow> {
 }
 
 /**
+ * The name of the program process `pid` runs: argv[0]'s base name, since /proc/PID/comm is the main
+ * thread's name, which a program may set (Node 24 names it 'MainThread'); comm when the command line is
+ * gone (a zombie); '?' when the process is.
+ */
+export function programName(pid: number): string {
+  try {
+    const argv0 = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+    if (argv0) return path.basename(argv0);
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+/**
  * Every process's sockets and ring memfds. A process whose /proc/PID/fd this user may not read (another
  * user's, without CAP_SYS_PTRACE) is counted in `hidden` instead.
  */
@@ -503,7 +518,7 @@ function processViews(): { views: ProcessView[]; hidden: number } {
       if ((err as NodeJS.ErrnoException).code === 'EACCES') hidden++;
       continue; // gone since the listing, or not ours to read
     }
-    const view: ProcessView = { pid: Number(p), uid, command: '', sockets: new Set(), memfds: new Set(), ipckit: false };
+    const view: ProcessView = { pid: Number(p), uid, sockets: new Set(), memfds: new Set(), ipckit: false };
     for (const fd of fds) {
       let link: string;
       try {
@@ -521,7 +536,6 @@ function processViews(): { views: ProcessView[]; hidden: number } {
         if (line.endsWith(memfdLink)) view.memfds.add(Number(line.split(/\s+/)[4]));
         else if (line.endsWith('/ipckit.node')) view.ipckit = true;
       }
-      view.command = fs.readFileSync(`${dir}/comm`, 'utf8').trim();
     } catch {
       // exited meanwhile: what the fd table said stands
     }
@@ -567,7 +581,7 @@ export function listRingServers(): RingServerInventory {
   const ambiguous: [number, number, number][] = [];
   for (const [m, pids] of holders) {
     if (pids.length === 1) {
-      if (serving(pids[0]!) || listening.get(pids[0]!)!.length > 0) served.set(pids[0]!, [...(served.get(pids[0]!) ?? []), { memfd: m }]);
+      if (listening.get(pids[0]!)!.length > 0) served.set(pids[0]!, [...(served.get(pids[0]!) ?? []), { memfd: m }]);
       continue;
     }
     const [a, b] = pids as [number, number];
@@ -598,12 +612,12 @@ export function listRingServers(): RingServerInventory {
       const clients: RingClient[] = segs.map(({ memfd, client }) => {
         if (client !== undefined) {
           const c = byPid.get(client)!;
-          return { pid: client, command: c.command, uid: c.uid, owner: owner(c.uid), memfd };
+          return { pid: client, command: programName(client), uid: c.uid, owner: owner(c.uid), memfd };
         }
         // Only the server maps it: the client is in the same process, or in one we cannot see.
         return hidden
           ? { memfd, note: `client not found: in the server's own process, or in one of the ${hidden} processes this user cannot inspect` }
-          : { pid: v.pid, command: v.command, uid: v.uid, owner: owner(v.uid), memfd };
+          : { pid: v.pid, command: programName(v.pid), uid: v.uid, owner: owner(v.uid), memfd };
       });
       const why: string[] = [];
       if (ring.length > 1) why.push(`process ${v.pid} serves ${ring.length} addresses: the clients listed are those of all of them (/proc does not tell which socket a segment belongs to)`);
@@ -620,7 +634,7 @@ export function listRingServers(): RingServerInventory {
         address: l.path,
         socket: l.inode,
         pid: v.pid,
-        command: v.command,
+        command: programName(v.pid),
         uid: v.uid,
         owner: owner(v.uid),
         ...socketMode(l.path),

@@ -155,13 +155,15 @@ export function ownBenchRun(): () => void {
       return false;
     });
     for (const o of doomed) await removeIpcObject(o.ref).catch(() => false);
+    // Before the sweep below, which is the one step that can outlast lifetime.ts's bound (up to 2^15 pids
+    // x 4 names: over a second on an idle machine), and which ends where the bound cuts it off.
+    fs.rmSync(tmp, { recursive: true, force: true });
     if (first !== undefined && last !== undefined) {
       // Without /dev/mqueue, POSIX queues cannot be listed (and a mount elsewhere is not one ls reads):
       // the names the bench gives them are unlinked for each pid of the run, listed or not.
       const pids = [self, ...pidsSince(first, last).filter((p) => ours(p, last))];
       for (const p of pids) for (const name of queueNames(p)) await removeIpcObject({ kind: 'posix-mq', name }).catch(() => false);
     }
-    fs.rmSync(tmp, { recursive: true, force: true });
   };
   const disown = own('the bench run (its processes, objects and temporary files)', release);
   return () => {

@@ -4,8 +4,8 @@
 // sockets, and /proc/PID/{fd,maps} for the processes that have an object open or mapped (complete for
 // root; an unprivileged user sees only its own processes, which the explanation then says).
 import fs from 'node:fs';
-import path from 'node:path';
 import { listIpcObjects, parseEndpoint, type IpcObject } from '../index.js';
+import { programName } from '../inventory.js';
 import { doorbellsOf } from './doorbells.js';
 import { bytes } from './output.js';
 
@@ -13,18 +13,6 @@ interface Holder {
   pid: number;
   comm: string;
   how: string;
-}
-
-// The program's name: argv[0]'s base name, since /proc/PID/comm is the main thread's name, which a
-// program may set (Node 24 names it 'MainThread'); comm when the command line is gone (a zombie).
-function comm(pid: number): string {
-  try {
-    const argv0 = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
-    if (argv0) return path.basename(argv0);
-    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '?';
-  }
 }
 
 function pids(): number[] {
@@ -58,7 +46,7 @@ function fdHolders(links: Set<string>, how: string): Holder[] {
         continue;
       }
       if (links.has(link)) {
-        out.push({ pid, comm: comm(pid), how });
+        out.push({ pid, comm: programName(pid), how });
         break;
       }
     }
@@ -76,7 +64,7 @@ function mapHolders(file: string): Holder[] {
     } catch {
       continue;
     }
-    if (maps.split('\n').some((l) => l.endsWith(` ${file}`))) out.push({ pid, comm: comm(pid), how: 'has it mapped' });
+    if (maps.split('\n').some((l) => l.endsWith(` ${file}`))) out.push({ pid, comm: programName(pid), how: 'has it mapped' });
   }
   return out;
 }
@@ -156,7 +144,7 @@ function sysvmq(key: number): string[] {
   ];
   const alive = Object.entries(obj?.pids ?? {})
     .filter(([, pid]) => pid > 0 && fs.existsSync(`/proc/${pid}`))
-    .map(([what, pid]) => `  pid ${pid} (${comm(pid)}) is alive and was its ${what === 'lastSend' ? 'last sender' : 'last receiver'}`);
+    .map(([what, pid]) => `  pid ${pid} (${programName(pid)}) is alive and was its ${what === 'lastSend' ? 'last sender' : 'last receiver'}`);
   lines.push(...(alive.length ? alive : ['  a System V queue belongs to no process: it stays until it is removed']));
   lines.push(`  remove it with: ipckit rm sysvmq:${hex}   (or: ipcrm -Q ${hex})`);
   return lines;

@@ -42,9 +42,12 @@ export function wallMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** A moment: on this process's clock (ms), the wall clock, and the noticing thread's run-queue counter. */
+/**
+ * A moment: the wall clock (ms, `wallMs()`: within this process it differs from performance.now() by a
+ * constant, so one clock serves for marks of this process and reports of another), and the noticing
+ * thread's run-queue counter.
+ */
 export interface Mark {
-  ms: number;
   wall: number;
   queuedNs: number | undefined;
 }
@@ -54,12 +57,12 @@ export interface Mark {
  * noticing side in another process). Take it right at the error.
  */
 export function mark(pid?: number): Mark {
-  return { ms: performance.now(), wall: wallMs(), queuedNs: pid === undefined ? runDelayNs() : processRunDelayNs(pid) };
+  return { wall: wallMs(), queuedNs: pid === undefined ? runDelayNs() : processRunDelayNs(pid) };
 }
 
 /** A mark from another process's report: its wall clock (ms) and its run-queue counter (ns). */
 export function reported(wall: number, queuedNs: number | undefined): Mark {
-  return { ms: Number.NaN, wall, queuedNs };
+  return { wall, queuedNs };
 }
 
 /** A SIGKILL and the death it caused, as `killAndAwaitDeath` saw them. */
@@ -97,7 +100,7 @@ export function killAndAwaitDeath(child: ChildProcess, noticer?: number, timeout
   // sleeps is woken at once, so the death is seen within about the pause.
   const pause = new Int32Array(new SharedArrayBuffer(4));
   while (!zombie(pid)) {
-    assert.ok(performance.now() - killed.ms < timeoutMs, `pid ${pid} not dead ${timeoutMs} ms after SIGKILL`);
+    assert.ok(wallMs() - killed.wall < timeoutMs, `pid ${pid} not dead ${timeoutMs} ms after SIGKILL`);
     Atomics.wait(pause, 0, 0, 0.1);
   }
   const after = processRunDelayNs(pid);
@@ -148,14 +151,14 @@ export class DeathLatency {
    * asserts the library's own latency against the bound, and keeps the sample for `check()`.
    */
   add(death: Death, noticed: Mark): DeathSample {
-    const same = Number.isFinite(noticed.ms);
-    const after = same ? noticed.ms - death.dead.ms : noticed.wall - death.dead.wall;
+    const after = noticed.wall - death.dead.wall;
     const q0 = death.dead.queuedNs;
     const q1 = noticed.queuedNs;
     const queued = Math.min(Math.max(0, after), q0 === undefined || q1 === undefined ? 0 : Math.max(0, (q1 - q0) / 1e6));
+    const dying = death.dead.wall - death.killed.wall;
     const s: DeathSample = {
-      dyingMs: death.dead.ms - death.killed.ms,
-      victimQueuedMs: Math.min(death.victimQueuedMs, Math.max(0, death.dead.ms - death.killed.ms)),
+      dyingMs: dying,
+      victimQueuedMs: Math.min(death.victimQueuedMs, Math.max(0, dying)),
       afterMs: after,
       queuedMs: queued,
       ownMs: Math.max(0, after - queued),
