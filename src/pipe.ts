@@ -15,13 +15,13 @@ import { native } from './native.js';
 import { IpcError, check, closedError, errno, errnoException, invalidArgType, unwrap } from './errors.js';
 import { fsPath } from './internal/names.js';
 import { disarm, guard } from './internal/lifetime.js';
-import { O_CLOEXEC, O_PATH, checkOwner, euid, foreignOwner, type AdoptOptions } from './internal/owner.js';
-import { arm, Readiness, READABLE, Waits } from './internal/wait.js';
+import { O_CLOEXEC, checkOwner, euid, setCreatedMode, type AdoptOptions } from './internal/owner.js';
+import { Readiness, READABLE, Waits, waitUntil } from './internal/wait.js';
 import { validateInteger, validateMode, validateOptions, validateOwnership, validateWaitOptions, type WaitOptions } from './internal/validate.js';
 import { openOrCreate } from './internal/open-or-create.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, encodeFrame } from './internal/framing.js';
 
-const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK } = fs.constants;
 const ENXIO = errno('ENXIO');
 const IN_OPEN = 0x20;
 const IN_ATTRIB = 0x04;
@@ -398,11 +398,9 @@ function openFifoFd(path: string, flags: number, opts: AdoptOptions = {}): numbe
 
 /**
  * Gives the FIFO mkfifo(3) just made its exact mode. mkfifo applied the umask, which can only remove
- * bits, so the FIFO was never more open than asked; widening it is done on a descriptor, never on the
- * path: between mkfifo and here anybody who can write the directory may have put a symlink or a FIFO of
- * theirs at the path, and chmod(path) would then change the mode of whatever it points at. The
- * descriptor is O_PATH|O_NOFOLLOW (a symlink fails with ELOOP), checked by fstat to be a FIFO owned by
- * us, and chmod goes through its /proc/self/fd magic link, which names that inode.
+ * bits, so the FIFO was never more open than asked; widening it is done on the inode, never on the path
+ * (setCreatedMode: between mkfifo and here anybody who can write the directory may have put a symlink or
+ * a FIFO of theirs at the path).
  *
  * O_PATH, not an open of the FIFO itself: an O_RDWR (or O_RDONLY) descriptor counts as a reader, so a
  * writer that arrives in this window (`echo first > fifo` as soon as the path exists) has its blocking
@@ -413,15 +411,9 @@ function openFifoFd(path: string, flags: number, opts: AdoptOptions = {}): numbe
  */
 function setCreatedFifoMode(path: string, mode: number): void {
   try {
-    const fd = check(native.open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), 'open', path);
-    try {
-      const st = fs.fstatSync(fd);
+    setCreatedMode(path, mode, 'FIFO', (st) => {
       if (!st.isFIFO()) throw notFifo(path, describeStat(st));
-      if (st.uid !== euid()) throw foreignOwner(`FIFO ${path}`, st.uid, { path });
-      if ((st.mode & 0o7777) !== mode) fs.chmodSync(`/proc/self/fd/${fd}`, mode);
-    } finally {
-      native.close(fd);
-    }
+    });
   } catch (err) {
     try {
       const st = fs.lstatSync(path);
@@ -452,27 +444,15 @@ const IN_EVENT_SIZE = 16; // struct inotify_event without a name (the watch is o
 async function waitForReader(path: string, opts: WaitOptions & AdoptOptions): Promise<number> {
   const ino = check(native.inotifyInit(), 'inotify_init1');
   const bell = new Readiness(ino, `FIFO ${path}`);
-  // One { signal, timeout } for the whole wait: each inotify event (any process may open or chmod the
-  // FIFO) starts another bell.wait, and a timeout given to each would start again with it.
-  const gaveUp = new AbortController();
-  const disarm = arm(opts, `FIFO ${path}`, (err) => gaveUp.abort(err));
-  const each = { signal: gaveUp.signal };
   let bait = -1;
-  try {
-    check(native.inotifyAddWatch(ino, path, IN_OPEN | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF), 'inotify_add_watch', path);
-    bait = check(openFifoFd(path, O_RDWR, opts), 'open', path);
-    // A reader that came and opened between our ENXIO and the watch left no event: check once first.
-    let ours = -1; // IN_OPEN events our own opens have queued and the next drain will find
+  let ours = -1; // IN_OPEN events our own opens have queued and the next drain will find
+  // The write end once a reader holds the FIFO, else undefined (wait for the next inotify event).
+  const look = (): number | undefined => {
     for (;;) {
       const events = Math.floor(check(native.drain(ino), 'read') / IN_EVENT_SIZE);
       if (events <= ours) {
-        try {
-          await bell.wait(READABLE, each);
-        } catch (err) {
-          throw gaveUp.signal.aborted ? gaveUp.signal.reason : err;
-        }
         ours = 0;
-        continue;
+        return undefined;
       }
       const wfd = check(openFifoFd(path, O_WRONLY, opts), 'open', path);
       native.close(bait);
@@ -483,8 +463,26 @@ async function waitForReader(path: string, opts: WaitOptions & AdoptOptions): Pr
       native.close(wfd);
       ours = 2;
     }
+  };
+  try {
+    check(native.inotifyAddWatch(ino, path, IN_OPEN | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF), 'inotify_add_watch', path);
+    bait = check(openFifoFd(path, O_RDWR, opts), 'open', path);
+    // One wait, one { signal, timeout }, however many inotify events (any process may open or chmod the
+    // FIFO) it takes; a reader that came between our ENXIO and the watch left no event: look once first.
+    return await waitUntil<number>(opts, `FIFO ${path}`, (resolve, reject) => {
+      const step = (): void => {
+        try {
+          const wfd = look();
+          if (wfd !== undefined) resolve(wfd);
+        } catch (err) {
+          reject(err as Error);
+        }
+      };
+      bell.listen(READABLE, step);
+      step();
+      return () => bell.listen(0);
+    });
   } finally {
-    disarm();
     bell.close();
     native.close(ino);
     if (bait >= 0) native.close(bait);

@@ -241,6 +241,7 @@ export class ProcessWatcher implements AsyncIterableIterator<ProcessEvent>, Asyn
       this.#loop = ac;
       void this.#waitExit(ac.signal);
     }
+    if (signal?.aborted) this.#fail(abortError(signal)); // onAbort never fires for a signal aborted already
   }
 
   /** @internal */

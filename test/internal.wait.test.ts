@@ -97,27 +97,36 @@ test('waitUntil: a start that throws rejects with its error and disarms; one tha
 test('arm: gives up at most once, disarm is idempotent; onAbort removes its listener', async () => {
   const ac = new AbortController();
   const seen: string[] = [];
+  const before = timers();
   const disarm = arm({ signal: ac.signal, timeout: 10_000 }, 'x', (err) => seen.push(err.name));
+  assert.deepEqual([timers(), listeners(ac.signal)], [before + 1, 1]);
   ac.abort();
-  ac.abort();
+  assert.deepEqual([timers(), listeners(ac.signal)], [before, 0], 'giving up on the abort cleared the timer');
   disarm();
   assert.deepEqual(seen, ['AbortError']);
+  // A timeout gives up once and removes the listener; a disarm before it fires leaves nothing either.
+  const other = new AbortController();
+  await new Promise<void>((resolve) => arm({ signal: other.signal, timeout: 1 }, 'y', (err) => (seen.push((err as { code?: string }).code!), resolve())));
+  assert.equal(listeners(other.signal), 0);
+  arm({ signal: other.signal, timeout: 10_000 }, 'z', () => seen.push('never'))();
+  assert.deepEqual([timers(), listeners(other.signal)], [before, 0]);
+  other.abort();
+  assert.deepEqual(seen, ['AbortError', 'ERR_IPC_TIMEOUT']);
   // Already aborted: gives up at once, before arm returns, with nothing left armed.
-  const before = timers();
   arm({ signal: ac.signal, timeout: 10_000 }, 'x', (err) => seen.push(err.name));
-  assert.deepEqual(seen, ['AbortError', 'AbortError']);
+  assert.deepEqual(seen, ['AbortError', 'ERR_IPC_TIMEOUT', 'AbortError']);
   assert.equal(timers(), before);
   assert.equal(listeners(ac.signal), 0);
 
-  const other = new AbortController();
+  const third = new AbortController();
   let fired = 0;
-  const stop = onAbort(other.signal, () => fired++);
-  assert.equal(listeners(other.signal), 1);
+  const stop = onAbort(third.signal, () => fired++);
+  assert.equal(listeners(third.signal), 1);
   stop();
   stop();
-  other.abort();
+  third.abort();
   assert.equal(fired, 0);
-  assert.equal(listeners(other.signal), 0);
+  assert.equal(listeners(third.signal), 0);
 });
 
 test('bounded: passes the promise through (the same one without signal or timeout), gives up on the signal', async () => {

@@ -98,6 +98,10 @@ test('an AbortSignal ends the watch with AbortError, closing the pidfd', async (
   ac.abort();
   await assert.rejects(p, { name: 'AbortError' });
   assert.equal(fds(), before);
+  // A signal aborted before the watch ends it as well, at once.
+  const already = processes.watch(child, { signal: AbortSignal.abort('early') });
+  await assert.rejects(already.next({ timeout: 5000 }), (err: Error) => err.name === 'AbortError' && err.cause === 'early');
+  assert.equal(fds(), before);
   assert.equal(procState(child.pid!) !== 'gone', true, 'the child was not touched');
 });
 

@@ -40,15 +40,11 @@ async function listen(ep: NetEndpoint, opts: TransportOptions): Promise<Acceptin
 function connect(ep: NetEndpoint, opts: TransportOptions & WaitOptions): Promise<StreamTransport> {
   return waitUntil<StreamTransport>(opts, `connect ${ep.url}`, (resolve, reject) => {
     const s = net.connect(address(ep));
-    let connected = false;
     s.once('error', reject);
-    s.once('connect', () => {
-      connected = true;
-      resolve(wrap(ep, s, opts.maxMessageSize));
-    });
+    s.once('connect', () => resolve(wrap(ep, s, opts.maxMessageSize)));
     return () => {
       s.off('error', reject);
-      if (!connected) s.destroy(); // failed, aborted or timed out
+      if (s.connecting) s.destroy(); // aborted or timed out (a failed connect is destroyed already)
     };
   });
 }

@@ -11,7 +11,8 @@ import type { Readable, Writable } from 'node:stream';
 import { closedError, IpcError } from '../errors.js';
 import type { WaitOptions } from '../internal/validate.js';
 import { FrameDecoder } from '../internal/framing.js';
-import { bounded, isPeerGone, peerDead, type Transport } from './transport.js';
+import { bounded } from '../internal/wait.js';
+import { isPeerGone, peerDead, type Transport } from './transport.js';
 import { Inbox } from './inbox.js';
 
 export const GOODBYE = 0xffffffff;

@@ -108,9 +108,6 @@ export function peerGone(what: string, cause?: unknown): IpcError {
   return new IpcError('ERR_IPC_PEER_DEAD', `the peer of ${what} is gone (it closed or died); nothing more can be sent`, {}, cause ? { cause } : undefined);
 }
 
-/** `p`, given up on `{ signal, timeout }` (internal/wait.ts): the channel layer's waits for a peer or a drain. */
-export { bounded } from '../internal/wait.js';
-
 /** The codes of errors that mean "the other side is gone" on sockets and pipes. */
 export function isPeerGone(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;

@@ -1,10 +1,11 @@
 // Permissions and owners of filesystem IPC objects (FIFOs, socket files), always on a descriptor.
 //
 // A path is a name anybody who can write its directory may swap between two syscalls; a descriptor is
-// the inode itself. So a mode is set with fchmod on a descriptor opened O_NOFOLLOW, after fstat says it
-// is the kind of object we made and that it is ours; a socket file cannot be open(2)ed (ENXIO), so it
-// is reached through an O_PATH descriptor and its /proc/self/fd magic link, which names that inode and
-// is not resolved again (what glibc's fchmodat(AT_SYMLINK_NOFOLLOW) does).
+// the inode itself. So a mode is set on a descriptor opened O_NOFOLLOW, after fstat says it is the kind
+// of object we made and that it is ours (setCreatedMode). A socket file cannot be open(2)ed (ENXIO) and a
+// FIFO's open would count as a reader or writer, so both are reached through an O_PATH descriptor and its
+// /proc/self/fd magic link, which names that inode and is not resolved again (what glibc's
+// fchmodat(AT_SYMLINK_NOFOLLOW) does).
 import fs from 'node:fs';
 import { IpcError, check, invalidArgType } from '../errors.js';
 import { native } from '../native.js';
@@ -54,19 +55,28 @@ export function checkOwner(what: string, uid: number, opts: AdoptOptions | undef
 }
 
 /**
- * Sets the mode of the socket file we just bound at `path`, through an O_PATH|O_NOFOLLOW descriptor:
- * a symlink or anybody else's file swapped in since bind(2) is refused, never chmod'ed. Returns the
- * inode found (what close() will unlink), or throws.
+ * Sets the mode of a file we just made at `path` (a socket bound, a FIFO mkfifo'd) through an
+ * O_PATH|O_NOFOLLOW descriptor and its /proc/self/fd link: a symlink swapped in since is refused (ELOOP),
+ * and `expect(st)` throws unless fstat shows the kind we made; anybody else's file is
+ * ERR_IPC_FOREIGN_OWNER (`what` names it). Never chmod'ed through the path. O_PATH opens no socket and
+ * no pipe: a FIFO's descriptor does not count as a reader or a writer. Returns the inode found.
  */
-export function setSocketFileMode(path: string, mode: number): fs.Stats {
+export function setCreatedMode(path: string, mode: number, what: string, expect: (st: fs.Stats) => void): fs.Stats {
   const fd = check(native.open(path, O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0), 'open', path);
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isSocket()) throw new IpcError('ERR_IPC_NAME_INVALID', `${path} was replaced by something that is not a socket after bind(2); left untouched`, { path });
-    if (st.uid !== euid()) throw foreignOwner(`socket file ${path}`, st.uid, { path });
+    expect(st);
+    if (st.uid !== euid()) throw foreignOwner(`${what} ${path}`, st.uid, { path });
     if ((st.mode & 0o7777) !== mode) fs.chmodSync(`/proc/self/fd/${fd}`, mode);
     return st;
   } finally {
     native.close(fd);
   }
+}
+
+/** setCreatedMode for the socket file we just bound at `path` (what close() will unlink is the inode returned). */
+export function setSocketFileMode(path: string, mode: number): fs.Stats {
+  return setCreatedMode(path, mode, 'socket file', (st) => {
+    if (!st.isSocket()) throw new IpcError('ERR_IPC_NAME_INVALID', `${path} was replaced by something that is not a socket after bind(2); left untouched`, { path });
+  });
 }
