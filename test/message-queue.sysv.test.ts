@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { SystemVMessageQueue, ftok, messageQueueLimits } from '../src/index.js';
 import { native } from '../src/native.js';
-import { tmpDir, uniqueKey } from './helpers/index.js';
+import { threadBlockedIn, tmpDir, uniqueKey } from './helpers/index.js';
 
 const inTable = (id: number) => fs.readFileSync('/proc/sysvipc/msg', 'utf8').split('\n').slice(1).some((l) => l.trim().split(/\s+/)[1] === String(id));
 
@@ -60,8 +60,8 @@ test('a receive waits on a waiter thread, not on the loop, and wakes when a matc
   await using q = await SystemVMessageQueue.create('private');
   const p = q.receive({ type: 7, timeout: 5000 });
   assert.equal(native.waiterStats().pending, 1);
+  await threadBlockedIn('do_msgrcv'); // the receive is in the kernel when the other type comes
   await q.send(3, 'other');
-  await new Promise((r) => setTimeout(r, 20));
   await q.send(7, 'mine');
   const m = await p;
   assert.deepEqual([m.type, String(m.data)], [7, 'mine']);
@@ -87,7 +87,7 @@ test('a full queue makes send wait on a thread until there is room', async () =>
   assert.equal(q.trySend(1, 'x'), false);
   let sent = false;
   const p = q.send(2, 'late').then(() => (sent = true));
-  await new Promise((r) => setTimeout(r, 20));
+  await threadBlockedIn('do_msgsnd');
   assert.equal(sent, false);
   assert.equal(q.tryReceive()!.data.length, 16);
   await p;
@@ -125,7 +125,7 @@ test('remove() wakes a waiting receive with EIDRM and closes the object', async 
   const q = await SystemVMessageQueue.create('private');
   const other = SystemVMessageQueue.fromId(q.id);
   const p = other.receive();
-  await new Promise((r) => setTimeout(r, 10));
+  await threadBlockedIn('do_msgrcv'); // removed before msgrcv began, the call would see EINVAL, not EIDRM
   assert.equal(await q.remove(), true);
   await assert.rejects(p, { code: 'EIDRM' });
   assert.equal(q.closed, true);

@@ -444,3 +444,29 @@ export async function killDuringTraffic(
   await exited(child);
   return { err, death, noticed };
 }
+
+/**
+ * Resolves once a thread of this process sleeps in the kernel function `fn`, as its /proc wchan says
+ * (a waiter thread blocked in msgrcv is 'do_msgrcv', in msgsnd 'do_msgsnd'): the event a test waits for
+ * before it removes, fills or drains what that call waits on. Bounded by `ms`. A kernel that hides
+ * wchan (every thread reads '0') cannot tell: then it gives the thread 50 ms, and says so in the name.
+ */
+export async function threadBlockedIn(fn: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    let known = false;
+    for (const t of fs.readdirSync('/proc/self/task')) {
+      let w = '0';
+      try {
+        w = fs.readFileSync(`/proc/self/task/${t}/wchan`, 'utf8');
+      } catch {
+        continue; // the thread ended
+      }
+      if (w === fn) return;
+      if (w !== '0') known = true;
+    }
+    if (!known) return void (await new Promise((r) => setTimeout(r, 50)));
+    if (Date.now() > deadline) throw new Error(`no thread of this process slept in ${fn} within ${ms} ms`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
