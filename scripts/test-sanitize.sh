@@ -18,7 +18,7 @@ root=$PWD
 # shared memory, queues, sockets and signals. Left out of the default run: the CLI, the docs snippets,
 # the consumer-types fixture, the conformance suite over every transport and the faults/interop runs,
 # which spend their time in tsc, child processes and peers more than in the addon, and mutex.robust,
-# whose 100 owners SIGKILLed one after the other are 100 Node starts at ~2.5 s each under ASan (node
+# whose owners SIGKILLed one after the other are Node starts at ~2.5 s each under ASan (node
 # --test on Node 20 cannot skip one test by name). They run with --all.
 ADDON_TESTS=(
   native.review.signal native.review.socket native.review.sysv native.review.waiter
