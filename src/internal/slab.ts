@@ -77,3 +77,40 @@ export class ReceiveSlab {
     this.#used = 0;
   }
 }
+
+// ---- short copies out of shared memory ------------------------------------------------------------
+
+/** Records of at most this many bytes are copied out by words into the copy pool (see copyWords). */
+export const WORD_COPY_MAX = 256;
+/** Bytes of each copy pool: small enough that a few short messages kept for long pin little. */
+const POOL_BYTES = 16 * 1024;
+
+let pool: ArrayBuffer | undefined;
+let pool32: Int32Array | undefined;
+let poolOff = 0;
+
+/**
+ * A copy of `len` (at most WORD_COPY_MAX) bytes at word index `word` of `src`, in a Buffer of its own:
+ * for short records read out of a ring, where Buffer.allocUnsafe plus a set() from a subarray cost two
+ * allocations and a builtin call, several times the copy itself. The bytes land in a pool of this
+ * module's own (like Node's Buffer pool: each Buffer is a view of it, a kept Buffer pins at most
+ * POOL_BYTES, and the pool is untransferable), copied by whole words: the last word may take up to
+ * three bytes past `len`, so `src` must hold them (a ring's records are padded to 8 bytes), and they
+ * fall in this Buffer's own 8-byte slot of the pool, never in another's.
+ */
+export function copyWords(src: Int32Array, word: number, len: number): Buffer {
+  const slot = (len + 7) & ~7;
+  if (pool === undefined || poolOff + slot > POOL_BYTES) {
+    pool = new ArrayBuffer(POOL_BYTES);
+    markAsUntransferable(pool);
+    pool32 = new Int32Array(pool);
+    poolOff = 0;
+  }
+  const at = poolOff;
+  poolOff += slot;
+  const d = pool32!;
+  const w = at >> 2;
+  const words = (len + 3) >> 2;
+  for (let i = 0; i < words; i++) d[w + i] = src[word + i]!;
+  return Buffer.from(pool!, at, len);
+}
