@@ -4,17 +4,22 @@
 //   sink        receives messages (busy-polling, tryReceiveInto a reused buffer) until an empty one, then
 //               sends one byte back; sink-inplace the same reading in place (peek/release).
 //   channel-echo  the public API: connect(url) as a Channel, `for await (const m of ch) await ch.send(m)`;
-//   channel-sink  the public API: `for await` until an empty message, then sends one byte back.
+//   channel-sink  the public API: `for await` until an empty message, then sends one byte back;
+//   channel-sink-many  the same with receiveMany() (a batch per promise).
 // It exits when the listener closes its producer.
 import { connect } from '../src/channel/index.js';
 import { connectRingPair } from '../src/channel/shm-server.js';
 
 const [url, mode] = process.argv.slice(2);
-if (mode === 'channel-echo' || mode === 'channel-sink') {
+if (mode === 'channel-echo' || mode === 'channel-sink' || mode === 'channel-sink-many') {
   const ch = await connect<Buffer>(url!, { spinMicros: 1e6, timeout: 10_000 });
   process.stdout.write('ready\n');
   if (mode === 'channel-echo') {
     for await (const m of ch) await ch.send(m);
+  } else if (mode === 'channel-sink-many') {
+    for (let done = false; !done; ) for (const m of await ch.receiveMany()) if (m.byteLength === 0) done = true;
+    await ch.send(Buffer.from([1]));
+    await ch.receive();
   } else {
     for await (const m of ch) if (m.byteLength === 0) break;
     await ch.send(Buffer.from([1]));

@@ -142,11 +142,11 @@ async function channelRtt(opts: BenchOptions, size: number, peerMode = 'spin-ech
   return row('ipckit Channel shm: (await send / await receive)', 'shm-ring (spin)', size, 'rtt', percentiles(out.subarray(0, k)), 'the public async API on this side; the peer echoes with trySend/tryReceive');
 }
 
-/** One way through the public API: sendMany() batches of 256 here, `for await` in the peer. */
-async function channelThroughput(opts: BenchOptions, size: number): Promise<BenchRow> {
+/** One way through the public API: sendMany() batches of 256 here, `for await` (or receiveMany()) in the peer. */
+async function channelThroughput(opts: BenchOptions, size: number, many = false): Promise<BenchRow> {
   const name = uname();
   const a = await listen(`shm:${name}`, { spinMicros: 1e6, capacity: 1 << 20 });
-  const { child } = await nodePeer('ring-peer', [rendezvousUrl(name), 'channel-sink']);
+  const { child } = await nodePeer('ring-peer', [rendezvousUrl(name), many ? 'channel-sink-many' : 'channel-sink']);
   const batch = Array.from({ length: 256 }, () => Buffer.alloc(size, 7));
   const budget = opts.quick ? 1000 : 2500;
   let n = 0;
@@ -166,7 +166,8 @@ async function channelThroughput(opts: BenchOptions, size: number): Promise<Benc
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
     await stop(child);
   }
-  return { mechanism: 'shm-ring (spin)', impl: 'ipckit', label: 'ipckit Channel shm: one way, sendMany → for await', size, kind: 'throughput', msgs_per_s: Math.round(n / (ns / 1e9)), mb_per_s: Math.round((n * size) / (ns / 1e3)), cores: CORES, note: `${n} messages; sendMany() of 256 here, for await in the peer (a Buffer per message)` };
+  const how = many ? 'receiveMany' : 'for await';
+  return { mechanism: 'shm-ring (spin)', impl: 'ipckit', label: `ipckit Channel shm: one way, sendMany → ${how}`, size, kind: 'throughput', msgs_per_s: Math.round(n / (ns / 1e9)), mb_per_s: Math.round((n * size) / (ns / 1e3)), cores: CORES, note: `${n} messages; sendMany() of 256 here, ${many ? 'receiveMany() (one promise a batch)' : 'for await (one promise a message)'} in the peer; a Buffer per message` };
 }
 
 /** Zero-copy send: loan 1 MiB of the ring, fill it in place, commit; the peer reads in place. */
@@ -204,6 +205,7 @@ export async function bench(opts: BenchOptions): Promise<BenchRow[]> {
   rows.push(await channelRtt(opts, 64));
   rows.push(await channelRtt(opts, 64, 'channel-echo'));
   rows.push(await channelThroughput(opts, 64));
+  rows.push(await channelThroughput(opts, 64, true));
 
   const [n64, ns64] = await withPeer('sink', 1 << 20, [], async (p) => throughput(p, 64, budget / 2));
   rows.push({ mechanism: 'shm-ring (spin)', impl: 'ipckit', label: 'ipckit ring one way, 64 B, spinning', size: 64, kind: 'throughput', msgs_per_s: Math.round(n64 / (ns64 / 1e9)), mb_per_s: Math.round((n64 * 64) / (ns64 / 1e3)), cores: CORES, note: `${n64} messages` });

@@ -45,7 +45,7 @@ type Op =
   | { t: 'move'; word: number; by: number }
   | { t: 'len'; value: number }
   | { t: 'bytes'; at: number; bytes: Uint8Array }
-  | { t: 'recv'; how: 'try' | 'into' | 'peek' }
+  | { t: 'recv'; how: 'try' | 'into' | 'peek' | 'many' }
   | { t: 'reattach' };
 
 // The words a hostile peer would go for first, and values that sit on the edges of the checks.
@@ -61,7 +61,7 @@ function ops(cap: number): fc.Arbitrary<Op[]> {
   const words = (RING_HEADER + cap) / 4;
   const op: fc.Arbitrary<Op> = fc.oneof(
     { weight: 4, arbitrary: fc.record({ t: fc.constant('send' as const), len: fc.integer({ min: 0, max: maxPayload(cap) }), byte: fc.nat(255) }) },
-    { weight: 4, arbitrary: fc.record({ t: fc.constant('recv' as const), how: fc.constantFrom('try' as const, 'into' as const, 'peek' as const) }) },
+    { weight: 4, arbitrary: fc.record({ t: fc.constant('recv' as const), how: fc.constantFrom('try' as const, 'into' as const, 'peek' as const, 'many' as const) }) },
     {
       weight: 2,
       arbitrary: fc.record({ t: fc.constant('word' as const), word: fc.oneof(fc.constantFrom(...hotWords), fc.integer({ min: 0, max: words - 1 })), value: edgy(cap) }),
@@ -162,6 +162,19 @@ test('fuzz: a ring in shared memory that a peer scribbles on yields data within 
               isRecord(m);
               published();
             }
+          } else if (op.how === 'many') {
+            // A batch is the records one after the other, as tryReceive() would have returned them.
+            const list: Buffer[] = [];
+            const n: number | undefined = coded(RECEIVE_CODES, () => r.tryReceiveMany(list, 3));
+            if (n !== undefined) {
+              assert.equal(n, list.length);
+              assert.ok(n <= 3);
+              list.forEach((m, i) => {
+                if (i > 0) before();
+                isRecord(m);
+              });
+              if (n > 0) published();
+            }
           } else if (op.how === 'into') {
             const n: number | undefined = coded(RECEIVE_CODES, () => r.tryReceiveInto(dst));
             if (n !== undefined && n >= 0) {
@@ -224,7 +237,7 @@ test('fuzz: with no peer scribbling, what is received is exactly what was sent, 
   fc.assert(
     fc.property(
       fc.integer({ min: 6, max: 10 }).chain((b) =>
-        fc.tuple(fc.constant(1 << b), fc.array(fc.oneof(fc.integer({ min: 0, max: maxPayload(1 << b) }), fc.constant(-1)), { maxLength: 60 })),
+        fc.tuple(fc.constant(1 << b), fc.array(fc.oneof(fc.integer({ min: 0, max: maxPayload(1 << b) }), fc.constant(-1), fc.constant(-2)), { maxLength: 60 })),
       ),
       ([cap, steps]) => {
         const sab = new SharedArrayBuffer(ringBytes(cap));
@@ -238,7 +251,13 @@ test('fuzz: with no peer scribbling, what is received is exactly what was sent, 
           if (s >= 0) {
             const m = Buffer.alloc(s, ++n & 0xff);
             if (tx.trySend(m)) queue.push(m);
-          } else assert.deepEqual(rx.tryReceive(), queue.shift() ?? null);
+          } else if (s === -1) assert.deepEqual(rx.tryReceive(), queue.shift() ?? null);
+          else {
+            // A batch of up to 4: the next ones in order, as many as there are.
+            const list: Buffer[] = [];
+            assert.equal(rx.tryReceiveMany(list, 4), Math.min(4, queue.length));
+            assert.deepEqual(list, queue.splice(0, list.length));
+          }
         }
         for (let m; (m = rx.tryReceive()) !== null; ) assert.deepEqual(m, queue.shift());
         assert.equal(queue.length, 0);

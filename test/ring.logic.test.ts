@@ -494,3 +494,32 @@ test('ping-pong with an echo thread over two rings, spinning', async (t) => {
   assert.equal(await rx.receive({ timeout: 10_000 }), null);
   assert.equal(await exited, 0);
 });
+
+test('tryReceiveMany: runs of short records in one copy, large ones on their own, across wraps; the copies outlive the ring space', () => {
+  const { tx, rx } = ring(1 << 16);
+  const sent: Buffer[] = [];
+  const got: Buffer[] = [];
+  let n = 0;
+  for (let round = 0; round < 300; round++) {
+    // Sizes from 0 to past RUN_RECORD (4096), so batches mix runs and large records, and the ring wraps.
+    for (let i = 0; i < 7; i++) {
+      const len = (n * 997) % 9000;
+      const m = Buffer.alloc(len, n & 0xff);
+      if (len > 3) m.writeUInt32LE(n, 0);
+      if (!tx.trySend(m)) break;
+      sent.push(m);
+      n++;
+    }
+    const before = got.length;
+    const k = rx.tryReceiveMany(got, 1 + (round % 5));
+    assert.equal(k, got.length - before);
+    assert.ok(k >= 1 && k <= 1 + (round % 5));
+  }
+  while (rx.tryReceiveMany(got, 100) > 0);
+  assert.equal(rx.tryReceiveMany(got, 100), 0);
+  // Every message intact at the end, long after the producer wrote over the ring space it came from.
+  assert.equal(got.length, sent.length);
+  got.forEach((m, i) => assert.ok(m.equals(sent[i]!), `message ${i} (${sent[i]!.length} B)`));
+  const pools = new Set(got.filter((m) => m.length < 4096).map((m) => m.buffer));
+  assert.ok(pools.size < got.filter((m) => m.length < 4096).length, 'short messages share their run\'s buffer');
+});

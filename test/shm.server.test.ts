@@ -139,6 +139,65 @@ test('Channel.sendMany where the transport has no batch form (unix:): one send a
   assert.deepEqual([await a.receive({ timeout: 5000 }), await a.receive({ timeout: 5000 }), await a.receive({ timeout: 5000 })], ['one', 'two', 'three']);
 });
 
+test('Channel.receiveMany over shm+unix: what the ring holds, in order, at most max; bad options; [] once the peer closed', async (t) => {
+  const url = abstractUrl();
+  const a = await listen<number>(url, { codec: 'json', spinMicros: 0 });
+  const b = await connect<number>(url, { codec: 'json', timeout: 5000, spinMicros: 0 });
+  t.after(async () => {
+    await b.close();
+    await a.close();
+  });
+  await assert.rejects(b.receiveMany({ timeout: 20 }), { code: 'ERR_IPC_TIMEOUT' });
+  await assert.rejects(b.receiveMany({ max: 0 }), { code: 'ERR_OUT_OF_RANGE' });
+  await assert.rejects(b.receiveMany({ max: 1.5 }), { code: 'ERR_OUT_OF_RANGE' });
+  const n = 100;
+  await a.sendMany(Array.from({ length: n }, (_, i) => i));
+  // All 100 are in the ring before the first call: each batch is a full 30 but the last.
+  const batches: number[][] = [];
+  while (batches.flat().length < n) batches.push(await b.receiveMany({ max: 30, timeout: 5000 }));
+  assert.deepEqual(batches.map((x) => x.length), [30, 30, 30, 10]);
+  assert.deepEqual(batches.flat(), Array.from({ length: n }, (_, i) => i));
+  // A waiting receiveMany gets the message that comes, and what came with it.
+  const waiting = b.receiveMany({ timeout: 5000 });
+  await a.sendMany([7, 8]);
+  const got = await waiting;
+  assert.ok(got.length >= 1 && got[0] === 7, `got ${JSON.stringify(got)}`);
+  if (got.length === 1) assert.deepEqual(await b.receiveMany({ timeout: 5000 }), [8]);
+  else assert.deepEqual(got, [7, 8]);
+  await a.close();
+  assert.deepEqual(await b.receiveMany({ timeout: 5000 }), [], 'the peer closed');
+});
+
+test('Channel.receiveMany: a value that fails to decode ends the batch before it; the next receive throws for it, then the rest follow', async (t) => {
+  const url = abstractUrl();
+  const a = await listen(url, { spinMicros: 0 }); // raw: sends bytes that are not JSON
+  const b = await connect<number>(url, { codec: 'json', timeout: 5000, spinMicros: 0 });
+  t.after(async () => {
+    await b.close();
+    await a.close();
+  });
+  await a.sendMany(['1', '2', '{bad', '4', '{worse', '6'].map((x) => Buffer.from(x)));
+  assert.deepEqual(await b.receiveMany({ timeout: 5000 }), [1, 2]);
+  await assert.rejects(b.receiveMany(), { code: 'ERR_IPC_CODEC' });
+  assert.deepEqual(await b.receiveMany({ timeout: 5000 }), [4]);
+  await assert.rejects(b.receive(), { code: 'ERR_IPC_CODEC' });
+  assert.equal(await b.receive({ timeout: 5000 }), 6, 'nothing after a bad value is lost');
+});
+
+test('Channel.receiveMany where the transport has no batch form (unix:): one value per call, [] at the end', async (t) => {
+  const p = path.join(tmpDir(t), 'rmany.sock');
+  const a = await listen<string>(`unix:${p}`, { codec: 'json' });
+  const b = await connect<string>(`unix:${p}`, { codec: 'json', timeout: 5000 });
+  t.after(async () => {
+    await b.close();
+    await a.close();
+  });
+  await b.sendMany(['one', 'two']);
+  assert.deepEqual([await a.receiveMany({ timeout: 5000 }), await a.receiveMany({ timeout: 5000 })], [['one'], ['two']]);
+  await b.close();
+  assert.deepEqual(await a.receiveMany({ timeout: 5000 }), []);
+});
+
 test('shm:/name meets on an abstract socket: a second connector is refused, nothing in /dev/shm', async () => {
   const before = leftovers();
   const name = `/ipckit-test-${process.pid}-${++seq}`;

@@ -2,7 +2,7 @@
 // mean the same on every transport) and the lifetime rules of the project (idempotent close, use after
 // close throws ERR_IPC_CLOSED, pending receives reject when the channel closes).
 import { closedError, IpcError } from '../errors.js';
-import { validateWaitOptions, type WaitOptions } from '../internal/validate.js';
+import { validateInteger, validateWaitOptions, type WaitOptions } from '../internal/validate.js';
 import { tooLarge } from '../internal/framing.js';
 import { abortError } from '../internal/wait.js';
 import type { Codec, CodecName } from './codec.js';
@@ -39,6 +39,9 @@ export class Channel<In = unknown, Out = In> implements AsyncDisposable, AsyncIt
   #closed = false;
   #closing: Promise<void> | undefined;
   #iterating = false;
+  // Messages a receiveMany() took from the transport but did not return, because one before them failed
+  // to decode: the next receives read them first, in order (nothing received is dropped).
+  #pending: Uint8Array[] = [];
 
   /** @internal Use connect() / listen(). */
   constructor(endpoint: Endpoint, role: 'connect' | 'listen', transport: Transport, codec: Codec) {
@@ -147,6 +150,7 @@ export class Channel<In = unknown, Out = In> implements AsyncDisposable, AsyncIt
       if (opts !== undefined) validateWaitOptions(opts);
       if (this.#closed) throw closedError(this.url, 'receive');
       if (!this.#t.canReceive) throw new IpcError('ERR_IPC_UNSUPPORTED', `this end of ${this.url} (${this.role}) cannot receive`);
+      if (this.#pending.length > 0) return Promise.resolve(this.#decode(this.#pending.shift()!));
       // A message already there (the ring's fast path): no wait machinery, one promise.
       const now = opts?.signal?.aborted ? undefined : this.#t.tryReceive?.();
       if (now !== undefined) return Promise.resolve(now === null ? undefined : this.#decode(now));
@@ -154,6 +158,54 @@ export class Channel<In = unknown, Out = In> implements AsyncDisposable, AsyncIt
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * The values there now, at least one and at most `max` (default 1024), waiting like `receive()` for
+   * the first; `[]` once the peer closed and everything was read. For consumers of many small messages:
+   * one promise for a batch, where `receive()` and `for await` cost one per value (the rings hand over
+   * everything they hold; other transports one value per call for now). A value that fails to decode
+   * (ERR_IPC_CODEC) ends the batch before it: the batch is returned, and the next receive throws for
+   * that value, then goes on with those after it.
+   *
+   * @example
+   * ```ts
+   * for (let batch; (batch = await ch.receiveMany()).length > 0; ) for (const v of batch) handle(v);
+   * ```
+   */
+  receiveMany(opts?: WaitOptions & { max?: number }): Promise<In[]> {
+    try {
+      if (opts !== undefined) validateWaitOptions(opts);
+      const max = opts?.max === undefined ? 1024 : validateInteger('options.max', opts.max, 1, 2 ** 20);
+      if (this.#closed) throw closedError(this.url, 'receive');
+      if (!this.#t.canReceive) throw new IpcError('ERR_IPC_UNSUPPORTED', `this end of ${this.url} (${this.role}) cannot receive`);
+      if (this.#pending.length > 0) return Promise.resolve(this.#decodeMany(this.#pending.splice(0, max)));
+      const t = this.#t;
+      const o = opts ?? NO_OPTIONS;
+      if (t.receiveMany) return t.receiveMany(max, o).then((list) => this.#decodeMany(list));
+      return t.receive(o).then((b) => (b === null ? [] : [this.#decode(b)]));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Decodes a batch; at a value that fails, the ones decoded are returned and the rest wait in #pending (if none were, it throws). */
+  #decodeMany(list: Uint8Array[]): In[] {
+    const out: In[] = new Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      try {
+        out[i] = this.#decode(list[i]!);
+      } catch (err) {
+        if (i === 0) {
+          this.#pending.unshift(...list.slice(1));
+          throw err;
+        }
+        this.#pending.unshift(...list.slice(i));
+        out.length = i;
+        return out;
+      }
+    }
+    return out;
   }
 
   /**
@@ -202,6 +254,7 @@ export class Channel<In = unknown, Out = In> implements AsyncDisposable, AsyncIt
           return Promise.resolve(END);
         }
         try {
+          if (this.#pending.length > 0) return Promise.resolve(step(this.#pending.shift()!));
           const now = this.#t.tryReceive?.();
           if (now !== undefined) return Promise.resolve(step(now));
           return this.#t.receive().then(step, fail);

@@ -613,6 +613,31 @@ export class RingTransport implements Transport {
     return this.#p.tx.sendMany(messages, opts);
   }
 
+  receiveMany(max: number, opts?: RingWaitOptions): Promise<Uint8Array[]> {
+    const out: Buffer[] = [];
+    try {
+      this.#drain(out, max);
+    } catch (err) {
+      return out.length > 0 ? Promise.resolve(out) : Promise.reject(err);
+    }
+    if (out.length > 0 || this.#p.rx.ended) return Promise.resolve(out);
+    return this.receive(opts).then((m) => {
+      if (m === null) return out;
+      out.push(m as Buffer);
+      try {
+        this.#drain(out, max);
+      } catch {
+        // the ring broke after these: they are returned, and the next receive throws it (it is kept)
+      }
+      return out;
+    });
+  }
+
+  /** What the ring holds now, up to `max` in all, without spinning (tryReceiveMany, not receiveSpinning). */
+  #drain(out: Buffer[], max: number): void {
+    this.#p.rx.tryReceiveMany(out, max - out.length);
+  }
+
   close(): Promise<void> {
     return this.#p.close();
   }
@@ -666,6 +691,13 @@ export class FirstClientTransport implements Transport {
 
   tryReceive(): Uint8Array | null | undefined {
     return this.#t?.tryReceive();
+  }
+
+  async receiveMany(max: number, opts: WaitOptions = {}): Promise<Uint8Array[]> {
+    if (this.#t) return this.#t.receiveMany(max, opts);
+    // Before the first client: one message, the wait for the client bounded by opts (as receive()).
+    const m = await this.receive(opts);
+    return m === null ? [] : [m];
   }
 
   async receive(opts: WaitOptions = {}): Promise<Uint8Array | null> {

@@ -36,6 +36,13 @@ export interface Transport {
    * messages one by one (the ring publishes a burst with one store).
    */
   sendMany?(messages: readonly Uint8Array[], opts?: WaitOptions): Promise<void>;
+  /**
+   * Optional batch receive: 1 to `max` messages, those there now, waiting like receive() for the first
+   * one; [] once the peer closed and everything was read. A failure after some messages were taken
+   * returns them, and the failure comes again at the next receive. The Channel falls back on one
+   * receive() per call.
+   */
+  receiveMany?(max: number, opts?: WaitOptions): Promise<Uint8Array[]>;
   /** Says goodbye where the transport can, and releases everything (idempotent). */
   close(): Promise<void>;
 }
