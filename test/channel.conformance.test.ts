@@ -265,6 +265,21 @@ for (const s of subjects) {
       await settlesWithin(pending, 5000, 'the stalled send completed once the receiver read');
     });
 
+    await t.test('receiveMany: the values in order, 1 to max at a time, then [] once the sender closed', { skip: !s.reliable && `${s.name} may drop messages: "in order, none lost" is not a promise it can make` }, async (t) => {
+      const { tx, rx } = await pair<number>(t, s, { codec: 'json' });
+      const n = 300;
+      const batches: number[][] = [];
+      const reading = (async () => {
+        while (batches.flat().length < n) batches.push(await rx.receiveMany({ max: 16 }));
+      })();
+      await tx.sendMany(Array.from({ length: n }, (_, i) => i));
+      await settlesWithin(reading, 5000, 'all messages received');
+      assert.deepEqual(batches.flat(), Array.from({ length: n }, (_, i) => i));
+      assert.ok(batches.every((b) => b.length >= 1 && b.length <= 16), `batch sizes ${batches.map((b) => b.length)}`);
+      await tx.close();
+      assert.deepEqual(await settlesWithin(rx.receiveMany({ timeout: 5000 }), 6000, 'the end'), []);
+    });
+
     await t.test('closing the sender ends the receiver\'s iteration after the last message', async (t) => {
       const { tx, rx } = await pair<string>(t, s, { codec: 'json' });
       for (const m of ['a', 'b', 'c']) await tx.send(m);

@@ -74,6 +74,13 @@ export class AcceptingTransport implements Transport {
     return t.receive(opts);
   }
 
+  async receiveMany(max: number, opts: WaitOptions = {}): Promise<Uint8Array[]> {
+    const t = this.#t ?? (await this.#peer(opts));
+    if (t.receiveMany) return t.receiveMany(max, opts);
+    const m = await t.receive(opts);
+    return m === null ? [] : [m];
+  }
+
   #peer(opts: WaitOptions): Promise<Transport> {
     return bounded(this.#ready, opts, this.#what);
   }

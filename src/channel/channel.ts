@@ -164,7 +164,8 @@ export class Channel<In = unknown, Out = In> implements AsyncDisposable, AsyncIt
    * The values there now, at least one and at most `max` (default 1024), waiting like `receive()` for
    * the first; `[]` once the peer closed and everything was read. For consumers of many small messages:
    * one promise for a batch, where `receive()` and `for await` cost one per value (the rings hand over
-   * everything they hold; other transports one value per call for now). A value that fails to decode
+   * what they hold, copied out in runs; unix:, tcp:, fifo:, udp: and nats: what has arrived; the
+   * queues, seqpacket and dgram one value per call). A value that fails to decode
    * (ERR_IPC_CODEC) ends the batch before it: the batch is returned, and the next receive throws for
    * that value, then goes on with those after it.
    *

@@ -104,4 +104,17 @@ export class Inbox<M extends Uint8Array = Uint8Array> {
       await this.#waker.wait(opts);
     }
   }
+
+  /**
+   * 1 to `max` messages: the next one as next() gives it (waiting, with `refill`), then those queued
+   * behind it; [] where next() gives null. What a failure or the goodbye ends comes after them, at the
+   * next call.
+   */
+  async nextMany(max: number, opts: WaitOptions = {}, refill?: () => void): Promise<M[]> {
+    const first = await this.next(opts, refill);
+    if (first === null) return [];
+    const out = [first];
+    while (out.length < max && this.#queue.length > 0 && !this.#closed) out.push(this.#queue.shift()!);
+    return out;
+  }
 }

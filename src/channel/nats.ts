@@ -107,6 +107,10 @@ class NatsTransport implements Transport {
     return this.#received.next(opts);
   }
 
+  receiveMany(max: number, opts: WaitOptions = {}): Promise<Uint8Array[]> {
+    return this.#received.nextMany(max, opts);
+  }
+
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;

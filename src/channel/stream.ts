@@ -165,6 +165,10 @@ export class StreamTransport implements Transport {
     return this.#inbox.next(opts, () => this.#pump());
   }
 
+  receiveMany(max: number, opts: WaitOptions = {}): Promise<Uint8Array[]> {
+    return this.#inbox.nextMany(max, opts, () => this.#pump());
+  }
+
   close(): Promise<void> {
     this.#closing ??= this.#doClose();
     return this.#closing;

@@ -103,6 +103,10 @@ class UdpTransport implements Transport {
     return this.#inbox.next(opts);
   }
 
+  receiveMany(max: number, opts: WaitOptions = {}): Promise<Uint8Array[]> {
+    return this.#inbox.nextMany(max, opts);
+  }
+
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;
